@@ -1,0 +1,72 @@
+import { AppError } from './app-error.js';
+
+export type ApiErrorCode =
+  | 'invalid_body'
+  | 'invalid_query_string'
+  | 'invalid_uri'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'operation_not_supported'
+  | 'inexistent_resource_server'
+  | 'inexistent_client'
+  | 'inexistent_grant'
+  | 'inexistent_key'
+  | 'inexistent_user'
+  | 'resource_server_conflict'
+  | 'client_grant_conflict'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'not_found'
+  | 'too_many_requests'
+  | 'unsupported_media_type';
+
+abstract class ApiError extends AppError {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class BadRequest extends ApiError {
+  readonly status = 400;
+}
+export class Unauthorized extends ApiError {
+  readonly status = 401;
+  constructor(message: string) {
+    super('invalid_token', message);
+  }
+}
+export class Forbidden extends ApiError {
+  readonly status = 403;
+}
+export class NotFound extends ApiError {
+  readonly status = 404;
+}
+export class Conflict extends ApiError {
+  readonly status = 409;
+}
+export class PayloadTooLarge extends ApiError {
+  readonly status = 413;
+  constructor(message = 'Payload too large') {
+    super('payload_too_large', message);
+  }
+}
+export class TooManyRequests extends ApiError {
+  readonly status = 429;
+  constructor(
+    message = 'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+  ) {
+    super('too_many_requests', message);
+  }
+}
+
+/** 403 insufficient_scope in Auth0's wording. */
+export function insufficientScope(expected: readonly string[]): Forbidden {
+  return new Forbidden('insufficient_scope', `Insufficient scope, expected any of: ${expected.join(', ')}`);
+}
+
+export function assertThat(condition: unknown, error: () => AppError): asserts condition {
+  if (!condition) throw error();
+}

@@ -1,0 +1,69 @@
+import { AppError } from './app-error.js';
+
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'access_denied'
+  | 'server_error'
+  | 'too_many_requests'
+  | 'invalid_token'
+  | 'too_many_attempts';
+
+export class OAuthError extends AppError {
+  constructor(
+    readonly code: OAuthErrorCode,
+    message: string,
+    readonly status = 400,
+    detail?: string,
+  ) {
+    super(message, detail);
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  constructor(message: string, detail?: string) {
+    super('invalid_request', message, 400, detail);
+  }
+}
+
+/** Client authentication failed (RFC 6749 §5.2): 401 with WWW-Authenticate. */
+export class InvalidClient extends OAuthError {
+  constructor(message = 'Client authentication failed', detail?: string) {
+    super('invalid_client', message, 401, detail);
+  }
+}
+
+export class InvalidGrant extends OAuthError {
+  // Auth0 compat: invalid_grant is a 403 on Auth0's token endpoint.
+  constructor(message = 'grant is invalid', detail?: string) {
+    super('invalid_grant', message, 403, detail);
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(message: string, detail?: string) {
+    super('invalid_scope', message, 403, detail);
+  }
+}
+
+export class UnauthorizedClient extends OAuthError {
+  constructor(message: string, detail?: string) {
+    super('unauthorized_client', message, 403, detail);
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor(message: string) {
+    super('unsupported_grant_type', message, 400);
+  }
+}
+
+export class AccessDenied extends OAuthError {
+  constructor(message: string, detail?: string) {
+    super('access_denied', message, 403, detail);
+  }
+}

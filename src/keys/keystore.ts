@@ -1,0 +1,92 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { SigningKey } from '../domain/signing-key.js';
+import { certDerBase64, certX5t } from './generate.js';
+
+export interface Jwk {
+  readonly kty: 'RSA';
+  readonly use: 'sig';
+  readonly n: string;
+  readonly e: string;
+  readonly kid: string;
+  readonly x5t: string;
+  readonly x5c: readonly string[];
+  readonly alg: 'RS256';
+}
+
+interface LoadedKey {
+  readonly kid: string;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * The tenant's signing keys in memory: the current private key, the verifiable public keys and the
+ * JWKS document. Reloaded from storage after rotation/revocation, and periodically so that several
+ * nodes converge.
+ */
+export class Keystore {
+  private current: { kid: string; privateKey: KeyObject } | undefined;
+  private verifiable = new Map<string, LoadedKey>();
+  private jwks: { keys: Jwk[] } = { keys: [] };
+  private loadedAt = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly loadKeys: () => Promise<SigningKey[]>,
+    private readonly now: () => number,
+    private readonly refreshMs = 30_000,
+  ) {}
+
+  /** Loads keys from storage now. */
+  async reload(): Promise<void> {
+    const keys = await this.loadKeys();
+    const live = keys.filter((k) => k.revokedAt === undefined && k.state !== 'retired');
+    const current = keys.find((k) => k.state === 'current');
+    this.current = current && { kid: current.kid, privateKey: createPrivateKey(current.privateKeyPem) };
+    this.verifiable = new Map(
+      live.map((k) => [
+        k.kid,
+        { kid: k.kid, publicKey: createPublicKey({ key: { ...k.publicJwk }, format: 'jwk' }) },
+      ]),
+    );
+    // Auth0 publishes current then next; previous keys stay until revoked so old tokens verify.
+    const order = { current: 0, next: 1, previous: 2, retired: 3 } as const;
+    this.jwks = {
+      keys: [...live]
+        .sort((a, b) => order[a.state] - order[b.state])
+        .map((k) => ({
+          kty: 'RSA',
+          use: 'sig',
+          n: String(k.publicJwk['n']),
+          e: String(k.publicJwk['e']),
+          kid: k.kid,
+          x5t: certX5t(k.cert),
+          x5c: [certDerBase64(k.cert)],
+          alg: 'RS256',
+        })),
+    };
+    this.loadedAt = this.now();
+  }
+
+  /** Reloads when the cached view is older than the refresh interval. */
+  async ensureFresh(): Promise<void> {
+    if (this.now() - this.loadedAt < this.refreshMs) return;
+    this.loading ??= this.reload().finally(() => {
+      this.loading = undefined;
+    });
+    await this.loading;
+  }
+
+  /** @throws Error when no current key exists (bootstrap not run). */
+  signingKey(): { kid: string; privateKey: KeyObject } {
+    if (!this.current) throw new Error('no current signing key');
+    return this.current;
+  }
+
+  publicKey(kid: string): KeyObject | undefined {
+    return this.verifiable.get(kid)?.publicKey;
+  }
+
+  jwksDocument(): { keys: Jwk[] } {
+    return this.jwks;
+  }
+}

@@ -1,0 +1,58 @@
+import { buildApp, LOG_REDACT } from './app.js';
+import { bootstrapTenant } from './bootstrap/service.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createDeps } from './server/deps.js';
+import { createStorage } from './storage/db.js';
+import { migrateToLatest } from './storage/migrate.js';
+
+/** Runs pending migrations and exits. */
+export async function migrate(config: Config = loadConfig()): Promise<string[]> {
+  const storage = await createStorage(config.databaseUrl);
+  try {
+    return await migrateToLatest(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** loadConfig → storage → migrate → bootstrap → buildApp → listen; closes cleanly on SIGINT/SIGTERM. */
+export async function start(config: Config = loadConfig()): Promise<void> {
+  const storage = await createStorage(config.databaseUrl);
+  await migrateToLatest(storage);
+  const deps = createDeps(config, storage);
+  const { generatedClient } = await bootstrapTenant(
+    {
+      tenantId: deps.tenantId,
+      issuer: config.issuer,
+      bootstrapClientId: config.bootstrapClientId,
+      bootstrapClientSecret: config.bootstrapClientSecret,
+    },
+    deps,
+  );
+  const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
+  if (generatedClient) printBootstrapClient(config, generatedClient);
+  const close = async () => {
+    await app.close();
+    await deps.close();
+    await storage.close();
+  };
+  process.once('SIGINT', () => void close());
+  process.once('SIGTERM', () => void close());
+  await app.listen({ port: config.port, host: config.host });
+}
+
+// Printed to stdout once, never through the logger: the logger must not carry secrets.
+function printBootstrapClient(config: Config, client: { clientId: string; clientSecret: string }): void {
+  process.stdout.write(
+    [
+      '',
+      'Latchkey generated a bootstrap machine-to-machine client (shown once; store it now):',
+      `  client_id:     ${client.clientId}`,
+      `  client_secret: ${client.clientSecret}`,
+      `  audience:      ${config.issuer}api/v2/`,
+      'Set LATCHKEY_BOOTSTRAP_CLIENT_ID / LATCHKEY_BOOTSTRAP_CLIENT_SECRET to choose your own.',
+      '',
+    ].join('\n'),
+  );
+}

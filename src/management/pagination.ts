@@ -1,0 +1,74 @@
+import { Type, type Static } from 'typebox';
+import { BadRequest } from '../errors/api.js';
+
+export const MAX_PER_PAGE = 100;
+export const DEFAULT_PER_PAGE = 50;
+
+export const PageQuery = {
+  page: Type.Optional(Type.Integer({ minimum: 0 })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE })),
+  include_totals: Type.Optional(Type.Boolean()),
+};
+
+export const FieldsQuery = {
+  fields: Type.Optional(Type.String({ maxLength: 2000 })),
+  include_fields: Type.Optional(Type.Boolean()),
+};
+
+export const CheckpointQuery = {
+  from: Type.Optional(Type.String({ maxLength: 200 })),
+  take: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE })),
+};
+
+const PAGE_QUERY_SCHEMA = Type.Object(PageQuery);
+export type PageParams = Static<typeof PAGE_QUERY_SCHEMA>;
+export const PageQuerySchema = PAGE_QUERY_SCHEMA;
+
+export function toPage(query: PageParams): { offset: number; limit: number } {
+  const limit = query.per_page ?? DEFAULT_PER_PAGE;
+  const page = query.page ?? 0;
+  if (page * limit > 1_000_000)
+    throw new BadRequest('invalid_query_string', 'Query validation error: page is out of range.');
+  return { offset: page * limit, limit };
+}
+
+/** Offset list body: a bare array, or `{start, limit, total, <key>}` with include_totals. */
+export function offsetListBody<T>(
+  key: string,
+  items: readonly T[],
+  query: PageParams,
+  total: number | undefined,
+): readonly T[] | Record<string, unknown> {
+  if (query.include_totals !== true) return items;
+  const { offset, limit } = toPage(query);
+  return { start: offset, limit, total: total ?? items.length, [key]: items };
+}
+
+/** Applies `fields`/`include_fields` to a view (spec 4.1). */
+export function selectFields<T extends object>(
+  view: T,
+  query: { fields?: string | undefined; include_fields?: boolean | undefined },
+): Partial<T> {
+  if (query.fields === undefined || query.fields === '') return view;
+  const names = new Set(
+    query.fields
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean),
+  );
+  const include = query.include_fields !== false;
+  return Object.fromEntries(Object.entries(view).filter(([k]) => names.has(k) === include)) as Partial<T>;
+}
+
+/** Opaque checkpoint cursor: base64url of the last id seen. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(from: string): string {
+  const id = Buffer.from(from, 'base64url').toString('utf8');
+  if (id === '' || encodeCursor(id) !== from) {
+    throw new BadRequest('invalid_query_string', 'Query validation error: from is not a valid checkpoint.');
+  }
+  return id;
+}

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { NotFound, TooManyRequests } from '../errors/api.js';
+import type { Deps } from '../server/deps.js';
+import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders } from '../server/rate-limit.js';
+import { renderApiError } from '../server/render-api-error.js';
+import { createManagementAuthenticator } from './auth.js';
+import { clientGrantRoutes } from './client-grants/routes.js';
+import { clientRoutes } from './clients/routes.js';
+import { keyRoutes } from './keys/routes.js';
+import { resourceServerRoutes } from './resource-servers/routes.js';
+import { tenantSettingsRoutes } from './tenant-settings/routes.js';
+
+/** Requests per second per calling client (per node, or across nodes with Redis). */
+export const MANAGEMENT_RATE_LIMIT = 5_000;
+
+/** The Management API v2 surface: bearer auth, scope checks, Auth0's error shape. */
+export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const authenticate = createManagementAuthenticator(deps);
+  const now = () => deps.clock.now();
+  const limiter = deps.redis
+    ? createRedisRateLimiter(
+        deps.redis,
+        MANAGEMENT_RATE_LIMIT,
+        now,
+        (m) => {
+          app.log.warn(m);
+        },
+        'latchkey:rl:mgmt:',
+      )
+    : createMemoryRateLimiter(MANAGEMENT_RATE_LIMIT, now);
+
+  app.decorateRequest('managementAuth', null);
+  app.setErrorHandler((err, req, reply) => {
+    const rendered = renderApiError(err);
+    if (rendered.status >= 500) req.log.error({ err }, 'management api error');
+    return reply.status(rendered.status).headers(rendered.headers).send(rendered.body);
+  });
+  app.setNotFoundHandler(() => {
+    throw new NotFound('not_found', 'Not Found');
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    await authenticate(req);
+    const result = await limiter.hit(req.managementAuth?.clientId ?? req.managementAuth?.sub ?? 'anonymous');
+    void reply.headers(rateLimitHeaders(result));
+    if (!result.allowed) throw new TooManyRequests();
+  });
+  // Any successful write can change what the token endpoint must answer.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.method !== 'GET' && reply.statusCode < 400) deps.lookups.invalidate();
+    return Promise.resolve(payload);
+  });
+
+  await app.register(resourceServerRoutes, { deps });
+  await app.register(clientRoutes, { deps });
+  await app.register(clientGrantRoutes, { deps });
+  await app.register(keyRoutes, { deps });
+  await app.register(tenantSettingsRoutes, { deps });
+};

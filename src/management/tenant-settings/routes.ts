@@ -1,0 +1,7 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../../server/deps.js';
+
+// TODO(#2): routes for /tenant-settings.
+export const tenantSettingsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (_app, _opts) => {
+  await Promise.resolve();
+};

@@ -1,0 +1,97 @@
+import { InvalidClient, InvalidRequest } from '../../errors/oauth.js';
+import { safeEqual } from '../../lib/secret-box.js';
+import type { Client } from '../../domain/client.js';
+import { optionalString } from '../params.js';
+import { CLIENT_ASSERTION_TYPE, assertionClientId, verifyClientAssertion } from './private-key-jwt.js';
+import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './types.js';
+
+export type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './types.js';
+
+/**
+ * Authenticates the client by exactly one of Basic, body secret, client assertion or none (spec 1.1).
+ * @throws InvalidRequest when several methods are combined; InvalidClient when authentication fails.
+ */
+export async function authenticateClient(
+  input: ClientAuthInput,
+  deps: ClientAuthDeps,
+): Promise<AuthenticatedClient> {
+  const basic = parseBasic(input.authorization);
+  const bodyId = optionalString(input.params, 'client_id');
+  const bodySecret = optionalString(input.params, 'client_secret');
+  const assertion = optionalString(input.params, 'client_assertion');
+  const assertionType = optionalString(input.params, 'client_assertion_type');
+  const presented = [basic !== undefined, bodySecret !== undefined, assertion !== undefined].filter(
+    Boolean,
+  ).length;
+  if (presented > 1) throw new InvalidRequest('Only one client authentication method may be used');
+
+  if (assertion !== undefined) {
+    if (assertionType !== CLIENT_ASSERTION_TYPE) {
+      throw new InvalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+    }
+    const clientId = assertionClientId(assertion);
+    if (bodyId !== undefined && bodyId !== clientId)
+      throw new InvalidClient('client_id does not match client_assertion');
+    const client = await findOrFail(clientId, deps);
+    await verifyClientAssertion(client, assertion, deps);
+    return { client, method: 'private_key_jwt' };
+  }
+  if (basic !== undefined) {
+    if (bodyId !== undefined && bodyId !== basic.clientId)
+      throw new InvalidClient('client_id does not match credentials');
+    const client = await findOrFail(basic.clientId, deps);
+    assertSecret(client, basic.secret, 'client_secret_basic');
+    return { client, method: 'client_secret_basic' };
+  }
+  if (bodyId === undefined || bodyId === '')
+    throw new InvalidRequest('Missing required parameter: client_id');
+  const client = await findOrFail(bodyId, deps);
+  if (bodySecret !== undefined) {
+    assertSecret(client, bodySecret, 'client_secret_post');
+    return { client, method: 'client_secret_post' };
+  }
+  if (client.tokenEndpointAuthMethod !== 'none') throw new InvalidClient('Client authentication is required');
+  return { client, method: 'none' };
+}
+
+async function findOrFail(clientId: string, deps: ClientAuthDeps): Promise<Client> {
+  const client = await deps.findClient(clientId);
+  if (!client) throw new InvalidClient('Client authentication failed', `unknown client ${clientId}`);
+  return client;
+}
+
+function assertSecret(
+  client: Client,
+  secret: string,
+  method: 'client_secret_basic' | 'client_secret_post',
+): void {
+  // The bootstrap client (isSystem) accepts both secret methods; others only their configured one.
+  const allowed = client.isSystem
+    ? client.tokenEndpointAuthMethod !== null
+    : client.tokenEndpointAuthMethod === method;
+  const matches = safeEqual(secret, client.clientSecret);
+  if (!allowed || !matches) {
+    throw new InvalidClient(
+      'Client authentication failed',
+      `${client.clientId}: ${allowed ? 'wrong secret' : `${method} not allowed`}`,
+    );
+  }
+}
+
+/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
+function parseBasic(header: string | undefined): { clientId: string; secret: string } | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Basic +([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new InvalidClient('Malformed Basic credentials');
+  try {
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' ')),
+      secret: decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' ')),
+    };
+  } catch {
+    throw new InvalidClient('Malformed Basic credentials');
+  }
+}

@@ -1,0 +1,78 @@
+import type { ClientGrant } from '../../domain/client-grant.js';
+import type { ResourceServer } from '../../domain/resource-server.js';
+import { AccessDenied, InvalidRequest, UnauthorizedClient } from '../../errors/oauth.js';
+import { evaluateAccess } from '../../policy/evaluate.js';
+import type { PolicyApi, PolicyGrant } from '../../policy/types.js';
+import { optionalString, parseScope } from '../params.js';
+import { buildAccessToken } from '../tokens/access-token.js';
+import type { GrantHandler } from './types.js';
+
+/** RFC 6749 §4.4 under seed 002's client-access policy. */
+export const clientCredentials: GrantHandler = {
+  grantType: 'client_credentials',
+  params: new Set(['audience', 'resource', 'scope', 'organization']),
+  async handle({ client, authMethod, params }, deps) {
+    if (authMethod === 'none')
+      throw new UnauthorizedClient('Client credentials require client authentication');
+    // Auth0 compat: `resource` is accepted as an alias of audience; no tenant default applies here.
+    const audience = optionalString(params, 'audience') ?? optionalString(params, 'resource');
+    if (audience === undefined || audience === '')
+      throw new InvalidRequest('Missing required parameter: audience');
+    const api = await deps.findApi(audience);
+    if (!api) throw new AccessDenied(`Service not enabled within domain: ${audience}`);
+    const decision = evaluateAccess({
+      subject: 'client',
+      api: toPolicyApi(api),
+      client: { clientId: client.clientId, isFirstParty: client.isFirstParty },
+      grants: (await deps.findGrants(client.clientId, audience)).map(toPolicyGrant),
+      requestedScopes: parseScope(optionalString(params, 'scope')),
+    });
+    if (!decision.allowed) {
+      throw new AccessDenied(
+        decision.reason === 'policy_deny_all'
+          ? `Client access to "${audience}" is denied by the API's access policy.`
+          : `Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants`,
+      );
+    }
+    const now = deps.nowSeconds();
+    const token = buildAccessToken({
+      issuer: deps.issuer,
+      api,
+      clientId: client.clientId,
+      subject: `${client.clientId}@clients`,
+      scopes: decision.scopes,
+      permissions: decision.permissions,
+      gty: 'client-credentials',
+      nowSeconds: now,
+      jti: deps.newJti(),
+    });
+    return {
+      access_token: await deps.signer.sign(token.payload, token.sign),
+      ...(decision.scopes.length > 0 ? { scope: decision.scopes.join(' ') } : {}),
+      expires_in: token.expiresIn,
+      token_type: 'Bearer',
+    };
+  },
+};
+
+export function toPolicyApi(api: ResourceServer): PolicyApi {
+  return {
+    identifier: api.identifier,
+    isSystem: api.isSystem,
+    scopes: api.scopes.map((s) => s.value),
+    userPolicy: api.userPolicy,
+    clientPolicy: api.clientPolicy,
+    enforcePolicies: api.enforcePolicies,
+  };
+}
+
+export function toPolicyGrant(grant: ClientGrant): PolicyGrant {
+  return {
+    id: grant.id,
+    clientId: grant.clientId,
+    defaultFor: grant.defaultFor,
+    subjectType: grant.subjectType,
+    scopes: grant.scope,
+    allowAllScopes: grant.allowAllScopes,
+  };
+}

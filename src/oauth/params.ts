@@ -1,0 +1,41 @@
+import { InvalidRequest } from '../errors/oauth.js';
+
+/** Token-endpoint parameters after duplicate rejection; JSON bodies may carry objects (webauthn). */
+export type TokenParams = Readonly<Record<string, unknown>>;
+
+/**
+ * Normalises a form or JSON body into parameters.
+ * @throws InvalidRequest for a non-object body or a repeated parameter (RFC 6749 §3.2).
+ */
+export function parseTokenParams(body: unknown): TokenParams {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new InvalidRequest('Request body must be an object');
+  for (const [name, value] of Object.entries(body)) {
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      throw new InvalidRequest(`Duplicate parameter: ${name}`);
+    }
+  }
+  return body as TokenParams;
+}
+
+/** @throws InvalidRequest when present but not a string. */
+export function optionalString(params: TokenParams, name: string): string | undefined {
+  const value = params[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new InvalidRequest(`Invalid parameter: ${name} must be a string`);
+  return value;
+}
+
+/** @throws InvalidRequest "Missing required parameter: name" (Auth0 wording). */
+export function requiredString(params: TokenParams, name: string): string {
+  const value = optionalString(params, name);
+  if (value === undefined || value === '') throw new InvalidRequest(`Missing required parameter: ${name}`);
+  return value;
+}
+
+/** Space-delimited scope parameter; undefined when absent. */
+export function parseScope(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  return [...new Set(raw.split(' ').filter(Boolean))];
+}

@@ -1,0 +1,54 @@
+import type { JWTPayload } from 'jose';
+import type { ResourceServer } from '../../domain/resource-server.js';
+import type { JwtAlg, SignOptions } from '../../keys/signer.js';
+
+export interface AccessTokenInput {
+  readonly issuer: string;
+  readonly api: ResourceServer;
+  readonly clientId: string;
+  /** `{client_id}@clients` for client credentials, the user id otherwise. */
+  readonly subject: string;
+  /** Extra audiences after the API (e.g. `{issuer}userinfo` when openid was granted). */
+  readonly extraAudiences?: readonly string[];
+  readonly scopes: readonly string[];
+  readonly permissions: readonly string[];
+  /** Auth0's grant marker, e.g. `client-credentials`, `password`. */
+  readonly gty: string | undefined;
+  readonly nowSeconds: number;
+  readonly jti: string;
+}
+
+export interface AccessTokenToSign {
+  readonly payload: JWTPayload;
+  readonly sign: SignOptions;
+  readonly expiresIn: number;
+}
+
+/** Builds an access token's claims and signing options for the API's dialect and algorithm (spec 1.7). */
+export function buildAccessToken(input: AccessTokenInput): AccessTokenToSign {
+  const { api } = input;
+  const rfc9068 = api.tokenDialect.startsWith('rfc9068');
+  const withPermissions = api.tokenDialect.endsWith('_authz') && api.enforcePolicies;
+  const audiences = [api.identifier, ...(input.extraAudiences ?? [])];
+  const payload: JWTPayload = {
+    iss: input.issuer,
+    sub: input.subject,
+    aud: audiences.length === 1 ? api.identifier : audiences,
+    iat: input.nowSeconds,
+    exp: input.nowSeconds + api.tokenLifetime,
+    ...(input.scopes.length > 0 ? { scope: input.scopes.join(' ') } : {}),
+    ...(rfc9068 ? { client_id: input.clientId, jti: input.jti } : { azp: input.clientId }),
+    ...(!rfc9068 && input.gty !== undefined ? { gty: input.gty } : {}),
+    ...(withPermissions ? { permissions: [...input.permissions] } : {}),
+  };
+  const alg: JwtAlg = api.signingAlg;
+  return {
+    payload,
+    expiresIn: api.tokenLifetime,
+    sign: {
+      alg,
+      typ: rfc9068 ? 'at+jwt' : 'JWT',
+      ...(alg === 'HS256' && api.signingSecret !== undefined ? { secret: api.signingSecret } : {}),
+    },
+  };
+}

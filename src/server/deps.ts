@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import type { SigningKey } from '../domain/signing-key.js';
+import { generateSigningKey } from '../keys/generate.js';
+import { Keystore } from '../keys/keystore.js';
+import { createJwtSigner, type JwtSigner } from '../keys/signer.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { randomIds, type Ids } from '../lib/ids.js';
+import { createSecretBox } from '../lib/secret-box.js';
+import type { Storage } from '../storage/db.js';
+import { createStore, type Store } from '../storage/repositories/index.js';
+import { DEFAULT_TENANT_ID } from '../domain/tenant.js';
+import { createLookups, type Lookups } from './lookups.js';
+
+export interface Deps {
+  readonly config: Config;
+  readonly tenantId: string;
+  readonly storage: Storage;
+  readonly store: Store;
+  readonly keystore: Keystore;
+  readonly signer: JwtSigner;
+  readonly lookups: Lookups;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  /** Generates a signing key for this tenant (tests inject pre-made keys: RSA generation is slow). */
+  readonly generateKey: (state: 'current' | 'next') => Promise<SigningKey>;
+  /** Shared ephemeral state when LATCHKEY_REDIS_URL is set. */
+  readonly redis: Redis | undefined;
+  /** Releases what the deps opened (Redis); storage is closed by its owner. */
+  close(): Promise<void>;
+}
+
+export interface DepsOverrides {
+  readonly clock?: Clock;
+  readonly ids?: Ids;
+  readonly generateKey?: Deps['generateKey'];
+}
+
+export function createDeps(config: Config, storage: Storage, overrides: DepsOverrides = {}): Deps {
+  const clock = overrides.clock ?? systemClock;
+  const tenantId = DEFAULT_TENANT_ID;
+  const store = createStore(storage, tenantId, createSecretBox(config.secret));
+  // No offline queue: with Redis down, commands fail at once and callers apply their fail-open/closed rule.
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis?.on('error', () => undefined);
+  const keystore = new Keystore(
+    () => store.signingKeys.list(),
+    () => clock.now(),
+  );
+  return {
+    config,
+    tenantId,
+    storage,
+    store,
+    keystore,
+    signer: createJwtSigner(keystore),
+    lookups: createLookups(store, () => clock.now()),
+    clock,
+    ids: overrides.ids ?? randomIds,
+    redis,
+    async close() {
+      if (redis) await redis.quit().catch(() => undefined);
+    },
+    generateKey:
+      overrides.generateKey ??
+      ((state) => generateSigningKey({ tenantId, issuer: config.issuer, state, now: new Date(clock.now()) })),
+  };
+}

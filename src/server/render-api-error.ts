@@ -1,0 +1,89 @@
+import { STATUS_CODES } from 'node:http';
+import type { ErrorObject } from 'ajv';
+import { AppError } from '../errors/app-error.js';
+import { OAuthError } from '../errors/oauth.js';
+
+export interface RenderedError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: { statusCode: number; error: string; message: string; errorCode?: string };
+}
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  validation?: ErrorObject[];
+  validationContext?: string;
+}
+
+interface ValidationContext {
+  readonly code: string;
+  readonly label: string;
+}
+
+const CONTEXT: Readonly<Record<string, ValidationContext | undefined>> = {
+  body: { code: 'invalid_body', label: 'Payload' },
+  querystring: { code: 'invalid_query_string', label: 'Query' },
+  params: { code: 'invalid_uri', label: 'Path' },
+  headers: { code: 'invalid_headers', label: 'Headers' },
+};
+
+/** Management API error body: `{statusCode, error, message, errorCode}` (spec 4.2). */
+export function renderApiError(err: unknown): RenderedError {
+  if (err instanceof AppError && err.status < 500) {
+    return make(err.status, err.message, err instanceof OAuthError ? err.code : err.code);
+  }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as FastifyLikeError;
+  if (e.validation) {
+    const ctx = CONTEXT[e.validationContext ?? 'body'] ?? { code: 'invalid_body', label: 'Payload' };
+    return make(400, `${ctx.label} validation error: ${describeValidation(e.validation)}`, ctx.code);
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return make(413, 'Payload too large', 'payload_too_large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return make(415, 'Unsupported Media Type', 'unsupported_media_type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return make(400, 'Payload validation error: body must not be empty.', 'invalid_body');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return make(400, 'Invalid Content-Length', 'invalid_body');
+    default:
+      break;
+  }
+  if (e.statusCode === 400 || (err instanceof SyntaxError && e.statusCode === undefined)) {
+    return make(400, 'Invalid request payload JSON format', 'invalid_body');
+  }
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return make(e.statusCode, STATUS_CODES[e.statusCode] ?? 'Error', undefined);
+  }
+  return make(500, 'Internal Server Error', undefined);
+}
+
+function make(status: number, message: string, errorCode: string | undefined): RenderedError {
+  return {
+    status,
+    headers: {},
+    body: {
+      statusCode: status,
+      error: STATUS_CODES[status] ?? 'Error',
+      message,
+      ...(errorCode !== undefined ? { errorCode } : {}),
+    },
+  };
+}
+
+/** Auth0-style wording: `'Additional properties not allowed: foo'`, `'…' on property name`. */
+export function describeValidation(errors: readonly ErrorObject[]): string {
+  const first = errors[0];
+  if (!first) return 'invalid input';
+  const property = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  if (first.keyword === 'additionalProperties') {
+    const extra = String((first.params as { additionalProperty?: unknown }).additionalProperty);
+    return `'Additional properties not allowed: ${extra}'${property ? ` on property ${property}` : ''}.`;
+  }
+  if (first.keyword === 'required') {
+    const missing = String((first.params as { missingProperty?: unknown }).missingProperty);
+    return `'Missing required property: ${missing}'${property ? ` on property ${property}` : ''}.`;
+  }
+  return `'${first.message ?? 'invalid'}'${property ? ` on property ${property}` : ''}.`;
+}

@@ -1,0 +1,63 @@
+import { AppError } from '../errors/app-error.js';
+import { OAuthError } from '../errors/oauth.js';
+import { describeValidation } from './render-api-error.js';
+import type { ErrorObject } from 'ajv';
+
+export interface RenderedOAuthError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: { error: string; error_description: string };
+}
+
+/** OAuth error body `{error, error_description}` (RFC 6749 §5.2, spec 1.4). */
+export function renderOAuthError(err: unknown): RenderedOAuthError {
+  const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  if (err instanceof OAuthError) {
+    if (err.status === 401) headers['www-authenticate'] = 'Basic realm="oauth", error="invalid_client"';
+    return { status: err.status, headers, body: { error: err.code, error_description: err.message } };
+  }
+  if (err instanceof AppError && err.status < 500) {
+    return { status: 400, headers, body: { error: 'invalid_request', error_description: err.message } };
+  }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    statusCode?: number;
+    code?: string;
+    validation?: ErrorObject[];
+  };
+  if (e.validation) {
+    return {
+      status: 400,
+      headers,
+      body: { error: 'invalid_request', error_description: describeValidation(e.validation) },
+    };
+  }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return {
+      status: 413,
+      headers,
+      body: { error: 'invalid_request', error_description: 'Request body too large' },
+    };
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      status: 400,
+      headers,
+      body: {
+        error: 'invalid_request',
+        error_description: 'Content-Type must be application/x-www-form-urlencoded or application/json',
+      },
+    };
+  }
+  if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+    return {
+      status: 400,
+      headers,
+      body: { error: 'invalid_request', error_description: 'Malformed request body' },
+    };
+  }
+  return {
+    status: 500,
+    headers,
+    body: { error: 'server_error', error_description: 'internal server error' },
+  };
+}

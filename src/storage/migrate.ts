@@ -1,0 +1,41 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Storage } from './db.js';
+import * as initial from './migrations/0001-initial.js';
+
+interface DialectMigration {
+  up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
+  down(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, DialectMigration> = {
+  '0001-initial': initial,
+};
+
+function provider(dialect: Storage['dialect']): MigrationProvider {
+  return {
+    getMigrations: () =>
+      Promise.resolve(
+        Object.fromEntries(
+          Object.entries(MIGRATIONS).map(([name, m]): [string, Migration] => [
+            name,
+            { up: (db) => m.up(db, dialect), down: (db) => m.down(db, dialect) },
+          ]),
+        ),
+      ),
+  };
+}
+
+/** Applies every pending migration; a no-op when the schema is current. */
+export async function migrateToLatest(storage: Storage): Promise<string[]> {
+  const migrator = new Migrator({ db: storage.db, provider: provider(storage.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Rolls back one migration (used by the migration round-trip test). */
+export async function migrateDown(storage: Storage): Promise<void> {
+  const migrator = new Migrator({ db: storage.db, provider: provider(storage.dialect) });
+  const { error } = await migrator.migrateDown();
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+}

@@ -1,0 +1,159 @@
+import type { Selectable } from 'kysely';
+import type { DbOrTx } from '../db.js';
+import type { ClientCredentialsTable, ClientsTable } from '../schema.js';
+import type { Client, ClientCredential, TokenEndpointAuthMethod } from '../../domain/client.js';
+import type { SecretBox } from '../../lib/secret-box.js';
+import { fromBool, fromJson, toBool, toJson } from '../json.js';
+import type { Page } from './resource-servers.js';
+
+export function createClientRepository(db: DbOrTx, tenantId: string, box: SecretBox) {
+  const toRecord = (row: Selectable<ClientsTable>): Client => ({
+    tenantId: row.tenant_id,
+    clientId: row.client_id,
+    clientSecret: box.open(row.client_secret),
+    name: row.name,
+    appType: row.app_type ?? undefined,
+    isFirstParty: toBool(row.is_first_party),
+    isSystem: toBool(row.is_system),
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod | null,
+    privateKeyJwtCredentialIds: fromJson(row.private_key_jwt_credentials),
+    grantTypes: fromJson(row.grant_types),
+    settings: fromJson(row.settings),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+  const toRow = (c: Client): Selectable<ClientsTable> => ({
+    tenant_id: c.tenantId,
+    client_id: c.clientId,
+    client_secret: box.seal(c.clientSecret),
+    name: c.name,
+    app_type: c.appType ?? null,
+    is_first_party: fromBool(c.isFirstParty),
+    is_system: fromBool(c.isSystem),
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    private_key_jwt_credentials: toJson(c.privateKeyJwtCredentialIds),
+    grant_types: toJson(c.grantTypes),
+    settings: toJson(c.settings),
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  });
+  const credentialToRecord = (row: Selectable<ClientCredentialsTable>): ClientCredential => ({
+    id: row.id,
+    clientId: row.client_id,
+    name: row.name,
+    credentialType: 'public_key',
+    pem: row.pem,
+    alg: row.alg as ClientCredential['alg'],
+    kid: row.kid,
+    thumbprint: row.thumbprint,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at ?? undefined,
+  });
+  const base = () => db.selectFrom('clients').selectAll().where('tenant_id', '=', tenantId);
+
+  return {
+    async findById(clientId: string): Promise<Client | undefined> {
+      const row = await base().where('client_id', '=', clientId).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async list(page: Page): Promise<Client[]> {
+      const rows = await base()
+        .orderBy('created_at')
+        .orderBy('client_id')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+      return rows.map(toRecord);
+    },
+    async count(): Promise<number> {
+      const row = await db
+        .selectFrom('clients')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async insert(client: Client): Promise<void> {
+      await db.insertInto('clients').values(toRow(client)).execute();
+    },
+    async update(client: Client): Promise<void> {
+      const { tenant_id: _t, client_id: _c, ...rest } = toRow(client);
+      await db
+        .updateTable('clients')
+        .set(rest)
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', client.clientId)
+        .execute();
+    },
+    /** Deletes the client with its credentials and grants. */
+    async delete(clientId: string): Promise<boolean> {
+      await db
+        .deleteFrom('client_credentials')
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .execute();
+      await db
+        .deleteFrom('client_grants')
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .execute();
+      const result = await db
+        .deleteFrom('clients')
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+    async listCredentials(clientId: string): Promise<ClientCredential[]> {
+      const rows = await db
+        .selectFrom('client_credentials')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(credentialToRecord);
+    },
+    async findCredential(clientId: string, id: string): Promise<ClientCredential | undefined> {
+      const row = await db
+        .selectFrom('client_credentials')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && credentialToRecord(row);
+    },
+    async insertCredential(credential: ClientCredential): Promise<void> {
+      await db
+        .insertInto('client_credentials')
+        .values({
+          tenant_id: tenantId,
+          id: credential.id,
+          client_id: credential.clientId,
+          name: credential.name,
+          credential_type: credential.credentialType,
+          pem: credential.pem,
+          alg: credential.alg,
+          kid: credential.kid,
+          thumbprint: credential.thumbprint,
+          created_at: credential.createdAt,
+          updated_at: credential.updatedAt,
+          expires_at: credential.expiresAt ?? null,
+        })
+        .execute();
+    },
+    async deleteCredential(clientId: string, id: string): Promise<boolean> {
+      const result = await db
+        .deleteFrom('client_credentials')
+        .where('tenant_id', '=', tenantId)
+        .where('client_id', '=', clientId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+}
+export type ClientRepository = ReturnType<typeof createClientRepository>;

@@ -1,0 +1,35 @@
+import type { DbOrTx, Storage } from '../db.js';
+import type { SecretBox } from '../../lib/secret-box.js';
+import { createClientGrantRepository } from './client-grants.js';
+import { createClientRepository } from './clients.js';
+import { createResourceServerRepository } from './resource-servers.js';
+import { createSigningKeyRepository } from './signing-keys.js';
+import { createTenantRepository } from './tenants.js';
+import { createConnectionRepository } from './connections.js';
+import { createUsedJtiRepository } from './used-jtis.js';
+
+function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox) {
+  return {
+    tenants: createTenantRepository(db, tenantId),
+    connections: createConnectionRepository(db, tenantId),
+    resourceServers: createResourceServerRepository(db, tenantId, box),
+    clients: createClientRepository(db, tenantId, box),
+    clientGrants: createClientGrantRepository(db, tenantId),
+    signingKeys: createSigningKeyRepository(db, tenantId, box),
+    usedJtis: createUsedJtiRepository(db, tenantId),
+  };
+}
+export type Repositories = ReturnType<typeof createRepositoriesOn>;
+
+export interface Store extends Repositories {
+  /** Runs `work` in one transaction with repositories bound to it. */
+  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+}
+
+export function createStore(storage: Storage, tenantId: string, box: SecretBox): Store {
+  return {
+    ...createRepositoriesOn(storage.db, tenantId, box),
+    transaction: (work) =>
+      storage.db.transaction().execute((trx) => work(createRepositoriesOn(trx, tenantId, box))),
+  };
+}

@@ -1,0 +1,127 @@
+import type { Generated } from 'kysely';
+
+/** Booleans are 0/1 integers and JSON is text on both engines, so one mapping serves both. */
+type Bool = number;
+type Json = string;
+
+export interface TenantsTable {
+  id: string;
+  settings: Json;
+  bootstrap_client_id: string | null;
+  created_at: string;
+}
+
+export interface ConnectionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  strategy: string;
+  options: Json;
+  enabled_clients: Json;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ResourceServersTable {
+  tenant_id: string;
+  id: string;
+  identifier: string;
+  name: string;
+  is_system: Bool;
+  scopes: Json;
+  signing_alg: string;
+  signing_secret: string | null;
+  allow_offline_access: Bool;
+  skip_consent: Bool;
+  token_lifetime: number;
+  token_lifetime_for_web: number;
+  enforce_policies: Bool;
+  token_dialect: string;
+  user_policy: string;
+  client_policy: string;
+  extra: Json;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ClientsTable {
+  tenant_id: string;
+  client_id: string;
+  client_secret: string;
+  name: string;
+  app_type: string | null;
+  is_first_party: Bool;
+  is_system: Bool;
+  token_endpoint_auth_method: string | null;
+  private_key_jwt_credentials: Json;
+  grant_types: Json;
+  settings: Json;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ClientCredentialsTable {
+  tenant_id: string;
+  id: string;
+  client_id: string;
+  name: string;
+  credential_type: string;
+  pem: string;
+  alg: string;
+  kid: string;
+  thumbprint: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+}
+
+export interface ClientGrantsTable {
+  tenant_id: string;
+  id: string;
+  client_id: string | null;
+  audience: string;
+  scope: Json;
+  subject_type: string;
+  default_for: string | null;
+  allow_all_scopes: Bool;
+  organization_usage: string | null;
+  allow_any_organization: Bool | null;
+  authorization_details_types: Json;
+  is_system: Bool;
+  created_at: string;
+}
+
+export interface SigningKeysTable {
+  tenant_id: string;
+  kid: string;
+  alg: string;
+  state: string;
+  public_jwk: Json;
+  private_key: string;
+  cert: string;
+  fingerprint: string;
+  thumbprint: string;
+  current_since: string | null;
+  current_until: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  seq: Generated<number>;
+}
+
+export interface UsedJtisTable {
+  tenant_id: string;
+  client_id: string;
+  jti: string;
+  expires_at: number;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  connections: ConnectionsTable;
+  resource_servers: ResourceServersTable;
+  clients: ClientsTable;
+  client_credentials: ClientCredentialsTable;
+  client_grants: ClientGrantsTable;
+  signing_keys: SigningKeysTable;
+  used_jtis: UsedJtisTable;
+}

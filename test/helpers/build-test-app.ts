@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { bootstrapTenant } from '../../src/bootstrap/service.js';
+import type { Config } from '../../src/config/schema.js';
+import { createDeps, type Deps } from '../../src/server/deps.js';
+import { createStorage, dropSchema } from '../../src/storage/db.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
+import type { TestBackend } from './backends.js';
+import { createFakeClock, type FakeClock } from './fake-clock.js';
+import { createTestKeyGenerator } from './test-keys.js';
+
+export const TEST_ISSUER = 'https://latchkey.test/';
+export const MGMT_AUDIENCE = `${TEST_ISSUER}api/v2/`;
+export const BOOTSTRAP_CLIENT_ID = 'bootstrap-client';
+export const BOOTSTRAP_CLIENT_SECRET = 'bootstrap-secret-0123456789abcdef';
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly deps: Deps;
+  readonly clock: FakeClock;
+  /** A Management API token holding every scope (from the bootstrap client), cached per app. */
+  managementToken(): Promise<string>;
+  /** A Management API token holding only `scopes`. */
+  managementTokenWith(scopes: readonly string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A fresh tenant on a fresh database (SQLite :memory: or a new PostgreSQL schema), fake clock, pooled keys. */
+export async function buildTestApp(
+  backend: TestBackend = { name: 'sqlite', url: 'sqlite::memory:' },
+): Promise<TestApp> {
+  const clock = createFakeClock(Date.now());
+  const schema = backend.name === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
+  const storage = await createStorage(backend.url, schema === undefined ? {} : { schema });
+  await migrateToLatest(storage);
+  const config: Config = Object.freeze({
+    port: 0,
+    host: '127.0.0.1',
+    issuer: TEST_ISSUER,
+    databaseUrl: backend.url,
+    redisUrl: process.env['LATCHKEY_TEST_REDIS_URL'],
+    secret: 'test-secret-test-secret-test-secret-0000',
+    bootstrapClientId: BOOTSTRAP_CLIENT_ID,
+    bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
+    logLevel: 'silent',
+  });
+  const deps = createDeps(config, storage, { clock, generateKey: createTestKeyGenerator(() => clock.now()) });
+  await bootstrapTenant(
+    {
+      tenantId: deps.tenantId,
+      issuer: TEST_ISSUER,
+      bootstrapClientId: BOOTSTRAP_CLIENT_ID,
+      bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
+    },
+    deps,
+  );
+  const app = await buildApp(deps);
+  let fullToken: Promise<string> | undefined;
+  const tokenWith = async (scope: string | undefined): Promise<string> => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: {
+        grant_type: 'client_credentials',
+        client_id: BOOTSTRAP_CLIENT_ID,
+        client_secret: BOOTSTRAP_CLIENT_SECRET,
+        audience: MGMT_AUDIENCE,
+        ...(scope !== undefined ? { scope } : {}),
+      },
+    });
+    if (res.statusCode !== 200) throw new Error(`management token: ${res.statusCode} ${res.body}`);
+    return res.json<{ access_token: string }>().access_token;
+  };
+  return {
+    app,
+    deps,
+    clock,
+    managementToken: () => (fullToken ??= tokenWith(undefined)),
+    managementTokenWith: (scopes) => tokenWith(scopes.join(' ')),
+    async close() {
+      await app.close();
+      await deps.close();
+      await storage.close();
+      if (schema !== undefined) await dropSchema(backend.url, schema);
+    },
+  };
+}

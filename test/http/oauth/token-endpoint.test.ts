@@ -1,0 +1,334 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBackends } from '../../helpers/backends.js';
+import {
+  BOOTSTRAP_CLIENT_ID,
+  BOOTSTRAP_CLIENT_SECRET,
+  buildTestApp,
+  MGMT_AUDIENCE,
+  TEST_ISSUER,
+  type TestApp,
+} from '../../helpers/build-test-app.js';
+import { createFactories, type Factories } from '../../helpers/factories.js';
+import { form, jwtHeader, jwtPayload } from '../../helpers/http.js';
+
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
+  let t: TestApp;
+  let make: Factories;
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+    make = createFactories(t.deps);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function appWithGrant(over: Parameters<Factories['client']>[0] = {}) {
+    const api = await make.api();
+    const client = await make.client(over);
+    await make.grant({
+      clientId: client.clientId,
+      audience: api.identifier,
+      scope: ['read:things', 'write:things'],
+    });
+    return { api, client };
+  }
+
+  describe('client authentication', () => {
+    it('accepts client_secret_post in a form body and answers with no-store', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        ...form({
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience: api.identifier,
+        }),
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['pragma']).toBe('no-cache');
+      expect(res.json()).toEqual({
+        access_token: expect.any(String),
+        scope: 'read:things write:things',
+        expires_in: 86400,
+        token_type: 'Bearer',
+      });
+    });
+
+    it('accepts client_secret_post in a JSON body', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience: api.identifier,
+        },
+      });
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('accepts client_secret_basic for a client configured for it, with url-encoded credentials', async () => {
+      const { api, client } = await appWithGrant({
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        clientSecret: 'se:cr+et/with%chars',
+      });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { authorization: basic(client.clientId, 'se:cr+et/with%chars') },
+        payload: { grant_type: 'client_credentials', audience: api.identifier },
+      });
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('refuses client_secret_basic for a client_secret_post client with 401 invalid_client', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { authorization: basic(client.clientId, client.clientSecret) },
+        payload: { grant_type: 'client_credentials', audience: api.identifier },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic /);
+      expect(res.json()).toEqual({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+      });
+    });
+
+    it('lets the bootstrap client use both post and basic', async () => {
+      for (const request of [
+        {
+          payload: {
+            grant_type: 'client_credentials',
+            client_id: BOOTSTRAP_CLIENT_ID,
+            client_secret: BOOTSTRAP_CLIENT_SECRET,
+            audience: MGMT_AUDIENCE,
+          },
+        },
+        {
+          headers: { authorization: basic(BOOTSTRAP_CLIENT_ID, BOOTSTRAP_CLIENT_SECRET) },
+          payload: { grant_type: 'client_credentials', audience: MGMT_AUDIENCE },
+        },
+      ]) {
+        const res = await t.app.inject({ method: 'POST', url: '/oauth/token', ...request });
+        expect(res.statusCode).toBe(200);
+      }
+    });
+
+    it.each([
+      ['a wrong secret', (id: string) => ({ client_id: id, client_secret: 'wrong' })],
+      ['an unknown client', () => ({ client_id: 'nobody', client_secret: 'whatever' })],
+      ['no secret for a confidential client', (id: string) => ({ client_id: id })],
+    ])('answers 401 invalid_client for %s', async (_name, creds) => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: { grant_type: 'client_credentials', audience: api.identifier, ...creds(client.clientId) },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json<{ error: string }>().error).toBe('invalid_client');
+    });
+
+    it('refuses two authentication methods at once', async () => {
+      const { api, client } = await appWithGrant({ tokenEndpointAuthMethod: 'client_secret_basic' });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { authorization: basic(client.clientId, client.clientSecret) },
+        payload: {
+          grant_type: 'client_credentials',
+          audience: api.identifier,
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+        },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'Only one client authentication method may be used',
+      });
+    });
+
+    it('refuses client credentials for a public client', async () => {
+      const { api, client } = await appWithGrant({ tokenEndpointAuthMethod: 'none', appType: 'spa' });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: { grant_type: 'client_credentials', client_id: client.clientId, audience: api.identifier },
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json<{ error: string }>().error).toBe('unauthorized_client');
+    });
+  });
+
+  describe('request errors', () => {
+    it.each([
+      [{}, 400, { error: 'invalid_request', error_description: 'Missing required parameter: grant_type' }],
+      [
+        { grant_type: 'urn:made:up' },
+        400,
+        { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: urn:made:up' },
+      ],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: BOOTSTRAP_CLIENT_ID,
+          client_secret: BOOTSTRAP_CLIENT_SECRET,
+        },
+        400,
+        { error: 'invalid_request', error_description: 'Missing required parameter: audience' },
+      ],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: BOOTSTRAP_CLIENT_ID,
+          client_secret: BOOTSTRAP_CLIENT_SECRET,
+          audience: 'https://nope.example.com/',
+        },
+        403,
+        {
+          error: 'access_denied',
+          error_description: 'Service not enabled within domain: https://nope.example.com/',
+        },
+      ],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: BOOTSTRAP_CLIENT_ID,
+          client_secret: 42,
+          audience: MGMT_AUDIENCE,
+        },
+        400,
+        { error: 'invalid_request', error_description: 'Invalid parameter: client_secret must be a string' },
+      ],
+    ])('answers %j with %i', async (payload, status, body) => {
+      const res = await t.app.inject({ method: 'POST', url: '/oauth/token', payload });
+      expect(res.statusCode).toBe(status);
+      expect(res.json()).toEqual(body);
+      expect(res.headers['cache-control']).toBe('no-store');
+    });
+
+    it('refuses a repeated parameter', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `grant_type=client_credentials&audience=a&audience=b&client_id=${BOOTSTRAP_CLIENT_ID}&client_secret=${BOOTSTRAP_CLIENT_SECRET}`,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'Duplicate parameter: audience',
+      });
+    });
+
+    it.each([
+      ['malformed JSON', 'application/json', '{"grant_type":'],
+      ['a JSON array', 'application/json', '[1,2]'],
+      ['an unsupported content type', 'text/plain', 'grant_type=client_credentials'],
+    ])('answers 400 invalid_request for %s, never 500', async (_name, type, payload) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': type },
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json<{ error: string }>().error).toBe('invalid_request');
+    });
+
+    it('answers 403 unauthorized_client when the grant type is not enabled for the client', async () => {
+      const { api, client } = await appWithGrant({ grantTypes: ['authorization_code'] });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience: api.identifier,
+        },
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toEqual({
+        error: 'unauthorized_client',
+        error_description: "Grant type 'client_credentials' not allowed for the client.",
+      });
+    });
+  });
+
+  describe('client-credentials access tokens (spec 1.7)', () => {
+    it('carries Auth0 claims and expires after the API token_lifetime', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience: api.identifier,
+        },
+      });
+      const token = res.json<{ access_token: string }>().access_token;
+      const claims = jwtPayload(token);
+      const now = Math.floor(t.clock.now() / 1000);
+      expect(claims).toEqual({
+        iss: TEST_ISSUER,
+        sub: `${client.clientId}@clients`,
+        aud: api.identifier,
+        iat: now,
+        exp: now + 86400,
+        scope: 'read:things write:things',
+        azp: client.clientId,
+        gty: 'client-credentials',
+      });
+      expect(jwtHeader(token)).toEqual({ alg: 'RS256', typ: 'JWT', kid: expect.any(String) });
+    });
+
+    it('accepts `resource` as an alias of audience', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          resource: api.identifier,
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(jwtPayload(res.json<{ access_token: string }>().access_token)['aud']).toBe(api.identifier);
+    });
+
+    it('omits scope when the grant allows nothing that was asked for', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience: api.identifier,
+          scope: 'delete:things',
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json<Record<string, unknown>>()['scope']).toBeUndefined();
+      expect(jwtPayload(res.json<{ access_token: string }>().access_token)['scope']).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load.js';
+
+const SECRET = 'x'.repeat(40);
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+    const config = loadConfig({ LATCHKEY_DATABASE_URL: `sqlite:${dir}/db.sqlite` });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      issuer: 'http://localhost:3000/',
+      redisUrl: undefined,
+      bootstrapClientId: undefined,
+      bootstrapClientSecret: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('derives the default issuer from PORT', () => {
+    expect(loadConfig({ PORT: '8080', LATCHKEY_DATABASE_URL: 'sqlite::memory:' }).issuer).toBe(
+      'http://localhost:8080/',
+    );
+  });
+
+  it('generates LATCHKEY_SECRET into the data folder once and reuses it (SQLite)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+    const env = { LATCHKEY_DATABASE_URL: `sqlite:${dir}/data/latchkey.sqlite` };
+    const first = loadConfig(env).secret;
+    const second = loadConfig(env).secret;
+    expect(first).toHaveLength(43);
+    expect(second).toBe(first);
+    expect(readFileSync(join(dir, 'data', 'secret.key'), 'utf8').trim()).toBe(first);
+    expect(statSync(join(dir, 'data', 'secret.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('requires LATCHKEY_SECRET with PostgreSQL', () => {
+    expect(() => loadConfig({ LATCHKEY_DATABASE_URL: 'postgres://db/latchkey' })).toThrow(
+      /LATCHKEY_SECRET: required when the database is PostgreSQL/,
+    );
+    expect(
+      loadConfig({ LATCHKEY_DATABASE_URL: 'postgres://db/latchkey', LATCHKEY_SECRET: SECRET }).secret,
+    ).toBe(SECRET);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        LATCHKEY_ISSUER: 'https://id.example.com',
+        LATCHKEY_DATABASE_URL: 'mysql://x',
+        LATCHKEY_REDIS_URL: 'http://cache',
+        LATCHKEY_SECRET: 'short',
+        LATCHKEY_BOOTSTRAP_CLIENT_ID: 'only-the-id',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(problems).toEqual([
+      'PORT',
+      'LATCHKEY_ISSUER',
+      'LATCHKEY_DATABASE_URL',
+      'LATCHKEY_REDIS_URL',
+      'LATCHKEY_BOOTSTRAP_CLIENT_ID and LATCHKEY_BOOTSTRAP_CLIENT_SECRET',
+      'LATCHKEY_SECRET',
+    ]);
+  });
+
+  it.each([
+    ['ftp://id.example.com/', 'must be an http(s) URL'],
+    ['https://id.example.com/?x=1', 'must not have a query'],
+    ['not a url', 'not a URL'],
+  ])('refuses issuer %s', (issuer, why) => {
+    expect(() => loadConfig({ LATCHKEY_ISSUER: issuer, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
+      why,
+    );
+  });
+
+  it('accepts a bootstrap client given as a pair', () => {
+    const config = loadConfig({
+      LATCHKEY_DATABASE_URL: 'sqlite::memory:',
+      LATCHKEY_BOOTSTRAP_CLIENT_ID: 'ops-bot',
+      LATCHKEY_BOOTSTRAP_CLIENT_SECRET: 'a-long-enough-secret',
+    });
+    expect([config.bootstrapClientId, config.bootstrapClientSecret]).toEqual([
+      'ops-bot',
+      'a-long-enough-secret',
+    ]);
+  });
+});
