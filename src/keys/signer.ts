@@ -25,7 +25,7 @@ export function createJwtSigner(keystore: Keystore): JwtSigner {
         if (secret === undefined) throw new Error('HS256 needs a secret');
         return jwt.setProtectedHeader({ alg, typ }).sign(encoder.encode(secret));
       }
-      const { kid, privateKey } = keystore.signingKey();
+      const { kid, privateKey } = await keystore.signingKey(alg);
       return jwt.setProtectedHeader({ alg, typ, kid }).sign(privateKey);
     },
   };
