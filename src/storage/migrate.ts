@@ -1,6 +1,7 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Storage } from './db.js';
 import * as initial from './migrations/0001-initial.js';
+import * as users from './migrations/0002-users.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -9,6 +10,7 @@ interface DialectMigration {
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': initial,
+  '0002-users': users,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -115,6 +115,102 @@ export interface UsedJtisTable {
   expires_at: number;
 }
 
+export interface UsersTable {
+  tenant_id: string;
+  user_id: string;
+  connection: string;
+  email: string | null;
+  email_norm: string | null;
+  email_verified: Bool;
+  username: string | null;
+  username_norm: string | null;
+  phone_number: string | null;
+  phone_verified: Bool;
+  name: string | null;
+  name_norm: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  nickname: string | null;
+  picture: string | null;
+  user_metadata: Json;
+  app_metadata: Json;
+  password_hash: string | null;
+  last_password_reset: string | null;
+  blocked: Bool;
+  logins_count: number;
+  last_login: string | null;
+  last_ip: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RolesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+}
+
+export interface RolePermissionsTable {
+  tenant_id: string;
+  role_id: string;
+  resource_server_identifier: string;
+  permission_name: string;
+}
+
+export interface UserRolesTable {
+  tenant_id: string;
+  user_id: string;
+  role_id: string;
+  created_at: string;
+}
+
+export interface UserPermissionsTable {
+  tenant_id: string;
+  user_id: string;
+  resource_server_identifier: string;
+  permission_name: string;
+}
+
+export interface RefreshTokensTable {
+  tenant_id: string;
+  id: string;
+  token_hash: string;
+  family_id: string;
+  user_id: string;
+  client_id: string;
+  audience: string;
+  scope: Json;
+  rotating: Bool;
+  created_at: number;
+  expires_at: number | null;
+  idle_expires_at: number | null;
+  last_used_at: number | null;
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ConsentsTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  client_id: string;
+  audience: string;
+  scope: Json;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LoginFailuresTable {
+  tenant_id: string;
+  user_id: string;
+  ip: string;
+  failures: number;
+  window_start: number;
+  blocked_until: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connections: ConnectionsTable;
@@ -124,4 +220,12 @@ export interface Database {
   client_grants: ClientGrantsTable;
   signing_keys: SigningKeysTable;
   used_jtis: UsedJtisTable;
+  users: UsersTable;
+  roles: RolesTable;
+  role_permissions: RolePermissionsTable;
+  user_roles: UserRolesTable;
+  user_permissions: UserPermissionsTable;
+  refresh_tokens: RefreshTokensTable;
+  consents: ConsentsTable;
+  login_failures: LoginFailuresTable;
 }

@@ -108,7 +108,7 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
     const env = { LATCHKEY_DATABASE_URL: `sqlite:${dir}/m.sqlite` };
     const first = run(['migrate'], env);
     expect(await first.exited).toBe(0);
-    expect(first.output()).toContain('applied: 0001-initial');
+    expect(first.output()).toContain('applied: 0001-initial, 0002-users');
     const second = run(['migrate'], env);
     expect(await second.exited).toBe(0);
     expect(second.output()).toContain('schema is up to date');

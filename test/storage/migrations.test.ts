@@ -9,10 +9,18 @@ const TABLES = [
   'client_grants',
   'clients',
   'connections',
+  'consents',
+  'login_failures',
+  'refresh_tokens',
   'resource_servers',
+  'role_permissions',
+  'roles',
   'signing_keys',
   'tenants',
   'used_jtis',
+  'user_permissions',
+  'user_roles',
+  'users',
 ];
 
 async function tableNames(storage: Storage): Promise<string[]> {
@@ -41,11 +49,12 @@ describe.each(testBackends())('migrations on $name', (backend) => {
 
   it('runs up, down and up again', async () => {
     const storage = await open();
-    expect(await migrateToLatest(storage)).toEqual(['0001-initial']);
+    expect(await migrateToLatest(storage)).toEqual(['0001-initial', '0002-users']);
     expect(await tableNames(storage)).toEqual(TABLES);
     await migrateDown(storage);
+    await migrateDown(storage);
     expect(await tableNames(storage)).toEqual([]);
-    expect(await migrateToLatest(storage)).toEqual(['0001-initial']);
+    expect(await migrateToLatest(storage)).toEqual(['0001-initial', '0002-users']);
     expect(await tableNames(storage)).toEqual(TABLES);
   });
 

@@ -1,4 +1,5 @@
-import type { DbOrTx, Storage } from '../db.js';
+import type { DbOrTx, DialectName, Storage } from '../db.js';
+import { createUserRepository } from './users.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { createClientGrantRepository } from './client-grants.js';
 import { createClientRepository } from './clients.js';
@@ -8,8 +9,9 @@ import { createTenantRepository } from './tenants.js';
 import { createConnectionRepository } from './connections.js';
 import { createUsedJtiRepository } from './used-jtis.js';
 
-function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox) {
+function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dialect: DialectName) {
   return {
+    users: createUserRepository(db, tenantId, dialect),
     tenants: createTenantRepository(db, tenantId),
     connections: createConnectionRepository(db, tenantId),
     resourceServers: createResourceServerRepository(db, tenantId, box),
@@ -28,8 +30,10 @@ export interface Store extends Repositories {
 
 export function createStore(storage: Storage, tenantId: string, box: SecretBox): Store {
   return {
-    ...createRepositoriesOn(storage.db, tenantId, box),
+    ...createRepositoriesOn(storage.db, tenantId, box, storage.dialect),
     transaction: (work) =>
-      storage.db.transaction().execute((trx) => work(createRepositoriesOn(trx, tenantId, box))),
+      storage.db
+        .transaction()
+        .execute((trx) => work(createRepositoriesOn(trx, tenantId, box, storage.dialect))),
   };
 }

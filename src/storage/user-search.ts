@@ -1,0 +1,183 @@
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { DialectName } from './db.js';
+import type { Database } from './schema.js';
+import { BadRequest } from '../errors/api.js';
+import type { SearchNode } from '../users/search-query.js';
+
+type Eb = ExpressionBuilder<Database, 'users'>;
+type Cond = Expression<SqlBool>;
+
+/** Case-insensitive fields (Auth0's normalized fields) and their stored lower-case column. */
+const NORMALIZED: Record<string, 'email_norm' | 'name_norm' | 'username_norm'> = {
+  email: 'email_norm',
+  name: 'name_norm',
+  username: 'username_norm',
+};
+const CASELESS_TEXT = new Set(['given_name', 'family_name', 'nickname']);
+const EXACT_TEXT = new Set(['user_id', 'phone_number', 'last_ip', 'picture', 'connection']);
+const BOOLEANS = new Set(['email_verified', 'phone_verified', 'blocked']);
+const DATES = new Set(['created_at', 'updated_at', 'last_login']);
+const FREE_TEXT = ['email_norm', 'name_norm', 'username_norm'] as const;
+
+function invalid(message: string): BadRequest {
+  return new BadRequest(
+    'invalid_query_string',
+    `Query validation error: 'invalid query: ${message}' on property q.`,
+  );
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+// SQLite has no default LIKE escape character; name it for both engines.
+function like(column: Expression<unknown> | string, pattern: string): Cond {
+  const ref = typeof column === 'string' ? sql.ref(column) : column;
+  return sql<SqlBool>`${ref} like ${pattern} escape '\\'`;
+}
+
+/**
+ * Compiles a parsed user search into a WHERE condition for either engine.
+ * @throws BadRequest for fields or operations the search does not support.
+ */
+export function compileUserSearch(node: SearchNode, eb: Eb, dialect: DialectName): Cond {
+  switch (node.kind) {
+    case 'and':
+      return eb.and(node.children.map((c) => compileUserSearch(c, eb, dialect)));
+    case 'or':
+      return eb.or(node.children.map((c) => compileUserSearch(c, eb, dialect)));
+    case 'not':
+      return eb.not(compileUserSearch(node.child, eb, dialect));
+    case 'exists':
+      return exists(node.field, eb, dialect);
+    case 'range':
+      return range(node, eb);
+    case 'prefix':
+      return prefix(node.field, node.prefix, eb);
+    case 'term':
+      return term(node.field, node.value, node.phrase, eb, dialect);
+  }
+}
+
+function term(field: string | undefined, value: string, phrase: boolean, eb: Eb, dialect: DialectName): Cond {
+  if (field === undefined) {
+    return eb.or(FREE_TEXT.map((col) => textMatch(sql.ref(col), value.toLowerCase(), phrase, eb)));
+  }
+  const normalized = NORMALIZED[field];
+  if (normalized) {
+    if (field === 'email') return eb(normalized, '=', value.toLowerCase());
+    return textMatch(sql.ref(normalized), value.toLowerCase(), phrase, eb);
+  }
+  if (CASELESS_TEXT.has(field))
+    return textMatch(sql`lower(${sql.ref(field)})`, value.toLowerCase(), phrase, eb);
+  if (field === 'email.domain') return like('email_norm', `%@${escapeLike(value.toLowerCase())}`);
+  if (EXACT_TEXT.has(field)) return eb(sql.ref(field), '=', value);
+  if (BOOLEANS.has(field)) {
+    if (value !== 'true' && value !== 'false') throw invalid(`${field} is true or false`);
+    return eb(sql.ref(field), '=', value === 'true' ? 1 : 0);
+  }
+  if (field === 'logins_count') return eb('logins_count', '=', integer(value, field));
+  if (DATES.has(field)) return like(sql.ref(field), `${escapeLike(value)}%`);
+  if (field === 'identities.connection') return eb('connection', '=', value);
+  if (field === 'identities.provider') return value === 'auth0' ? eb.lit(true) : eb.lit(false);
+  if (field === 'identities.user_id') return like('user_id', `%|${escapeLike(value)}`);
+  const meta = metadataPath(field);
+  if (meta) return metadataEquals(meta.column, meta.path, value, eb, dialect);
+  throw invalid(`unknown field ${field}`);
+}
+
+// A word matches a whole word inside the text; a phrase matches the whole value.
+function textMatch(column: Expression<unknown>, value: string, phrase: boolean, eb: Eb): Cond {
+  if (phrase) return eb(column, '=', value);
+  return like(sql`' ' || ${column} || ' '`, `% ${escapeLike(value)} %`);
+}
+
+function prefix(field: string | undefined, start: string, eb: Eb): Cond {
+  const pattern = `${escapeLike(start.toLowerCase())}%`;
+  if (field === undefined) return eb.or(FREE_TEXT.map((col) => like(col, pattern)));
+  const normalized = NORMALIZED[field];
+  if (normalized) return like(normalized, pattern);
+  if (CASELESS_TEXT.has(field)) return like(sql`lower(${sql.ref(field)})`, pattern);
+  if (EXACT_TEXT.has(field)) return like(sql.ref(field), `${escapeLike(start)}%`);
+  if (metadataPath(field)) throw invalid('wildcards are not available on metadata fields');
+  throw invalid(`wildcards are not available on ${field}`);
+}
+
+function range(node: Extract<SearchNode, { kind: 'range' }>, eb: Eb): Cond {
+  const parts: Cond[] = [];
+  if (node.field === 'logins_count') {
+    if (node.from !== undefined)
+      parts.push(eb('logins_count', node.fromInclusive ? '>=' : '>', integer(node.from, node.field)));
+    if (node.to !== undefined)
+      parts.push(eb('logins_count', node.toInclusive ? '<=' : '<', integer(node.to, node.field)));
+  } else if (DATES.has(node.field)) {
+    const col = sql.ref(node.field);
+    // A date-only bound covers the whole day: '~' sorts after every character of an ISO timestamp.
+    const widen = (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}~` : v);
+    if (node.from !== undefined) {
+      const from = date(node.from);
+      parts.push(node.fromInclusive ? eb(col, '>=', from) : eb(col, '>', widen(from)));
+    }
+    if (node.to !== undefined) {
+      const to = date(node.to);
+      parts.push(node.toInclusive ? eb(col, '<=', widen(to)) : eb(col, '<', to));
+    }
+    parts.push(eb(col, 'is not', null));
+  } else if (metadataPath(node.field)) {
+    throw invalid('ranges are not available on metadata fields');
+  } else {
+    throw invalid(`ranges are not available on ${node.field}`);
+  }
+  return eb.and(parts);
+}
+
+function exists(field: string, eb: Eb, dialect: DialectName): Cond {
+  const normalized = NORMALIZED[field];
+  if (normalized) return eb(normalized, 'is not', null);
+  if (CASELESS_TEXT.has(field) || EXACT_TEXT.has(field) || DATES.has(field))
+    return eb(sql.ref(field), 'is not', null);
+  if (BOOLEANS.has(field) || field === 'logins_count') return eb.lit(true);
+  const meta = metadataPath(field);
+  if (meta) return eb(metadataValue(meta.column, meta.path, dialect), 'is not', null);
+  throw invalid(`unknown field ${field}`);
+}
+
+function metadataPath(
+  field: string,
+): { column: 'user_metadata' | 'app_metadata'; path: string[] } | undefined {
+  const [root, ...path] = field.split('.');
+  if ((root !== 'user_metadata' && root !== 'app_metadata') || path.length === 0) return undefined;
+  if (path.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw invalid(`bad metadata path ${field}`);
+  return { column: root, path };
+}
+
+function metadataValue(column: string, path: readonly string[], dialect: DialectName): Expression<unknown> {
+  if (dialect === 'postgres') return sql`(${sql.ref(column)}::jsonb #>> ${`{${path.join(',')}}`})`;
+  return sql`json_extract(${sql.ref(column)}, ${`$.${path.map((p) => `"${p}"`).join('.')}`})`;
+}
+
+// JSON scalars compare as text; booleans differ by engine (PG 'true', SQLite 1).
+function metadataEquals(
+  column: string,
+  path: readonly string[],
+  value: string,
+  eb: Eb,
+  dialect: DialectName,
+): Cond {
+  const extracted = metadataValue(column, path, dialect);
+  if (dialect === 'sqlite' && (value === 'true' || value === 'false')) {
+    return eb.or([eb(extracted, '=', value === 'true' ? 1 : 0), eb(extracted, '=', value)]);
+  }
+  if (dialect === 'sqlite') return eb(sql`cast(${extracted} as text)`, '=', value);
+  return eb(extracted, '=', value);
+}
+
+function integer(value: string, field: string): number {
+  if (!/^-?\d{1,15}$/.test(value)) throw invalid(`${field} needs an integer`);
+  return Number(value);
+}
+
+function date(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$/.test(value)) throw invalid(`bad date ${value}`);
+  return value;
+}

@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../src/domain/user.js';
+import { createSecretBox } from '../../src/lib/secret-box.js';
+import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
+import { createStore, type Store } from '../../src/storage/repositories/index.js';
+import { parseSearchQuery } from '../../src/users/search-query.js';
+import { testBackends } from '../helpers/backends.js';
+
+function user(id: string, over: Partial<User>): User {
+  return {
+    tenantId: 'default',
+    userId: `auth0|${id}`,
+    connection: 'Username-Password-Authentication',
+    email: undefined,
+    emailVerified: false,
+    username: undefined,
+    phoneNumber: undefined,
+    phoneVerified: false,
+    name: undefined,
+    givenName: undefined,
+    familyName: undefined,
+    nickname: undefined,
+    picture: undefined,
+    userMetadata: {},
+    appMetadata: {},
+    passwordHash: undefined,
+    lastPasswordReset: undefined,
+    blocked: false,
+    loginsCount: 0,
+    lastLogin: undefined,
+    lastIp: undefined,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+const USERS = [
+  user('jane', {
+    email: 'Jane.Smith@Example.com',
+    name: 'Jane Smith',
+    givenName: 'Jane',
+    loginsCount: 12,
+    lastLogin: '2024-12-31T10:00:00.000Z',
+    userMetadata: { plan: 'gold', address: { city: 'Paris' } },
+    appMetadata: { tier: 3, beta: true },
+    createdAt: '2024-03-01T00:00:00.000Z',
+  }),
+  user('john', {
+    email: 'john@sample.org',
+    name: 'John Smithers',
+    username: 'jsmith',
+    loginsCount: 150,
+    lastLogin: '2025-01-01T00:00:00.000Z',
+    userMetadata: { plan: 'silver' },
+    blocked: true,
+    createdAt: '2024-06-01T00:00:00.000Z',
+  }),
+  user('ana', {
+    email: 'ana%_x@example.com',
+    name: 'Ana',
+    connection: 'other-db',
+    appMetadata: { beta: false },
+    createdAt: '2024-09-01T00:00:00.000Z',
+  }),
+  user('ghost', { createdAt: '2024-10-01T00:00:00.000Z' }),
+];
+
+describe.each(testBackends())('user search on $name', (backend) => {
+  let storage: Storage;
+  let store: Store;
+  const schema = `s_${randomBytes(6).toString('hex')}`;
+  beforeAll(async () => {
+    storage = await createStorage(backend.url, backend.name === 'postgres' ? { schema } : {});
+    await migrateToLatest(storage);
+    store = createStore(storage, 'default', createSecretBox('x'.repeat(32)));
+    await store.tenants.ensure({}, '2024-01-01T00:00:00.000Z');
+    for (const u of USERS) await store.users.insert(u);
+  });
+  afterAll(async () => {
+    await storage.close();
+    if (backend.name === 'postgres') await dropSchema(backend.url, schema);
+  });
+
+  it.each([
+    ['email:"jane.smith@example.com"', ['jane']],
+    ['email:JANE.SMITH@EXAMPLE.COM', ['jane']],
+    ['email:jan*', ['jane']],
+    ['email.domain:example.com', ['jane', 'ana']],
+    ['name:smith', ['jane']],
+    ['name:"john smithers"', ['john']],
+    ['name:smi*', []],
+    ['name:joh*', ['john']],
+    ['smith', ['jane']],
+    ['jsmith', ['john']],
+    ['username:jsmith', ['john']],
+    ['given_name:JANE', ['jane']],
+    ['logins_count:[10 TO 100]', ['jane']],
+    ['logins_count:{12 TO *]', ['john']],
+    ['last_login:[* TO 2024-12-31]', ['jane']],
+    ['last_login:{2024-12-31 TO *]', ['john']],
+    ['created_at:[2024-05-01 TO 2024-09-30]', ['john', 'ana']],
+    ['user_metadata.plan:"gold"', ['jane']],
+    ['user_metadata.address.city:Paris', ['jane']],
+    ['app_metadata.tier:3', ['jane']],
+    ['app_metadata.beta:true', ['jane']],
+    ['app_metadata.beta:false', ['ana']],
+    ['_exists_:user_metadata.plan', ['jane', 'john']],
+    ['_exists_:email', ['jane', 'john', 'ana']],
+    ['NOT _exists_:email', ['ghost']],
+    ['identities.connection:"other-db"', ['ana']],
+    ['blocked:true', ['john']],
+    ['name:jane OR name:ana', ['jane', 'ana']],
+    ['(name:jane OR name:john) AND NOT blocked:true', ['jane']],
+    ['email:"ana%_x@example.com"', ['ana']],
+    ['email:ana%*', ['ana']],
+    ['email:jan%*', []],
+    ['user_id:"auth0|john"', ['john']],
+    ['identities.user_id:ghost', ['ghost']],
+  ])('%s finds %j', async (q, expected) => {
+    const found = await store.users.list({ search: parseSearchQuery(q) }, { offset: 0, limit: 50 });
+    expect(found.map((u) => u.userId.slice('auth0|'.length))).toEqual(expected);
+    expect(await store.users.count({ search: parseSearchQuery(q) })).toBe(expected.length);
+  });
+
+  it.each([
+    ['user_metadata.plan:gol*', 'wildcards are not available on metadata'],
+    ['user_metadata.n:[1 TO 2]', 'ranges are not available on metadata'],
+    ['favourite_colour:blue', 'unknown field favourite_colour'],
+    ['logins_count:many', 'logins_count needs an integer'],
+    ['blocked:maybe', 'blocked is true or false'],
+  ])('refuses %s', async (q, why) => {
+    await expect(store.users.list({ search: parseSearchQuery(q) }, { offset: 0, limit: 5 })).rejects.toThrow(
+      why,
+    );
+  });
+
+  it('sorts by a field in either direction', async () => {
+    const asc = await store.users.list(
+      { search: undefined, sort: { field: 'logins_count', direction: 'desc' } },
+      { offset: 0, limit: 2 },
+    );
+    expect(asc.map((u) => u.userId)).toEqual(['auth0|john', 'auth0|jane']);
+  });
+});
