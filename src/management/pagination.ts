@@ -33,15 +33,15 @@ export function toPage(query: PageParams): { offset: number; limit: number } {
 }
 
 /** Offset list body: a bare array, or `{start, limit, total, <key>}` with include_totals. */
-export function offsetListBody<T>(
-  key: string,
-  items: readonly T[],
+export function offsetListBody<T, K extends string>(
+  key: K,
+  items: T[],
   query: PageParams,
   total: number | undefined,
-): readonly T[] | Record<string, unknown> {
+): T[] | ({ start: number; limit: number; total: number } & Record<K, T[]>) {
   if (query.include_totals !== true) return items;
   const { offset, limit } = toPage(query);
-  return { start: offset, limit, total: total ?? items.length, [key]: items };
+  return { start: offset, limit, total: total ?? items.length, ...({ [key]: items } as Record<K, T[]>) };
 }
 
 /** Applies `fields`/`include_fields` to a view (spec 4.1). */
