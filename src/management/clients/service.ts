@@ -1,0 +1,301 @@
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { Client, ClientCredential, TokenEndpointAuthMethod } from '../../domain/client.js';
+import { BadRequest, NotFound } from '../../errors/api.js';
+import type { Deps } from '../../server/deps.js';
+import { SETTINGS_FIELDS, type ClientCreate, type ClientUpdate, type CredentialCreate } from './schemas.js';
+
+const notFound = () => new NotFound('inexistent_client', 'The client does not exist');
+const credentialNotFound = () => new NotFound('not_found', 'The credential does not exist');
+
+/** Auth0's grant types per application type when none are given. */
+function defaultGrantTypes(appType: string | undefined): string[] {
+  switch (appType) {
+    case 'non_interactive':
+      return ['client_credentials'];
+    case 'spa':
+    case 'native':
+      return ['authorization_code', 'implicit', 'refresh_token'];
+    default:
+      return ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'];
+  }
+}
+
+const DEFAULT_REFRESH_TOKEN = {
+  rotation_type: 'non-rotating',
+  expiration_type: 'non-expiring',
+  leeway: 0,
+  token_lifetime: 2_592_000,
+  infinite_token_lifetime: true,
+  idle_token_lifetime: 1_296_000,
+  infinite_idle_token_lifetime: true,
+};
+
+export function createClientService(deps: Deps) {
+  const { store } = deps;
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  async function get(clientId: string): Promise<Client> {
+    const client = await store.clients.findById(clientId);
+    if (!client) throw notFound();
+    return client;
+  }
+
+  return {
+    get,
+
+    async list(
+      page: { offset: number; limit: number },
+      filter: { appTypes?: string[]; isFirstParty?: boolean },
+    ) {
+      // Filters apply in memory: client lists are small and this keeps the repository simple.
+      const all = await store.clients.list({ offset: 0, limit: 100_000 });
+      const matching = all.filter(
+        (c) =>
+          (filter.appTypes === undefined || filter.appTypes.includes(c.appType ?? '')) &&
+          (filter.isFirstParty === undefined || c.isFirstParty === filter.isFirstParty),
+      );
+      return { items: matching.slice(page.offset, page.offset + page.limit), total: matching.length };
+    },
+
+    async create(body: ClientCreate): Promise<Client> {
+      assertUrls(body);
+      const at = now();
+      const appType = body.app_type;
+      const publicApp = appType === 'spa' || appType === 'native';
+      const settings: Record<string, unknown> = {
+        oidc_conformant: true,
+        callbacks: [],
+        allowed_origins: [],
+        web_origins: [],
+        allowed_logout_urls: [],
+        jwt_configuration: { lifetime_in_seconds: 36_000, secret_encoded: false, alg: 'RS256' },
+        refresh_token: DEFAULT_REFRESH_TOKEN,
+        sso_disabled: false,
+        cross_origin_authentication: false,
+        ...pickSettings(body),
+      };
+      settings['jwt_configuration'] = {
+        lifetime_in_seconds: 36_000,
+        secret_encoded: false,
+        alg: 'RS256',
+        ...body.jwt_configuration,
+      };
+      if (body.refresh_token) settings['refresh_token'] = { ...DEFAULT_REFRESH_TOKEN, ...body.refresh_token };
+      if (body.third_party_security_mode !== undefined)
+        settings['third_party_security_mode'] = body.third_party_security_mode;
+      const client: Client = {
+        tenantId: deps.tenantId,
+        clientId: deps.ids.clientId(),
+        clientSecret: deps.ids.clientSecret(),
+        name: body.name,
+        appType,
+        isFirstParty: body.is_first_party ?? true,
+        isSystem: false,
+        tokenEndpointAuthMethod:
+          body.token_endpoint_auth_method ?? (publicApp ? 'none' : 'client_secret_post'),
+        privateKeyJwtCredentialIds: [],
+        grantTypes: body.grant_types ?? defaultGrantTypes(appType),
+        settings,
+        createdAt: at,
+        updatedAt: at,
+      };
+      await store.clients.insert(client);
+      return client;
+    },
+
+    async update(clientId: string, body: ClientUpdate): Promise<Client> {
+      assertUrls(body);
+      return store.transaction(async (repos) => {
+        const current = await repos.clients.findById(clientId);
+        if (!current) throw notFound();
+        let method: TokenEndpointAuthMethod | null = current.tokenEndpointAuthMethod;
+        let credentialIds = current.privateKeyJwtCredentialIds;
+        if (body.client_authentication_methods !== undefined) {
+          if (body.client_authentication_methods === null) {
+            credentialIds = [];
+            method = body.token_endpoint_auth_method ?? 'client_secret_post';
+          } else {
+            const ids = body.client_authentication_methods.private_key_jwt.credentials.map((c) => c.id);
+            const owned = new Set((await repos.clients.listCredentials(clientId)).map((c) => c.id));
+            const unknown = ids.filter((id) => !owned.has(id));
+            if (unknown.length > 0) {
+              throw new BadRequest(
+                'invalid_body',
+                `Payload validation error: unknown credential ${unknown.join(', ')} for this client.`,
+              );
+            }
+            if (body.token_endpoint_auth_method !== undefined && body.token_endpoint_auth_method !== null) {
+              throw new BadRequest(
+                'invalid_body',
+                'Payload validation error: token_endpoint_auth_method must be null when private_key_jwt is enabled.',
+              );
+            }
+            credentialIds = ids;
+            method = null;
+          }
+        } else if (body.token_endpoint_auth_method !== undefined) {
+          if (body.token_endpoint_auth_method === null && credentialIds.length === 0) {
+            throw new BadRequest(
+              'invalid_body',
+              'Payload validation error: token_endpoint_auth_method may be null only with private_key_jwt credentials.',
+            );
+          }
+          method = body.token_endpoint_auth_method;
+          if (method !== null) credentialIds = [];
+        }
+        const settings = { ...current.settings, ...pickSettings(body) };
+        if (body.jwt_configuration)
+          settings['jwt_configuration'] = {
+            ...(current.settings['jwt_configuration'] as object),
+            ...body.jwt_configuration,
+          };
+        if (body.refresh_token)
+          settings['refresh_token'] = {
+            ...(current.settings['refresh_token'] as object),
+            ...body.refresh_token,
+          };
+        const next: Client = {
+          ...current,
+          name: body.name ?? current.name,
+          appType: body.app_type ?? current.appType,
+          isFirstParty: body.is_first_party ?? current.isFirstParty,
+          grantTypes: body.grant_types ?? current.grantTypes,
+          clientSecret: body.client_secret ?? current.clientSecret,
+          tokenEndpointAuthMethod: method,
+          privateKeyJwtCredentialIds: credentialIds,
+          settings,
+          updatedAt: now(),
+        };
+        await repos.clients.update(next);
+        return next;
+      });
+    },
+
+    async remove(clientId: string): Promise<void> {
+      await store.transaction(async (repos) => {
+        if (!(await repos.clients.delete(clientId))) throw notFound();
+      });
+    },
+
+    async rotateSecret(clientId: string): Promise<Client> {
+      const current = await get(clientId);
+      const next = { ...current, clientSecret: deps.ids.clientSecret(), updatedAt: now() };
+      await store.clients.update(next);
+      return next;
+    },
+
+    async listCredentials(clientId: string): Promise<ClientCredential[]> {
+      await get(clientId);
+      return store.clients.listCredentials(clientId);
+    },
+
+    async getCredential(clientId: string, id: string): Promise<ClientCredential> {
+      await get(clientId);
+      const credential = await store.clients.findCredential(clientId, id);
+      if (!credential) throw credentialNotFound();
+      return credential;
+    },
+
+    async createCredential(clientId: string, body: CredentialCreate): Promise<ClientCredential> {
+      await get(clientId);
+      const { key, notAfter } = parsePublicKey(body.pem);
+      const jwk = key.export({ format: 'jwk' }) as JWK;
+      const thumbprint = await calculateJwkThumbprint(jwk);
+      const at = now();
+      const expiresAt = body.expires_at ?? (body.parse_expiry_from_cert === true ? notAfter : undefined);
+      const credential: ClientCredential = {
+        id: deps.ids.prefixed('cred'),
+        clientId,
+        name: body.name ?? '',
+        credentialType: 'public_key',
+        pem: body.pem,
+        alg: body.alg ?? 'RS256',
+        kid: thumbprint,
+        thumbprint,
+        createdAt: at,
+        updatedAt: at,
+        expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
+      };
+      await store.clients.insertCredential(credential);
+      return credential;
+    },
+
+    async updateCredential(
+      clientId: string,
+      id: string,
+      expiresAt: string | null,
+    ): Promise<ClientCredential> {
+      return store.transaction(async (repos) => {
+        const credential = await repos.clients.findCredential(clientId, id);
+        if (!credential) throw credentialNotFound();
+        const next = {
+          ...credential,
+          expiresAt: expiresAt === null ? undefined : new Date(expiresAt).toISOString(),
+          updatedAt: now(),
+        };
+        await repos.clients.deleteCredential(clientId, id);
+        await repos.clients.insertCredential(next);
+        return next;
+      });
+    },
+
+    async deleteCredential(clientId: string, id: string): Promise<void> {
+      const client = await get(clientId);
+      if (client.privateKeyJwtCredentialIds.includes(id)) {
+        throw new BadRequest(
+          'invalid_body',
+          'The credential is enabled for private_key_jwt; switch it off in client_authentication_methods first.',
+        );
+      }
+      if (!(await store.clients.deleteCredential(clientId, id))) throw credentialNotFound();
+    },
+  };
+}
+
+function pickSettings(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(SETTINGS_FIELDS.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+}
+
+function assertUrls(
+  body: Pick<ClientUpdate, 'callbacks' | 'allowed_logout_urls' | 'web_origins' | 'allowed_origins'>,
+): void {
+  for (const field of ['callbacks', 'allowed_logout_urls', 'web_origins', 'allowed_origins'] as const) {
+    for (const url of body[field] ?? []) {
+      if (!URL.canParse(url.replace('*.', 'wildcard.'))) {
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: '${url}' is not a valid URL' on property ${field}.`,
+        );
+      }
+    }
+  }
+}
+
+/** Accepts an SPKI public key or an X.509 certificate (RSA, at least 2048 bits). */
+function parsePublicKey(pem: string): { key: KeyObject; notAfter: string | undefined } {
+  let key: KeyObject;
+  let notAfter: string | undefined;
+  try {
+    if (pem.includes('CERTIFICATE')) {
+      const cert = new X509Certificate(pem);
+      key = cert.publicKey;
+      notAfter = new Date(cert.validTo).toISOString();
+    } else {
+      key = createPublicKey(pem);
+    }
+  } catch {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: pem is not a PEM public key or certificate.',
+    );
+  }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (key.asymmetricKeyType !== 'rsa' || bits < 2048) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: pem must hold an RSA key of at least 2048 bits.',
+    );
+  }
+  return { key, notAfter };
+}
