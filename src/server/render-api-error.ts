@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { AppError } from '../errors/app-error.js';
 import { OAuthError } from '../errors/oauth.js';
+import { isUnavailable } from './unavailable.js';
 
 export interface RenderedError {
   readonly status: number;
@@ -56,6 +57,7 @@ export function renderApiError(err: unknown): RenderedError {
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return make(e.statusCode, STATUS_CODES[e.statusCode] ?? 'Error', undefined);
   }
+  if (isUnavailable(err)) return make(503, 'Service temporarily unavailable', 'temporarily_unavailable');
   return make(500, 'Internal Server Error', undefined);
 }
 

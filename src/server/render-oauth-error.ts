@@ -1,6 +1,7 @@
 import { AppError } from '../errors/app-error.js';
 import { OAuthError } from '../errors/oauth.js';
 import { describeValidation } from './render-api-error.js';
+import { isUnavailable } from './unavailable.js';
 import type { ErrorObject } from 'ajv';
 
 export interface RenderedOAuthError {
@@ -53,6 +54,13 @@ export function renderOAuthError(err: unknown): RenderedOAuthError {
       status: 400,
       headers,
       body: { error: 'invalid_request', error_description: 'Malformed request body' },
+    };
+  }
+  if (isUnavailable(err)) {
+    return {
+      status: 503,
+      headers,
+      body: { error: 'temporarily_unavailable', error_description: 'Service temporarily unavailable' },
     };
   }
   return {
