@@ -80,6 +80,7 @@ export default tseslint.config(
         fetch: 'readonly',
         setTimeout: 'readonly',
         URLSearchParams: 'readonly',
+        Buffer: 'readonly',
       },
     },
   },

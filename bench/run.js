@@ -142,7 +142,7 @@ function rssMb(pid) {
 
 const fmt = (n) => n.toFixed(0).padStart(7);
 
-async function measure(threads, raw) {
+async function measure(threads) {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
   const server = startServer(dir, threads);
   try {
@@ -182,8 +182,8 @@ async function measure(threads, raw) {
 const cores = availableParallelism();
 const raw = rawSigningRate(Math.min(SECONDS, 5));
 const jose = await joseSequentialRate(Math.min(SECONDS, 3));
-const pooled = await measure(undefined, raw);
-const single = await measure(1, raw);
+const pooled = await measure(undefined);
+const single = await measure(1);
 const okRate = (r) => (r.requests.total - r.non2xx) / (r.duration || SECONDS);
 
 console.log(
