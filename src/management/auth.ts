@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { decodeProtectedHeader } from 'jose';
-import { BadRequest, Unauthorized, insufficientScope } from '../errors/api.js';
+import { BadRequest, Forbidden, Unauthorized, insufficientScope } from '../errors/api.js';
 import { TtlCache } from '../lib/lru.js';
 import {
   TokenVerificationError,
@@ -16,6 +16,8 @@ export interface ManagementAuth {
   readonly scopes: ReadonlySet<string>;
   /** True for tokens issued to a user (current-user scopes apply). */
   readonly isUser: boolean;
+  /** Set when the request was admitted only through a current-user scope. */
+  readonly currentUserOnly?: boolean;
 }
 
 declare module 'fastify' {
@@ -86,6 +88,30 @@ export function requireScope(...scopes: readonly string[]) {
   return async (req: FastifyRequest): Promise<void> => {
     const granted = req.managementAuth?.scopes;
     if (!granted || !scopes.some((s) => granted.has(s))) throw insufficientScope(scopes);
+    await Promise.resolve();
+  };
+}
+
+/**
+ * preHandler for endpoints with current-user scopes (seed 003): any-user scopes act on anyone;
+ * current-user scopes act only on the token's own subject, given as the `id` path parameter.
+ * @returns whether the request was admitted through a current-user scope.
+ */
+export function requireUserScope(anyUser: readonly string[], currentUser: readonly string[]) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const auth = req.managementAuth;
+    const granted = auth?.scopes;
+    if (granted && anyUser.some((s) => granted.has(s))) return;
+    if (!auth || !granted || !currentUser.some((s) => granted.has(s)))
+      throw insufficientScope([...anyUser, ...currentUser]);
+    const id = (req.params as { id?: string }).id;
+    if (!auth.isUser || id !== auth.sub) {
+      throw new Forbidden(
+        'insufficient_scope',
+        'User to be acted on does not match subject in bearer token.',
+      );
+    }
+    req.managementAuth = { ...auth, currentUserOnly: true };
     await Promise.resolve();
   };
 }

@@ -6,6 +6,8 @@ import { renderApiError } from '../server/render-api-error.js';
 import { createManagementAuthenticator } from './auth.js';
 import { clientGrantRoutes } from './client-grants/routes.js';
 import { clientRoutes } from './clients/routes.js';
+import { connectionRoutes } from './connections/routes.js';
+import { userRoutes } from './users/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
@@ -55,4 +57,6 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(clientGrantRoutes, { deps });
   await app.register(keyRoutes, { deps });
   await app.register(tenantSettingsRoutes, { deps });
+  await app.register(connectionRoutes, { deps });
+  await app.register(userRoutes, { deps });
 };

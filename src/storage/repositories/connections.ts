@@ -3,6 +3,7 @@ import type { DbOrTx } from '../db.js';
 import type { ConnectionsTable } from '../schema.js';
 import type { Connection } from '../../domain/connection.js';
 import { fromJson, toJson } from '../json.js';
+import type { Page } from './resource-servers.js';
 
 export function createConnectionRepository(db: DbOrTx, tenantId: string) {
   const toRecord = (row: Selectable<ConnectionsTable>): Connection => ({
@@ -15,30 +16,58 @@ export function createConnectionRepository(db: DbOrTx, tenantId: string) {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
+  const toRow = (c: Connection): Selectable<ConnectionsTable> => ({
+    tenant_id: c.tenantId,
+    id: c.id,
+    name: c.name,
+    strategy: c.strategy,
+    options: toJson(c.options),
+    enabled_clients: toJson(c.enabledClients),
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+  });
+  const base = () => db.selectFrom('connections').selectAll().where('tenant_id', '=', tenantId);
   return {
     async findByName(name: string): Promise<Connection | undefined> {
-      const row = await db
-        .selectFrom('connections')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('name', '=', name)
-        .executeTakeFirst();
+      const row = await base().where('name', '=', name).executeTakeFirst();
       return row && toRecord(row);
     },
+    async findById(id: string): Promise<Connection | undefined> {
+      const row = await base().where('id', '=', id).executeTakeFirst();
+      return row && toRecord(row);
+    },
+    async list(
+      filter: { strategy?: string; name?: string },
+      page: Page,
+      afterId?: string,
+    ): Promise<Connection[]> {
+      let q = base();
+      if (filter.strategy !== undefined) q = q.where('strategy', '=', filter.strategy);
+      if (filter.name !== undefined) q = q.where('name', '=', filter.name);
+      if (afterId !== undefined) q = q.where('id', '>', afterId);
+      const rows = await q.orderBy('id').limit(page.limit).offset(page.offset).execute();
+      return rows.map(toRecord);
+    },
+    /** @throws the driver's unique violation for a duplicate name. */
     async insert(c: Connection): Promise<void> {
+      await db.insertInto('connections').values(toRow(c)).execute();
+    },
+    async update(c: Connection): Promise<void> {
+      const { tenant_id: _t, id: _i, ...rest } = toRow(c);
       await db
-        .insertInto('connections')
-        .values({
-          tenant_id: c.tenantId,
-          id: c.id,
-          name: c.name,
-          strategy: c.strategy,
-          options: toJson(c.options),
-          enabled_clients: toJson(c.enabledClients),
-          created_at: c.createdAt,
-          updated_at: c.updatedAt,
-        })
+        .updateTable('connections')
+        .set(rest)
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', c.id)
         .execute();
+    },
+    async delete(id: string): Promise<boolean> {
+      const result = await db
+        .deleteFrom('connections')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
     },
   };
 }

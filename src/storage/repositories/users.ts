@@ -144,6 +144,13 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
         .where('user_id', '=', user.userId)
         .execute();
     },
+    async deleteByConnection(connection: string): Promise<void> {
+      await db
+        .deleteFrom('users')
+        .where('tenant_id', '=', tenantId)
+        .where('connection', '=', connection)
+        .execute();
+    },
     async delete(userId: string): Promise<boolean> {
       const result = await db
         .deleteFrom('users')

@@ -1,0 +1,111 @@
+import { Type, type Static } from 'typebox';
+import type { Connection } from '../../domain/connection.js';
+import { CheckpointQuery, FieldsQuery, PageQuery } from '../pagination.js';
+
+// Auth0 database-connection options; unknown option keys are stored as sent (Auth0 has many).
+const Options = Type.Object(
+  {
+    passwordPolicy: Type.Optional(
+      Type.Union([Type.Enum(['none', 'low', 'fair', 'good', 'excellent']), Type.Null()]),
+    ),
+    password_complexity_options: Type.Optional(
+      Type.Object(
+        { min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    requires_username: Type.Optional(Type.Boolean()),
+    brute_force_protection: Type.Optional(Type.Boolean()),
+    passkey_options: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    authentication_methods: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: true, maxProperties: 100 },
+);
+
+const Name = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$',
+});
+const ClientIds = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 });
+
+export const ConnectionCreate = Type.Object(
+  {
+    name: Name,
+    strategy: Type.Literal('auth0'),
+    display_name: Type.Optional(Type.String({ maxLength: 128 })),
+    options: Type.Optional(Options),
+    enabled_clients: Type.Optional(ClientIds),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 255 }), { maxProperties: 10 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConnectionCreate = Static<typeof ConnectionCreate>;
+
+export const ConnectionUpdate = Type.Object(
+  {
+    display_name: Type.Optional(Type.String({ maxLength: 128 })),
+    options: Type.Optional(Options),
+    enabled_clients: Type.Optional(ClientIds),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 255 }), { maxProperties: 10 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConnectionUpdate = Static<typeof ConnectionUpdate>;
+
+export const ConnectionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ConnectionListQuery = Type.Object(
+  {
+    ...PageQuery,
+    ...CheckpointQuery,
+    ...FieldsQuery,
+    strategy: Type.Optional(Type.String({ maxLength: 64 })),
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type ConnectionListQuery = Static<typeof ConnectionListQuery>;
+
+const OpenObject = Type.Object({}, { additionalProperties: true });
+export const ConnectionView = Type.Object({
+  id: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  display_name: Type.Optional(Type.String()),
+  strategy: Type.Optional(Type.String()),
+  options: Type.Optional(OpenObject),
+  enabled_clients: Type.Optional(Type.Array(Type.String())),
+  realms: Type.Optional(Type.Array(Type.String())),
+  is_domain_connection: Type.Optional(Type.Boolean()),
+  metadata: Type.Optional(OpenObject),
+});
+export type ConnectionView = Static<typeof ConnectionView>;
+
+export const ConnectionListView = Type.Union([
+  Type.Array(ConnectionView),
+  Type.Object({
+    start: Type.Integer(),
+    limit: Type.Integer(),
+    total: Type.Integer(),
+    connections: Type.Array(ConnectionView),
+  }),
+  Type.Object({ connections: Type.Array(ConnectionView), next: Type.Optional(Type.String()) }),
+]);
+
+export function toConnectionView(c: Connection): ConnectionView {
+  const { display_name: displayName, metadata, ...options } = c.options as Record<string, unknown>;
+  return {
+    id: c.id,
+    name: c.name,
+    ...(typeof displayName === 'string' ? { display_name: displayName } : {}),
+    strategy: c.strategy,
+    options,
+    enabled_clients: [...c.enabledClients],
+    realms: [c.name],
+    is_domain_connection: false,
+    ...(metadata !== undefined ? { metadata: metadata as Record<string, unknown> } : {}),
+  };
+}

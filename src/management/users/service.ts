@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from '../../domain/connection.js';
+import type { User } from '../../domain/user.js';
+import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
+import type { Deps } from '../../server/deps.js';
+import { isUniqueViolation } from '../../storage/json.js';
+import type { UserSortField } from '../../storage/repositories/users.js';
+import { hashPassword } from '../../users/passwords.js';
+import { isPasswordPolicy, passwordProblems } from '../../users/password-policy.js';
+import { parseSearchQuery } from '../../users/search-query.js';
+import type { UserCreate, UserUpdate } from './schemas.js';
+
+const notFound = () => new NotFound('inexistent_user', 'The user does not exist.');
+// Auth0 compat: 409 "User already exists." (Auth0's own errorCode here is auth0_idp_error).
+const exists = () => new Conflict('user_conflict', 'User already exists.');
+/** Auth0 caps what a search can reach at 1000 users. */
+const SEARCH_WINDOW = 1000;
+const SORTABLE = new Set<UserSortField>([
+  'created_at',
+  'updated_at',
+  'last_login',
+  'logins_count',
+  'email',
+  'name',
+  'user_id',
+]);
+
+/** Policy check shared by user creation, password changes and (later) signup. */
+export function assertPasswordPolicy(connection: Connection, password: string): void {
+  const policy = connection.options['passwordPolicy'];
+  const complexity = connection.options['password_complexity_options'] as { min_length?: number } | undefined;
+  const problems = passwordProblems(
+    password,
+    isPasswordPolicy(policy) ? policy : 'none',
+    complexity?.min_length,
+  );
+  if (problems.length > 0) {
+    throw new BadRequest(
+      'invalid_body',
+      `PasswordStrengthError: Password is too weak. It must have ${problems.join('; ')}.`,
+    );
+  }
+}
+
+export function createUserService(deps: Deps) {
+  const { store } = deps;
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  async function databaseConnection(name: string): Promise<Connection> {
+    const connection = await store.connections.findByName(name);
+    if (!connection) throw new BadRequest('inexistent_connection', 'The connection does not exist.');
+    if (connection.strategy !== 'auth0')
+      throw new BadRequest('operation_not_supported', 'Only database connections are supported.');
+    return connection;
+  }
+
+  async function get(userId: string): Promise<User> {
+    const user = await store.users.findById(userId);
+    if (!user) throw notFound();
+    return user;
+  }
+
+  return {
+    get,
+
+    async list(
+      query: { q?: string | undefined; sort?: string | undefined; connection?: string | undefined },
+      page: { offset: number; limit: number },
+    ) {
+      if (page.offset + page.limit > SEARCH_WINDOW) {
+        throw new BadRequest(
+          'invalid_query_string',
+          `Query validation error: only the first ${SEARCH_WINDOW} users can be paged through; narrow the search.`,
+        );
+      }
+      const search = query.q === undefined || query.q.trim() === '' ? undefined : parseSearchQuery(query.q);
+      let sort: { field: UserSortField; direction: 'asc' | 'desc' } | undefined;
+      if (query.sort !== undefined) {
+        const [field, dir] = query.sort.split(':') as [UserSortField, string];
+        if (!SORTABLE.has(field))
+          throw new BadRequest('invalid_query_string', `Query validation error: cannot sort by ${field}.`);
+        sort = { field, direction: dir === '1' ? 'asc' : 'desc' };
+      }
+      const listQuery = {
+        search,
+        ...(sort ? { sort } : {}),
+        ...(query.connection !== undefined ? { connection: query.connection } : {}),
+      };
+      const [items, total] = await Promise.all([
+        store.users.list(listQuery, page),
+        store.users.count(listQuery),
+      ]);
+      return { items, total: Math.min(total, SEARCH_WINDOW) };
+    },
+
+    byEmail: (email: string) => store.users.findByEmail(email),
+
+    async create(body: UserCreate): Promise<User> {
+      const connection = await databaseConnection(body.connection);
+      if (body.email === undefined)
+        throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: email'.");
+      const requiresUsername = connection.options['requires_username'] === true;
+      if (requiresUsername && body.username === undefined) {
+        throw new BadRequest(
+          'invalid_body',
+          "Payload validation error: 'Missing required property: username'.",
+        );
+      }
+      if (!requiresUsername && body.username !== undefined) {
+        throw new BadRequest(
+          'invalid_body',
+          'Payload validation error: this connection does not use usernames (requires_username is off).',
+        );
+      }
+      if (body.password === undefined)
+        throw new BadRequest(
+          'invalid_body',
+          "Payload validation error: 'Missing required property: password'.",
+        );
+      assertPasswordPolicy(connection, body.password);
+      const at = now();
+      const user: User = {
+        tenantId: deps.tenantId,
+        userId: `auth0|${body.user_id ?? randomBytes(12).toString('hex')}`,
+        connection: connection.name,
+        email: body.email,
+        emailVerified: body.email_verified ?? false,
+        username: body.username,
+        phoneNumber: body.phone_number,
+        phoneVerified: body.phone_verified ?? false,
+        name: body.name ?? body.email,
+        givenName: body.given_name,
+        familyName: body.family_name,
+        nickname: body.nickname ?? body.email.split('@')[0],
+        picture: body.picture,
+        userMetadata: body.user_metadata ?? {},
+        appMetadata: body.app_metadata ?? {},
+        passwordHash: await hashPassword(body.password),
+        lastPasswordReset: undefined,
+        blocked: body.blocked ?? false,
+        loginsCount: 0,
+        lastLogin: undefined,
+        lastIp: undefined,
+        createdAt: at,
+        updatedAt: at,
+      };
+      if (await store.users.findById(user.userId)) throw exists();
+      try {
+        await store.users.insert(user);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw exists();
+        throw error;
+      }
+      return user;
+    },
+
+    async update(userId: string, body: UserUpdate): Promise<User> {
+      const current = await get(userId);
+      const connection = await databaseConnection(current.connection);
+      if (typeof body.password === 'string') assertPasswordPolicy(connection, body.password);
+      const passwordHash =
+        typeof body.password === 'string' ? await hashPassword(body.password) : current.passwordHash;
+      if (
+        body.username !== undefined &&
+        body.username !== null &&
+        connection.options['requires_username'] !== true
+      ) {
+        throw new BadRequest(
+          'invalid_body',
+          'Payload validation error: this connection does not use usernames (requires_username is off).',
+        );
+      }
+      if (body.email === null)
+        throw new BadRequest(
+          'invalid_body',
+          'Payload validation error: email cannot be removed from a database user.',
+        );
+      const at = now();
+      const text = (value: string | null | undefined, was: string | undefined) =>
+        value === undefined ? was : (value ?? undefined);
+      const next: User = {
+        ...current,
+        email: body.email ?? current.email,
+        // A new email is unverified unless the request says otherwise.
+        emailVerified:
+          body.email_verified ??
+          (body.email !== undefined && body.email !== current.email ? false : current.emailVerified),
+        username: text(body.username, current.username),
+        phoneNumber: text(body.phone_number, current.phoneNumber),
+        phoneVerified: body.phone_verified ?? current.phoneVerified,
+        name: text(body.name, current.name),
+        givenName: text(body.given_name, current.givenName),
+        familyName: text(body.family_name, current.familyName),
+        nickname: text(body.nickname, current.nickname),
+        picture: text(body.picture, current.picture),
+        blocked: body.blocked ?? current.blocked,
+        userMetadata: mergeMetadata(current.userMetadata, body.user_metadata),
+        appMetadata: mergeMetadata(current.appMetadata, body.app_metadata),
+        passwordHash,
+        lastPasswordReset: typeof body.password === 'string' ? at : current.lastPasswordReset,
+        updatedAt: at,
+      };
+      try {
+        await store.users.update(next);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw exists();
+        throw error;
+      }
+      return next;
+    },
+
+    async remove(userId: string): Promise<void> {
+      await store.users.delete(userId);
+    },
+  };
+}
+
+/** Auth0: metadata merges one level deep; a null value removes the key; null for the whole object clears it. */
+export function mergeMetadata(
+  current: Readonly<Record<string, unknown>>,
+  patch: Record<string, unknown> | null | undefined,
+): Record<string, unknown> {
+  if (patch === undefined) return { ...current };
+  if (patch === null) return {};
+  const merged: Record<string, unknown> = { ...current, ...patch };
+  return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null));
+}
