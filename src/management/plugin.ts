@@ -8,6 +8,7 @@ import { clientGrantRoutes } from './client-grants/routes.js';
 import { clientRoutes } from './clients/routes.js';
 import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
+import { roleRoutes } from './roles/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
@@ -59,4 +60,5 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(tenantSettingsRoutes, { deps });
   await app.register(connectionRoutes, { deps });
   await app.register(userRoutes, { deps });
+  await app.register(roleRoutes, { deps });
 };

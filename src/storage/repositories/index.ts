@@ -1,5 +1,6 @@
 import type { DbOrTx, DialectName, Storage } from '../db.js';
 import { createUserRepository } from './users.js';
+import { createRoleRepository } from './roles.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { createClientGrantRepository } from './client-grants.js';
 import { createClientRepository } from './clients.js';
@@ -12,6 +13,7 @@ import { createUsedJtiRepository } from './used-jtis.js';
 function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dialect: DialectName) {
   return {
     users: createUserRepository(db, tenantId, dialect),
+    roles: createRoleRepository(db, tenantId),
     tenants: createTenantRepository(db, tenantId),
     connections: createConnectionRepository(db, tenantId),
     resourceServers: createResourceServerRepository(db, tenantId, box),

@@ -1,0 +1,183 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Deps } from '../../server/deps.js';
+import { requireScope } from '../auth.js';
+import { offsetListBody, toPage } from '../pagination.js';
+import {
+  IdParams,
+  PagedQuery,
+  PermissionsBody,
+  PermissionView,
+  RoleBody,
+  RoleListQuery,
+  RolesBody,
+  RoleUpdate,
+  RoleUserView,
+  RoleView,
+  UsersBody,
+  listOf,
+  toRoleView,
+} from './schemas.js';
+import { createRoleService } from './service.js';
+
+/** /roles and the role/permission sub-resources of /users (spec 4.4, 4.8). */
+export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const service = createRoleService(deps);
+
+  app.get(
+    '/roles',
+    {
+      schema: { querystring: RoleListQuery, response: { 200: listOf(RoleView) } },
+      preHandler: requireScope('read:roles'),
+    },
+    async (req) => {
+      const { items, total } = await service.list(req.query.name_filter, toPage(req.query));
+      return offsetListBody('roles', items.map(toRoleView), req.query, total);
+    },
+  );
+  app.post(
+    '/roles',
+    { schema: { body: RoleBody, response: { 200: RoleView } }, preHandler: requireScope('create:roles') },
+    async (req) => toRoleView(await service.create(req.body)),
+  );
+  app.get(
+    '/roles/:id',
+    { schema: { params: IdParams, response: { 200: RoleView } }, preHandler: requireScope('read:roles') },
+    async (req) => toRoleView(await service.get(req.params.id)),
+  );
+  app.patch(
+    '/roles/:id',
+    {
+      schema: { params: IdParams, body: RoleUpdate, response: { 200: RoleView } },
+      preHandler: requireScope('update:roles'),
+    },
+    async (req) => toRoleView(await service.update(req.params.id, req.body)),
+  );
+  app.delete(
+    '/roles/:id',
+    { schema: { params: IdParams }, preHandler: requireScope('delete:roles') },
+    async (req, reply) => {
+      await service.remove(req.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/roles/:id/permissions',
+    {
+      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(PermissionView) } },
+      preHandler: requireScope('read:roles'),
+    },
+    async (req) => {
+      const all = await service.rolePermissions(req.params.id);
+      const { offset, limit } = toPage(req.query);
+      return offsetListBody('permissions', all.slice(offset, offset + limit), req.query, all.length);
+    },
+  );
+  app.post(
+    '/roles/:id/permissions',
+    { schema: { params: IdParams, body: PermissionsBody }, preHandler: requireScope('update:roles') },
+    async (req, reply) => {
+      await service.addRolePermissions(req.params.id, req.body.permissions);
+      return reply.status(201).send();
+    },
+  );
+  app.delete(
+    '/roles/:id/permissions',
+    { schema: { params: IdParams, body: PermissionsBody }, preHandler: requireScope('update:roles') },
+    async (req, reply) => {
+      await service.removeRolePermissions(req.params.id, req.body.permissions);
+      return reply.status(204).send();
+    },
+  );
+  app.get(
+    '/roles/:id/users',
+    {
+      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(RoleUserView) } },
+      preHandler: requireScope('read:role_members', 'read:users'),
+    },
+    async (req) => {
+      const users = await service.roleUsers(req.params.id, toPage(req.query));
+      const views = users.map((u) => ({
+        user_id: u.userId,
+        ...(u.email ? { email: u.email } : {}),
+        ...(u.name ? { name: u.name } : {}),
+        ...(u.picture ? { picture: u.picture } : {}),
+      }));
+      return offsetListBody('users', views, req.query, undefined);
+    },
+  );
+  app.post(
+    '/roles/:id/users',
+    {
+      schema: { params: IdParams, body: UsersBody },
+      preHandler: requireScope('update:roles', 'create:role_members'),
+    },
+    async (req, reply) => {
+      await service.assignUsersToRole(req.params.id, req.body.users);
+      return reply.status(201).send();
+    },
+  );
+
+  app.get(
+    '/users/:id/roles',
+    {
+      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(RoleView) } },
+      preHandler: requireScope('read:users', 'read:roles', 'read:role_members'),
+    },
+    async (req) => {
+      const all = (await service.userRoles(req.params.id)).map(toRoleView);
+      const { offset, limit } = toPage(req.query);
+      return offsetListBody('roles', all.slice(offset, offset + limit), req.query, all.length);
+    },
+  );
+  app.post(
+    '/users/:id/roles',
+    {
+      schema: { params: IdParams, body: RolesBody },
+      preHandler: requireScope('update:users', 'create:role_members'),
+    },
+    async (req, reply) => {
+      await service.assignRoles(req.params.id, req.body.roles);
+      return reply.status(204).send();
+    },
+  );
+  app.delete(
+    '/users/:id/roles',
+    {
+      schema: { params: IdParams, body: RolesBody },
+      preHandler: requireScope('update:users', 'delete:role_members'),
+    },
+    async (req, reply) => {
+      await service.unassignRoles(req.params.id, req.body.roles);
+      return reply.status(204).send();
+    },
+  );
+  app.get(
+    '/users/:id/permissions',
+    {
+      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(PermissionView) } },
+      preHandler: requireScope('read:users'),
+    },
+    async (req) => {
+      const all = await service.userPermissions(req.params.id);
+      const { offset, limit } = toPage(req.query);
+      return offsetListBody('permissions', all.slice(offset, offset + limit), req.query, all.length);
+    },
+  );
+  app.post(
+    '/users/:id/permissions',
+    { schema: { params: IdParams, body: PermissionsBody }, preHandler: requireScope('update:users') },
+    async (req, reply) => {
+      await service.addUserPermissions(req.params.id, req.body.permissions);
+      return reply.status(201).send();
+    },
+  );
+  app.delete(
+    '/users/:id/permissions',
+    { schema: { params: IdParams, body: PermissionsBody }, preHandler: requireScope('update:users') },
+    async (req, reply) => {
+      await service.removeUserPermissions(req.params.id, req.body.permissions);
+      return reply.status(204).send();
+    },
+  );
+};

@@ -1,0 +1,73 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import type { Role } from '../../domain/role.js';
+import { PageQuery } from '../pagination.js';
+
+export const RoleBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 50 }),
+    description: Type.Optional(Type.String({ maxLength: 140 })),
+  },
+  { additionalProperties: false },
+);
+export const RoleUpdate = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+    description: Type.Optional(Type.String({ maxLength: 140 })),
+  },
+  { additionalProperties: false },
+);
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
+export const RoleListQuery = Type.Object(
+  { ...PageQuery, name_filter: Type.Optional(Type.String({ maxLength: 50 })) },
+  { additionalProperties: false },
+);
+export const PagedQuery = Type.Object(PageQuery, { additionalProperties: false });
+
+export const PermissionRef = Type.Object(
+  {
+    resource_server_identifier: Type.String({ minLength: 1, maxLength: 600 }),
+    permission_name: Type.String({ minLength: 1, maxLength: 280 }),
+  },
+  { additionalProperties: false },
+);
+export const PermissionsBody = Type.Object(
+  { permissions: Type.Array(PermissionRef, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+export type PermissionsBody = Static<typeof PermissionsBody>;
+export const RolesBody = Type.Object(
+  { roles: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+export const UsersBody = Type.Object(
+  { users: Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+export const RoleView = Type.Object({ id: Type.String(), name: Type.String(), description: Type.String() });
+export const PermissionView = Type.Object({
+  resource_server_identifier: Type.String(),
+  permission_name: Type.String(),
+  resource_server_name: Type.String(),
+  description: Type.String(),
+});
+export type PermissionView = Static<typeof PermissionView>;
+export const RoleUserView = Type.Object({
+  user_id: Type.String(),
+  email: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  picture: Type.Optional(Type.String()),
+});
+
+export const toRoleView = (r: Role) => ({ id: r.id, name: r.name, description: r.description });
+
+/** Offset list, or `{start, limit, total, <key>}` with include_totals (spec 4.1). */
+export function listOf<T extends TSchema>(schema: T) {
+  return Type.Union([
+    Type.Array(schema),
+    Type.Object(
+      { start: Type.Integer(), limit: Type.Integer(), total: Type.Integer() },
+      { additionalProperties: true },
+    ),
+  ]);
+}

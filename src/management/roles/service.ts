@@ -1,0 +1,169 @@
+import type { Permission, Role } from '../../domain/role.js';
+import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
+import type { Deps } from '../../server/deps.js';
+import { isUniqueViolation } from '../../storage/json.js';
+import type { PermissionView } from './schemas.js';
+
+const roleNotFound = () => new NotFound('inexistent_role', 'The role does not exist.');
+const userNotFound = () => new NotFound('inexistent_user', 'The user does not exist.');
+
+type PermissionRefs = readonly { resource_server_identifier: string; permission_name: string }[];
+
+export function createRoleService(deps: Deps) {
+  const { store } = deps;
+  const now = () => new Date(deps.clock.now()).toISOString();
+
+  async function role(id: string): Promise<Role> {
+    const r = await store.roles.findById(id);
+    if (!r) throw roleNotFound();
+    return r;
+  }
+  async function assertUser(id: string): Promise<void> {
+    if (!(await store.users.findById(id))) throw userNotFound();
+  }
+
+  /** Permissions must name an existing API and one of its scopes. */
+  async function validate(refs: PermissionRefs): Promise<Permission[]> {
+    const out: Permission[] = [];
+    for (const ref of refs) {
+      const api = await store.resourceServers.findByIdentifier(ref.resource_server_identifier);
+      if (!api)
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: resource server ${ref.resource_server_identifier} does not exist.`,
+        );
+      if (!api.scopes.some((s) => s.value === ref.permission_name)) {
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: ${ref.permission_name} is not a scope of ${ref.resource_server_identifier}.`,
+        );
+      }
+      out.push({
+        resourceServerIdentifier: ref.resource_server_identifier,
+        permissionName: ref.permission_name,
+      });
+    }
+    return out;
+  }
+
+  async function describe(perms: readonly Permission[]): Promise<PermissionView[]> {
+    const views: PermissionView[] = [];
+    for (const p of perms) {
+      const api = await store.resourceServers.findByIdentifier(p.resourceServerIdentifier);
+      views.push({
+        resource_server_identifier: p.resourceServerIdentifier,
+        permission_name: p.permissionName,
+        resource_server_name: api?.name ?? p.resourceServerIdentifier,
+        description: api?.scopes.find((s) => s.value === p.permissionName)?.description ?? '',
+      });
+    }
+    return views;
+  }
+
+  const conflict = () => new Conflict('conflict', 'A role with the same name already exists.');
+
+  return {
+    get: role,
+    list: (nameFilter: string | undefined, page: { offset: number; limit: number }) =>
+      store.roles.list(nameFilter, page),
+    async create(body: { name: string; description?: string | undefined }): Promise<Role> {
+      const r: Role = {
+        tenantId: deps.tenantId,
+        id: deps.ids.prefixed('rol'),
+        name: body.name,
+        description: body.description ?? '',
+        createdAt: now(),
+      };
+      try {
+        await store.roles.insert(r);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict();
+        throw error;
+      }
+      return r;
+    },
+    async update(
+      id: string,
+      body: { name?: string | undefined; description?: string | undefined },
+    ): Promise<Role> {
+      const next = { ...(await role(id)) };
+      const updated: Role = {
+        ...next,
+        name: body.name ?? next.name,
+        description: body.description ?? next.description,
+      };
+      try {
+        await store.roles.update(updated);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict();
+        throw error;
+      }
+      return updated;
+    },
+    async remove(id: string): Promise<void> {
+      if (!(await store.roles.delete(id))) throw roleNotFound();
+    },
+
+    async rolePermissions(id: string): Promise<PermissionView[]> {
+      await role(id);
+      return describe(await store.roles.rolePermissions(id));
+    },
+    async addRolePermissions(id: string, refs: PermissionRefs): Promise<void> {
+      await role(id);
+      const perms = await validate(refs);
+      await store.transaction((repos) => repos.roles.addRolePermissions(id, perms));
+    },
+    async removeRolePermissions(id: string, refs: PermissionRefs): Promise<void> {
+      await role(id);
+      const perms = refs.map((r) => ({
+        resourceServerIdentifier: r.resource_server_identifier,
+        permissionName: r.permission_name,
+      }));
+      await store.transaction((repos) => repos.roles.removeRolePermissions(id, perms));
+    },
+    async roleUsers(id: string, page: { offset: number; limit: number }) {
+      await role(id);
+      const ids = await store.roles.roleUsers(id, page);
+      const users = await Promise.all(ids.map((u) => store.users.findById(u)));
+      return users.filter((u) => u !== undefined);
+    },
+    async assignUsersToRole(id: string, userIds: readonly string[]): Promise<void> {
+      await role(id);
+      for (const u of userIds) await assertUser(u);
+      await store.transaction(async (repos) => {
+        for (const u of userIds) await repos.roles.assignRoles(u, [id], now());
+      });
+    },
+
+    async userRoles(userId: string): Promise<Role[]> {
+      await assertUser(userId);
+      return store.roles.userRoles(userId);
+    },
+    async assignRoles(userId: string, roleIds: readonly string[]): Promise<void> {
+      await assertUser(userId);
+      for (const r of roleIds) await role(r);
+      await store.transaction((repos) => repos.roles.assignRoles(userId, roleIds, now()));
+    },
+    async unassignRoles(userId: string, roleIds: readonly string[]): Promise<void> {
+      await assertUser(userId);
+      await store.transaction((repos) => repos.roles.unassignRoles(userId, roleIds));
+    },
+    async userPermissions(userId: string): Promise<PermissionView[]> {
+      await assertUser(userId);
+      return describe(await store.roles.userDirectPermissions(userId));
+    },
+    async addUserPermissions(userId: string, refs: PermissionRefs): Promise<void> {
+      await assertUser(userId);
+      const perms = await validate(refs);
+      await store.transaction((repos) => repos.roles.addUserPermissions(userId, perms));
+    },
+    async removeUserPermissions(userId: string, refs: PermissionRefs): Promise<void> {
+      await assertUser(userId);
+      const perms = refs.map((r) => ({
+        resourceServerIdentifier: r.resource_server_identifier,
+        permissionName: r.permission_name,
+      }));
+      await store.transaction((repos) => repos.roles.removeUserPermissions(userId, perms));
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import type { DbOrTx } from '../db.js';
+import type { Permission, Role } from '../../domain/role.js';
+import type { Page } from './resource-servers.js';
+
+export function createRoleRepository(db: DbOrTx, tenantId: string) {
+  const toRole = (row: {
+    tenant_id: string;
+    id: string;
+    name: string;
+    description: string;
+    created_at: string;
+  }): Role => ({
+    tenantId: row.tenant_id,
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    createdAt: row.created_at,
+  });
+  const toPermission = (row: {
+    resource_server_identifier: string;
+    permission_name: string;
+  }): Permission => ({
+    resourceServerIdentifier: row.resource_server_identifier,
+    permissionName: row.permission_name,
+  });
+  const roles = () => db.selectFrom('roles').selectAll().where('tenant_id', '=', tenantId);
+
+  return {
+    async findById(id: string): Promise<Role | undefined> {
+      const row = await roles().where('id', '=', id).executeTakeFirst();
+      return row && toRole(row);
+    },
+    async list(nameFilter: string | undefined, page: Page): Promise<{ items: Role[]; total: number }> {
+      let q = roles();
+      if (nameFilter !== undefined) q = q.where('name', 'like', `%${nameFilter.replace(/[\\%_]/g, '')}%`);
+      const rows = await q.orderBy('name').orderBy('id').limit(page.limit).offset(page.offset).execute();
+      let c = db
+        .selectFrom('roles')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', tenantId);
+      if (nameFilter !== undefined) c = c.where('name', 'like', `%${nameFilter.replace(/[\\%_]/g, '')}%`);
+      return { items: rows.map(toRole), total: Number((await c.executeTakeFirstOrThrow()).n) };
+    },
+    /** @throws the driver's unique violation for a duplicate name. */
+    async insert(role: Role): Promise<void> {
+      await db
+        .insertInto('roles')
+        .values({
+          tenant_id: tenantId,
+          id: role.id,
+          name: role.name,
+          description: role.description,
+          created_at: role.createdAt,
+        })
+        .execute();
+    },
+    async update(role: Role): Promise<void> {
+      await db
+        .updateTable('roles')
+        .set({ name: role.name, description: role.description })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', role.id)
+        .execute();
+    },
+    async delete(id: string): Promise<boolean> {
+      const r = await db
+        .deleteFrom('roles')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return r.numDeletedRows > 0n;
+    },
+
+    async rolePermissions(roleId: string): Promise<Permission[]> {
+      const rows = await db
+        .selectFrom('role_permissions')
+        .select(['resource_server_identifier', 'permission_name'])
+        .where('role_id', '=', roleId)
+        .orderBy('resource_server_identifier')
+        .orderBy('permission_name')
+        .execute();
+      return rows.map(toPermission);
+    },
+    async addRolePermissions(roleId: string, permissions: readonly Permission[]): Promise<void> {
+      for (const p of permissions) {
+        await db
+          .insertInto('role_permissions')
+          .values({
+            tenant_id: tenantId,
+            role_id: roleId,
+            resource_server_identifier: p.resourceServerIdentifier,
+            permission_name: p.permissionName,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    },
+    async removeRolePermissions(roleId: string, permissions: readonly Permission[]): Promise<void> {
+      for (const p of permissions) {
+        await db
+          .deleteFrom('role_permissions')
+          .where('role_id', '=', roleId)
+          .where('resource_server_identifier', '=', p.resourceServerIdentifier)
+          .where('permission_name', '=', p.permissionName)
+          .execute();
+      }
+    },
+
+    async userRoles(userId: string): Promise<Role[]> {
+      const rows = await db
+        .selectFrom('user_roles')
+        .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+        .select(['roles.tenant_id', 'roles.id', 'roles.name', 'roles.description', 'roles.created_at'])
+        .where('user_roles.user_id', '=', userId)
+        .orderBy('roles.name')
+        .execute();
+      return rows.map(toRole);
+    },
+    async assignRoles(userId: string, roleIds: readonly string[], now: string): Promise<void> {
+      for (const roleId of roleIds) {
+        await db
+          .insertInto('user_roles')
+          .values({ tenant_id: tenantId, user_id: userId, role_id: roleId, created_at: now })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    },
+    async unassignRoles(userId: string, roleIds: readonly string[]): Promise<void> {
+      if (roleIds.length === 0) return;
+      await db
+        .deleteFrom('user_roles')
+        .where('user_id', '=', userId)
+        .where('role_id', 'in', roleIds)
+        .execute();
+    },
+    async roleUsers(roleId: string, page: Page): Promise<string[]> {
+      const rows = await db
+        .selectFrom('user_roles')
+        .select('user_id')
+        .where('role_id', '=', roleId)
+        .orderBy('user_id')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+      return rows.map((r) => r.user_id);
+    },
+
+    async userDirectPermissions(userId: string): Promise<Permission[]> {
+      const rows = await db
+        .selectFrom('user_permissions')
+        .select(['resource_server_identifier', 'permission_name'])
+        .where('user_id', '=', userId)
+        .orderBy('resource_server_identifier')
+        .orderBy('permission_name')
+        .execute();
+      return rows.map(toPermission);
+    },
+    async addUserPermissions(userId: string, permissions: readonly Permission[]): Promise<void> {
+      for (const p of permissions) {
+        await db
+          .insertInto('user_permissions')
+          .values({
+            tenant_id: tenantId,
+            user_id: userId,
+            resource_server_identifier: p.resourceServerIdentifier,
+            permission_name: p.permissionName,
+          })
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    },
+    async removeUserPermissions(userId: string, permissions: readonly Permission[]): Promise<void> {
+      for (const p of permissions) {
+        await db
+          .deleteFrom('user_permissions')
+          .where('user_id', '=', userId)
+          .where('resource_server_identifier', '=', p.resourceServerIdentifier)
+          .where('permission_name', '=', p.permissionName)
+          .execute();
+      }
+    },
+
+    /** The user's permission names on one API: direct ones and those of every assigned role. */
+    async effectivePermissions(userId: string, audience: string): Promise<string[]> {
+      const direct = db
+        .selectFrom('user_permissions')
+        .select('permission_name')
+        .where('user_id', '=', userId)
+        .where('resource_server_identifier', '=', audience);
+      const viaRoles = db
+        .selectFrom('user_roles')
+        .innerJoin('role_permissions', 'role_permissions.role_id', 'user_roles.role_id')
+        .select('role_permissions.permission_name')
+        .where('user_roles.user_id', '=', userId)
+        .where('role_permissions.resource_server_identifier', '=', audience);
+      const rows = await direct.union(viaRoles).execute();
+      return rows.map((r) => r.permission_name);
+    },
+  };
+}
+export type RoleRepository = ReturnType<typeof createRoleRepository>;
