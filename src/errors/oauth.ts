@@ -11,7 +11,9 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'too_many_requests'
   | 'invalid_token'
-  | 'too_many_attempts';
+  | 'too_many_attempts'
+  | 'unauthorized'
+  | 'temporarily_unavailable';
 
 export class OAuthError extends AppError {
   constructor(

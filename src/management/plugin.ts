@@ -9,6 +9,7 @@ import { clientRoutes } from './clients/routes.js';
 import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
 import { roleRoutes } from './roles/routes.js';
+import { grantRoutes } from './grants/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
@@ -61,4 +62,5 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(connectionRoutes, { deps });
   await app.register(userRoutes, { deps });
   await app.register(roleRoutes, { deps });
+  await app.register(grantRoutes, { deps });
 };

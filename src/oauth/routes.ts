@@ -3,12 +3,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../server/deps.js';
 import { renderOAuthError } from '../server/render-oauth-error.js';
+import { authenticateClient } from './client-auth/index.js';
 import { discoveryDocument } from './discovery.js';
+import { parseTokenParams, requiredString } from './params.js';
+import { hashRefreshToken } from './tokens/user-tokens.js';
+import { TokenVerificationError, verifyAccessToken } from './tokens/verify-access-token.js';
+import { userinfoClaims } from './userinfo.js';
 import { handleTokenRequest, type TokenEndpointDeps } from './token-endpoint.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-/** The Authentication API: discovery, JWKS and the token endpoint. */
+/** The Authentication API: discovery, JWKS, token, revocation and userinfo. */
 export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(formbody);
   app.setErrorHandler((err, req, reply) => {
@@ -30,10 +35,61 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     return deps.keystore.jwksDocument();
   });
 
+  app.get('/userinfo', async (req, reply) => {
+    void reply.headers(NO_STORE);
+    const challenge = (error: string, description: string) =>
+      reply
+        .status(401)
+        .header(
+          'www-authenticate',
+          `Bearer realm="${deps.config.issuer}", error="${error}", error_description="${description}"`,
+        )
+        .send({ error, error_description: description });
+    const match = /^Bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!match?.[1]) return challenge('invalid_request', 'Missing access token');
+    let claims;
+    try {
+      claims = await verifyAccessToken({
+        token: match[1],
+        issuer: deps.config.issuer,
+        audience: `${deps.config.issuer}userinfo`,
+        singleAudience: false,
+        publicKey: async (kid) => {
+          await deps.keystore.ensureFresh();
+          return deps.keystore.publicKey(kid);
+        },
+        nowSeconds: Math.floor(deps.clock.now() / 1000),
+      });
+    } catch (error) {
+      if (error instanceof TokenVerificationError) return challenge('invalid_token', error.message);
+      throw error;
+    }
+    if (!(claims.scope ?? '').split(' ').includes('openid'))
+      return challenge('insufficient_scope', 'The token was not granted openid');
+    const user = await deps.store.users.findById(claims.sub);
+    if (!user) return challenge('invalid_token', 'The user no longer exists');
+    return userinfoClaims(user, claims.scope);
+  });
+
+  app.post('/oauth/revoke', { bodyLimit: 64 * 1024 }, async (req, reply) => {
+    const params = parseTokenParams(req.body);
+    const { client } = await authenticateClient(
+      { params, authorization: req.headers.authorization },
+      tokenDeps,
+    );
+    const token = requiredString(params, 'token');
+    const record = await deps.store.refreshTokens.findByHash(hashRefreshToken(token));
+    // RFC 7009 §2.2: an unknown or foreign token still answers 200, so token validity does not leak.
+    if (record && record.clientId === client.clientId) {
+      await deps.store.refreshTokens.revokeFamily(record.familyId, Math.floor(deps.clock.now() / 1000));
+    }
+    return reply.headers(NO_STORE).status(200).send();
+  });
+
   app.post('/oauth/token', { bodyLimit: 64 * 1024 }, async (req, reply) => {
     await deps.keystore.ensureFresh();
     const response = await handleTokenRequest(
-      { body: req.body, authorization: req.headers.authorization },
+      { body: req.body, authorization: req.headers.authorization, ip: req.ip },
       tokenDeps,
     );
     return reply.headers(NO_STORE).send(response);
@@ -52,5 +108,26 @@ function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
     markJtiUsed: (clientId, jti, exp) => deps.store.usedJtis.markUsed(clientId, jti, exp, nowSeconds()),
     findApi: (identifier) => deps.lookups.resourceServer(identifier),
     findGrants: (clientId, audience) => deps.lookups.grants(clientId, audience),
+    newId: (prefix) => deps.ids.prefixed(prefix),
+    tenantSettings: async () => (await deps.store.tenants.find())?.settings ?? {},
+    findConnection: (name) => deps.store.connections.findByName(name),
+    findUserByLogin: (connection, login) => deps.store.users.findByLogin(connection, login),
+    findUser: (userId) => deps.store.users.findById(userId),
+    recordLogin: async (user, ip, newHash) => {
+      const at = new Date(deps.clock.now()).toISOString();
+      const next = {
+        ...user,
+        loginsCount: user.loginsCount + 1,
+        lastLogin: at,
+        lastIp: ip,
+        ...(newHash !== undefined ? { passwordHash: newHash } : {}),
+      };
+      await deps.store.users.update(next);
+      return next;
+    },
+    loginFailures: deps.store.loginFailures,
+    effectivePermissions: (userId, audience) => deps.store.roles.effectivePermissions(userId, audience),
+    refreshTokens: deps.store.refreshTokens,
+    upsertConsent: (consent) => deps.store.consents.upsert(consent),
   };
 }

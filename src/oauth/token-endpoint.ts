@@ -7,6 +7,7 @@ import { optionalString, parseTokenParams } from './params.js';
 export interface TokenEndpointInput {
   readonly body: unknown;
   readonly authorization: string | undefined;
+  readonly ip: string;
 }
 
 export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
@@ -26,7 +27,7 @@ export async function handleTokenRequest(
   if (!client.grantTypes.includes(grant.grantType)) {
     throw new UnauthorizedClient(`Grant type '${grant.grantType}' not allowed for the client.`);
   }
-  return grant.handle({ client, authMethod: method, params }, deps);
+  return grant.handle({ client, authMethod: method, params, ip: input.ip }, deps);
 }
 
 function selectGrant(grantType: string | undefined): GrantHandler {

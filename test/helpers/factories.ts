@@ -1,6 +1,8 @@
 import type { Client } from '../../src/domain/client.js';
 import type { ClientGrant } from '../../src/domain/client-grant.js';
 import type { ResourceServer } from '../../src/domain/resource-server.js';
+import type { User } from '../../src/domain/user.js';
+import { hashPassword } from '../../src/users/passwords.js';
 import { randomAlphanumeric } from '../../src/lib/ids.js';
 import type { Deps } from '../../src/server/deps.js';
 
@@ -53,6 +55,48 @@ export function createFactories(deps: Deps) {
       };
       await deps.store.resourceServers.insert(api);
       return api;
+    },
+    /** A database user whose password is `password` (hashed with argon2id unless a hash is given). */
+    async user(over: Partial<User> & { password?: string } = {}): Promise<User> {
+      const { password, ...rest } = over;
+      const id = randomAlphanumeric(24).toLowerCase();
+      const user: User = {
+        tenantId: deps.tenantId,
+        userId: `auth0|${id}`,
+        connection: 'Username-Password-Authentication',
+        email: `${id}@example.com`,
+        emailVerified: true,
+        username: undefined,
+        phoneNumber: undefined,
+        phoneVerified: false,
+        name: 'Test User',
+        givenName: 'Test',
+        familyName: 'User',
+        nickname: 'tester',
+        picture: 'https://example.com/p.png',
+        userMetadata: {},
+        appMetadata: {},
+        passwordHash: await hashPassword(password ?? 'Pass-word-123'),
+        lastPasswordReset: undefined,
+        blocked: false,
+        loginsCount: 0,
+        lastLogin: undefined,
+        lastIp: undefined,
+        createdAt: now(),
+        updatedAt: now(),
+        ...rest,
+      };
+      await deps.store.users.insert(user);
+      return user;
+    },
+    /** Lets `clientId` log users in through the connection (Auth0's enabled_clients). */
+    async enableConnection(clientId: string, name = 'Username-Password-Authentication'): Promise<void> {
+      const connection = await deps.store.connections.findByName(name);
+      if (!connection) throw new Error(`no connection ${name}`);
+      await deps.store.connections.update({
+        ...connection,
+        enabledClients: [...connection.enabledClients, clientId],
+      });
     },
     async grant(over: Partial<ClientGrant> & Pick<ClientGrant, 'audience'>): Promise<ClientGrant> {
       const grant: ClientGrant = {

@@ -100,7 +100,20 @@ export function createClientService(deps: Deps) {
         createdAt: at,
         updatedAt: at,
       };
-      await store.clients.insert(client);
+      // Like Auth0's dashboard, a new application can use the tenant's default directory at once.
+      await store.transaction(async (repos) => {
+        await repos.clients.insert(client);
+        const directory = (await repos.tenants.find())?.settings['default_directory'];
+        const connection =
+          typeof directory === 'string' ? await repos.connections.findByName(directory) : undefined;
+        if (connection) {
+          await repos.connections.update({
+            ...connection,
+            enabledClients: [...connection.enabledClients, client.clientId],
+            updatedAt: at,
+          });
+        }
+      });
       return client;
     },
 

@@ -1,7 +1,9 @@
 import { clientCredentials } from './client-credentials.js';
+import { password, passwordRealm } from './password.js';
+import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 
 /** Every grant type the token endpoint dispatches to, by `grant_type`. */
 export const GRANTS: ReadonlyMap<string, GrantHandler> = new Map(
-  [clientCredentials].map((g) => [g.grantType, g]),
+  [clientCredentials, password, passwordRealm, refreshToken].map((g) => [g.grantType, g]),
 );

@@ -1,6 +1,9 @@
 import type { DbOrTx, DialectName, Storage } from '../db.js';
 import { createUserRepository } from './users.js';
 import { createRoleRepository } from './roles.js';
+import { createRefreshTokenRepository } from './refresh-tokens.js';
+import { createConsentRepository } from './consents.js';
+import { createLoginFailureRepository } from './login-failures.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { createClientGrantRepository } from './client-grants.js';
 import { createClientRepository } from './clients.js';
@@ -14,6 +17,9 @@ function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dial
   return {
     users: createUserRepository(db, tenantId, dialect),
     roles: createRoleRepository(db, tenantId),
+    refreshTokens: createRefreshTokenRepository(db, tenantId),
+    consents: createConsentRepository(db, tenantId),
+    loginFailures: createLoginFailureRepository(db, tenantId),
     tenants: createTenantRepository(db, tenantId),
     connections: createConnectionRepository(db, tenantId),
     resourceServers: createResourceServerRepository(db, tenantId, box),

@@ -1,0 +1,305 @@
+import bcrypt from 'bcryptjs';
+import { jwtVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '../../../src/domain/client.js';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
+import { createFactories, type Factories } from '../../helpers/factories.js';
+import { api, form, jwtHeader, jwtPayload } from '../../helpers/http.js';
+
+const PASSWORD = 'Pass-word-123';
+
+describe.each(testBackends())('password grants on $name', (backend) => {
+  let t: TestApp;
+  let make: Factories;
+  let client: Client;
+  let apiId: string;
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+    make = createFactories(t.deps);
+    client = await make.client({
+      appType: 'regular_web',
+      grantTypes: ['password', 'http://auth0.com/oauth/grant-type/password-realm', 'refresh_token'],
+      settings: { jwt_configuration: { lifetime_in_seconds: 600, alg: 'RS256' } },
+    });
+    await make.enableConnection(client.clientId);
+    apiId = (await make.api({ scopes: [{ value: 'read:a' }, { value: 'write:a' }] })).identifier;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const login = (fields: Record<string, string>, c: Client = client, headers: Record<string, string> = {}) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({ grant_type: 'password', client_id: c.clientId, client_secret: c.clientSecret, ...fields }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+
+  it('issues an access token and an ID token for email + password', async () => {
+    const user = await make.user({ email: 'Jane.Doe@Example.com', name: 'Jane Doe', nickname: 'jane' });
+    const res = await login({
+      username: 'jane.doe@example.com',
+      password: PASSWORD,
+      audience: apiId,
+      scope: 'openid profile email read:a',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const body = res.json<{
+      access_token: string;
+      id_token: string;
+      scope: string;
+      expires_in: number;
+      token_type: string;
+    }>();
+    expect(body).toEqual({
+      access_token: expect.any(String),
+      id_token: expect.any(String),
+      scope: 'openid profile email read:a',
+      expires_in: 86400,
+      token_type: 'Bearer',
+    });
+    const now = Math.floor(t.clock.now() / 1000);
+    expect(jwtPayload(body.access_token)).toEqual({
+      iss: TEST_ISSUER,
+      sub: user.userId,
+      aud: [apiId, `${TEST_ISSUER}userinfo`],
+      iat: now,
+      exp: now + 86400,
+      scope: 'openid profile email read:a',
+      azp: client.clientId,
+      gty: 'password',
+    });
+    const jwks = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();
+    const { payload } = await jwtVerify(body.id_token, createLocalJWKSet(jwks as never), {
+      issuer: TEST_ISSUER,
+      audience: client.clientId,
+    });
+    expect(jwtHeader(body.id_token)['alg']).toBe('RS256');
+    expect(payload).toEqual({
+      iss: TEST_ISSUER,
+      sub: user.userId,
+      aud: client.clientId,
+      iat: now,
+      exp: now + 600,
+      name: 'Jane Doe',
+      nickname: 'jane',
+      given_name: 'Test',
+      family_name: 'User',
+      picture: 'https://example.com/p.png',
+      updated_at: user.updatedAt,
+      email: 'Jane.Doe@Example.com',
+      email_verified: true,
+    });
+    const stored = await t.deps.store.users.findById(user.userId);
+    expect(stored).toMatchObject({ loginsCount: 1, lastIp: '127.0.0.1', lastLogin: expect.any(String) });
+
+    const info = await t.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${body.access_token}` },
+    });
+    expect(info.statusCode).toBe(200);
+    expect(info.json()).toEqual({
+      sub: user.userId,
+      name: 'Jane Doe',
+      nickname: 'jane',
+      given_name: 'Test',
+      family_name: 'User',
+      picture: 'https://example.com/p.png',
+      updated_at: user.updatedAt,
+      email: 'Jane.Doe@Example.com',
+      email_verified: true,
+    });
+  });
+
+  it('signs ID tokens with HS256 when the client says so', async () => {
+    const hs = await make.client({
+      grantTypes: ['password'],
+      settings: { jwt_configuration: { alg: 'HS256' } },
+    });
+    await make.enableConnection(hs.clientId);
+    await make.user({ email: 'hs@example.com' });
+    const res = await login({ username: 'hs@example.com', password: PASSWORD, scope: 'openid' }, hs);
+    const idToken = res.json<{ id_token: string }>().id_token;
+    const { protectedHeader } = await jwtVerify(idToken, new TextEncoder().encode(hs.clientSecret), {
+      audience: hs.clientId,
+    });
+    expect(protectedHeader.alg).toBe('HS256');
+  });
+
+  it('answers 403 invalid_grant "Wrong email or password." for a wrong password or unknown user', async () => {
+    await make.user({ email: 'wrong@example.com' });
+    for (const fields of [
+      { username: 'wrong@example.com', password: 'nope' },
+      { username: 'ghost@example.com', password: PASSWORD },
+    ]) {
+      const res = await login(fields);
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toEqual({ error: 'invalid_grant', error_description: 'Wrong email or password.' });
+    }
+  });
+
+  it('refuses blocked users with 401 unauthorized', async () => {
+    await make.user({ email: 'blocked@example.com', blocked: true });
+    const res = await login({ username: 'blocked@example.com', password: PASSWORD });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({ error: 'unauthorized', error_description: 'user is blocked' });
+  });
+
+  it('blocks a user+IP after 10 failures until the block is lifted through /user-blocks', async () => {
+    const user = await make.user({ email: 'brute@example.com' });
+    const headers = { 'x-forwarded-for': '203.0.113.9' };
+    for (let i = 0; i < 10; i++)
+      expect(
+        (await login({ username: 'brute@example.com', password: `bad-${i}` }, client, headers)).statusCode,
+      ).toBe(403);
+    const blocked = await login({ username: 'brute@example.com', password: PASSWORD }, client, headers);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toMatchObject({ error: 'too_many_attempts' });
+    // Another IP is not blocked.
+    expect(
+      (
+        await login({ username: 'brute@example.com', password: PASSWORD }, client, {
+          'x-forwarded-for': '198.51.100.1',
+        })
+      ).statusCode,
+    ).toBe(200);
+    const token = await t.managementToken();
+    const blocks = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/user-blocks/${encodeURIComponent(user.userId)}`,
+      token,
+    });
+    expect(blocks.json()).toEqual({
+      blocked_for: [
+        {
+          identifier: 'brute@example.com',
+          ip: '203.0.113.9',
+          connection: 'Username-Password-Authentication',
+        },
+      ],
+    });
+    expect(
+      (
+        await api(t.app, {
+          method: 'DELETE',
+          url: `/api/v2/user-blocks/${encodeURIComponent(user.userId)}`,
+          token,
+        })
+      ).statusCode,
+    ).toBe(204);
+    expect(
+      (await login({ username: 'brute@example.com', password: PASSWORD }, client, headers)).statusCode,
+    ).toBe(200);
+  });
+
+  it('lets the block expire on its own', async () => {
+    await make.user({ email: 'expire@example.com' });
+    const headers = { 'x-forwarded-for': '203.0.113.10' };
+    for (let i = 0; i < 10; i++)
+      await login({ username: 'expire@example.com', password: 'bad' }, client, headers);
+    expect(
+      (await login({ username: 'expire@example.com', password: PASSWORD }, client, headers)).statusCode,
+    ).toBe(429);
+    t.clock.advance(16 * 60 * 1000);
+    expect(
+      (await login({ username: 'expire@example.com', password: PASSWORD }, client, headers)).statusCode,
+    ).toBe(200);
+  });
+
+  it('uses the realm for password-realm and the default directory for password', async () => {
+    const token = await t.managementToken();
+    await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/connections',
+      token,
+      body: {
+        name: 'partners-db',
+        strategy: 'auth0',
+        enabled_clients: [client.clientId],
+        options: { requires_username: true },
+      },
+    });
+    await make.user({ connection: 'partners-db', email: 'partner@example.com', username: 'partner1' });
+    const realm = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: {
+        grant_type: 'http://auth0.com/oauth/grant-type/password-realm',
+        realm: 'partners-db',
+        username: 'PARTNER1',
+        password: PASSWORD,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      },
+    });
+    expect(realm.statusCode).toBe(200);
+    expect((await login({ username: 'partner@example.com', password: PASSWORD })).statusCode).toBe(403);
+    const missingRealm = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: {
+        grant_type: 'http://auth0.com/oauth/grant-type/password-realm',
+        username: 'x',
+        password: 'y',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      },
+    });
+    expect(missingRealm.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Missing required parameter: realm',
+    });
+  });
+
+  it('refuses a connection that is not enabled for the client', async () => {
+    const other = await make.client({ grantTypes: ['password'] });
+    await make.user({ email: 'notenabled@example.com' });
+    const res = await login({ username: 'notenabled@example.com', password: PASSWORD }, other);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ error: 'access_denied' });
+  });
+
+  it('verifies an imported bcrypt hash and rehashes it with argon2id on success', async () => {
+    const user = await make.user({
+      email: 'legacy@example.com',
+      passwordHash: await bcrypt.hash(PASSWORD, 4),
+    });
+    expect((await login({ username: 'legacy@example.com', password: 'wrong' })).statusCode).toBe(403);
+    expect((await t.deps.store.users.findById(user.userId))?.passwordHash).toMatch(/^\$2/);
+    expect((await login({ username: 'legacy@example.com', password: PASSWORD })).statusCode).toBe(200);
+    expect((await t.deps.store.users.findById(user.userId))?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect((await login({ username: 'legacy@example.com', password: PASSWORD })).statusCode).toBe(200);
+  });
+
+  it('rejects /userinfo without a valid token and for tokens without openid', async () => {
+    const none = await t.app.inject({ method: 'GET', url: '/userinfo' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer /);
+    await make.user({ email: 'noopenid@example.com' });
+    const res = await login({
+      username: 'noopenid@example.com',
+      password: PASSWORD,
+      audience: apiId,
+      scope: 'read:a',
+    });
+    const info = await t.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${res.json<{ access_token: string }>().access_token}` },
+    });
+    expect(info.statusCode).toBe(401);
+  });
+
+  it.each([
+    [{ password: PASSWORD }, 'Missing required parameter: username'],
+    [{ username: 'a@b.c' }, 'Missing required parameter: password'],
+  ])('answers 400 invalid_request for %j', async (fields, description) => {
+    const res = await login(fields);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_request', error_description: description });
+  });
+});
