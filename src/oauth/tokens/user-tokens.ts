@@ -115,7 +115,7 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
       deps,
     );
   }
-  response.scope = scopes.join(' ');
+  if (scopes.length > 0) response.scope = scopes.join(' ');
   if (api && apiScopes.length > 0) {
     const at = new Date(now * 1000).toISOString();
     await deps.upsertConsent({
