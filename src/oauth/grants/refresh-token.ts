@@ -23,8 +23,9 @@ export const refreshToken: GrantHandler = {
     }
     const settings = refreshSettings(client);
     if (record.rotating && record.rotatedAt !== undefined) {
-      // A rotated token used again outside the leeway means it leaked: revoke the whole family.
-      if (now - record.rotatedAt > (settings.leeway ?? 0)) {
+      // A rotated token used again outside the leeway (0 = no leeway) means it leaked: revoke the whole family.
+      const leeway = settings.leeway ?? 0;
+      if (leeway === 0 || now - record.rotatedAt > leeway) {
         await deps.refreshTokens.revokeFamily(record.familyId, now);
         throw new InvalidGrant(UNKNOWN, `reuse of rotated refresh token ${record.id}`);
       }
