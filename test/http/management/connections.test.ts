@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, type TestApp } from '../../helpers/build-test-app.js';
+import { api } from '../../helpers/http.js';
+
+describe.each(testBackends())('/api/v2/connections on $name', (backend) => {
+  let t: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+    token = await t.managementToken();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('lists the default database connection in Auth0 shape', async () => {
+    const res = await api(t.app, { method: 'GET', url: '/api/v2/connections?strategy=auth0', token });
+    expect(res.json()).toEqual([
+      {
+        id: expect.stringMatching(/^con_/),
+        name: 'Username-Password-Authentication',
+        strategy: 'auth0',
+        options: { passwordPolicy: 'good', brute_force_protection: true, requires_username: false },
+        enabled_clients: [],
+        realms: ['Username-Password-Authentication'],
+        is_domain_connection: false,
+      },
+    ]);
+  });
+
+  it('creates, reads, updates and deletes a connection; new clients join the default directory', async () => {
+    const client = (
+      await api(t.app, { method: 'POST', url: '/api/v2/clients', token, body: { name: 'app' } })
+    ).json<{ client_id: string }>();
+    const created = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/connections',
+      token,
+      body: {
+        name: 'customers',
+        strategy: 'auth0',
+        display_name: 'Customers ✓',
+        enabled_clients: [client.client_id],
+        options: { passwordPolicy: 'excellent', password_complexity_options: { min_length: 12 } },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const conn = created.json<{ id: string }>();
+    expect(conn).toMatchObject({
+      name: 'customers',
+      display_name: 'Customers ✓',
+      enabled_clients: [client.client_id],
+      options: { passwordPolicy: 'excellent', password_complexity_options: { min_length: 12 } },
+    });
+    expect(
+      (
+        await api(t.app, {
+          method: 'POST',
+          url: '/api/v2/connections',
+          token,
+          body: { name: 'customers', strategy: 'auth0' },
+        })
+      ).statusCode,
+    ).toBe(409);
+
+    const weak = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/users',
+      token,
+      body: { connection: 'customers', email: 'c@example.com', password: 'Abcdef-12' },
+    });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json<{ message: string }>().message).toContain('at least 12 characters in length');
+
+    const patched = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/connections/${conn.id}`,
+      token,
+      body: { options: { passwordPolicy: 'low' } },
+    });
+    expect(patched.json()).toMatchObject({ options: { passwordPolicy: 'low' }, display_name: 'Customers ✓' });
+    expect(
+      (
+        await api(t.app, {
+          method: 'POST',
+          url: '/api/v2/users',
+          token,
+          body: { connection: 'customers', email: 'c@example.com', password: 'abcdef' },
+        })
+      ).statusCode,
+    ).toBe(201);
+
+    const defaultConn = (
+      await api(t.app, {
+        method: 'GET',
+        url: '/api/v2/connections?name=Username-Password-Authentication',
+        token,
+      })
+    ).json<{ enabled_clients: string[] }[]>();
+    expect(defaultConn[0]?.enabled_clients).toContain(client.client_id);
+
+    expect(
+      (await api(t.app, { method: 'DELETE', url: `/api/v2/connections/${conn.id}`, token })).statusCode,
+    ).toBe(202);
+    expect(
+      (await api(t.app, { method: 'GET', url: `/api/v2/connections/${conn.id}`, token })).json(),
+    ).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'The connection does not exist',
+      errorCode: 'inexistent_connection',
+    });
+    expect(await t.deps.store.users.findByEmail('c@example.com')).toEqual([]);
+  });
+
+  it.each([
+    [{ name: 'bad name!', strategy: 'auth0' }, 'on property name'],
+    [{ name: 'x', strategy: 'google-oauth2' }, 'on property strategy'],
+    [{ name: 'x', strategy: 'auth0', options: { passwordPolicy: 'extreme' } }, 'passwordPolicy'],
+    [{ name: 'x', strategy: 'auth0', enabled_clients: ['nope'] }, 'client nope does not exist'],
+    [{ name: 'x', strategy: 'auth0', extra: 1 }, "'Additional properties not allowed: extra'"],
+  ])('refuses %j', async (body, message) => {
+    const res = await api(t.app, { method: 'POST', url: '/api/v2/connections', token, body });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      errorCode: 'invalid_body',
+      message: expect.stringContaining(message),
+    });
+  });
+
+  it('refuses to delete the default directory', async () => {
+    const list = (
+      await api(t.app, {
+        method: 'GET',
+        url: '/api/v2/connections?name=Username-Password-Authentication',
+        token,
+      })
+    ).json<{ id: string }[]>();
+    const res = await api(t.app, {
+      method: 'DELETE',
+      url: `/api/v2/connections/${list[0]?.id ?? ''}`,
+      token,
+    });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('pages by checkpoint', async () => {
+    for (const name of ['cp-one', 'cp-two'])
+      await api(t.app, {
+        method: 'POST',
+        url: '/api/v2/connections',
+        token,
+        body: { name, strategy: 'auth0' },
+      });
+    const first = (await api(t.app, { method: 'GET', url: '/api/v2/connections?take=1', token })).json<{
+      connections: unknown[];
+      next: string;
+    }>();
+    expect(first.connections).toHaveLength(1);
+    const second = (
+      await api(t.app, { method: 'GET', url: `/api/v2/connections?take=50&from=${first.next}`, token })
+    ).json<{ connections: unknown[]; next?: string }>();
+    expect(second.connections.length).toBeGreaterThanOrEqual(2);
+    expect(second.next).toBeUndefined();
+  });
+});
