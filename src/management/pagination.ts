@@ -72,3 +72,46 @@ export function decodeCursor(from: string): string {
   }
   return id;
 }
+
+interface MixedPaging {
+  readonly page?: number | undefined;
+  readonly per_page?: number | undefined;
+  readonly include_totals?: boolean | undefined;
+  readonly from?: string | undefined;
+  readonly take?: number | undefined;
+}
+
+/**
+ * Spec 4.1: an endpoint that offers both styles pages by checkpoint when `from`/`take` is sent.
+ * @throws BadRequest when both styles are mixed.
+ */
+export function isCheckpointRequest(q: MixedPaging): boolean {
+  const checkpoint = q.from !== undefined || q.take !== undefined;
+  if (checkpoint && (q.page !== undefined || q.per_page !== undefined || q.include_totals !== undefined)) {
+    throw new BadRequest(
+      'invalid_query_string',
+      'Query validation error: use either page/per_page or from/take, not both.',
+    );
+  }
+  return checkpoint;
+}
+
+/**
+ * Loads one checkpoint page: `load` gets the id to start after and how many rows to read (one extra tells
+ * whether a next page exists).
+ */
+export async function checkpointPage<T extends { id: string }, V, K extends string>(
+  key: K,
+  q: MixedPaging,
+  load: (afterId: string | undefined, limit: number) => Promise<T[]>,
+  view: (item: T) => V,
+): Promise<Record<K, V[]> & { next?: string }> {
+  const take = q.take ?? DEFAULT_PER_PAGE;
+  const rows = await load(q.from === undefined ? undefined : decodeCursor(q.from), take + 1);
+  const page = rows.slice(0, take);
+  const last = page.at(-1);
+  return {
+    ...({ [key]: page.map(view) } as Record<K, V[]>),
+    ...(rows.length > take && last ? { next: encodeCursor(last.id) } : {}),
+  };
+}

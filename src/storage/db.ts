@@ -36,8 +36,20 @@ function createSqlite(path: string): Storage {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
+  // The query planner needs statistics to prefer a selective index (users by email) over the sort
+  // index; SQLite recommends optimize at open and periodically for long-lived connections.
+  database.pragma('optimize=0x10002');
+  const optimizer = setInterval(() => database.pragma('optimize'), 3_600_000);
+  optimizer.unref();
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    close: async () => {
+      clearInterval(optimizer);
+      await db.destroy();
+    },
+  };
 }
 
 async function createPostgres(url: string, schema: string | undefined): Promise<Storage> {

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BadRequest } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { requireScope } from '../auth.js';
-import { decodeCursor, encodeCursor, offsetListBody, toPage } from '../pagination.js';
+import { checkpointPage, isCheckpointRequest, offsetListBody, toPage } from '../pagination.js';
 import {
   ClientGrantCreate,
   ClientGrantListQuery,
@@ -32,26 +31,13 @@ export const clientGrantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = asyn
         ...(q.default_for !== undefined ? { defaultFor: q.default_for } : {}),
         ...(q.allow_any_organization !== undefined ? { allowAnyOrganization: q.allow_any_organization } : {}),
       };
-      const checkpoint = q.from !== undefined || q.take !== undefined;
-      if (
-        checkpoint &&
-        (q.page !== undefined || q.per_page !== undefined || q.include_totals !== undefined)
-      ) {
-        throw new BadRequest(
-          'invalid_query_string',
-          'Query validation error: use either page/per_page or from/take, not both.',
+      if (isCheckpointRequest(q)) {
+        return checkpointPage(
+          'client_grants',
+          q,
+          async (afterId, limit) => (await service.list(filter, { offset: 0, limit }, afterId)).items,
+          toClientGrantView,
         );
-      }
-      if (checkpoint) {
-        const take = q.take ?? 50;
-        const afterId = q.from === undefined ? undefined : decodeCursor(q.from);
-        const { items } = await service.list(filter, { offset: 0, limit: take + 1 }, afterId);
-        const page = items.slice(0, take);
-        const last = page.at(-1);
-        return {
-          client_grants: page.map(toClientGrantView),
-          ...(items.length > take && last ? { next: encodeCursor(last.id) } : {}),
-        };
       }
       const { items, total } = await service.list(filter, toPage(q));
       return offsetListBody('client_grants', items.map(toClientGrantView), q, total);

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { BadRequest } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { requireScope } from '../auth.js';
-import { decodeCursor, encodeCursor, offsetListBody, selectFields, toPage } from '../pagination.js';
+import { checkpointPage, isCheckpointRequest, offsetListBody, selectFields, toPage } from '../pagination.js';
 import {
   ConnectionCreate,
   ConnectionListQuery,
@@ -29,29 +28,13 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
         ...(q.strategy !== undefined ? { strategy: q.strategy } : {}),
         ...(q.name !== undefined ? { name: q.name } : {}),
       };
-      const checkpoint = q.from !== undefined || q.take !== undefined;
-      if (
-        checkpoint &&
-        (q.page !== undefined || q.per_page !== undefined || q.include_totals !== undefined)
-      ) {
-        throw new BadRequest(
-          'invalid_query_string',
-          'Query validation error: use either page/per_page or from/take, not both.',
+      if (isCheckpointRequest(q)) {
+        return checkpointPage(
+          'connections',
+          q,
+          (afterId, limit) => service.list(filter, { offset: 0, limit }, afterId),
+          (c) => selectFields(toConnectionView(c), q),
         );
-      }
-      if (checkpoint) {
-        const take = q.take ?? 50;
-        const rows = await service.list(
-          filter,
-          { offset: 0, limit: take + 1 },
-          q.from === undefined ? undefined : decodeCursor(q.from),
-        );
-        const page = rows.slice(0, take);
-        const last = page.at(-1);
-        return {
-          connections: page.map((c) => selectFields(toConnectionView(c), q)),
-          ...(rows.length > take && last ? { next: encodeCursor(last.id) } : {}),
-        };
       }
       const all = await service.list(filter, { offset: 0, limit: 100_000 });
       const { offset, limit } = toPage(q);

@@ -1,8 +1,6 @@
-import type { ClientGrant } from '../../domain/client-grant.js';
-import type { ResourceServer } from '../../domain/resource-server.js';
 import { AccessDenied, InvalidRequest, UnauthorizedClient } from '../../errors/oauth.js';
 import { evaluateAccess } from '../../policy/evaluate.js';
-import type { PolicyApi, PolicyGrant } from '../../policy/types.js';
+import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { optionalString, parseScope } from '../params.js';
 import { buildAccessToken } from '../tokens/access-token.js';
 import type { GrantHandler } from './types.js';
@@ -54,25 +52,3 @@ export const clientCredentials: GrantHandler = {
     };
   },
 };
-
-export function toPolicyApi(api: ResourceServer): PolicyApi {
-  return {
-    identifier: api.identifier,
-    isSystem: api.isSystem,
-    scopes: api.scopes.map((s) => s.value),
-    userPolicy: api.userPolicy,
-    clientPolicy: api.clientPolicy,
-    enforcePolicies: api.enforcePolicies,
-  };
-}
-
-export function toPolicyGrant(grant: ClientGrant): PolicyGrant {
-  return {
-    id: grant.id,
-    clientId: grant.clientId,
-    defaultFor: grant.defaultFor,
-    subjectType: grant.subjectType,
-    scopes: grant.scope,
-    allowAllScopes: grant.allowAllScopes,
-  };
-}

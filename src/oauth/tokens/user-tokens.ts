@@ -5,7 +5,7 @@ import type { User } from '../../domain/user.js';
 import { AccessDenied, UnauthorizedClient } from '../../errors/oauth.js';
 import { evaluateAccess } from '../../policy/evaluate.js';
 import type { GrantDeps, TokenResponse } from '../grants/types.js';
-import { toPolicyApi, toPolicyGrant } from '../grants/client-credentials.js';
+import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { buildAccessToken } from './access-token.js';
 import { buildIdToken, type IdTokenAlg } from './id-token.js';
 
