@@ -14,7 +14,9 @@ import { hashPassword } from '../dist/users/passwords.js';
 import { sql } from 'kysely';
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+  process.argv
+    .slice(2)
+    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
 const USERS = Number(args.users ?? 100_000);
 const ISSUER = 'http://127.0.0.1:3999/';
@@ -69,7 +71,12 @@ async function seedUsers(storage, count) {
     });
   }
   for (let i = 0; i < rows.length; i += 500) {
-    await storage.db.transaction().execute((trx) => trx.insertInto('users').values(rows.slice(i, i + 500)).execute());
+    await storage.db.transaction().execute((trx) =>
+      trx
+        .insertInto('users')
+        .values(rows.slice(i, i + 500))
+        .execute(),
+    );
   }
 }
 
@@ -89,29 +96,64 @@ async function searchLatency(url, label) {
   const schema = url.startsWith('postgres') ? `bench_${Date.now()}` : undefined;
   const storage = await createStorage(url, schema ? { schema } : {});
   await migrateToLatest(storage);
-  const config = Object.freeze({ port: 0, host: '127.0.0.1', issuer: ISSUER, databaseUrl: url, redisUrl: undefined, secret: 'x'.repeat(40), bootstrapClientId: 'bench', bootstrapClientSecret: 'bench-secret-0123456789', logLevel: 'silent' });
+  const config = Object.freeze({
+    port: 0,
+    host: '127.0.0.1',
+    issuer: ISSUER,
+    databaseUrl: url,
+    redisUrl: undefined,
+    secret: 'x'.repeat(40),
+    bootstrapClientId: 'bench',
+    bootstrapClientSecret: 'bench-secret-0123456789',
+    logLevel: 'silent',
+  });
   const deps = createDeps(config, storage);
-  await bootstrapTenant({ tenantId: 'default', issuer: ISSUER, bootstrapClientId: 'bench', bootstrapClientSecret: 'bench-secret-0123456789' }, deps);
+  await bootstrapTenant(
+    {
+      tenantId: 'default',
+      issuer: ISSUER,
+      bootstrapClientId: 'bench',
+      bootstrapClientSecret: 'bench-secret-0123456789',
+    },
+    deps,
+  );
   const t0 = performance.now();
   await seedUsers(storage, USERS);
   const seedSeconds = (performance.now() - t0) / 1000;
   // What the periodic PRAGMA optimize / autovacuum gives a long-running tenant: fresh planner statistics.
   await sql`analyze`.execute(storage.db);
   const app = await buildApp(deps);
-  const tokenRes = await app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: 'bench', client_secret: 'bench-secret-0123456789', audience: `${ISSUER}api/v2/` } });
+  const tokenRes = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: {
+      grant_type: 'client_credentials',
+      client_id: 'bench',
+      client_secret: 'bench-secret-0123456789',
+      audience: `${ISSUER}api/v2/`,
+    },
+  });
   const token = tokenRes.json().access_token;
-  console.log(`\n  ${label}: ${USERS} users seeded in ${seedSeconds.toFixed(1)} s; GET /api/v2/users?q=…&include_totals=true&per_page=50 (30 runs each)`);
+  console.log(
+    `\n  ${label}: ${USERS} users seeded in ${seedSeconds.toFixed(1)} s; GET /api/v2/users?q=…&include_totals=true&per_page=50 (30 runs each)`,
+  );
   for (const [name, q] of QUERIES) {
     const times = [];
     let total = 0;
     for (let i = 0; i < 30; i++) {
       const t = performance.now();
-      const res = await app.inject({ method: 'GET', url: `/api/v2/users?q=${encodeURIComponent(q)}&search_engine=v3&include_totals=true&per_page=50`, headers: { authorization: `Bearer ${token}` } });
+      const res = await app.inject({
+        method: 'GET',
+        url: `/api/v2/users?q=${encodeURIComponent(q)}&search_engine=v3&include_totals=true&per_page=50`,
+        headers: { authorization: `Bearer ${token}` },
+      });
       times.push(performance.now() - t);
       if (res.statusCode !== 200) throw new Error(`${q}: ${res.statusCode} ${res.body}`);
       total = res.json().total;
     }
-    console.log(`    ${name.padEnd(18)} p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  (${total} matches)`);
+    console.log(
+      `    ${name.padEnd(18)} p50 ${ms(pct(times, 50))}  p99 ${ms(pct(times, 99))}  (${total} matches)`,
+    );
   }
   await app.close();
   await deps.close();
@@ -124,7 +166,16 @@ async function eventLoopUnderLogins() {
   const port = 3950;
   const issuer = `http://127.0.0.1:${port}/`;
   const child = spawn(process.execPath, ['dist/bin/latchkey.js', 'start'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LATCHKEY_ISSUER: issuer, LATCHKEY_DATABASE_URL: `sqlite:${dir}/db.sqlite`, LATCHKEY_BOOTSTRAP_CLIENT_ID: 'boot', LATCHKEY_BOOTSTRAP_CLIENT_SECRET: 'boot-secret-0123456789', LATCHKEY_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LATCHKEY_ISSUER: issuer,
+      LATCHKEY_DATABASE_URL: `sqlite:${dir}/db.sqlite`,
+      LATCHKEY_BOOTSTRAP_CLIENT_ID: 'boot',
+      LATCHKEY_BOOTSTRAP_CLIENT_SECRET: 'boot-secret-0123456789',
+      LATCHKEY_LOG_LEVEL: 'warn',
+    },
     stdio: 'ignore',
   });
   try {
@@ -137,12 +188,35 @@ async function eventLoopUnderLogins() {
       await new Promise((r) => setTimeout(r, 100));
     }
     const call = async (method, path, body, token) => {
-      const res = await fetch(`${issuer}${path}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body && JSON.stringify(body) });
+      const res = await fetch(`${issuer}${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: body && JSON.stringify(body),
+      });
       return res.json();
     };
-    const mgmt = (await call('POST', 'oauth/token', { grant_type: 'client_credentials', client_id: 'boot', client_secret: 'boot-secret-0123456789', audience: `${issuer}api/v2/` })).access_token;
+    const mgmt = (
+      await call('POST', 'oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: 'boot',
+        client_secret: 'boot-secret-0123456789',
+        audience: `${issuer}api/v2/`,
+      })
+    ).access_token;
     const client = await call('POST', 'api/v2/clients', { name: 'bench', grant_types: ['password'] }, mgmt);
-    await call('POST', 'api/v2/users', { connection: 'Username-Password-Authentication', email: 'bench@example.com', password: 'Bench-Pass-123' }, mgmt);
+    await call(
+      'POST',
+      'api/v2/users',
+      {
+        connection: 'Username-Password-Authentication',
+        email: 'bench@example.com',
+        password: 'Bench-Pass-123',
+      },
+      mgmt,
+    );
     const cheap = async (seconds, withLogins) => {
       const until = performance.now() + seconds * 1000;
       const times = [];
@@ -150,7 +224,13 @@ async function eventLoopUnderLogins() {
       const loginLoop = async () => {
         while (withLogins && performance.now() < until) {
           const started = performance.now();
-          const r = await call('POST', 'oauth/token', { grant_type: 'password', username: 'bench@example.com', password: 'Bench-Pass-123', client_id: client.client_id, client_secret: client.client_secret });
+          const r = await call('POST', 'oauth/token', {
+            grant_type: 'password',
+            username: 'bench@example.com',
+            password: 'Bench-Pass-123',
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+          });
           if (r.access_token) logins += 1;
           await new Promise((res) => setTimeout(res, Math.max(0, 50 - (performance.now() - started))));
         }
@@ -170,7 +250,9 @@ async function eventLoopUnderLogins() {
     const busy = await cheap(10, true);
     console.log('\n  event loop: GET /.well-known/openid-configuration latency');
     console.log(`    idle                       p50 ${ms(idle.p50)}  p99 ${ms(idle.p99)}`);
-    console.log(`    with ${busy.loginsPerSecond.toFixed(1)} logins/s        p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}`);
+    console.log(
+      `    with ${busy.loginsPerSecond.toFixed(1)} logins/s        p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}`,
+    );
   } finally {
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
