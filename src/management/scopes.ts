@@ -91,6 +91,4 @@ export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 
 export const MANAGEMENT_API_NAME = 'Auth0 Management API';
 
-export function managementAudience(issuer: string): string {
-  return `${issuer}api/v2/`;
-}
+export { managementAudience } from '../domain/management-api.js';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client } from '../../domain/client.js';
+import { CURRENT_USER_SCOPES, managementAudience } from '../../domain/management-api.js';
 import type { ResourceServer } from '../../domain/resource-server.js';
 import type { User } from '../../domain/user.js';
 import { AccessDenied, UnauthorizedClient } from '../../errors/oauth.js';
@@ -12,6 +13,7 @@ import { buildIdToken, type IdTokenAlg } from './id-token.js';
 /** Scopes that are about the user's identity, not an API (OIDC Core §5.4). */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'] as const;
 const OIDC = new Set<string>([...OIDC_SCOPES, 'offline_access']);
+const CURRENT_USER = new Set<string>(CURRENT_USER_SCOPES);
 
 export interface UserTokenInput {
   readonly client: Client;
@@ -73,8 +75,10 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
         : {}),
     });
     if (!decision.allowed) throw refusal(decision.reason, client, api);
-    apiScopes = decision.scopes;
-    permissions = decision.permissions;
+    // Seed 003: a user's token for the Management API never carries any-user scopes.
+    const cap = api.identifier === managementAudience(deps.issuer) ? CURRENT_USER : undefined;
+    apiScopes = cap ? decision.scopes.filter((s) => cap.has(s)) : decision.scopes;
+    permissions = cap ? decision.permissions.filter((s) => cap.has(s)) : decision.permissions;
   }
 
   const wantsOffline = requested?.includes('offline_access') === true;

@@ -303,3 +303,62 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     expect(res.json()).toEqual({ error: 'invalid_request', error_description: description });
   });
 });
+
+describe('user tokens for the Management API (seed 003)', () => {
+  it('carry only current-user scopes and act only on their own user; third-party apps get nothing', async () => {
+    const t = await buildTestApp();
+    try {
+      const make = createFactories(t.deps);
+      const app = await make.client({ grantTypes: ['password'] });
+      await make.enableConnection(app.clientId);
+      const me = await make.user({ email: 'me@example.com' });
+      const other = await make.user({ email: 'other@example.com' });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'password',
+          username: 'me@example.com',
+          password: PASSWORD,
+          audience: `${TEST_ISSUER}api/v2/`,
+          scope: 'read:current_user update:current_user_metadata read:users delete:users',
+          client_id: app.clientId,
+          client_secret: app.clientSecret,
+        },
+      });
+      expect(res.statusCode).toBe(200);
+      const { access_token: token, scope } = res.json<{ access_token: string; scope: string }>();
+      expect(scope).toBe('read:current_user update:current_user_metadata');
+      expect(jwtPayload(token)).toMatchObject({ aud: `${TEST_ISSUER}api/v2/`, sub: me.userId });
+      expect(
+        (await api(t.app, { method: 'GET', url: `/api/v2/users/${encodeURIComponent(me.userId)}`, token }))
+          .statusCode,
+      ).toBe(200);
+      expect(
+        (await api(t.app, { method: 'GET', url: `/api/v2/users/${encodeURIComponent(other.userId)}`, token }))
+          .statusCode,
+      ).toBe(403);
+      expect((await api(t.app, { method: 'GET', url: '/api/v2/users', token })).statusCode).toBe(403);
+
+      const third = await make.client({ grantTypes: ['password'], isFirstParty: false });
+      await make.enableConnection(third.clientId);
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'password',
+          username: 'me@example.com',
+          password: PASSWORD,
+          audience: `${TEST_ISSUER}api/v2/`,
+          scope: 'read:current_user',
+          client_id: third.clientId,
+          client_secret: third.clientSecret,
+        },
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toMatchObject({ error: 'access_denied' });
+    } finally {
+      await t.close();
+    }
+  });
+});
