@@ -7,8 +7,7 @@ import { authenticateClient } from './client-auth/index.js';
 import { discoveryDocument } from './discovery.js';
 import { parseTokenParams, requiredString } from './params.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
-import { TokenVerificationError, verifyAccessToken } from './tokens/verify-access-token.js';
-import { userinfoClaims } from './userinfo.js';
+import { userinfo } from './userinfo.js';
 import { handleTokenRequest, type TokenEndpointDeps } from './token-endpoint.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -37,38 +36,24 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.get('/userinfo', async (req, reply) => {
     void reply.headers(NO_STORE);
-    const challenge = (error: string, description: string) =>
-      reply
-        .status(401)
-        .header(
-          'www-authenticate',
-          `Bearer realm="${deps.config.issuer}", error="${error}", error_description="${description}"`,
-        )
-        .send({ error, error_description: description });
-    const match = /^Bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!match?.[1]) return challenge('invalid_request', 'Missing access token');
-    let claims;
-    try {
-      claims = await verifyAccessToken({
-        token: match[1],
-        issuer: deps.config.issuer,
-        audience: `${deps.config.issuer}userinfo`,
-        singleAudience: false,
-        publicKey: async (kid) => {
-          await deps.keystore.ensureFresh();
-          return deps.keystore.publicKey(kid);
-        },
-        nowSeconds: Math.floor(deps.clock.now() / 1000),
-      });
-    } catch (error) {
-      if (error instanceof TokenVerificationError) return challenge('invalid_token', error.message);
-      throw error;
-    }
-    if (!(claims.scope ?? '').split(' ').includes('openid'))
-      return challenge('insufficient_scope', 'The token was not granted openid');
-    const user = await deps.store.users.findById(claims.sub);
-    if (!user) return challenge('invalid_token', 'The user no longer exists');
-    return userinfoClaims(user, claims.scope);
+    const result = await userinfo(req.headers.authorization, {
+      issuer: deps.config.issuer,
+      nowSeconds: Math.floor(deps.clock.now() / 1000),
+      publicKey: async (kid) => {
+        await deps.keystore.ensureFresh();
+        return deps.keystore.publicKey(kid);
+      },
+      findUser: (id) => deps.store.users.findById(id),
+    });
+    if (result.ok) return result.claims;
+    // RFC 6750 §3.1: a valid token lacking the scope is 403; a missing or bad one is 401.
+    return reply
+      .status(result.error === 'insufficient_scope' ? 403 : 401)
+      .header(
+        'www-authenticate',
+        `Bearer realm="${deps.config.issuer}", error="${result.error}", error_description="${result.description}"`,
+      )
+      .send({ error: result.error, error_description: result.description });
   });
 
   app.post('/oauth/revoke', { bodyLimit: 64 * 1024 }, async (req, reply) => {

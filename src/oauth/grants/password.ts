@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AccessDenied, InvalidGrant, InvalidRequest, OAuthError } from '../../errors/oauth.js';
 import { checkPassword, hashPassword } from '../../users/passwords.js';
 import { optionalString, parseScope, requiredString } from '../params.js';
@@ -29,7 +30,11 @@ async function passwordLogin(
     throw new AccessDenied(`The connection ${connection.name} is not enabled for this client.`);
   }
   const user = await deps.findUserByLogin(connection.name, username);
-  if (!user?.passwordHash) throw new InvalidGrant(WRONG);
+  if (!user?.passwordHash) {
+    // Spend the same hashing time as a real check so response time does not reveal which accounts exist.
+    await checkPassword(password, await decoyHash());
+    throw new InvalidGrant(WRONG);
+  }
   const now = deps.nowSeconds();
   const guarded = connection.options['brute_force_protection'] !== false;
   if (guarded) {
@@ -68,6 +73,12 @@ async function passwordLogin(
     },
     deps,
   );
+}
+
+let decoy: Promise<string> | undefined;
+function decoyHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(16).toString('hex'));
+  return decoy;
 }
 
 function nonEmpty(value: unknown): string | undefined {

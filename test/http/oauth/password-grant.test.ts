@@ -291,7 +291,24 @@ describe.each(testBackends())('password grants on $name', (backend) => {
       url: '/userinfo',
       headers: { authorization: `Bearer ${res.json<{ access_token: string }>().access_token}` },
     });
+    // Without openid the token's only audience is the API, so it is not a userinfo token at all.
     expect(info.statusCode).toBe(401);
+    expect(info.json()).toEqual({ error: 'invalid_token', error_description: `Bad audience: ${apiId}` });
+    const userinfoOnly = await login({
+      username: 'noopenid@example.com',
+      password: PASSWORD,
+      scope: 'profile',
+    });
+    const noOpenid = await t.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${userinfoOnly.json<{ access_token: string }>().access_token}` },
+    });
+    expect(noOpenid.statusCode).toBe(403);
+    expect(noOpenid.json()).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'The token was not granted openid',
+    });
   });
 
   it.each([
