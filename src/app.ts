@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
 import type { Deps } from './server/deps.js';
+import { refuseNul } from './server/nul-guard.js';
 import { createValidatorCompiler } from './server/validators.js';
 
 export const LOG_REDACT = [
@@ -30,6 +31,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(createValidatorCompiler());
+  app.addHook('preValidation', refuseNul);
   await deps.keystore.reload();
   await app.register(oauthRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: '/api/v2' });

@@ -76,6 +76,33 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
       token,
     });
     expect(got.json<{ name: string }>().name).toBe('Zahlungs-API ✓ 日本語 🚀');
+    // Control characters are kept exactly, never mangled.
+    const control = await create({ name: 'tab\there\u0007bell\u001bescape', identifier: uniqueIdentifier() });
+    expect(control.statusCode).toBe(201);
+    const controlId = control.json<{ id: string }>().id;
+    const reread = await api(t.app, { method: 'GET', url: `/api/v2/resource-servers/${controlId}`, token });
+    expect(reread.json<{ name: string }>().name).toBe('tab\there\u0007bell\u001bescape');
+    // NUL is the one character PostgreSQL cannot store: refused on every engine, never a 500.
+    const nul = await create({ name: 'a\u0000b', identifier: uniqueIdentifier() });
+    expect(nul.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Payload validation error: NUL characters and lone surrogates are not allowed.',
+      errorCode: 'invalid_body',
+    });
+    const surrogate = await create({ name: 'a\ud800b', identifier: uniqueIdentifier() });
+    expect(surrogate.json()).toMatchObject({ statusCode: 400, errorCode: 'invalid_body' });
+    const nulPath = await api(t.app, { method: 'GET', url: '/api/v2/resource-servers/a%00b', token });
+    expect(nulPath.json()).toMatchObject({ statusCode: 400, errorCode: 'invalid_uri' });
+    const nulLogin = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: { grant_type: 'password', username: 'a\u0000', password: 'x', client_id: 'c' },
+    });
+    expect(nulLogin.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Payload validation error: NUL characters and lone surrogates are not allowed.',
+    });
     const unnamed = await create({ identifier: uniqueIdentifier() });
     expect(unnamed.json<{ name: string; identifier: string }>().name).toBe(
       unnamed.json<{ identifier: string }>().identifier,
