@@ -174,7 +174,8 @@ function metadataEquals(
 
 function integer(value: string, field: string): number {
   if (!/^-?\d{1,15}$/.test(value)) throw invalid(`${field} needs an integer`);
-  return Number(value);
+  // Clamp to the column's 32-bit range: PostgreSQL refuses a larger literal instead of comparing it.
+  return Math.max(-2_147_483_648, Math.min(2_147_483_647, Number(value)));
 }
 
 function date(value: string): string {

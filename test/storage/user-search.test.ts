@@ -99,6 +99,7 @@ describe.each(testBackends())('user search on $name', (backend) => {
     ['given_name:JANE', ['jane']],
     ['logins_count:[10 TO 100]', ['jane']],
     ['logins_count:{12 TO *]', ['john']],
+    ['logins_count:[100 TO 999999999999999]', ['john']],
     ['last_login:[* TO 2024-12-31]', ['jane']],
     ['last_login:{2024-12-31 TO *]', ['john']],
     ['created_at:[2024-05-01 TO 2024-09-30]', ['john', 'ana']],
