@@ -50,7 +50,9 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   });
   // Any successful write can change what the token endpoint must answer.
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method !== 'GET' && reply.statusCode < 400) deps.lookups.invalidate();
+    if (req.method !== 'GET' && reply.statusCode < 400) {
+      deps.invalidation.publish(req.url.includes('/keys/signing') ? 'keys' : 'config');
+    }
     return Promise.resolve(payload);
   });
 

@@ -10,6 +10,7 @@ import { createSecretBox } from '../lib/secret-box.js';
 import type { Storage } from '../storage/db.js';
 import { createStore, type Store } from '../storage/repositories/index.js';
 import { DEFAULT_TENANT_ID } from '../domain/tenant.js';
+import { createInvalidation, type Invalidation } from './invalidation.js';
 import { createLookups, type Lookups } from './lookups.js';
 
 export interface Deps {
@@ -26,6 +27,8 @@ export interface Deps {
   readonly generateKey: (state: 'current' | 'next') => Promise<SigningKey>;
   /** Shared ephemeral state when LATCHKEY_REDIS_URL is set. */
   readonly redis: Redis | undefined;
+  /** Clears cached configuration here and on every other node (through Redis when configured). */
+  readonly invalidation: Invalidation;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -50,6 +53,11 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     () => store.signingKeys.list(),
     () => clock.now(),
   );
+  const lookups = createLookups(store, () => clock.now());
+  const invalidation = createInvalidation(redis, (what) => {
+    lookups.invalidate();
+    if (what === 'keys') void keystore.reload().catch(() => undefined);
+  });
   return {
     config,
     tenantId,
@@ -57,11 +65,13 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     store,
     keystore,
     signer: createJwtSigner(keystore),
-    lookups: createLookups(store, () => clock.now()),
+    lookups,
+    invalidation,
     clock,
     ids: overrides.ids ?? randomIds,
     redis,
     async close() {
+      await invalidation.close();
       if (redis) await redis.quit().catch(() => undefined);
     },
     generateKey:

@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { bootstrapTenant } from '../../src/bootstrap/service.js';
+import type { Config } from '../../src/config/schema.js';
+import { createDeps, type Deps } from '../../src/server/deps.js';
+import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
+import {
+  BOOTSTRAP_CLIENT_ID,
+  BOOTSTRAP_CLIENT_SECRET,
+  MGMT_AUDIENCE,
+  TEST_ISSUER,
+} from '../helpers/build-test-app.js';
+import { api } from '../helpers/http.js';
+import { createTestKeyGenerator } from '../helpers/test-keys.js';
+
+const pgUrl = process.env['LATCHKEY_TEST_POSTGRES_URL'];
+const redisUrl = process.env['LATCHKEY_TEST_REDIS_URL'];
+
+async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
+
+// Two stateless nodes over one PostgreSQL schema and one Redis: a change on one is seen by the other at once.
+describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', () => {
+  const schema = `n_${randomBytes(6).toString('hex')}`;
+  const storages: Storage[] = [];
+  const nodes: { app: FastifyInstance; deps: Deps }[] = [];
+
+  beforeAll(async () => {
+    const config: Config = Object.freeze({
+      port: 0,
+      host: '127.0.0.1',
+      issuer: TEST_ISSUER,
+      databaseUrl: pgUrl ?? '',
+      redisUrl,
+      secret: 'two-nodes-secret-two-nodes-secret-000',
+      bootstrapClientId: BOOTSTRAP_CLIENT_ID,
+      bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
+      logLevel: 'silent',
+    });
+    for (let i = 0; i < 2; i++) {
+      const storage = await createStorage(pgUrl ?? '', { schema });
+      storages.push(storage);
+      await migrateToLatest(storage);
+      const deps = createDeps(config, storage, { generateKey: createTestKeyGenerator(() => Date.now()) });
+      await bootstrapTenant(
+        {
+          tenantId: deps.tenantId,
+          issuer: TEST_ISSUER,
+          bootstrapClientId: BOOTSTRAP_CLIENT_ID,
+          bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
+        },
+        deps,
+      );
+      nodes.push({ app: await buildApp(deps), deps });
+    }
+  });
+  afterAll(async () => {
+    for (const n of nodes) {
+      await n.app.close();
+      await n.deps.close();
+    }
+    for (const s of storages) await s.close();
+    await dropSchema(pgUrl ?? '', schema);
+  });
+
+  const node = (i: number) => {
+    const n = nodes[i];
+    if (!n) throw new Error('node missing');
+    return n.app;
+  };
+  const mgmtToken = async (i: number) =>
+    (
+      await node(i).inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: BOOTSTRAP_CLIENT_ID,
+          client_secret: BOOTSTRAP_CLIENT_SECRET,
+          audience: MGMT_AUDIENCE,
+        },
+      })
+    ).json<{ access_token: string }>().access_token;
+
+  it('a policy change on node A takes effect on node B without waiting for cache expiry', async () => {
+    const token = await mgmtToken(0);
+    const rs = (
+      await api(node(0), {
+        method: 'POST',
+        url: '/api/v2/resource-servers',
+        token,
+        body: { identifier: 'https://two-nodes.example.com/', scopes: [{ value: 'x' }] },
+      })
+    ).json<{ id: string }>();
+    const client = (
+      await api(node(0), {
+        method: 'POST',
+        url: '/api/v2/clients',
+        token,
+        body: { name: 'n', app_type: 'non_interactive' },
+      })
+    ).json<{ client_id: string; client_secret: string }>();
+    await api(node(0), {
+      method: 'POST',
+      url: '/api/v2/client-grants',
+      token,
+      body: { client_id: client.client_id, audience: 'https://two-nodes.example.com/', scope: ['x'] },
+    });
+    const cc = () =>
+      node(1).inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.client_id,
+          client_secret: client.client_secret,
+          audience: 'https://two-nodes.example.com/',
+        },
+      });
+    expect((await cc()).statusCode).toBe(200);
+    await api(node(0), {
+      method: 'PATCH',
+      url: `/api/v2/resource-servers/${rs.id}`,
+      token,
+      body: { subject_type_authorization: { client: { policy: 'deny_all' } } },
+    });
+    expect(await eventually(async () => (await cc()).statusCode === 403, 2000)).toBe(true);
+  });
+
+  it('a key rotation and revocation on node A reach node B', async () => {
+    const oldToken = await mgmtToken(1);
+    const token = await mgmtToken(0);
+    const keys = (await api(node(0), { method: 'GET', url: '/api/v2/keys/signing', token })).json<
+      { kid: string; current?: boolean }[]
+    >();
+    const oldKid = keys.find((k) => k.current)?.kid ?? '';
+    await api(node(0), { method: 'POST', url: '/api/v2/keys/signing/rotate', token });
+    const jwksOnB = async () =>
+      (await node(1).inject({ method: 'GET', url: '/.well-known/jwks.json' })).json<{ keys: unknown[] }>()
+        .keys.length;
+    expect(await eventually(async () => (await jwksOnB()) === 3)).toBe(true);
+    const fresh = await mgmtToken(0);
+    await api(node(0), { method: 'PUT', url: `/api/v2/keys/signing/${oldKid}/revoke`, token: fresh });
+    expect(
+      await eventually(
+        async () =>
+          (await api(node(1), { method: 'GET', url: '/api/v2/keys/signing', token: oldToken })).statusCode ===
+          401,
+      ),
+    ).toBe(true);
+  });
+});
