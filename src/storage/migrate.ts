@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Storage } from './db.js';
 import * as initial from './migrations/0001-initial.js';
 import * as users from './migrations/0002-users.js';
@@ -27,9 +27,26 @@ function provider(dialect: Storage['dialect']): MigrationProvider {
   };
 }
 
+/**
+ * Kysely looks for its migration tables in every schema unless told which one; with several schemas in one
+ * database (parallel test runs) it would find another schema's lock table and then fail to read its own.
+ */
+async function migrationTableSchema(storage: Storage): Promise<{ migrationTableSchema?: string }> {
+  if (storage.dialect !== 'postgres') return {};
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(
+    storage.db,
+  );
+  const schema = rows[0]?.schema;
+  return schema ? { migrationTableSchema: schema } : {};
+}
+
 /** Applies every pending migration; a no-op when the schema is current. */
 export async function migrateToLatest(storage: Storage): Promise<string[]> {
-  const migrator = new Migrator({ db: storage.db, provider: provider(storage.dialect) });
+  const migrator = new Migrator({
+    db: storage.db,
+    provider: provider(storage.dialect),
+    ...(await migrationTableSchema(storage)),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -37,7 +54,11 @@ export async function migrateToLatest(storage: Storage): Promise<string[]> {
 
 /** Rolls back one migration (used by the migration round-trip test). */
 export async function migrateDown(storage: Storage): Promise<void> {
-  const migrator = new Migrator({ db: storage.db, provider: provider(storage.dialect) });
+  const migrator = new Migrator({
+    db: storage.db,
+    provider: provider(storage.dialect),
+    ...(await migrationTableSchema(storage)),
+  });
   const { error } = await migrator.migrateDown();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }

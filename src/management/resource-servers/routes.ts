@@ -52,6 +52,7 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = a
     async (req) => selectFields(toResourceServerView(await service.get(req.params.id)), req.query),
   );
 
+  // Spec §6.9: the OAS says 201, the live API is believed to answer 200; SDKs accept any 2xx.
   app.patch(
     '/resource-servers/:id',
     {

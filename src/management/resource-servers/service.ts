@@ -18,6 +18,10 @@ const SYSTEM_UPDATABLE = new Set([
   'authorization_policy',
 ]);
 
+// Spec §6.3: Auth0's exact errorCode for this 409 is unconfirmed; the message is the observed one.
+const identifierConflict = () =>
+  new Conflict('resource_server_conflict', 'A resource server with the same identifier already exists.');
+
 const notFound = () => new NotFound('inexistent_resource_server', 'Resource server not found.');
 
 export function createResourceServerService(deps: Deps) {
@@ -47,12 +51,10 @@ export function createResourceServerService(deps: Deps) {
       const at = now();
       const isMyAccount = body.identifier === myAccountAudience(deps.config.issuer);
       if (body.identifier === managementAudience(deps.config.issuer)) {
-        throw new Conflict(
-          'resource_server_conflict',
-          'A resource server with the same identifier already exists.',
-        );
+        throw identifierConflict();
       }
       assertUniqueScopes(body.scopes);
+      // Spec §6.1: the OAS text says HS256, Dashboard-created APIs use RS256; RS256 needs no shared secret.
       const signingAlg = body.signing_alg ?? 'RS256';
       const rs: ResourceServer = {
         tenantId: deps.tenantId,
@@ -94,10 +96,7 @@ export function createResourceServerService(deps: Deps) {
         await store.resourceServers.insert(rs);
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw new Conflict(
-            'resource_server_conflict',
-            'A resource server with the same identifier already exists.',
-          );
+          throw identifierConflict();
         }
         throw error;
       }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories, type Factories } from '../../helpers/factories.js';
-import { api, jwtHeader, jwtPayload } from '../../helpers/http.js';
+import { api, form, jwtHeader, jwtPayload } from '../../helpers/http.js';
+import { MY_ACCOUNT_SCOPES } from '../../../src/management/resource-servers/my-account.js';
 
 let counter = 0;
 const uniqueIdentifier = () => `https://rs-${Date.now()}-${counter++}.example.com/`;
@@ -130,6 +131,10 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
       "Payload validation error: 'Additional properties not allowed: is_system'.",
     ],
     [{ identifier: 'x', id: 'abc' }, "Payload validation error: 'Additional properties not allowed: id'."],
+    [
+      { identifier: 'x', client_id: 'abc' },
+      "Payload validation error: 'Additional properties not allowed: client_id'.",
+    ],
     [{ identifier: 'x', bogus: 1 }, "Payload validation error: 'Additional properties not allowed: bogus'."],
     [{ name: 'no identifier' }, "Payload validation error: 'Missing required property: identifier'."],
     [{ identifier: 12 }, "Payload validation error: 'must be string' on property identifier."],
@@ -333,8 +338,8 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
         client: { policy: 'deny_all' },
       },
     });
-    expect(res.json<{ scopes: { value: string }[] }>().scopes.map((s) => s.value)).toContain(
-      'create:me:authentication_methods',
+    expect(res.json<{ scopes: { value: string }[] }>().scopes).toEqual(
+      MY_ACCOUNT_SCOPES.map((value) => ({ value })),
     );
     const id = res.json<{ id: string }>().id;
     const clientPolicy = await api(t.app, {
@@ -344,6 +349,26 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
       body: { subject_type_authorization: { client: { policy: 'require_client_grant' } } },
     });
     expect(clientPolicy.statusCode).toBe(400);
+    expect(clientPolicy.json()).toMatchObject({ errorCode: 'invalid_body' });
+    const renamed = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/resource-servers/${id}`,
+      token,
+      body: { name: 'Mine', token_lifetime: 600 },
+    });
+    expect(renamed.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: "Payload validation error: 'Additional properties not allowed: name'.",
+      errorCode: 'invalid_body',
+    });
+    const denyAgain = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/resource-servers/${id}`,
+      token,
+      body: { subject_type_authorization: { client: { policy: 'deny_all' } }, token_lifetime: 600 },
+    });
+    expect(denyAgain.statusCode).toBe(200);
     const userPolicy = await api(t.app, {
       method: 'PATCH',
       url: `/api/v2/resource-servers/${id}`,
@@ -395,6 +420,18 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
       error: 'access_denied',
       error_description: `Client access to "${identifier}" is denied by the API's access policy.`,
     });
+    const deniedForm = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        audience: identifier,
+      }),
+    });
+    expect(deniedForm.statusCode).toBe(403);
+    expect(deniedForm.json()).toEqual(denied.json());
   });
 
   it('shapes tokens by lifetime, dialect and signing algorithm', async () => {
@@ -442,6 +479,117 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
       audience: identifier,
     });
     expect(verified.protectedHeader.alg).toBe('HS256');
+  });
+
+  it('answers 401 without a token', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v2/resource-servers' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'Missing authentication',
+      errorCode: 'invalid_token',
+    });
+  });
+
+  it('answers the SDK v5/v6 default list query with the totals shape', async () => {
+    const res = await api(t.app, {
+      method: 'GET',
+      url: '/api/v2/resource-servers?page=0&per_page=50&include_totals=true',
+      token,
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ start: number; limit: number; total: number; resource_servers: unknown[] }>();
+    expect(body).toMatchObject({ start: 0, limit: 50, total: expect.any(Number) });
+    expect(body.resource_servers).toContainEqual(
+      expect.objectContaining({ identifier: MGMT_AUDIENCE, is_system: true }),
+    );
+  });
+
+  it('refuses more than 10 identifiers', async () => {
+    const query = Array.from({ length: 11 }, (_, i) => `identifiers=${encodeURIComponent(`https://x${i}/`)}`);
+    const res = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/resource-servers?${query.join('&')}`,
+      token,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.stringContaining('identifiers'),
+      errorCode: 'invalid_query_string',
+    });
+  });
+
+  it('generates a signing secret for an HS256 API created without one', async () => {
+    const res = await create({ identifier: uniqueIdentifier(), signing_alg: 'HS256' });
+    expect(res.statusCode).toBe(201);
+    const body = res.json<{ signing_alg: string; signing_secret: string }>();
+    expect(body.signing_alg).toBe('HS256');
+    expect(body.signing_secret.length).toBeGreaterThanOrEqual(16);
+    const short = await create({
+      identifier: uniqueIdentifier(),
+      signing_alg: 'HS256',
+      signing_secret: 'short',
+    });
+    expect(short.json()).toMatchObject({ statusCode: 400, errorCode: 'invalid_body' });
+    expect(short.json<{ message: string }>().message).toContain('signing_secret');
+  });
+
+  it('answers 404 for PATCH and DELETE of an unknown API', async () => {
+    for (const method of ['PATCH', 'DELETE'] as const) {
+      const res = await api(t.app, {
+        method,
+        url: `/api/v2/resource-servers/${encodeURIComponent('https://missing.example.com/')}`,
+        token,
+        ...(method === 'PATCH' ? { body: { name: 'x' } } : {}),
+      });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'Resource server not found.',
+        errorCode: 'inexistent_resource_server',
+      });
+    }
+  });
+
+  it('patches and deletes by URL-encoded identifier', async () => {
+    const identifier = uniqueIdentifier();
+    await create({ identifier });
+    const url = `/api/v2/resource-servers/${encodeURIComponent(identifier)}`;
+    const patched = await api(t.app, { method: 'PATCH', url, token, body: { allow_offline_access: true } });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json()).toMatchObject({ identifier, allow_offline_access: true });
+    expect((await api(t.app, { method: 'DELETE', url, token })).statusCode).toBe(204);
+    expect((await api(t.app, { method: 'GET', url, token })).statusCode).toBe(404);
+  });
+
+  it('stores and echoes the Auth0 fields it does not act on', async () => {
+    const res = await create({
+      identifier: uniqueIdentifier(),
+      allow_online_access: true,
+      consent_policy: 'transactional-authorization-with-mfa',
+      authorization_details: [{ type: 'payment_initiation' }],
+      proof_of_possession: { mechanism: 'dpop', required: true },
+      authorization_policy: null,
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      allow_online_access: true,
+      consent_policy: 'transactional-authorization-with-mfa',
+      authorization_details: [{ type: 'payment_initiation' }],
+      proof_of_possession: { mechanism: 'dpop', required: true },
+      authorization_policy: null,
+    });
+    const cleared = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/resource-servers/${res.json<{ id: string }>().id}`,
+      token,
+      body: { proof_of_possession: null },
+    });
+    expect(cleared.json()).toMatchObject({ proof_of_possession: null, allow_online_access: true });
   });
 
   it('requires the matching scope for each operation', async () => {

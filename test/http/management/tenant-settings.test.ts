@@ -72,10 +72,98 @@ describe.each(testBackends())('/api/v2/tenants/settings on $name', (backend) => 
       'Payload validation error: connection no-such-connection does not exist.',
     ],
     [{ flags: { a: 'yes' } }, expect.stringContaining('flags')],
+    [{ resource_parameter_profile: 'other' }, expect.stringContaining('resource_parameter_profile')],
+    [
+      { sessions: { other: true } },
+      "Payload validation error: 'Additional properties not allowed: other' on property sessions.",
+    ],
+    [{ allowed_logout_urls: 'https://x' }, expect.stringContaining('allowed_logout_urls')],
   ])('refuses %j with 400', async (body, message) => {
     const res = await api(t.app, { method: 'PATCH', url: '/api/v2/tenants/settings', token, body });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message, errorCode: 'invalid_body' });
+  });
+
+  it('round-trips every supported setting', async () => {
+    const body = {
+      picture_url: 'https://cdn.example.com/logo.png',
+      support_url: 'https://help.example.com',
+      default_audience: 'https://api.example.com/',
+      default_directory: 'Username-Password-Authentication',
+      session_lifetime: 24.5,
+      idle_session_lifetime: 12,
+      enabled_locales: ['en', 'de', 'ja'],
+      allow_organization_name_in_authentication_api: true,
+      resource_parameter_profile: 'compatibility',
+      sessions: { oidc_logout_prompt_enabled: false },
+      oidc_logout: { rp_logout_end_session_endpoint_discovery: true },
+    };
+    const res = await api(t.app, { method: 'PATCH', url: '/api/v2/tenants/settings', token, body });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject(body);
+    const got = await api(t.app, { method: 'GET', url: '/api/v2/tenants/settings', token });
+    expect(got.json()).toEqual(res.json());
+    const cleared = await api(t.app, {
+      method: 'PATCH',
+      url: '/api/v2/tenants/settings',
+      token,
+      body: { default_audience: null },
+    });
+    expect(cleared.json()).not.toHaveProperty('default_audience');
+  });
+
+  it('applies fields/include_fields on GET', async () => {
+    const only = await api(t.app, {
+      method: 'GET',
+      url: '/api/v2/tenants/settings?fields=friendly_name,flags',
+      token,
+    });
+    expect(Object.keys(only.json<object>()).sort()).toEqual(['flags', 'friendly_name']);
+    const without = await api(t.app, {
+      method: 'GET',
+      url: '/api/v2/tenants/settings?fields=flags&include_fields=false',
+      token,
+    });
+    expect(without.json()).not.toHaveProperty('flags');
+    expect(without.json()).toHaveProperty('friendly_name');
+  });
+
+  it('answers 400 invalid_query_string for an unknown query parameter', async () => {
+    const res = await api(t.app, { method: 'GET', url: '/api/v2/tenants/settings?bogus=1', token });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: "Query validation error: 'Additional properties not allowed: bogus'.",
+      errorCode: 'invalid_query_string',
+    });
+  });
+
+  it('answers 401 without a token', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v2/tenants/settings' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'Missing authentication',
+      errorCode: 'invalid_token',
+    });
+  });
+
+  it('answers 413 for a 2 MB body', async () => {
+    const res = await api(t.app, {
+      method: 'PATCH',
+      url: '/api/v2/tenants/settings',
+      token,
+      body: { friendly_name: 'x'.repeat(2 * 1024 * 1024) },
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'Payload too large',
+      errorCode: 'payload_too_large',
+    });
   });
 
   it('needs the tenant settings scopes', async () => {
@@ -89,9 +177,18 @@ describe.each(testBackends())('/api/v2/tenants/settings on $name', (backend) => 
       token: narrow,
       body: {},
     });
-    expect(res.json()).toMatchObject({
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({
       statusCode: 403,
+      error: 'Forbidden',
       message: 'Insufficient scope, expected any of: update:tenant_settings',
+      errorCode: 'insufficient_scope',
+    });
+    const writeOnly = await t.managementTokenWith(['update:tenant_settings']);
+    const read = await api(t.app, { method: 'GET', url: '/api/v2/tenants/settings', token: writeOnly });
+    expect(read.statusCode).toBe(403);
+    expect(read.json()).toMatchObject({
+      message: 'Insufficient scope, expected any of: read:tenant_settings',
     });
   });
 });
