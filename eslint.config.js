@@ -5,6 +5,7 @@ const noFastifyOrKysely = [
   { group: ['fastify', '@fastify/*', 'fastify-*'], message: 'Core modules must not depend on HTTP.' },
   { group: ['kysely', 'better-sqlite3', 'pg'], message: 'Only src/storage talks to the database.' },
   { group: ['**/storage/**'], message: 'Core modules must not depend on storage.' },
+  { group: ['**/server/**', 'ioredis'], message: 'Core modules receive their dependencies as arguments.' },
 ];
 
 export default tseslint.config(
@@ -20,7 +21,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Fastify plugins and handlers are async by contract even when they do not await.
       '@typescript-eslint/require-await': 'off',
-      // Fastify plugins and handlers are async by contract even when they do not await.
     },
   },
   {

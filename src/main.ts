@@ -1,8 +1,9 @@
 import { buildApp, LOG_REDACT } from './app.js';
 import { bootstrapTenant } from './bootstrap/service.js';
-import { loadConfig } from './config/load.js';
+import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { createDeps } from './server/deps.js';
+import { createDeps, type Deps } from './server/deps.js';
+import { SecretMismatch } from './lib/secret-box.js';
 import { createStorage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
 
@@ -21,6 +22,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   const storage = await createStorage(config.databaseUrl);
   await migrateToLatest(storage);
   const deps = createDeps(config, storage);
+  await assertSecretOpensKeys(deps);
   const { generatedClient } = await bootstrapTenant(
     {
       tenantId: deps.tenantId,
@@ -40,6 +42,18 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   process.once('SIGINT', () => void close());
   process.once('SIGTERM', () => void close());
   await app.listen({ port: config.port, host: config.host });
+}
+
+async function assertSecretOpensKeys(deps: Deps): Promise<void> {
+  try {
+    await deps.store.signingKeys.list();
+  } catch (error) {
+    if (!(error instanceof SecretMismatch)) throw error;
+    await deps.close();
+    throw new ConfigError([
+      'LATCHKEY_SECRET: cannot decrypt the stored signing keys; it differs from the secret this database was written with',
+    ]);
+  }
 }
 
 // Printed to stdout once, never through the logger: the logger must not carry secrets.

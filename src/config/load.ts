@@ -20,6 +20,7 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const port = parsePort(env['PORT'], problems);
   const host = env['HOST'] ?? '0.0.0.0';
+  if (host.trim() === '') problems.push('HOST: must not be empty');
   const issuer = parseIssuer(env['LATCHKEY_ISSUER'] ?? `http://localhost:${port}/`, problems);
   const databaseUrl = env['LATCHKEY_DATABASE_URL'] ?? DEFAULT_DATABASE_URL;
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(databaseUrl)) {
@@ -42,7 +43,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = env['LATCHKEY_LOG_LEVEL'] ?? 'info';
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL: one of ${[...LOG_LEVELS].join(', ')}`);
-  const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems);
+  const trustProxy = parseTrustProxy(env['LATCHKEY_TRUST_PROXY'], problems);
+  // Only a config that is otherwise valid may create the secret file.
+  const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, problems.length === 0);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -54,13 +57,14 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapClientId: clientId,
     bootstrapClientSecret: clientSecret,
     logLevel,
+    trustProxy,
   });
 }
 
 function parsePort(raw: string | undefined, problems: string[]): number {
   if (raw === undefined) return 3000;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d{1,5}$/.test(raw) || port > 65535) {
     problems.push(`PORT: must be an integer 0-65535, got "${raw}"`);
     return 3000;
   }
@@ -80,10 +84,19 @@ function parseIssuer(raw: string, problems: string[]): string {
   }
   if (!raw.endsWith('/')) problems.push('LATCHKEY_ISSUER: must end with "/"');
   if (url.search || url.hash) problems.push('LATCHKEY_ISSUER: must not have a query or fragment');
+  // openid-client compares `new URL(issuer).href` with the published issuer, so only the canonical form works.
+  else if (raw.endsWith('/') && url.href !== raw) {
+    problems.push(`LATCHKEY_ISSUER: write it in canonical form: "${url.href}"`);
+  }
   return raw;
 }
 
-function resolveSecret(raw: string | undefined, databaseUrl: string, problems: string[]): string {
+function resolveSecret(
+  raw: string | undefined,
+  databaseUrl: string,
+  problems: string[],
+  mayCreate: boolean,
+): string {
   if (raw !== undefined) {
     if (raw.length < MIN_SECRET_LENGTH) {
       problems.push(`LATCHKEY_SECRET: at least ${MIN_SECRET_LENGTH} characters`);
@@ -95,14 +108,31 @@ function resolveSecret(raw: string | undefined, databaseUrl: string, problems: s
     return '';
   }
   if (databaseUrl === 'sqlite::memory:') return randomBytes(32).toString('base64url');
-  return readOrCreateSecretFile(join(dirname(databaseUrl.slice('sqlite:'.length)), 'secret.key'));
+  const path = join(dirname(databaseUrl.slice('sqlite:'.length)), 'secret.key');
+  if (existsSync(path)) {
+    const secret = readFileSync(path, 'utf8').trim();
+    if (secret.length < MIN_SECRET_LENGTH) {
+      problems.push(`LATCHKEY_SECRET: ${path} holds fewer than ${MIN_SECRET_LENGTH} characters`);
+    }
+    return secret;
+  }
+  return mayCreate ? createSecretFile(path) : '';
 }
 
 // The embedded default keeps its generated key beside the database so restarts can decrypt.
-function readOrCreateSecretFile(path: string): string {
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+function createSecretFile(path: string): string {
   mkdirSync(dirname(path), { recursive: true });
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** Fastify's `trustProxy`: off, on, a hop count, or a comma-separated list of addresses/CIDRs. */
+function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  if (/^[0-9a-fA-F:.,/ ]+$/.test(raw)) return raw;
+  problems.push('LATCHKEY_TRUST_PROXY: true, false, a hop count, or comma-separated addresses/CIDRs');
+  return false;
 }

@@ -10,6 +10,8 @@ export interface Config {
   readonly bootstrapClientId: string | undefined;
   readonly bootstrapClientSecret: string | undefined;
   readonly logLevel: string;
+  /** Whether X-Forwarded-For is believed (brute-force protection keys on the client IP). */
+  readonly trustProxy: boolean | number | string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -13,7 +13,7 @@ export interface Jwk {
   readonly kid: string;
   readonly x5t: string;
   readonly x5c: readonly string[];
-  readonly alg: 'RS256';
+  readonly alg?: 'RS256';
 }
 
 interface LoadedKey {
@@ -99,7 +99,12 @@ export class Keystore {
     return this.verifiable.get(kid)?.publicKey;
   }
 
-  jwksDocument(): { keys: Jwk[] } {
-    return this.jwks;
+  /**
+   * Auth0 compat: tenant flag `remove_alg_from_jwks` drops `alg`, so strict verifiers (jose) accept the same
+   * keys for PS256 and RS512 tokens.
+   */
+  jwksDocument(options: { readonly includeAlg: boolean } = { includeAlg: true }): { keys: Jwk[] } {
+    if (options.includeAlg) return this.jwks;
+    return { keys: this.jwks.keys.map(({ alg: _alg, ...key }) => key) };
   }
 }

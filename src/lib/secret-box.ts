@@ -2,6 +2,14 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEq
 
 const VERSION = 'v1';
 
+/** A sealed value that this key cannot open: almost always a changed LATCHKEY_SECRET. */
+export class SecretMismatch extends Error {
+  constructor(options?: ErrorOptions) {
+    super('a stored secret cannot be decrypted with this LATCHKEY_SECRET', options);
+    this.name = 'SecretMismatch';
+  }
+}
+
 /** AES-256-GCM sealing of secrets at rest, keyed from LATCHKEY_SECRET. */
 export interface SecretBox {
   seal(plaintext: string): string;
@@ -26,11 +34,15 @@ export function createSecretBox(secret: string): SecretBox {
       if (version !== VERSION || iv === undefined || data === undefined || tag === undefined) {
         throw new Error('not a sealed value');
       }
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString(
-        'utf8',
-      );
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch (cause) {
+        throw new SecretMismatch({ cause });
+      }
     },
   };
 }

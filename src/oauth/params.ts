@@ -36,6 +36,7 @@ export function requiredString(params: TokenParams, name: string): string {
 
 /** Space-delimited scope parameter; undefined when absent. */
 export function parseScope(raw: string | undefined): string[] | undefined {
-  if (raw === undefined) return undefined;
-  return [...new Set(raw.split(' ').filter(Boolean))];
+  // Clients that build forms from optional fields send `scope=` for "none given": same as omitting it.
+  const scopes = raw?.split(' ').filter(Boolean) ?? [];
+  return scopes.length === 0 ? undefined : [...new Set(scopes)];
 }

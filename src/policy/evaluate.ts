@@ -16,8 +16,8 @@ export function evaluateAccess(req: AccessRequest): AccessDecision {
   if (needsGrant && !grant) return { allowed: false, reason: 'no_client_grant' };
 
   const ceiling = grant ? ceilingOf(grant, api.scopes) : [...api.scopes];
-  // Seed 002: under per-app authorization the user-flow request must name its scopes.
-  const mustName = subject === 'user' && client.isFirstParty && policy === 'require_client_grant';
+  // Seed 002: under per-app authorization a user-flow request must name its scopes, whoever asks.
+  const mustName = subject === 'user' && policy === 'require_client_grant';
   const requested = req.requestedScopes ?? (mustName ? [] : ceiling);
 
   let scopes = intersect(ceiling, requested);

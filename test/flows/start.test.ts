@@ -88,6 +88,16 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
     expect(second.output()).not.toMatch(/client_secret/);
     second.child.kill('SIGTERM');
     await second.exited;
+
+    const wrongSecret = run(['start'], {
+      ...env,
+      LATCHKEY_SECRET: 'a-different-secret-of-32-characters-long',
+    });
+    children.push(wrongSecret.child);
+    expect(await wrongSecret.exited).toBe(1);
+    expect(wrongSecret.output()).toBe(
+      'Invalid configuration:\n  - LATCHKEY_SECRET: cannot decrypt the stored signing keys; it differs from the secret this database was written with\n',
+    );
   });
 
   it('stops with exit code 1 and names every bad variable', async () => {

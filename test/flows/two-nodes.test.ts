@@ -45,6 +45,7 @@ describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', (
       bootstrapClientId: BOOTSTRAP_CLIENT_ID,
       bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
       logLevel: 'silent',
+      trustProxy: false,
     });
     for (let i = 0; i < 2; i++) {
       const storage = await createStorage(pgUrl ?? '', { schema });

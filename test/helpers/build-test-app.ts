@@ -29,6 +29,7 @@ export interface TestApp {
 /** A fresh tenant on a fresh database (SQLite :memory: or a new PostgreSQL schema), fake clock, pooled keys. */
 export async function buildTestApp(
   backend: TestBackend = { name: 'sqlite', url: 'sqlite::memory:' },
+  configOverrides: Partial<Config> = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());
   const schema = backend.name === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
@@ -44,6 +45,8 @@ export async function buildTestApp(
     bootstrapClientId: BOOTSTRAP_CLIENT_ID,
     bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
     logLevel: 'silent',
+    trustProxy: false,
+    ...configOverrides,
   });
   const deps = createDeps(config, storage, { clock, generateKey: createTestKeyGenerator(() => clock.now()) });
   await bootstrapTenant(

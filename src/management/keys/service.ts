@@ -23,6 +23,7 @@ export function createKeyService(deps: Deps) {
       const fresh = await deps.generateKey('next');
       const at = now();
       const current = await store.transaction(async (repos) => {
+        await repos.tenants.lock();
         const keys = await repos.signingKeys.list();
         for (const key of keys.filter((k) => k.state === 'previous')) {
           await repos.signingKeys.updateState(key.kid, { state: 'retired' });

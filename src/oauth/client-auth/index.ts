@@ -7,6 +7,8 @@ import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './typ
 
 export type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './types.js';
 
+const MAX_CLIENT_ID_LENGTH = 256;
+
 /**
  * Authenticates the client by exactly one of Basic, body secret, client assertion or none (spec 1.1).
  * @throws InvalidRequest when several methods are combined; InvalidClient when authentication fails.
@@ -55,6 +57,10 @@ export async function authenticateClient(
 }
 
 async function findOrFail(clientId: string, deps: ClientAuthDeps): Promise<Client> {
+  // Ids arrive from headers and JWT claims too; text a database cannot hold never reaches a query.
+  if (clientId.length > MAX_CLIENT_ID_LENGTH || clientId.includes('\u0000') || !clientId.isWellFormed()) {
+    throw new InvalidClient('Client authentication failed', 'malformed client id');
+  }
   const client = await deps.findClient(clientId);
   if (!client) throw new InvalidClient('Client authentication failed', `unknown client ${clientId}`);
   return client;
@@ -80,9 +86,9 @@ function assertSecret(
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
 function parseBasic(header: string | undefined): { clientId: string; secret: string } | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || !/^Basic(\s|$)/i.test(header)) return undefined;
   const match = /^Basic +([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!match?.[1]) return undefined;
+  if (!match?.[1]) throw new InvalidClient('Malformed Basic credentials');
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) throw new InvalidClient('Malformed Basic credentials');

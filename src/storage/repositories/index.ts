@@ -20,7 +20,7 @@ function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dial
     refreshTokens: createRefreshTokenRepository(db, tenantId),
     consents: createConsentRepository(db, tenantId),
     loginFailures: createLoginFailureRepository(db, tenantId),
-    tenants: createTenantRepository(db, tenantId),
+    tenants: createTenantRepository(db, tenantId, dialect),
     connections: createConnectionRepository(db, tenantId),
     resourceServers: createResourceServerRepository(db, tenantId, box),
     clients: createClientRepository(db, tenantId, box),

@@ -1,9 +1,17 @@
-import type { DbOrTx } from '../db.js';
+import type { DbOrTx, DialectName } from '../db.js';
 import type { Tenant } from '../../domain/tenant.js';
 import { fromJson, toJson } from '../json.js';
 
-export function createTenantRepository(db: DbOrTx, tenantId: string) {
+export function createTenantRepository(db: DbOrTx, tenantId: string, dialect: DialectName) {
   return {
+    /**
+     * Inside a transaction: holds the tenant row until commit, so read-modify-write sequences on
+     * tenant-wide state (key rotation) run one at a time across nodes. SQLite already serialises writers.
+     */
+    async lock(): Promise<void> {
+      if (dialect !== 'postgres') return;
+      await db.selectFrom('tenants').select('id').where('id', '=', tenantId).forUpdate().execute();
+    },
     /** @returns the tenant, or undefined when it does not exist yet. */
     async find(): Promise<Tenant | undefined> {
       const row = await db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();

@@ -86,6 +86,10 @@ describe.each(testBackends())('/api/v2/client-grants on $name', (backend) => {
     expect(
       (await cc(client.clientId, client.clientSecret, rs.identifier, 'b c')).json<{ scope: string }>().scope,
     ).toBe('b');
+    // An empty scope parameter means "none named", like an omitted one.
+    expect(
+      (await cc(client.clientId, client.clientSecret, rs.identifier, ' ')).json<{ scope: string }>().scope,
+    ).toBe('a b');
 
     await api(t.app, {
       method: 'PATCH',

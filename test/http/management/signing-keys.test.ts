@@ -26,6 +26,31 @@ describe.each(testBackends())('/api/v2/keys/signing on $name', (backend) => {
       .json<{ keys: { kid: string }[] }>()
       .keys.map((k) => k.kid);
 
+  it('keeps exactly one current and one next key when rotations race', async () => {
+    const own = await buildTestApp(backend);
+    try {
+      const token = await own.managementToken();
+      const rotations = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          api(own.app, { method: 'POST', url: '/api/v2/keys/signing/rotate', token }),
+        ),
+      );
+      expect(rotations.map((r) => r.statusCode)).toEqual([201, 201, 201, 201, 201]);
+      expect(new Set(rotations.map((r) => r.json<{ kid: string }>().kid)).size).toBe(5);
+      // The token's key has been retired by now: read with a fresh one.
+      const fresh = await own.managementTokenWith(['read:signing_keys']);
+      const listed = await api(own.app, { method: 'GET', url: '/api/v2/keys/signing', token: fresh });
+      const keys = listed.json<KeyView[]>();
+      expect(keys.filter((k) => k.current === true)).toHaveLength(1);
+      expect(keys.filter((k) => k.next === true)).toHaveLength(1);
+      expect(keys.filter((k) => k.previous === true)).toHaveLength(1);
+      const jwks = await own.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+      expect(jwks.json<{ keys: unknown[] }>().keys).toHaveLength(3);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('lists, rotates, verifies old tokens until revoked, and retires keys', async () => {
     const oldToken = await t.managementToken();
     const list = await api(t.app, { method: 'GET', url: '/api/v2/keys/signing', token: oldToken });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
+import { createFactories } from '../../helpers/factories.js';
 
 describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
   let t: TestApp;
@@ -54,4 +55,59 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
     expect(protectedHeader.kid).toBe(jwks.keys[0]?.kid);
     expect(payload.iss).toBe(TEST_ISSUER);
   });
+
+  it.each(['PS256', 'RS512'] as const)(
+    'publishes keys without alg under the remove_alg_from_jwks flag, so %s tokens verify with jose',
+    async (alg) => {
+      const make = createFactories(t.deps);
+      const api = await make.api({ signingAlg: alg });
+      const client = await make.client();
+      await make.grant({ clientId: client.clientId, audience: api.identifier, scope: ['read:things'] });
+      const issued = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+          audience: api.identifier,
+        },
+      });
+      expect(issued.statusCode).toBe(200);
+      const token = issued.json<{ access_token: string }>().access_token;
+      const jwks = async () =>
+        createLocalJWKSet((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json());
+      // Auth0's default shape pins alg: RS256, which strict verifiers refuse for other algorithms.
+      await expect(jwtVerify(token, await jwks(), { issuer: TEST_ISSUER })).rejects.toThrow(
+        /no applicable key/,
+      );
+      const mgmt = await t.managementToken();
+      const patch = async (flag: boolean) =>
+        t.app.inject({
+          method: 'PATCH',
+          url: '/api/v2/tenants/settings',
+          headers: { authorization: `Bearer ${mgmt}` },
+          payload: { flags: { remove_alg_from_jwks: flag } },
+        });
+      expect((await patch(true)).statusCode).toBe(200);
+      try {
+        const { keys } = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json<{
+          keys: Record<string, unknown>[];
+        }>();
+        expect(keys.map((k) => Object.keys(k).sort())).toEqual([
+          ['e', 'kid', 'kty', 'n', 'use', 'x5c', 'x5t'],
+          ['e', 'kid', 'kty', 'n', 'use', 'x5c', 'x5t'],
+        ]);
+        const { payload, protectedHeader } = await jwtVerify(token, await jwks(), {
+          issuer: TEST_ISSUER,
+          audience: api.identifier,
+          algorithms: [alg],
+        });
+        expect(protectedHeader.alg).toBe(alg);
+        expect(payload.sub).toBe(`${client.clientId}@clients`);
+      } finally {
+        expect((await patch(false)).statusCode).toBe(200);
+      }
+    },
+  );
 });

@@ -140,6 +140,29 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
       expect(res.json<{ error: string }>().error).toBe('invalid_client');
     });
 
+    it.each([
+      ['a NUL in the Basic client id', () => ({ authorization: basic('a\u0000b', 'secret') }), {}],
+      ['a Basic value that is not base64', () => ({ authorization: 'Basic a-b_c' }), {}],
+      [
+        'an assertion whose sub holds a NUL',
+        () => ({}),
+        {
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: 'x\u0000' })).toString('base64url')}.c2ln`,
+        },
+      ],
+      ['a client id of 10,000 characters', () => ({}), { client_id: 'x'.repeat(10_000), client_secret: 's' }],
+    ])('answers 401 invalid_client, never 500, for %s', async (_name, headers, body) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: headers(),
+        payload: { grant_type: 'client_credentials', audience: MGMT_AUDIENCE, ...body },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json<{ error: string }>().error).toBe('invalid_client');
+    });
+
     it('refuses two authentication methods at once', async () => {
       const { api, client } = await appWithGrant({ tokenEndpointAuthMethod: 'client_secret_basic' });
       const res = await t.app.inject({

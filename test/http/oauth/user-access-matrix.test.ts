@@ -7,7 +7,7 @@ import { jwtPayload } from '../../helpers/http.js';
 
 type Policy = 'allow_all' | 'require_client_grant' | 'deny_all';
 type Party = 'first' | 'third';
-type GrantKind = 'none' | 'own' | 'default';
+type GrantKind = 'none' | 'own' | 'default' | 'both';
 type Outcome =
   { scope: string | undefined; permissions?: string[] } | { error: 'access_denied' | 'unauthorized_client' };
 
@@ -60,8 +60,66 @@ const ROWS: [Policy, Party, GrantKind, boolean, string | undefined, Outcome][] =
   ['allow_all', 'first', 'none', false, undefined, ok('a b c')],
   ['allow_all', 'third', 'own', false, undefined, ok('a b')],
   ['require_client_grant', 'first', 'own', false, undefined, ok(undefined)],
-  ['require_client_grant', 'third', 'default', false, undefined, ok('c')],
+  ['require_client_grant', 'third', 'default', false, undefined, ok(undefined)],
+  ['require_client_grant', 'third', 'own', true, undefined, ok(undefined, ['b'])],
 ];
+
+/**
+ * Seed 002's rules stated once more, independently of src/policy, to check every combination of
+ * policy × party × grant × RBAC × requested scopes (the hand-written ROWS above anchor them).
+ */
+function expectedBySeed(
+  policy: Policy,
+  party: Party,
+  grant: GrantKind,
+  rbac: boolean,
+  requested: string | undefined,
+): Outcome {
+  if (policy === 'deny_all') return DENIED;
+  const own = grant === 'own' || grant === 'both';
+  const dflt = grant === 'default' || grant === 'both';
+  let ceiling: string[];
+  if (party === 'third') {
+    // Third-party apps always need a grant: their own, else the default for third-party apps.
+    if (own) ceiling = ['a', 'b'];
+    else if (dflt) ceiling = ['c'];
+    else return UNAUTHORIZED;
+  } else if (policy === 'require_client_grant') {
+    if (!own) return DENIED;
+    ceiling = ['a', 'b'];
+  } else {
+    ceiling = ['a', 'b', 'c'];
+  }
+  const asked =
+    requested === undefined ? (policy === 'require_client_grant' ? [] : ceiling) : requested.split(' ');
+  const rbacAllows = (s: string) => !rbac || s === 'b' || s === 'c';
+  const scopes = ceiling.filter((s) => asked.includes(s) && rbacAllows(s));
+  return ok(scopes.length > 0 ? scopes.join(' ') : undefined, rbac ? ceiling.filter(rbacAllows) : undefined);
+}
+
+const EVERY_ROW: [Policy, Party, GrantKind, boolean, string | undefined, Outcome][] = [];
+for (const policy of ['allow_all', 'require_client_grant', 'deny_all'] as const)
+  for (const party of ['first', 'third'] as const)
+    for (const grant of ['none', 'own', 'default', 'both'] as const)
+      for (const rbac of [false, true])
+        for (const requested of ['a b c', 'a c', undefined])
+          EVERY_ROW.push([
+            policy,
+            party,
+            grant,
+            rbac,
+            requested,
+            expectedBySeed(policy, party, grant, rbac, requested),
+          ]);
+
+describe('the seed oracle agrees with the hand-written rows', () => {
+  it.each(ROWS)(
+    '%s × %s-party × %s grant × RBAC %s × scope %j',
+    (policy, party, grant, rbac, requested, want) => {
+      expect(expectedBySeed(policy, party, grant, rbac, requested)).toEqual(want);
+    },
+  );
+});
 
 describe.each(testBackends())(
   'seed 002 user-delegated access matrix through POST /oauth/token on $name',
@@ -78,7 +136,7 @@ describe.each(testBackends())(
       await t.close();
     });
 
-    it.each(ROWS)(
+    it.each([...ROWS, ...EVERY_ROW])(
       '%s × %s-party × %s grant × RBAC %s × scope %j',
       async (policy, party, grantKind, rbac, requested, expected) => {
         const api = await make.api({
@@ -93,14 +151,14 @@ describe.each(testBackends())(
         ]);
         const client = await make.client({ isFirstParty: party === 'first', grantTypes: ['password'] });
         await make.enableConnection(client.clientId);
-        if (grantKind === 'own')
+        if (grantKind === 'own' || grantKind === 'both')
           await make.grant({
             clientId: client.clientId,
             audience: api.identifier,
             subjectType: 'user',
             scope: ['a', 'b'],
           });
-        if (grantKind === 'default')
+        if (grantKind === 'default' || grantKind === 'both')
           await make.grant({
             defaultFor: 'third_party_clients',
             audience: api.identifier,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,8 @@ describe('loadConfig', () => {
     ['ftp://id.example.com/', 'must be an http(s) URL'],
     ['https://id.example.com/?x=1', 'must not have a query'],
     ['not a url', 'not a URL'],
+    ['HTTPS://Example.COM/', 'canonical form: "https://example.com/"'],
+    ['https://example.com:443/', 'canonical form: "https://example.com/"'],
   ])('refuses issuer %s', (issuer, why) => {
     expect(() => loadConfig({ LATCHKEY_ISSUER: issuer, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
       why,
@@ -93,5 +95,42 @@ describe('loadConfig', () => {
       'ops-bot',
       'a-long-enough-secret',
     ]);
+  });
+
+  it.each([
+    ['PORT', ''],
+    ['PORT', '0x50'],
+    ['PORT', '1e3'],
+    ['PORT', '70000'],
+    ['HOST', ''],
+    ['LATCHKEY_TRUST_PROXY', 'yes please'],
+  ])('refuses %s=%j', (name, value) => {
+    expect(() => loadConfig({ [name]: value, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
+      new RegExp(`^Invalid configuration:\\n  - ${name}:`),
+    );
+  });
+
+  it.each([
+    [undefined, false],
+    ['true', true],
+    ['1', 1],
+    ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8, 127.0.0.1'],
+  ])('reads LATCHKEY_TRUST_PROXY=%j as %j (off by default: X-Forwarded-For is not believed)', (raw, want) => {
+    const env = raw === undefined ? {} : { LATCHKEY_TRUST_PROXY: raw };
+    expect(loadConfig({ ...env, LATCHKEY_DATABASE_URL: 'sqlite::memory:' }).trustProxy).toEqual(want);
+  });
+
+  it('refuses a secret file that is too short instead of using it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+    writeFileSync(join(dir, 'secret.key'), '\n');
+    expect(() => loadConfig({ LATCHKEY_DATABASE_URL: `sqlite:${dir}/db.sqlite` })).toThrow(
+      /LATCHKEY_SECRET: .*secret\.key holds fewer than 32 characters/,
+    );
+  });
+
+  it('writes no secret file when another variable is bad', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+    expect(() => loadConfig({ PORT: 'x', LATCHKEY_DATABASE_URL: `sqlite:${dir}/db.sqlite` })).toThrow(/PORT/);
+    expect(existsSync(join(dir, 'secret.key'))).toBe(false);
   });
 });

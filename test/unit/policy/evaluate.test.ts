@@ -194,6 +194,15 @@ describe('evaluateAccess: scopes', () => {
     const api = { ...API, userPolicy: 'require_client_grant' as const };
     expect(evaluateAccess(base({ api, grants: [g], requestedScopes: undefined }))).toEqual(allow([], 'g'));
     expect(evaluateAccess(base({ api, grants: [g], requestedScopes: ['b'] }))).toEqual(allow(['b'], 'g'));
+    // The rule belongs to the policy, so third-party applications must name their scopes too.
+    const third = { clientId: APP, isFirstParty: false };
+    expect(evaluateAccess(base({ api, client: third, grants: [g], requestedScopes: undefined }))).toEqual(
+      allow([], 'g'),
+    );
+    const loose = { ...API, userPolicy: 'allow_all' as const };
+    expect(
+      evaluateAccess(base({ api: loose, client: third, grants: [g], requestedScopes: undefined })),
+    ).toEqual(allow(['a', 'b'], 'g'));
   });
 
   it('gives the whole ceiling when nothing is requested under allow_all', () => {
