@@ -1,9 +1,16 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
 import type { Deps } from './server/deps.js';
-import { refuseNul } from './server/nul-guard.js';
+import { refuseUnstorableInput } from './server/nul-guard.js';
+import { MANAGEMENT_PREFIX, renderErrorForPath, routeNotFound } from './server/surface-errors.js';
 import { createValidatorCompiler } from './server/validators.js';
 
 export const LOG_REDACT = [
@@ -20,20 +27,53 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
 }
 
+/**
+ * Long enough for every id a params schema accepts, even percent-encoded (resource-server identifiers
+ * reach 700 characters), so an over-long id gets the route's own 400 or 404 rather than a router 414.
+ */
+const MAX_PARAM_LENGTH = 4096;
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** For errors no surface plugin caught: router failures and unknown routes. */
+function sendSurfaceError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const rendered = renderErrorForPath(req.url, err);
+  if (rendered.status >= 500) req.log.error({ err }, 'unhandled error');
+  void reply.status(rendered.status).headers(rendered.headers).send(rendered.body);
+}
+
 /** Builds the whole HTTP app without listening; tests drive it with inject(). */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    trustProxy: toTrustProxy(deps.config.trustProxy),
     // Per-request lines would dominate the hot path; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Malformed and over-long URLs fail in the router, before any surface plugin sees the request.
+    frameworkErrors: sendSurfaceError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(createValidatorCompiler());
-  app.addHook('preValidation', refuseNul);
+  app.addHook('preValidation', refuseUnstorableInput);
+  app.setErrorHandler(sendSurfaceError);
+  // The Management plugin answers its own unknown routes; this one answers every other path.
+  app.setNotFoundHandler((req, reply) => {
+    const path = (req.url.split('?', 1)[0] ?? '').replace(/(.)\/$/, '$1');
+    // hasRoute reads its url as a route pattern: only plain paths (all OAuth routes are) may reach it.
+    const plain = /^[\w./-]*$/.test(path);
+    const allowed = plain ? ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path })) : [];
+    if (allowed.length > 0) void reply.header('allow', allowed.join(', '));
+    throw routeNotFound(req.url, allowed);
+  });
   await deps.keystore.reload();
   await app.register(oauthRoutes, { deps });
-  await app.register(managementPlugin, { deps, prefix: '/api/v2' });
+  await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
   return app;
+}
+
+// Fastify takes a hop count at run time but its types do not; a function says the same thing.
+function toTrustProxy(
+  value: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
 }

@@ -72,7 +72,19 @@ export class Keystore {
 
   /** Reloads when the cached view is older than the refresh interval. */
   async ensureFresh(): Promise<void> {
-    if (this.now() - this.loadedAt < this.refreshMs) return;
+    await this.reloadIfOlderThan(this.refreshMs);
+  }
+
+  /**
+   * For a token whose kid is unknown: another node may just have rotated. At most one reload a second, so
+   * tokens with made-up kids cannot turn every request into a database read.
+   */
+  async lookAgain(): Promise<void> {
+    await this.reloadIfOlderThan(1000);
+  }
+
+  private async reloadIfOlderThan(ms: number): Promise<void> {
+    if (this.now() - this.loadedAt < ms) return;
     this.loading ??= this.reload().finally(() => {
       this.loading = undefined;
     });

@@ -37,7 +37,7 @@ export function createManagementAuthenticator(deps: Deps) {
     let key = deps.keystore.publicKey(kid);
     if (!key) {
       // Another node may have rotated; look again before refusing.
-      await deps.keystore.reload();
+      await deps.keystore.lookAgain();
       key = deps.keystore.publicKey(kid);
     }
     return key;

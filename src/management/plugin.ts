@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { NotFound, TooManyRequests } from '../errors/api.js';
 import type { Deps } from '../server/deps.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders } from '../server/rate-limit.js';
@@ -16,6 +17,8 @@ import { tenantSettingsRoutes } from './tenant-settings/routes.js';
 
 /** Requests per second per calling client (per node, or across nodes with Redis). */
 export const MANAGEMENT_RATE_LIMIT = 5_000;
+
+const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
 /** The Management API v2 surface: bearer auth, scope checks, Auth0's error shape. */
 export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
@@ -54,6 +57,11 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
       deps.invalidation.publish(req.url.includes('/keys/signing') ? 'keys' : 'config');
     }
     return Promise.resolve(payload);
+  });
+
+  // Auth0 answers an unknown query parameter with invalid_query_string, also on routes that take none.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, querystring: route.schema?.querystring ?? NO_QUERY };
   });
 
   await app.register(resourceServerRoutes, { deps });

@@ -30,8 +30,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.get('/.well-known/jwks.json', async (_req, reply) => {
     await deps.keystore.ensureFresh();
+    const flags = (await deps.store.tenants.find())?.settings['flags'];
+    const removeAlg = isRecord(flags) && flags['remove_alg_from_jwks'] === true;
     void reply.header('cache-control', 'public, max-age=60');
-    return deps.keystore.jwksDocument();
+    return deps.keystore.jwksDocument({ includeAlg: !removeAlg });
   });
 
   app.get('/userinfo', async (req, reply) => {
@@ -98,21 +100,21 @@ function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
     findConnection: (name) => deps.store.connections.findByName(name),
     findUserByLogin: (connection, login) => deps.store.users.findByLogin(connection, login),
     findUser: (userId) => deps.store.users.findById(userId),
-    recordLogin: async (user, ip, newHash) => {
-      const at = new Date(deps.clock.now()).toISOString();
-      const next = {
-        ...user,
-        loginsCount: user.loginsCount + 1,
-        lastLogin: at,
-        lastIp: ip,
-        ...(newHash !== undefined ? { passwordHash: newHash } : {}),
-      };
-      await deps.store.users.update(next);
-      return next;
-    },
+    recordLogin: (user, ip, newHash) =>
+      deps.store.users.recordLogin(user.userId, {
+        at: new Date(deps.clock.now()).toISOString(),
+        ip,
+        ...(newHash !== undefined && user.passwordHash !== undefined
+          ? { rehash: { verified: user.passwordHash, replacement: newHash } }
+          : {}),
+      }),
     loginFailures: deps.store.loginFailures,
     effectivePermissions: (userId, audience) => deps.store.roles.effectivePermissions(userId, audience),
     refreshTokens: deps.store.refreshTokens,
     upsertConsent: (consent) => deps.store.consents.upsert(consent),
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

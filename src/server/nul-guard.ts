@@ -1,37 +1,48 @@
 import type { FastifyRequest } from 'fastify';
 import { BadRequest } from '../errors/api.js';
 
-function hasNul(value: unknown, depth = 0): boolean {
-  if (depth > 64) return false;
+/** Objects and arrays nested deeper than this are refused; no Auth0 payload comes close. */
+export const MAX_INPUT_DEPTH = 32;
+
+type Defect = 'unstorable_text' | 'too_deep';
+
+/** `depth` counts the objects and arrays that enclose `value`. */
+function findDefect(value: unknown, depth: number): Defect | undefined {
   // Lone surrogates cannot be stored as UTF-8 exactly either.
-  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed();
-  if (Array.isArray(value)) return value.some((v) => hasNul(v, depth + 1));
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([k, v]) => hasNul(k, depth + 1) || hasNul(v, depth + 1));
+  if (typeof value === 'string') {
+    return value.includes('\u0000') || !value.isWellFormed() ? 'unstorable_text' : undefined;
   }
-  return false;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_INPUT_DEPTH) return 'too_deep';
+  const children = Array.isArray(value) ? (value as unknown[]) : Object.entries(value).flat();
+  for (const child of children) {
+    const defect = findDefect(child, depth + 1);
+    if (defect) return defect;
+  }
+  return undefined;
 }
+
+const PARTS = [
+  { part: 'params', code: 'invalid_uri', label: 'Path' },
+  { part: 'query', code: 'invalid_query_string', label: 'Query' },
+  { part: 'body', code: 'invalid_body', label: 'Payload' },
+] as const;
+
+const DEFECT_MESSAGE: Record<Defect, string> = {
+  unstorable_text: 'NUL characters and lone surrogates are not allowed.',
+  too_deep: `objects and arrays may not be nested more than ${String(MAX_INPUT_DEPTH)} levels deep.`,
+};
 
 /**
  * preValidation hook: NUL (and text that is not well-formed Unicode) cannot be stored exactly by
- * PostgreSQL, so it is refused everywhere with a 400 instead of failing deep in a query. Every other
- * control character is kept exactly.
+ * PostgreSQL, and input nested without bound overflows the stack when it is serialised, so both are
+ * refused everywhere with a 400 instead of failing deep in a query. Every other control character is
+ * kept exactly.
  */
-export async function refuseNul(req: FastifyRequest): Promise<void> {
-  if (hasNul(req.params))
-    throw new BadRequest(
-      'invalid_uri',
-      'Path validation error: NUL characters and lone surrogates are not allowed.',
-    );
-  if (hasNul(req.query))
-    throw new BadRequest(
-      'invalid_query_string',
-      'Query validation error: NUL characters and lone surrogates are not allowed.',
-    );
-  if (hasNul(req.body))
-    throw new BadRequest(
-      'invalid_body',
-      'Payload validation error: NUL characters and lone surrogates are not allowed.',
-    );
+export async function refuseUnstorableInput(req: FastifyRequest): Promise<void> {
+  for (const { part, code, label } of PARTS) {
+    const defect = findDefect(req[part], 0);
+    if (defect) throw new BadRequest(code, `${label} validation error: ${DEFECT_MESSAGE[defect]}`);
+  }
   await Promise.resolve();
 }

@@ -48,6 +48,10 @@ export function renderApiError(err: unknown): RenderedError {
       return make(400, 'Payload validation error: body must not be empty.', 'invalid_body');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return make(400, 'Invalid Content-Length', 'invalid_body');
+    case 'FST_ERR_BAD_URL':
+      return make(400, 'Path validation error: the URL is not valid percent-encoded UTF-8.', 'invalid_uri');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return make(414, 'Path validation error: a path segment is too long.', 'invalid_uri');
     default:
       break;
   }
@@ -55,7 +59,9 @@ export function renderApiError(err: unknown): RenderedError {
     return make(400, 'Invalid request payload JSON format', 'invalid_body');
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
-    return make(e.statusCode, STATUS_CODES[e.statusCode] ?? 'Error', undefined);
+    const text = STATUS_CODES[e.statusCode] ?? 'Error';
+    // Same spelling as not_found, payload_too_large, too_many_requests.
+    return make(e.statusCode, text, text.toLowerCase().replaceAll(/[^a-z]+/g, '_'));
   }
   if (isUnavailable(err)) return make(503, 'Service temporarily unavailable', 'temporarily_unavailable');
   return make(500, 'Internal Server Error', undefined);
@@ -86,6 +92,10 @@ export function describeValidation(errors: readonly ErrorObject[]): string {
   if (first.keyword === 'required') {
     const missing = String((first.params as { missingProperty?: unknown }).missingProperty);
     return `'Missing required property: ${missing}'${property ? ` on property ${property}` : ''}.`;
+  }
+  if (first.keyword === 'format' && (first.params as { format?: unknown }).format === 'date-time') {
+    const expected = 'must be a date-time such as 2030-06-30T23:59:59Z (leap seconds are not supported)';
+    return `'${expected}'${property ? ` on property ${property}` : ''}.`;
   }
   return `'${first.message ?? 'invalid'}'${property ? ` on property ${property}` : ''}.`;
 }

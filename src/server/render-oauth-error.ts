@@ -14,7 +14,9 @@ export interface RenderedOAuthError {
 export function renderOAuthError(err: unknown): RenderedOAuthError {
   const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
   if (err instanceof OAuthError) {
-    if (err.status === 401) headers['www-authenticate'] = 'Basic realm="oauth", error="invalid_client"';
+    // RFC 6749 §5.2: the Basic challenge belongs to failed client authentication only.
+    if (err.status === 401 && err.code === 'invalid_client')
+      headers['www-authenticate'] = 'Basic realm="oauth", error="invalid_client"';
     return { status: err.status, headers, body: { error: err.code, error_description: err.message } };
   }
   if (err instanceof AppError && err.status < 500) {
@@ -48,6 +50,16 @@ export function renderOAuthError(err: unknown): RenderedOAuthError {
         error_description: 'Content-Type must be application/x-www-form-urlencoded or application/json',
       },
     };
+  }
+  if (e.code === 'FST_ERR_BAD_URL') {
+    return {
+      status: 400,
+      headers,
+      body: { error: 'invalid_request', error_description: 'The URL is not valid percent-encoded UTF-8' },
+    };
+  }
+  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return { status: 414, headers, body: { error: 'invalid_request', error_description: 'URI Too Long' } };
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return {

@@ -1,9 +1,19 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 
 // ajv-formats ships CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const isRfc3339DateTime = (fullFormats['date-time'] as { validate: (s: string) => boolean }).validate;
+
+/**
+ * RFC 3339 allows second 60 (leap seconds) and ajv-formats accepts it, but `Date` cannot hold it
+ * (`new Date('2030-06-30T23:59:60Z').toISOString()` throws): accept only instants `Date` can represent.
+ */
+function isStorableDateTime(value: string): boolean {
+  return isRfc3339DateTime(value) && !Number.isNaN(Date.parse(value));
+}
 
 function createAjv(coerceTypes: boolean | 'array'): Ajv {
   // removeAdditional stays off: an unknown field must be refused (Auth0 answers invalid_body), not dropped.
@@ -15,6 +25,7 @@ function createAjv(coerceTypes: boolean | 'array'): Ajv {
     strict: false,
   });
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isStorableDateTime });
   return ajv;
 }
 

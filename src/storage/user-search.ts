@@ -178,7 +178,23 @@ function integer(value: string, field: string): number {
   return Math.max(-2_147_483_648, Math.min(2_147_483_647, Number(value)));
 }
 
+// A calendar date, optionally with a time; the parts must name a real instant (no 2020-13-45 or 25:00).
+const DATE_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?Z?)?$/;
+
 function date(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$/.test(value)) throw invalid(`bad date ${value}`);
+  const m = DATE_BOUND.exec(value);
+  if (!m) throw invalid(`bad date ${value}`);
+  const [year, month, day, hour, minute, second] = m
+    .slice(1, 7)
+    .map((p: string | undefined) => Number(p ?? 0)) as [number, number, number, number, number, number];
+  const t = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  const real =
+    t.getUTCFullYear() === year &&
+    t.getUTCMonth() + 1 === month &&
+    t.getUTCDate() === day &&
+    t.getUTCHours() === hour &&
+    t.getUTCMinutes() === minute &&
+    t.getUTCSeconds() === second;
+  if (!real) throw invalid(`bad date ${value}`);
   return value;
 }

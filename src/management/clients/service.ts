@@ -275,24 +275,59 @@ function assertUrls(
 ): void {
   for (const field of ['callbacks', 'allowed_logout_urls', 'web_origins', 'allowed_origins'] as const) {
     for (const url of body[field] ?? []) {
-      if (!URL.canParse(url.replace('*.', 'wildcard.'))) {
+      const parsed = URL.parse(url.replace('*.', 'wildcard.'));
+      if (!parsed) {
         throw new BadRequest(
           'invalid_body',
           `Payload validation error: '${url}' is not a valid URL' on property ${field}.`,
+        );
+      }
+      // Custom schemes (com.example.app://callback) stay allowed for native apps, as on Auth0.
+      if (SCRIPT_SCHEMES.has(parsed.protocol)) {
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: '${parsed.protocol} URLs are not allowed' on property ${field}.`,
         );
       }
     }
   }
 }
 
-/** Accepts an SPKI public key or an X.509 certificate (RSA, at least 2048 bits). */
+/** Schemes that run code or carry content in the browser instead of navigating to the client. */
+const SCRIPT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:']);
+
+const PUBLIC_PEM_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY', 'CERTIFICATE']);
+
+/**
+ * The pem is stored as sent, so it must hold exactly one public block: `createPublicKey` would also
+ * accept a private key (deriving its public half), and a certificate may be followed by its key.
+ */
+function assertSinglePublicBlock(pem: string): void {
+  const labels = [...pem.matchAll(/-----BEGIN ([^-\r\n]*)-----/g)].map((m) => m[1] ?? '');
+  if (labels.some((label) => label.includes('PRIVATE'))) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: pem must not contain a private key; send the public key or certificate only.',
+    );
+  }
+  if (labels.length !== 1 || !PUBLIC_PEM_LABELS.has(labels[0] ?? '')) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: pem must be one PEM public key (SPKI or PKCS#1) or X.509 certificate.',
+    );
+  }
+}
+
+/** Accepts an SPKI or PKCS#1 public key or an X.509 certificate (RSA, at least 2048 bits). */
 function parsePublicKey(pem: string): { key: KeyObject; notAfter: string | undefined } {
+  assertSinglePublicBlock(pem);
   let key: KeyObject;
   let notAfter: string | undefined;
   try {
     if (pem.includes('CERTIFICATE')) {
       const cert = new X509Certificate(pem);
       key = cert.publicKey;
+      // Throws (refused below) for a notAfter Date cannot hold, such as a leap second.
       notAfter = new Date(cert.validTo).toISOString();
     } else {
       key = createPublicKey(pem);

@@ -106,6 +106,16 @@ export function toConnectionView(c: Connection): ConnectionView {
     enabled_clients: [...c.enabledClients],
     realms: [c.name],
     is_domain_connection: false,
-    ...(metadata !== undefined ? { metadata: metadata as Record<string, unknown> } : {}),
+    ...(isStringMap(metadata) ? { metadata } : {}),
   };
+}
+
+// Rows written before options.metadata was refused may hold anything there; never let one break a list.
+function isStringMap(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
 }

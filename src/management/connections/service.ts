@@ -36,6 +36,7 @@ export function createConnectionService(deps: Deps) {
     ) => store.connections.list(filter, page, afterId),
 
     async create(body: ConnectionCreate): Promise<Connection> {
+      assertNoReservedOptions(body.options);
       await assertClientsExist(body.enabled_clients);
       const at = now();
       const connection: Connection = {
@@ -64,6 +65,7 @@ export function createConnectionService(deps: Deps) {
     },
 
     async update(id: string, body: ConnectionUpdate): Promise<Connection> {
+      assertNoReservedOptions(body.options);
       await assertClientsExist(body.enabled_clients);
       return store.transaction(async (repos) => {
         const current = await repos.connections.findById(id);
@@ -106,6 +108,23 @@ export function createConnectionService(deps: Deps) {
     },
   };
 }
+
+/**
+ * `display_name` and `metadata` are stored inside `options` and lifted out by the view, so `options` may
+ * not carry them itself: a stored `options.metadata` that is not a string map would break every read.
+ */
+function assertNoReservedOptions(options: Readonly<Record<string, unknown>> | undefined): void {
+  for (const key of RESERVED_OPTION_KEYS) {
+    if (options !== undefined && Object.hasOwn(options, key)) {
+      throw new BadRequest(
+        'invalid_body',
+        `Payload validation error: 'Additional properties not allowed: ${key}' on property options (send ${key} at the top level).`,
+      );
+    }
+  }
+}
+
+const RESERVED_OPTION_KEYS = ['display_name', 'metadata'] as const;
 
 function pick(options: Readonly<Record<string, unknown>>, key: string): Record<string, unknown> {
   return options[key] === undefined ? {} : { [key]: options[key] };

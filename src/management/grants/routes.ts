@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
+import type { User } from '../../domain/user.js';
 import { requireScope } from '../auth.js';
 import { offsetListBody, PageQuery, toPage } from '../pagination.js';
 
@@ -22,6 +23,15 @@ const GrantQuery = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
+const IdentifierQuery = Type.Object(
+  { identifier: Type.String({ minLength: 1, maxLength: 300 }) },
+  { additionalProperties: false },
+);
+const BlocksView = Type.Object({
+  blocked_for: Type.Array(
+    Type.Object({ identifier: Type.String(), ip: Type.String(), connection: Type.String() }),
+  ),
+});
 
 /** /grants (a user's consents, whose deletion revokes their refresh tokens) and /user-blocks (brute force). */
 export const grantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
@@ -108,42 +118,61 @@ export const grantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     },
   );
 
-  app.get(
-    '/user-blocks/:id',
-    {
-      schema: {
-        params: IdParams,
-        response: {
-          200: Type.Object({
-            blocked_for: Type.Array(
-              Type.Object({ identifier: Type.String(), ip: Type.String(), connection: Type.String() }),
-            ),
-          }),
-        },
-      },
-      preHandler: requireScope('read:users'),
-    },
-    async (req) => {
-      const user = await store.users.findById(req.params.id);
-      if (!user) throw new NotFound('inexistent_user', 'The user does not exist.');
-      const blocks = await store.loginFailures.blocksFor(user.userId, nowSeconds());
-      return {
-        blocked_for: blocks.map((b) => ({
+  const blocksOf = async (users: readonly User[]) => {
+    const now = nowSeconds();
+    const perUser = await Promise.all(
+      users.map(async (user) =>
+        (await store.loginFailures.blocksFor(user.userId, now)).map((b) => ({
           identifier: user.email ?? user.username ?? user.userId,
           ip: b.ip,
           connection: user.connection,
         })),
-      };
+      ),
+    );
+    return { blocked_for: perUser.flat() };
+  };
+  const userOrFail = async (id: string) => {
+    const user = await store.users.findById(id);
+    if (!user) throw new NotFound('inexistent_user', 'The user does not exist.');
+    return user;
+  };
+  // Auth0 compat: an identifier (email, username) may name users of several connections.
+  const usersByIdentifier = async (identifier: string) => {
+    const connections = await store.connections.list({}, { offset: 0, limit: 1000 });
+    const found = await Promise.all(connections.map((c) => store.users.findByLogin(c.name, identifier)));
+    return found.filter((u): u is User => u !== undefined);
+  };
+
+  app.get(
+    '/user-blocks/:id',
+    { schema: { params: IdParams, response: { 200: BlocksView } }, preHandler: requireScope('read:users') },
+    async (req) => blocksOf([await userOrFail(req.params.id)]),
+  );
+
+  app.get(
+    '/user-blocks',
+    {
+      schema: { querystring: IdentifierQuery, response: { 200: BlocksView } },
+      preHandler: requireScope('read:users'),
     },
+    async (req) => blocksOf(await usersByIdentifier(req.query.identifier)),
   );
 
   app.delete(
     '/user-blocks/:id',
     { schema: { params: IdParams }, preHandler: requireScope('update:users') },
     async (req, reply) => {
-      const user = await store.users.findById(req.params.id);
-      if (!user) throw new NotFound('inexistent_user', 'The user does not exist.');
-      await store.loginFailures.clear(user.userId);
+      await store.loginFailures.clear((await userOrFail(req.params.id)).userId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.delete(
+    '/user-blocks',
+    { schema: { querystring: IdentifierQuery }, preHandler: requireScope('update:users') },
+    async (req, reply) => {
+      for (const user of await usersByIdentifier(req.query.identifier))
+        await store.loginFailures.clear(user.userId);
       return reply.status(204).send();
     },
   );

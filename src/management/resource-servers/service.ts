@@ -155,8 +155,12 @@ export function createResourceServerService(deps: Deps) {
       if (rs.identifier === managementAudience(deps.config.issuer)) {
         throw new BadRequest('operation_not_supported', 'System resource servers cannot be deleted.');
       }
+      // Everything granted on the API goes with it, or recreating the identifier would bring it back.
       await store.transaction(async (repos) => {
         await repos.clientGrants.deleteByAudience(rs.identifier);
+        await repos.roles.deletePermissionsOf(rs.identifier);
+        await repos.consents.deleteByAudience(rs.identifier);
+        await repos.refreshTokens.deleteByAudience(rs.identifier);
         await repos.resourceServers.delete(rs.id);
       });
     },

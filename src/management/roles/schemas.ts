@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import type { Role } from '../../domain/role.js';
-import { PageQuery } from '../pagination.js';
+import type { User } from '../../domain/user.js';
+import { CheckpointQuery, PageQuery } from '../pagination.js';
 
 export const RoleBody = Type.Object(
   {
@@ -22,6 +23,11 @@ export const RoleListQuery = Type.Object(
   { additionalProperties: false },
 );
 export const PagedQuery = Type.Object(PageQuery, { additionalProperties: false });
+/** Spec 4.1/4.8: role members page by offset or by checkpoint. */
+export const RoleUsersQuery = Type.Object(
+  { ...PageQuery, ...CheckpointQuery },
+  { additionalProperties: false },
+);
 
 export const PermissionRef = Type.Object(
   {
@@ -58,6 +64,27 @@ export const RoleUserView = Type.Object({
   name: Type.Optional(Type.String()),
   picture: Type.Optional(Type.String()),
 });
+
+export type RoleUserView = Static<typeof RoleUserView>;
+export const RoleUserListView = Type.Union([
+  Type.Array(RoleUserView),
+  Type.Object({
+    start: Type.Integer(),
+    limit: Type.Integer(),
+    total: Type.Integer(),
+    users: Type.Array(RoleUserView),
+  }),
+  Type.Object({ users: Type.Array(RoleUserView), next: Type.Optional(Type.String()) }),
+]);
+
+export function toRoleUserView(u: User): RoleUserView {
+  return {
+    user_id: u.userId,
+    ...(u.email ? { email: u.email } : {}),
+    ...(u.name ? { name: u.name } : {}),
+    ...(u.picture ? { picture: u.picture } : {}),
+  };
+}
 
 export const toRoleView = (r: Role) => ({ id: r.id, name: r.name, description: r.description });
 

@@ -60,6 +60,11 @@ export function createRoleService(deps: Deps) {
     return views;
   }
 
+  async function usersById(ids: readonly string[]) {
+    const users = await Promise.all(ids.map((u) => store.users.findById(u)));
+    return users.filter((u) => u !== undefined);
+  }
+
   const conflict = () => new Conflict('conflict', 'A role with the same name already exists.');
 
   return {
@@ -123,9 +128,16 @@ export function createRoleService(deps: Deps) {
     },
     async roleUsers(id: string, page: { offset: number; limit: number }) {
       await role(id);
-      const ids = await store.roles.roleUsers(id, page);
-      const users = await Promise.all(ids.map((u) => store.users.findById(u)));
-      return users.filter((u) => u !== undefined);
+      const [ids, total] = await Promise.all([
+        store.roles.roleUsers(id, page),
+        store.roles.countRoleUsers(id),
+      ]);
+      return { items: await usersById(ids), total };
+    },
+    /** Checkpoint paging (spec 4.1): up to `limit` users after the user id `afterId`. */
+    async roleUsersAfter(id: string, afterId: string | undefined, limit: number) {
+      await role(id);
+      return usersById(await store.roles.roleUsers(id, { offset: 0, limit }, afterId));
     },
     async assignUsersToRole(id: string, userIds: readonly string[]): Promise<void> {
       await role(id);

@@ -3,7 +3,10 @@ import type { User } from '../../domain/user.js';
 import { userIdValue } from '../../domain/user.js';
 import { FieldsQuery, PageQuery } from '../pagination.js';
 
-const Metadata = Type.Record(Type.String({ maxLength: 255 }), Type.Unknown(), { maxProperties: 100 });
+export const METADATA_MAX_PROPERTIES = 100;
+const Metadata = Type.Record(Type.String({ maxLength: 255 }), Type.Unknown(), {
+  maxProperties: METADATA_MAX_PROPERTIES,
+});
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
 const profile = {
@@ -22,9 +25,55 @@ const profile = {
   blocked: Type.Optional(Type.Boolean()),
 };
 
+const Encoded = Type.Object(
+  {
+    value: Type.String({ minLength: 1, maxLength: 1024 }),
+    encoding: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+/**
+ * Auth0's import format for a password hash. Every Auth0 algorithm's fields are accepted here so that an
+ * unsupported algorithm gets the service's clear "only bcrypt" answer instead of a schema error.
+ */
+const CustomPasswordHash = Type.Object(
+  {
+    algorithm: Type.String({ minLength: 1, maxLength: 32 }),
+    hash: Type.Object(
+      {
+        value: Type.String({ minLength: 1, maxLength: 1024 }),
+        encoding: Type.Optional(Type.String({ maxLength: 32 })),
+        digest: Type.Optional(Type.String({ maxLength: 32 })),
+        key: Type.Optional(Encoded),
+      },
+      { additionalProperties: false },
+    ),
+    salt: Type.Optional(
+      Type.Object(
+        {
+          value: Type.String({ minLength: 1, maxLength: 1024 }),
+          encoding: Type.Optional(Type.String({ maxLength: 32 })),
+          position: Type.Optional(Type.String({ maxLength: 32 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    password: Type.Optional(
+      Type.Object({ encoding: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
+    ),
+    keys: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 10 })),
+    parameters: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 20 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CustomPasswordHash = Static<typeof CustomPasswordHash>;
+
 export const UserCreate = Type.Object(
   {
     ...profile,
+    custom_password_hash: Type.Optional(CustomPasswordHash),
     connection: Type.String({ minLength: 1, maxLength: 128 }),
     user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[^|\\s]+$' })),
     user_metadata: Type.Optional(Metadata),

@@ -8,7 +8,12 @@ import type { UserSortField } from '../../storage/repositories/users.js';
 import { hashPassword } from '../../users/passwords.js';
 import { isPasswordPolicy, passwordProblems } from '../../users/password-policy.js';
 import { parseSearchQuery } from '../../users/search-query.js';
-import type { UserCreate, UserUpdate } from './schemas.js';
+import {
+  METADATA_MAX_PROPERTIES,
+  type CustomPasswordHash,
+  type UserCreate,
+  type UserUpdate,
+} from './schemas.js';
 
 const notFound = () => new NotFound('inexistent_user', 'The user does not exist.');
 // Auth0 compat: 409 "User already exists." (Auth0's own errorCode here is auth0_idp_error).
@@ -52,6 +57,17 @@ export function createUserService(deps: Deps) {
     if (connection.strategy !== 'auth0')
       throw new BadRequest('operation_not_supported', 'Only database connections are supported.');
     return connection;
+  }
+
+  /** Auth0 uses `connection` in a PATCH to pick the identity to change; a database user has only its own. */
+  async function assertOwnConnection(user: User, name: string): Promise<void> {
+    if (name === user.connection) return;
+    if (!(await store.connections.findByName(name)))
+      throw new BadRequest('inexistent_connection', 'The connection does not exist.');
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: the user has no identity in connection ${name}.`,
+    );
   }
 
   async function get(userId: string): Promise<User> {
@@ -112,30 +128,27 @@ export function createUserService(deps: Deps) {
           'Payload validation error: this connection does not use usernames (requires_username is off).',
         );
       }
-      if (body.password === undefined)
-        throw new BadRequest(
-          'invalid_body',
-          "Payload validation error: 'Missing required property: password'.",
-        );
-      assertPasswordPolicy(connection, body.password);
+      const passwordHash = await initialPasswordHash(connection, body);
+      // Auth0 stores database-connection emails lowercased.
+      const email = body.email.toLowerCase();
       const at = now();
       const user: User = {
         tenantId: deps.tenantId,
         userId: `auth0|${body.user_id ?? randomBytes(12).toString('hex')}`,
         connection: connection.name,
-        email: body.email,
+        email,
         emailVerified: body.email_verified ?? false,
         username: body.username,
         phoneNumber: body.phone_number,
         phoneVerified: body.phone_verified ?? false,
-        name: body.name ?? body.email,
+        name: body.name ?? email,
         givenName: body.given_name,
         familyName: body.family_name,
-        nickname: body.nickname ?? body.email.split('@')[0],
+        nickname: body.nickname ?? email.split('@')[0],
         picture: body.picture,
         userMetadata: body.user_metadata ?? {},
         appMetadata: body.app_metadata ?? {},
-        passwordHash: await hashPassword(body.password),
+        passwordHash,
         lastPasswordReset: undefined,
         blocked: body.blocked ?? false,
         loginsCount: 0,
@@ -157,6 +170,7 @@ export function createUserService(deps: Deps) {
     async update(userId: string, body: UserUpdate): Promise<User> {
       const current = await get(userId);
       const connection = await databaseConnection(current.connection);
+      if (body.connection !== undefined) await assertOwnConnection(current, body.connection);
       if (typeof body.password === 'string') assertPasswordPolicy(connection, body.password);
       const passwordHash =
         typeof body.password === 'string' ? await hashPassword(body.password) : current.passwordHash;
@@ -170,21 +184,32 @@ export function createUserService(deps: Deps) {
           'Payload validation error: this connection does not use usernames (requires_username is off).',
         );
       }
+      if (body.username === null && connection.options['requires_username'] === true) {
+        throw new BadRequest(
+          'invalid_body',
+          'Payload validation error: username cannot be removed: this connection requires usernames.',
+        );
+      }
       if (body.email === null)
         throw new BadRequest(
           'invalid_body',
           'Payload validation error: email cannot be removed from a database user.',
         );
+      const email = body.email?.toLowerCase();
+      const userMetadata = mergeMetadata(current.userMetadata, body.user_metadata);
+      const appMetadata = mergeMetadata(current.appMetadata, body.app_metadata);
+      assertMetadataSize('user_metadata', userMetadata);
+      assertMetadataSize('app_metadata', appMetadata);
       const at = now();
       const text = (value: string | null | undefined, was: string | undefined) =>
         value === undefined ? was : (value ?? undefined);
       const next: User = {
         ...current,
-        email: body.email ?? current.email,
+        email: email ?? current.email,
         // A new email is unverified unless the request says otherwise.
         emailVerified:
           body.email_verified ??
-          (body.email !== undefined && body.email !== current.email ? false : current.emailVerified),
+          (email !== undefined && email !== current.email?.toLowerCase() ? false : current.emailVerified),
         username: text(body.username, current.username),
         phoneNumber: text(body.phone_number, current.phoneNumber),
         phoneVerified: body.phone_verified ?? current.phoneVerified,
@@ -194,25 +219,86 @@ export function createUserService(deps: Deps) {
         nickname: text(body.nickname, current.nickname),
         picture: text(body.picture, current.picture),
         blocked: body.blocked ?? current.blocked,
-        userMetadata: mergeMetadata(current.userMetadata, body.user_metadata),
-        appMetadata: mergeMetadata(current.appMetadata, body.app_metadata),
+        userMetadata,
+        appMetadata,
         passwordHash,
         lastPasswordReset: typeof body.password === 'string' ? at : current.lastPasswordReset,
         updatedAt: at,
       };
+      let stored: User | undefined;
       try {
-        await store.users.update(next);
+        stored = await store.users.update(next);
       } catch (error) {
         if (isUniqueViolation(error)) throw exists();
         throw error;
       }
-      return next;
+      if (!stored) throw notFound();
+      return stored;
     },
 
     async remove(userId: string): Promise<void> {
       await store.users.delete(userId);
     },
   };
+}
+
+/** `password` goes through the policy; an imported `custom_password_hash` (bcrypt only) is kept as is. */
+async function initialPasswordHash(connection: Connection, body: UserCreate): Promise<string> {
+  if (body.password !== undefined && body.custom_password_hash !== undefined) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: password and custom_password_hash cannot be used together.',
+    );
+  }
+  if (body.custom_password_hash !== undefined) return importedHash(body.custom_password_hash);
+  if (body.password === undefined)
+    throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: password'.");
+  assertPasswordPolicy(connection, body.password);
+  return hashPassword(body.password);
+}
+
+// Modular crypt format as Auth0 exports it: $2a$/$2b$/$2y$, two-digit cost, 22 salt + 31 hash characters.
+const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+
+function importedHash(custom: CustomPasswordHash): string {
+  if (custom.algorithm !== 'bcrypt') {
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: custom_password_hash algorithm ${custom.algorithm} is not supported; only bcrypt is supported.`,
+    );
+  }
+  const extra = (['salt', 'password', 'keys', 'parameters'] as const).filter((k) => custom[k] !== undefined);
+  if (extra.length > 0 || custom.hash.digest !== undefined || custom.hash.key !== undefined) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: a bcrypt custom_password_hash carries its salt and cost in hash.value; ' +
+        'salt, password, keys, parameters, hash.digest and hash.key are not allowed.',
+    );
+  }
+  if (custom.hash.encoding !== undefined && custom.hash.encoding !== 'utf8') {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: custom_password_hash hash.encoding must be utf8 for bcrypt.',
+    );
+  }
+  if (!BCRYPT_HASH.test(custom.hash.value)) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: custom_password_hash hash.value is not a bcrypt hash ($2a$, $2b$ or $2y$).',
+    );
+  }
+  return custom.hash.value;
+}
+
+/** The merge can outgrow what one request may send; the stored object must stay within the same limit. */
+function assertMetadataSize(field: 'user_metadata' | 'app_metadata', merged: Record<string, unknown>): void {
+  const count = Object.keys(merged).length;
+  if (count > METADATA_MAX_PROPERTIES) {
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: ${field} would have ${count} properties after the merge; at most ${METADATA_MAX_PROPERTIES} are allowed.`,
+    );
+  }
 }
 
 /** Auth0: metadata merges one level deep; a null value removes the key; null for the whole object clears it. */

@@ -37,9 +37,18 @@ async function passwordLogin(
   }
   const now = deps.nowSeconds();
   const guarded = connection.options['brute_force_protection'] !== false;
-  if (guarded) {
-    const state = await deps.loginFailures.get(user.userId, ip);
-    if (state?.blockedUntil !== undefined && state.blockedUntil > now) throw tooManyAttempts();
+  // The attempt is counted before the slow hash check, atomically, so parallel guesses share the limit.
+  if (
+    guarded &&
+    !(await deps.loginFailures.reserveAttempt(
+      user.userId,
+      ip,
+      now,
+      BRUTE_FORCE.windowSeconds,
+      BRUTE_FORCE.limit,
+    ))
+  ) {
+    throw tooManyAttempts();
   }
   const check = await checkPassword(password, user.passwordHash);
   if (!check.ok) {
@@ -48,20 +57,18 @@ async function passwordLogin(
         user.userId,
         ip,
         now,
-        BRUTE_FORCE.windowSeconds,
         BRUTE_FORCE.limit,
         BRUTE_FORCE.blockSeconds,
       );
     throw new InvalidGrant(WRONG);
   }
-  // Auth0 compat: a blocked user gets 401 unauthorized "user is blocked", after the password check.
-  if (user.blocked) throw new OAuthError('unauthorized', 'user is blocked', 401);
   if (guarded) await deps.loginFailures.clear(user.userId, ip);
-  const loggedIn = await deps.recordLogin(
-    user,
-    ip,
-    check.needsRehash ? await hashPassword(password) : undefined,
-  );
+  // Auth0 compat: a blocked user gets 401 unauthorized "user is blocked", after the password check.
+  if (user.blocked) throw userBlocked();
+  const rehash = check.needsRehash ? await hashPassword(password) : undefined;
+  // Undefined when an admin blocked or deleted the user while the password was being checked.
+  const loggedIn = await deps.recordLogin(user, ip, rehash);
+  if (!loggedIn) throw (await deps.findUser(user.userId)) ? userBlocked() : new InvalidGrant(WRONG);
   const audience = optionalString(params, 'audience') ?? nonEmpty(settings['default_audience']);
   return issueUserTokens(
     {
@@ -83,6 +90,10 @@ function decoyHash(): Promise<string> {
 
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function userBlocked(): OAuthError {
+  return new OAuthError('unauthorized', 'user is blocked', 401);
 }
 
 function tooManyAttempts(): OAuthError {

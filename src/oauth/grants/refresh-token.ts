@@ -63,7 +63,7 @@ export const refreshToken: GrantHandler = {
         audience: record.audience === userinfo ? undefined : record.audience,
         requested: requested ?? [...record.scope],
         gty: 'refresh_token',
-        refresh: { familyId: record.familyId, rotate: record.rotating },
+        refresh: { familyId: record.familyId, rotate: record.rotating, expiresAt: record.expiresAt },
       },
       deps,
     );

@@ -31,21 +31,27 @@ export interface UserGrantDeps {
   readonly findConnection: (name: string) => Promise<Connection | undefined>;
   readonly findUserByLogin: (connection: string, login: string) => Promise<User | undefined>;
   readonly findUser: (userId: string) => Promise<User | undefined>;
-  /** Records a successful login (count, time, IP) and, when given, a replacement password hash. */
-  readonly recordLogin: (user: User, ip: string, newHash: string | undefined) => Promise<User>;
+  /**
+   * Records a successful login (count, time, IP) without touching other columns and, when given, replaces the
+   * password hash only if it is still the one that was verified.
+   * @returns the user as stored afterwards, or undefined when it is now blocked or gone.
+   */
+  readonly recordLogin: (user: User, ip: string, newHash: string | undefined) => Promise<User | undefined>;
   readonly loginFailures: {
-    get(
-      userId: string,
-      ip: string,
-    ): Promise<{ failures: number; blockedUntil: number | undefined } | undefined>;
-    recordFailure(
+    reserveAttempt(
       userId: string,
       ip: string,
       now: number,
       windowSeconds: number,
       limit: number,
+    ): Promise<boolean>;
+    recordFailure(
+      userId: string,
+      ip: string,
+      now: number,
+      limit: number,
       blockSeconds: number,
-    ): Promise<unknown>;
+    ): Promise<void>;
     clear(userId: string, ip?: string): Promise<void>;
   };
   readonly effectivePermissions: (userId: string, audience: string) => Promise<string[]>;

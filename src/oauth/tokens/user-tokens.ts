@@ -23,8 +23,15 @@ export interface UserTokenInput {
   /** Every scope requested (OIDC and API), or undefined when the request sent no scope. */
   readonly requested: readonly string[] | undefined;
   readonly gty: string;
-  /** Refresh exchanges keep the token's family and never mint a new one for non-rotating clients. */
-  readonly refresh?: { readonly familyId: string; readonly rotate: boolean };
+  /**
+   * Refresh exchanges keep the token's family and never mint a new one for non-rotating clients; a rotated
+   * token inherits the family's absolute expiry (Auth0: the absolute lifetime counts from the original grant).
+   */
+  readonly refresh?: {
+    readonly familyId: string;
+    readonly rotate: boolean;
+    readonly expiresAt: number | undefined;
+  };
 }
 
 interface RefreshSettings {
@@ -114,7 +121,7 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
       user,
       target.identifier,
       scopes,
-      input.refresh?.familyId,
+      input.refresh,
       now,
       deps,
     );
@@ -183,27 +190,28 @@ async function mintRefreshToken(
   user: User,
   audience: string,
   scopes: readonly string[],
-  familyId: string | undefined,
+  family: { readonly familyId: string; readonly expiresAt: number | undefined } | undefined,
   now: number,
   deps: GrantDeps,
 ): Promise<string> {
   const settings = refreshSettings(client);
   const expiring = settings.expiration_type === 'expiring';
+  const absoluteExpiry =
+    expiring && settings.infinite_token_lifetime !== true
+      ? now + (settings.token_lifetime ?? 2_592_000)
+      : undefined;
   const token = randomBytes(48).toString('base64url');
   await deps.refreshTokens.insert({
     id: deps.newId('rt'),
     tokenHash: hashRefreshToken(token),
-    familyId: familyId ?? deps.newId('rtf'),
+    familyId: family?.familyId ?? deps.newId('rtf'),
     userId: user.userId,
     clientId: client.clientId,
     audience,
     scope: scopes,
     rotating: settings.rotation_type === 'rotating',
     createdAt: now,
-    expiresAt:
-      expiring && settings.infinite_token_lifetime !== true
-        ? now + (settings.token_lifetime ?? 2_592_000)
-        : undefined,
+    expiresAt: family ? family.expiresAt : absoluteExpiry,
     idleExpiresAt:
       expiring && settings.infinite_idle_token_lifetime !== true
         ? now + (settings.idle_token_lifetime ?? 1_296_000)

@@ -60,32 +60,46 @@ export function createConsentRepository(db: DbOrTx, tenantId: string) {
         .executeTakeFirst();
       return row && toRecord(row);
     },
-    /** Creates the (user, client, audience) grant or widens its scopes. */
+    /**
+     * Creates the (user, client, audience) grant or widens its scopes, in one statement per attempt so that
+     * parallel logins never collide on `consents_unique`.
+     * @throws when the row keeps changing under it (only after several attempts).
+     */
     async upsert(c: Consent): Promise<void> {
-      const existing = await filtered({ userId: c.userId, clientId: c.clientId, audience: c.audience })
-        .selectAll()
-        .executeTakeFirst();
-      if (existing) {
-        const scope = [...new Set([...fromJson<string[]>(existing.scope), ...c.scope])];
-        await db
-          .updateTable('consents')
-          .set({ scope: toJson(scope), updated_at: c.updatedAt })
-          .where('id', '=', existing.id)
-          .execute();
-        return;
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const seen = await filtered({ userId: c.userId, clientId: c.clientId, audience: c.audience })
+          .select('scope')
+          .executeTakeFirst();
+        const scope = toJson([...new Set([...(seen ? fromJson<string[]>(seen.scope) : []), ...c.scope])]);
+        const result = await db
+          .insertInto('consents')
+          .values({
+            tenant_id: tenantId,
+            id: c.id,
+            user_id: c.userId,
+            client_id: c.clientId,
+            audience: c.audience,
+            scope,
+            created_at: c.createdAt,
+            updated_at: c.updatedAt,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['tenant_id', 'user_id', 'client_id', 'audience'])
+              .doUpdateSet({ scope, updated_at: c.updatedAt })
+              // Compare-and-set: widen only the scopes read above (or ones that already equal the result).
+              .where('consents.scope', 'in', seen ? [seen.scope, scope] : [scope]),
+          )
+          .executeTakeFirst();
+        if (result.numInsertedOrUpdatedRows !== 0n) return;
       }
+      throw new Error(`consent for ${c.userId} / ${c.clientId} / ${c.audience} kept changing`);
+    },
+    async deleteByAudience(audience: string): Promise<void> {
       await db
-        .insertInto('consents')
-        .values({
-          tenant_id: tenantId,
-          id: c.id,
-          user_id: c.userId,
-          client_id: c.clientId,
-          audience: c.audience,
-          scope: toJson(c.scope),
-          created_at: c.createdAt,
-          updated_at: c.updatedAt,
-        })
+        .deleteFrom('consents')
+        .where('tenant_id', '=', tenantId)
+        .where('audience', '=', audience)
         .execute();
     },
     async delete(id: string): Promise<void> {

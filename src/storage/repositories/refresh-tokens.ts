@@ -84,6 +84,13 @@ export function createRefreshTokenRepository(db: DbOrTx, tenantId: string) {
         .where('revoked_at', 'is', null)
         .execute();
     },
+    async deleteByAudience(audience: string): Promise<void> {
+      await db
+        .deleteFrom('refresh_tokens')
+        .where('tenant_id', '=', tenantId)
+        .where('audience', '=', audience)
+        .execute();
+    },
     async revokeFor(userId: string, clientId: string, audience: string, at: number): Promise<void> {
       await db
         .updateTable('refresh_tokens')

@@ -133,16 +133,25 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
         .where('role_id', 'in', roleIds)
         .execute();
     },
-    async roleUsers(roleId: string, page: Page): Promise<string[]> {
-      const rows = await db
+    /** Ids of the role's users in user_id order, from `page`, or after `afterId` (checkpoint paging). */
+    async roleUsers(roleId: string, page: Page, afterId?: string): Promise<string[]> {
+      let q = db
         .selectFrom('user_roles')
         .select('user_id')
-        .where('role_id', '=', roleId)
-        .orderBy('user_id')
-        .limit(page.limit)
-        .offset(page.offset)
-        .execute();
+        .where('tenant_id', '=', tenantId)
+        .where('role_id', '=', roleId);
+      if (afterId !== undefined) q = q.where('user_id', '>', afterId);
+      const rows = await q.orderBy('user_id').limit(page.limit).offset(page.offset).execute();
       return rows.map((r) => r.user_id);
+    },
+    async countRoleUsers(roleId: string): Promise<number> {
+      const row = await db
+        .selectFrom('user_roles')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', tenantId)
+        .where('role_id', '=', roleId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
     },
 
     async userDirectPermissions(userId: string): Promise<Permission[]> {
@@ -178,6 +187,20 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
           .where('permission_name', '=', p.permissionName)
           .execute();
       }
+    },
+
+    /** Removes every role and user permission on one API (the API is being deleted). */
+    async deletePermissionsOf(resourceServerIdentifier: string): Promise<void> {
+      await db
+        .deleteFrom('role_permissions')
+        .where('tenant_id', '=', tenantId)
+        .where('resource_server_identifier', '=', resourceServerIdentifier)
+        .execute();
+      await db
+        .deleteFrom('user_permissions')
+        .where('tenant_id', '=', tenantId)
+        .where('resource_server_identifier', '=', resourceServerIdentifier)
+        .execute();
     },
 
     /** The user's permission names on one API: direct ones and those of every assigned role. */

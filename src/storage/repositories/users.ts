@@ -134,15 +134,66 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     async insert(user: User): Promise<void> {
       await db.insertInto('users').values(toRow(user)).execute();
     },
-    /** @throws the driver's unique violation on an email/username collision. */
-    async update(user: User): Promise<void> {
-      const { tenant_id: _t, user_id: _u, ...rest } = toRow(user);
-      await db
+    /**
+     * Writes the profile; the login columns belong to `recordLogin`, so an update never undoes a login.
+     * @returns the user as stored afterwards, or undefined when it does not exist.
+     * @throws the driver's unique violation on an email/username collision.
+     */
+    async update(user: User): Promise<User | undefined> {
+      const {
+        tenant_id: _t,
+        user_id: _u,
+        logins_count: _c,
+        last_login: _l,
+        last_ip: _i,
+        ...rest
+      } = toRow(user);
+      const row = await db
         .updateTable('users')
         .set(rest)
         .where('tenant_id', '=', tenantId)
         .where('user_id', '=', user.userId)
-        .execute();
+        .returningAll()
+        .executeTakeFirst();
+      return row && toRecord(row);
+    },
+    /**
+     * Counts a login by writing only the login columns (the counter incremented in SQL), so it cannot undo a
+     * concurrent admin change. A rehashed password is stored only while the hash it replaces is still current.
+     * @returns the user afterwards, or undefined when the user is gone or was blocked in the meantime.
+     */
+    async recordLogin(
+      userId: string,
+      login: {
+        readonly at: string;
+        readonly ip: string;
+        readonly rehash?: { readonly verified: string; readonly replacement: string };
+      },
+    ): Promise<User | undefined> {
+      const { rehash } = login;
+      const row = await db
+        .updateTable('users')
+        .set((eb) => ({
+          last_login: login.at,
+          last_ip: login.ip,
+          logins_count: eb('logins_count', '+', 1),
+          ...(rehash
+            ? {
+                password_hash: eb
+                  .case()
+                  .when('password_hash', '=', rehash.verified)
+                  .then(rehash.replacement)
+                  .else(eb.ref('password_hash'))
+                  .end(),
+              }
+            : {}),
+        }))
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('blocked', '=', fromBool(false))
+        .returningAll()
+        .executeTakeFirst();
+      return row && toRecord(row);
     },
     async deleteByConnection(connection: string): Promise<void> {
       await db

@@ -387,6 +387,22 @@ describe.each(testBackends())('/api/v2/client-grants on $name', (backend) => {
     });
   });
 
+  // 'AA' decodes to "\0", which PostgreSQL refuses in a text comparison (it answered 500).
+  it.each([
+    ['AA', 'NUL'],
+    [Buffer.from("cgr_1' OR '1'='1").toString('base64url'), 'quotes and spaces'],
+    [Buffer.from('cgr_\n\u00e9').toString('base64url'), 'a control character and non-ASCII text'],
+  ])('answers 400 invalid_query_string for a checkpoint cursor hiding %s (%s)', async (from) => {
+    const res = await api(t.app, { method: 'GET', url: `/api/v2/client-grants?from=${from}`, token });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Query validation error: from is not a valid checkpoint.',
+      errorCode: 'invalid_query_string',
+    });
+  });
+
   it('checks scopes per operation', async () => {
     const narrow = await t.managementTokenWith(['read:client_grants']);
     const res = await api(t.app, {

@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { createPublicKey, generateKeyPairSync, randomUUID, X509Certificate } from 'node:crypto';
+import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../../../src/keys/generate.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { api, form } from '../../helpers/http.js';
@@ -300,6 +301,19 @@ describe.each(testBackends())('/api/v2/clients on $name', (backend) => {
       error_description: 'client_assertion jti has already been used',
     });
     expect((await exchange(await assertion('https://elsewhere.example.com/'))).statusCode).toBe(401);
+    // The key was registered for RS256: the same key signing PS256 does not authenticate.
+    const ps256 = await new SignJWT({ jti: randomUUID() })
+      .setProtectedHeader({ alg: 'PS256' })
+      .setIssuer(created.client_id)
+      .setSubject(created.client_id)
+      .setAudience(TEST_ISSUER)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 120)
+      .sign(await importPKCS8(await exportPKCS8(privateKey), 'PS256'));
+    expect((await exchange(ps256)).json()).toEqual({
+      error: 'invalid_client',
+      error_description: 'Invalid client_assertion',
+    });
     expect((await secretToken(created.client_id, created.client_secret)).statusCode).toBe(401);
 
     const refusedDelete = await api(t.app, {
@@ -375,6 +389,138 @@ describe.each(testBackends())('/api/v2/clients on $name', (backend) => {
     });
     expect(rotate.json()).toMatchObject({
       message: 'Insufficient scope, expected any of: update:client_keys',
+    });
+  });
+
+  const addCredential = (clientId: string, body: Record<string, unknown>) =>
+    api(t.app, { method: 'POST', url: `/api/v2/clients/${clientId}/credentials`, token, body });
+  const rsaPublicPem = async () =>
+    exportSPKI((await generateKeyPair('RS256', { extractable: true })).publicKey);
+
+  // RFC 3339 allows second 60 and ajv-formats accepted it, but Date cannot hold it: this answered 500.
+  it('refuses a leap-second expires_at with 400 invalid_body on create and on update', async () => {
+    const created = (await create({ name: 'Leap' })).json<ClientBody>();
+    const pem = await rsaPublicPem();
+    const refused = {
+      statusCode: 400,
+      error: 'Bad Request',
+      message:
+        "Payload validation error: 'must be a date-time such as 2030-06-30T23:59:59Z (leap seconds are not supported)' on property expires_at.",
+      errorCode: 'invalid_body',
+    };
+    const post = await addCredential(created.client_id, {
+      credential_type: 'public_key',
+      pem,
+      expires_at: '2030-06-30T23:59:60Z',
+    });
+    expect(post.statusCode).toBe(400);
+    expect(post.json()).toEqual(refused);
+
+    const credential = await addCredential(created.client_id, {
+      credential_type: 'public_key',
+      pem,
+      expires_at: '2030-06-30T23:59:59Z',
+    });
+    expect(credential.json()).toMatchObject({ expires_at: '2030-06-30T23:59:59.000Z' });
+    const patch = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/clients/${created.client_id}/credentials/${credential.json<{ id: string }>().id}`,
+      token,
+      body: { expires_at: '2030-12-31T23:59:60Z' },
+    });
+    expect(patch.statusCode).toBe(400);
+    expect(patch.json()).toEqual(refused);
+  });
+
+  it('refuses private keys as credentials, alone or bundled with a certificate, and keeps certificates', async () => {
+    const created = (await create({ name: 'Private' })).json<ClientBody>();
+    const signing = await generateSigningKey({
+      tenantId: 'default',
+      issuer: TEST_ISSUER,
+      state: 'next',
+      now: new Date(t.clock.now()),
+    });
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    for (const pem of [signing.privateKeyPem, pkcs1, `${signing.cert}${signing.privateKeyPem}`]) {
+      const res = await addCredential(created.client_id, { credential_type: 'public_key', pem });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message:
+          'Payload validation error: pem must not contain a private key; send the public key or certificate only.',
+        errorCode: 'invalid_body',
+      });
+    }
+    const listed = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/clients/${created.client_id}/credentials`,
+      token,
+    });
+    expect(listed.json()).toEqual([]);
+
+    const fromCert = await addCredential(created.client_id, {
+      credential_type: 'public_key',
+      pem: signing.cert,
+      parse_expiry_from_cert: true,
+    });
+    expect(fromCert.statusCode).toBe(201);
+    expect(fromCert.json()).toEqual({
+      id: expect.stringMatching(/^cred_/),
+      name: '',
+      kid: signing.kid,
+      alg: 'RS256',
+      credential_type: 'public_key',
+      thumbprint: signing.kid,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      expires_at: new Date(new X509Certificate(signing.cert).validTo).toISOString(),
+    });
+    const pkcs1Public = await addCredential(created.client_id, {
+      credential_type: 'public_key',
+      pem: createPublicKey(privateKey).export({ type: 'pkcs1', format: 'pem' }).toString(),
+    });
+    expect(pkcs1Public.statusCode).toBe(201);
+  });
+
+  it.each([
+    ['callbacks', 'javascript:alert(document.domain)', 'javascript:'],
+    ['allowed_logout_urls', ' JavaScript:alert(1)', 'javascript:'],
+    ['web_origins', 'data:text/html,<script>alert(1)</script>', 'data:'],
+    ['allowed_origins', 'vbscript:msgbox(1)', 'vbscript:'],
+  ])('refuses %s holding %s with 400 invalid_body', async (field, url, scheme) => {
+    const refused = {
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `Payload validation error: '${scheme} URLs are not allowed' on property ${field}.`,
+      errorCode: 'invalid_body',
+    };
+    const res = await create({ name: 'Scripted', [field]: ['https://app.example.com', url] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual(refused);
+    const existing = (await create({ name: 'Scripted later' })).json<ClientBody>();
+    const patch = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/clients/${existing.client_id}`,
+      token,
+      body: { [field]: [url] },
+    });
+    expect(patch.statusCode).toBe(400);
+    expect(patch.json()).toEqual(refused);
+  });
+
+  it('keeps custom-scheme and http(s) callbacks, as Auth0 does for native apps', async () => {
+    const res = await create({
+      name: 'Native',
+      app_type: 'native',
+      callbacks: ['com.example.app://callback', 'https://app.example.com/callback', 'http://localhost:3000'],
+      allowed_logout_urls: ['com.example.app://logout'],
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      callbacks: ['com.example.app://callback', 'https://app.example.com/callback', 'http://localhost:3000'],
+      allowed_logout_urls: ['com.example.app://logout'],
     });
   });
 });

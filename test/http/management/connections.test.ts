@@ -164,4 +164,73 @@ describe.each(testBackends())('/api/v2/connections on $name', (backend) => {
     expect(second.connections.length).toBeGreaterThanOrEqual(2);
     expect(second.next).toBeUndefined();
   });
+
+  // 'AA' decodes to "\0", which PostgreSQL refuses in a text comparison (it answered 500).
+  it('answers 400 invalid_query_string for a checkpoint cursor that is not an id', async () => {
+    const res = await api(t.app, { method: 'GET', url: '/api/v2/connections?take=1&from=AA', token });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Query validation error: from is not a valid checkpoint.',
+      errorCode: 'invalid_query_string',
+    });
+  });
+
+  // options.metadata used to be stored and lifted out unchecked, and every later list answered 500.
+  it.each(['metadata', 'display_name'])(
+    'refuses options.%s, which would shadow the top-level field, and keeps listing working',
+    async (key) => {
+      const res = await api(t.app, {
+        method: 'POST',
+        url: '/api/v2/connections',
+        token,
+        body: { name: `shadow-${key.replace('_', '-')}`, strategy: 'auth0', options: { [key]: 'x' } },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: `Payload validation error: 'Additional properties not allowed: ${key}' on property options (send ${key} at the top level).`,
+        errorCode: 'invalid_body',
+      });
+      const list = await api(t.app, { method: 'GET', url: '/api/v2/connections', token });
+      expect(list.statusCode).toBe(200);
+      expect(list.json<{ name: string }[]>().map((c) => c.name)).not.toContain(
+        `shadow-${key.replace('_', '-')}`,
+      );
+    },
+  );
+
+  it('refuses options.metadata on update too, and keeps top-level metadata readable', async () => {
+    const created = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/connections',
+      token,
+      body: { name: 'with-metadata', strategy: 'auth0', metadata: { tier: 'gold' } },
+    });
+    const { id } = created.json<{ id: string }>();
+    const patched = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/connections/${id}`,
+      token,
+      body: { options: { metadata: 'x' } },
+    });
+    expect(patched.statusCode).toBe(400);
+    expect(patched.json()).toMatchObject({ errorCode: 'invalid_body' });
+    const list = await api(t.app, { method: 'GET', url: '/api/v2/connections?name=with-metadata', token });
+    expect(list.statusCode).toBe(200);
+    expect(list.json()).toEqual([
+      {
+        id,
+        name: 'with-metadata',
+        strategy: 'auth0',
+        options: { passwordPolicy: 'good', brute_force_protection: true, requires_username: false },
+        enabled_clients: [],
+        realms: ['with-metadata'],
+        is_domain_connection: false,
+        metadata: { tier: 'gold' },
+      },
+    ]);
+  });
 });

@@ -402,6 +402,78 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
     ).toBe(404);
   });
 
+  it('deletes what was granted on the API; recreating the identifier brings none of it back', async () => {
+    const identifier = uniqueIdentifier();
+    const body = { identifier, scopes: [{ value: 'read:x' }], allow_offline_access: true };
+    const rs = (await create(body)).json<{ id: string }>();
+    const permission = {
+      permissions: [{ resource_server_identifier: identifier, permission_name: 'read:x' }],
+    };
+    const role = (
+      await api(t.app, { method: 'POST', url: '/api/v2/roles', token, body: { name: `role-${counter++}` } })
+    ).json<{ id: string }>();
+    await api(t.app, {
+      method: 'POST',
+      url: `/api/v2/roles/${role.id}/permissions`,
+      token,
+      body: permission,
+    });
+    const user = await make.user();
+    const userUrl = `/api/v2/users/${encodeURIComponent(user.userId)}`;
+    await api(t.app, { method: 'POST', url: `${userUrl}/permissions`, token, body: permission });
+    const client = await make.client({ grantTypes: ['password', 'refresh_token'] });
+    await make.enableConnection(client.clientId);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({
+        grant_type: 'password',
+        username: user.email ?? '',
+        password: 'Pass-word-123',
+        audience: identifier,
+        scope: 'offline_access read:x',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
+    });
+    expect(login.statusCode).toBe(200);
+    const refreshToken = login.json<{ refresh_token: string }>().refresh_token;
+
+    expect(
+      (await api(t.app, { method: 'DELETE', url: `/api/v2/resource-servers/${rs.id}`, token })).statusCode,
+    ).toBe(204);
+    expect((await create(body)).statusCode).toBe(201);
+
+    const rolePermissions = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/roles/${role.id}/permissions`,
+      token,
+    });
+    expect(rolePermissions.json()).toEqual([]);
+    expect((await api(t.app, { method: 'GET', url: `${userUrl}/permissions`, token })).json()).toEqual([]);
+    const grants = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/grants?user_id=${encodeURIComponent(user.userId)}`,
+      token,
+    });
+    expect(grants.json()).toEqual([]);
+    const refresh = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+      }),
+    });
+    expect(refresh.statusCode).toBe(403);
+    expect(refresh.json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Unknown or invalid refresh token.',
+    });
+  });
+
   it('applies the client policy: deny_all refuses even a client with a grant (seed 002)', async () => {
     const identifier = uniqueIdentifier();
     const created = (await create({ identifier, scopes: [{ value: 'a' }] })).json<{ id: string }>();

@@ -189,6 +189,60 @@ describe.each(testBackends())('/api/v2/roles and user roles/permissions on $name
     expect(unknownUser.json()).toMatchObject({ errorCode: 'inexistent_user' });
   });
 
+  it('lists role members with the real total, by offset and by checkpoint (spec 4.1, 4.8)', async () => {
+    const role = (
+      await api(t.app, { method: 'POST', url: '/api/v2/roles', token, body: { name: 'Members' } })
+    ).json<{ id: string }>();
+    const ids: string[] = [];
+    for (const i of [1, 2, 3]) {
+      const res = await api(t.app, {
+        method: 'POST',
+        url: '/api/v2/users',
+        token,
+        body: {
+          connection: 'Username-Password-Authentication',
+          user_id: `member-${i}`,
+          email: `member-${i}@example.com`,
+          password: 'Strong-Pass-1',
+        },
+      });
+      ids.push(res.json<{ user_id: string }>().user_id);
+    }
+    await api(t.app, { method: 'POST', url: `/api/v2/roles/${role.id}/users`, token, body: { users: ids } });
+    const member = (i: number) => ({
+      user_id: `auth0|member-${i}`,
+      email: `member-${i}@example.com`,
+      name: `member-${i}@example.com`,
+    });
+    const url = `/api/v2/roles/${role.id}/users`;
+
+    const totals = await api(t.app, { method: 'GET', url: `${url}?include_totals=true&per_page=2`, token });
+    expect(totals.statusCode).toBe(200);
+    expect(totals.json()).toEqual({ start: 0, limit: 2, total: 3, users: [member(1), member(2)] });
+    const second = await api(t.app, {
+      method: 'GET',
+      url: `${url}?include_totals=true&per_page=2&page=1`,
+      token,
+    });
+    expect(second.json()).toEqual({ start: 2, limit: 2, total: 3, users: [member(3)] });
+
+    const first = await api(t.app, { method: 'GET', url: `${url}?take=2`, token });
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ users: [member(1), member(2)], next: expect.any(String) });
+    const next = first.json<{ next: string }>().next;
+    const last = await api(t.app, { method: 'GET', url: `${url}?take=2&from=${next}`, token });
+    expect(last.json()).toEqual({ users: [member(3)] });
+
+    const mixed = await api(t.app, { method: 'GET', url: `${url}?take=2&page=0`, token });
+    expect(mixed.statusCode).toBe(400);
+    expect(mixed.json()).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Query validation error: use either page/per_page or from/take, not both.',
+      errorCode: 'invalid_query_string',
+    });
+  });
+
   it('checks scopes', async () => {
     const narrow = await t.managementTokenWith(['read:roles']);
     const res = await api(t.app, {

@@ -29,12 +29,18 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     await t.close();
   });
 
-  const login = (fields: Record<string, string>, c: Client = client, headers: Record<string, string> = {}) =>
-    t.app.inject({
+  const login = (
+    fields: Record<string, string>,
+    c: Client = client,
+    from: { ip?: string; headers?: Record<string, string> } = {},
+    app = t.app,
+  ) =>
+    app.inject({
       method: 'POST',
       url: '/oauth/token',
       ...form({ grant_type: 'password', client_id: c.clientId, client_secret: c.clientSecret, ...fields }),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...from.headers },
+      ...(from.ip !== undefined ? { remoteAddress: from.ip } : {}),
     });
 
   it('issues an access token and an ID token for email + password', async () => {
@@ -147,11 +153,13 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     const res = await login({ username: 'blocked@example.com', password: PASSWORD });
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual({ error: 'unauthorized', error_description: 'user is blocked' });
+    // Not a client-authentication failure, so no Basic challenge.
+    expect(res.headers['www-authenticate']).toBeUndefined();
   });
 
   it('blocks a user+IP after 10 failures until the block is lifted through /user-blocks', async () => {
     const user = await make.user({ email: 'brute@example.com' });
-    const headers = { 'x-forwarded-for': '203.0.113.9' };
+    const headers = { ip: '203.0.113.9' };
     for (let i = 0; i < 10; i++)
       expect(
         (await login({ username: 'brute@example.com', password: `bad-${i}` }, client, headers)).statusCode,
@@ -161,11 +169,8 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     expect(blocked.json()).toMatchObject({ error: 'too_many_attempts' });
     // Another IP is not blocked.
     expect(
-      (
-        await login({ username: 'brute@example.com', password: PASSWORD }, client, {
-          'x-forwarded-for': '198.51.100.1',
-        })
-      ).statusCode,
+      (await login({ username: 'brute@example.com', password: PASSWORD }, client, { ip: '198.51.100.1' }))
+        .statusCode,
     ).toBe(200);
     const token = await t.managementToken();
     const blocks = await api(t.app, {
@@ -196,9 +201,97 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     ).toBe(200);
   });
 
+  it('keys the block on the peer address, not on a spoofable X-Forwarded-For (LATCHKEY_TRUST_PROXY off)', async () => {
+    await make.user({ email: 'spoof@example.com' });
+    for (let i = 0; i < 10; i++) {
+      const from = { ip: '203.0.113.11', headers: { 'x-forwarded-for': `198.51.100.${i}` } };
+      expect((await login({ username: 'spoof@example.com', password: 'bad' }, client, from)).statusCode).toBe(
+        403,
+      );
+    }
+    const from = { ip: '203.0.113.11', headers: { 'x-forwarded-for': '198.51.100.99' } };
+    expect(
+      (await login({ username: 'spoof@example.com', password: PASSWORD }, client, from)).statusCode,
+    ).toBe(429);
+  });
+
+  it('believes X-Forwarded-For from a trusted proxy (LATCHKEY_TRUST_PROXY)', async () => {
+    const proxied = await buildTestApp(backend, { trustProxy: '127.0.0.1' });
+    try {
+      const other = createFactories(proxied.deps);
+      const c = await other.client({ grantTypes: ['password'] });
+      await other.enableConnection(c.clientId);
+      await other.user({ email: 'proxied@example.com' });
+      const via = (ip: string) => ({ ip: '127.0.0.1', headers: { 'x-forwarded-for': ip } });
+      for (let i = 0; i < 10; i++)
+        await login(
+          { username: 'proxied@example.com', password: 'bad' },
+          c,
+          via('203.0.113.12'),
+          proxied.app,
+        );
+      expect(
+        (
+          await login(
+            { username: 'proxied@example.com', password: PASSWORD },
+            c,
+            via('203.0.113.12'),
+            proxied.app,
+          )
+        ).statusCode,
+      ).toBe(429);
+      expect(
+        (
+          await login(
+            { username: 'proxied@example.com', password: PASSWORD },
+            c,
+            via('203.0.113.13'),
+            proxied.app,
+          )
+        ).statusCode,
+      ).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('lists and lifts blocks by identifier through /user-blocks?identifier=', async () => {
+    await make.user({ email: 'ident@example.com', username: 'ident' });
+    const from = { ip: '203.0.113.14' };
+    for (let i = 0; i < 10; i++) await login({ username: 'ident', password: 'bad' }, client, from);
+    expect(
+      (await login({ username: 'ident@example.com', password: PASSWORD }, client, from)).statusCode,
+    ).toBe(429);
+    const token = await t.managementToken();
+    for (const identifier of ['ident', 'IDENT@example.com']) {
+      const listed = await api(t.app, {
+        method: 'GET',
+        url: `/api/v2/user-blocks?identifier=${encodeURIComponent(identifier)}`,
+        token,
+      });
+      expect(listed.json()).toEqual({
+        blocked_for: [
+          {
+            identifier: 'ident@example.com',
+            ip: '203.0.113.14',
+            connection: 'Username-Password-Authentication',
+          },
+        ],
+      });
+    }
+    const nobody = await api(t.app, { method: 'GET', url: '/api/v2/user-blocks?identifier=nobody', token });
+    expect(nobody.json()).toEqual({ blocked_for: [] });
+    const missing = await api(t.app, { method: 'GET', url: '/api/v2/user-blocks', token });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ errorCode: 'invalid_query_string' });
+    const lifted = await api(t.app, { method: 'DELETE', url: '/api/v2/user-blocks?identifier=ident', token });
+    expect(lifted.statusCode).toBe(204);
+    expect((await login({ username: 'ident', password: PASSWORD }, client, from)).statusCode).toBe(200);
+  });
+
   it('lets the block expire on its own', async () => {
     await make.user({ email: 'expire@example.com' });
-    const headers = { 'x-forwarded-for': '203.0.113.10' };
+    const headers = { ip: '203.0.113.10' };
     for (let i = 0; i < 10; i++)
       await login({ username: 'expire@example.com', password: 'bad' }, client, headers);
     expect(
@@ -263,15 +356,26 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     expect(res.json()).toMatchObject({ error: 'access_denied' });
   });
 
-  it('verifies an imported bcrypt hash and rehashes it with argon2id on success', async () => {
-    const user = await make.user({
-      email: 'legacy@example.com',
-      passwordHash: await bcrypt.hash(PASSWORD, 4),
+  it('verifies a bcrypt hash imported through custom_password_hash and rehashes it with argon2id on success', async () => {
+    const imported = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/users',
+      token: await t.managementToken(),
+      body: {
+        connection: 'Username-Password-Authentication',
+        email: 'legacy@example.com',
+        custom_password_hash: { algorithm: 'bcrypt', hash: { value: await bcrypt.hash(PASSWORD, 4) } },
+      },
     });
-    expect((await login({ username: 'legacy@example.com', password: 'wrong' })).statusCode).toBe(403);
-    expect((await t.deps.store.users.findById(user.userId))?.passwordHash).toMatch(/^\$2/);
+    expect(imported.statusCode).toBe(201);
+    const userId = imported.json<{ user_id: string }>().user_id;
+    expect((await login({ username: 'legacy@example.com', password: 'wrong' })).json()).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Wrong email or password.',
+    });
+    expect((await t.deps.store.users.findById(userId))?.passwordHash).toMatch(/^\$2b\$04\$/);
     expect((await login({ username: 'legacy@example.com', password: PASSWORD })).statusCode).toBe(200);
-    expect((await t.deps.store.users.findById(user.userId))?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect((await t.deps.store.users.findById(userId))?.passwordHash).toMatch(/^\$argon2id\$/);
     expect((await login({ username: 'legacy@example.com', password: PASSWORD })).statusCode).toBe(200);
   });
 
@@ -321,9 +425,9 @@ describe.each(testBackends())('password grants on $name', (backend) => {
   });
 });
 
-describe('user tokens for the Management API (seed 003)', () => {
+describe.each(testBackends())('user tokens for the Management API (seed 003) on $name', (backend) => {
   it('carry only current-user scopes and act only on their own user; third-party apps get nothing', async () => {
-    const t = await buildTestApp();
+    const t = await buildTestApp(backend);
     try {
       const make = createFactories(t.deps);
       const app = await make.client({ grantTypes: ['password'] });

@@ -170,6 +170,34 @@ describe.each(testBackends())('refresh tokens on $name', (backend) => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 403]);
   });
 
+  it('keeps the absolute expiry of the first issue across rotations; idle expiry renews per use', async () => {
+    const { client, user } = await appAndUser({
+      rotation_type: 'rotating',
+      expiration_type: 'expiring',
+      token_lifetime: 3600,
+      idle_token_lifetime: 1800,
+      infinite_token_lifetime: false,
+      infinite_idle_token_lifetime: false,
+      leeway: 0,
+    });
+    let rt = (await login(client, user.email ?? '')).json<Tokens>().refresh_token ?? '';
+    const statuses: number[] = [];
+    let refused: unknown;
+    for (let elapsed = 500; elapsed <= 4000; elapsed += 500) {
+      t.clock.advance(500_000);
+      const res = await refresh(client, rt);
+      statuses.push(res.statusCode);
+      if (res.statusCode === 200) rt = res.json<Tokens>().refresh_token ?? '';
+      else refused = res.json();
+    }
+    // Each use is well inside the 1800 s idle lifetime; the family still dies 3600 s after the login.
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 403]);
+    expect(refused).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Unknown or invalid refresh token.',
+    });
+  });
+
   it('refuses another client, a blocked user and an unknown token', async () => {
     const { client, user } = await appAndUser({});
     const rt = (await login(client, user.email ?? '')).json<Tokens>().refresh_token ?? '';

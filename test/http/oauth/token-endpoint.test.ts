@@ -320,6 +320,38 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
       expect(jwtHeader(token)).toEqual({ alg: 'RS256', typ: 'JWT', kid: expect.any(String) });
     });
 
+    it.each([
+      ['access_token_authz', true, ['read:things', 'write:things']],
+      ['rfc9068_profile_authz', true, ['read:things', 'write:things']],
+      ['access_token_authz', false, undefined],
+      ['access_token', true, undefined],
+    ] as const)(
+      'with dialect %s and RBAC %s carries permissions %j (the granted scopes)',
+      async (dialect, rbac, permissions) => {
+        const api = await make.api({ tokenDialect: dialect, enforcePolicies: rbac });
+        const client = await make.client();
+        await make.grant({
+          clientId: client.clientId,
+          audience: api.identifier,
+          scope: ['read:things', 'write:things'],
+        });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          payload: {
+            grant_type: 'client_credentials',
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            audience: api.identifier,
+          },
+        });
+        expect(res.statusCode).toBe(200);
+        expect(jwtPayload(res.json<{ access_token: string }>().access_token)['permissions']).toEqual(
+          permissions,
+        );
+      },
+    );
+
     it('accepts `resource` as an alias of audience', async () => {
       const { api, client } = await appWithGrant();
       const res = await t.app.inject({

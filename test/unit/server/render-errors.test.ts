@@ -87,6 +87,31 @@ describe('renderApiError (Management API shape)', () => {
         errorCode: 'temporarily_unavailable',
       },
     ],
+    [
+      Object.assign(new Error('url'), { code: 'FST_ERR_BAD_URL', statusCode: 400 }),
+      400,
+      {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'Path validation error: the URL is not valid percent-encoded UTF-8.',
+        errorCode: 'invalid_uri',
+      },
+    ],
+    [
+      Object.assign(new Error('long'), { code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414 }),
+      414,
+      {
+        statusCode: 414,
+        error: 'URI Too Long',
+        message: 'Path validation error: a path segment is too long.',
+        errorCode: 'invalid_uri',
+      },
+    ],
+    [
+      Object.assign(new Error('other'), { statusCode: 406 }),
+      406,
+      { statusCode: 406, error: 'Not Acceptable', message: 'Not Acceptable', errorCode: 'not_acceptable' },
+    ],
     [Object.assign(new Error('pg'), { code: '57P01' }), 503, expect.objectContaining({ statusCode: 503 })],
     [
       new Error('secret detail that must not leak'),
@@ -126,6 +151,16 @@ describe('renderOAuthError (RFC 6749 shape)', () => {
       Object.assign(new Error('x'), { statusCode: 400 }),
       400,
       { error: 'invalid_request', error_description: 'Malformed request body' },
+    ],
+    [
+      Object.assign(new Error('url'), { code: 'FST_ERR_BAD_URL', statusCode: 400 }),
+      400,
+      { error: 'invalid_request', error_description: 'The URL is not valid percent-encoded UTF-8' },
+    ],
+    [
+      Object.assign(new Error('long'), { code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414 }),
+      414,
+      { error: 'invalid_request', error_description: 'URI Too Long' },
     ],
   ])('renders %s', (err, status, body) => {
     const r = renderOAuthError(err);

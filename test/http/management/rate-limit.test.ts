@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANAGEMENT_RATE_LIMIT } from '../../../src/management/plugin.js';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, MGMT_AUDIENCE, type TestApp } from '../../helpers/build-test-app.js';
+import { createFactories } from '../../helpers/factories.js';
+import { api } from '../../helpers/http.js';
+
+const LIMIT = String(MANAGEMENT_RATE_LIMIT);
+
+describe.each(testBackends())('Management API rate limits on $name (spec 0, 4.2)', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /**
+   * A token for a client of its own: windows are per client and, with Redis, shared by every test
+   * process, so no two tests may count against the same client.
+   */
+  async function freshClientToken(): Promise<string> {
+    const make = createFactories(t.deps);
+    const client = await make.client();
+    await make.grant({
+      clientId: client.clientId,
+      audience: MGMT_AUDIENCE,
+      scope: ['read:resource_servers'],
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: {
+        grant_type: 'client_credentials',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        audience: MGMT_AUDIENCE,
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    return res.json<{ access_token: string }>().access_token;
+  }
+  const nextSecond = () => String(Math.floor(t.clock.now() / 1000) + 1);
+  const rateHeaders = (headers: Record<string, unknown>) => ({
+    limit: headers['x-ratelimit-limit'],
+    remaining: headers['x-ratelimit-remaining'],
+    reset: headers['x-ratelimit-reset'],
+  });
+
+  it('sends x-ratelimit-limit, x-ratelimit-remaining and x-ratelimit-reset in epoch seconds', async () => {
+    const token = await freshClientToken();
+    const res = await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token });
+    expect(res.statusCode).toBe(200);
+    expect(rateHeaders(res.headers)).toEqual({
+      limit: LIMIT,
+      remaining: String(MANAGEMENT_RATE_LIMIT - 1),
+      reset: nextSecond(),
+    });
+  });
+
+  it('counts every request of the window against the calling client, refused ones included', async () => {
+    const token = await freshClientToken();
+    const ok = await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token });
+    const missing = await api(t.app, { method: 'GET', url: '/api/v2/resource-servers/rs_missing', token });
+    const forbidden = await api(t.app, { method: 'GET', url: '/api/v2/clients', token });
+    expect([ok.statusCode, missing.statusCode, forbidden.statusCode]).toEqual([200, 404, 403]);
+    expect([ok, missing, forbidden].map((r) => rateHeaders(r.headers))).toEqual(
+      [1, 2, 3].map((used) => ({
+        limit: LIMIT,
+        remaining: String(MANAGEMENT_RATE_LIMIT - used),
+        reset: nextSecond(),
+      })),
+    );
+  });
+
+  it('keeps a separate window for each client', async () => {
+    const first = await freshClientToken();
+    const second = await freshClientToken();
+    for (let i = 0; i < 3; i += 1) {
+      await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token: first });
+    }
+    const res = await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token: second });
+    expect(res.headers['x-ratelimit-remaining']).toBe(String(MANAGEMENT_RATE_LIMIT - 1));
+  });
+
+  it('starts a new window once the clock passes x-ratelimit-reset', async () => {
+    const token = await freshClientToken();
+    const call = () => api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token });
+    await call();
+    const before = await call();
+    expect(before.headers['x-ratelimit-remaining']).toBe(String(MANAGEMENT_RATE_LIMIT - 2));
+    const reset = Number(before.headers['x-ratelimit-reset']);
+    t.clock.set(reset * 1000);
+    const after = await call();
+    expect(after.statusCode).toBe(200);
+    expect(rateHeaders(after.headers)).toEqual({
+      limit: LIMIT,
+      remaining: String(MANAGEMENT_RATE_LIMIT - 1),
+      reset: String(reset + 1),
+    });
+  });
+
+  // Exhausting the window takes MANAGEMENT_RATE_LIMIT + 1 (5001) requests: the limit is a constant in
+  // src/management/plugin.ts that createDeps cannot lower, so this waits for a configurable limit.
+  it.todo(
+    'answers 429 too_many_requests with retry-after once the per-client limit is exhausted, until the reset',
+  );
+});

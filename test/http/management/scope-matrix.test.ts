@@ -1,0 +1,548 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MANAGEMENT_SCOPES } from '../../../src/management/scopes.js';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface Refusal {
+  readonly scopes: readonly string[];
+  /** The `expected any of` list; absent when the spec fixes the refusal but not the wording. */
+  readonly expected?: readonly string[];
+}
+
+interface RouteCase {
+  readonly method: Method;
+  /** The route as Fastify registers it. */
+  readonly route: string;
+  /** A request that passes validation, so only the scope check can refuse it. */
+  readonly url: string;
+  readonly body?: object;
+  /** Accepted scopes, in the order the 403 message lists them. */
+  readonly accepted: readonly string[];
+  /** Scope sets that each pass authorisation; defaults to every accepted scope on its own. */
+  readonly admittedBy?: readonly (readonly string[])[];
+  /** Current-user scopes: they admit a user token acting on itself, never a client token. */
+  readonly currentUser?: readonly string[];
+  /** Scope sets that must still be refused (combinations the spec requires). */
+  readonly refusedBy?: readonly Refusal[];
+}
+
+const USER_ID = 'auth0|scope-matrix-user';
+const U = encodeURIComponent(USER_ID);
+const PERMISSIONS = {
+  permissions: [
+    { resource_server_identifier: 'https://scope-matrix.example.com/', permission_name: 'read:x' },
+  ],
+};
+
+// Every /api/v2 route with the scopes it accepts (spec 4.3). /user-blocks is not in the spec: it
+// follows the code (read:users, update:users), as Auth0's endpoint pages do.
+const ROUTES: readonly RouteCase[] = [
+  {
+    method: 'GET',
+    route: '/resource-servers',
+    url: '/resource-servers',
+    accepted: ['read:resource_servers'],
+  },
+  {
+    method: 'POST',
+    route: '/resource-servers',
+    url: '/resource-servers',
+    body: { identifier: 'https://scope-matrix.example.com/', name: 'Scope matrix' },
+    accepted: ['create:resource_servers'],
+  },
+  {
+    method: 'GET',
+    route: '/resource-servers/:id',
+    url: '/resource-servers/rs_missing',
+    accepted: ['read:resource_servers'],
+  },
+  {
+    method: 'PATCH',
+    route: '/resource-servers/:id',
+    url: '/resource-servers/rs_missing',
+    body: { name: 'Renamed' },
+    accepted: ['update:resource_servers'],
+  },
+  {
+    method: 'DELETE',
+    route: '/resource-servers/:id',
+    url: '/resource-servers/rs_missing',
+    accepted: ['delete:resource_servers'],
+  },
+
+  { method: 'GET', route: '/clients', url: '/clients', accepted: ['read:clients', 'read:client_summary'] },
+  {
+    method: 'POST',
+    route: '/clients',
+    url: '/clients',
+    body: { name: 'Scope matrix app' },
+    accepted: ['create:clients'],
+  },
+  { method: 'GET', route: '/clients/:id', url: '/clients/missing', accepted: ['read:clients'] },
+  {
+    method: 'PATCH',
+    route: '/clients/:id',
+    url: '/clients/missing',
+    body: { name: 'Renamed' },
+    accepted: ['update:clients'],
+  },
+  { method: 'DELETE', route: '/clients/:id', url: '/clients/missing', accepted: ['delete:clients'] },
+  {
+    method: 'POST',
+    route: '/clients/:id/rotate-secret',
+    url: '/clients/missing/rotate-secret',
+    accepted: ['update:client_keys'],
+  },
+  {
+    method: 'GET',
+    route: '/clients/:id/credentials',
+    url: '/clients/missing/credentials',
+    accepted: ['read:client_credentials'],
+  },
+  {
+    method: 'POST',
+    route: '/clients/:id/credentials',
+    url: '/clients/missing/credentials',
+    body: { credential_type: 'public_key', pem: 'not-a-pem' },
+    accepted: ['create:client_credentials'],
+  },
+  {
+    method: 'GET',
+    route: '/clients/:id/credentials/:credential_id',
+    url: '/clients/missing/credentials/cred_missing',
+    accepted: ['read:client_credentials'],
+  },
+  {
+    method: 'PATCH',
+    route: '/clients/:id/credentials/:credential_id',
+    url: '/clients/missing/credentials/cred_missing',
+    body: { expires_at: null },
+    accepted: ['update:client_credentials'],
+  },
+  {
+    method: 'DELETE',
+    route: '/clients/:id/credentials/:credential_id',
+    url: '/clients/missing/credentials/cred_missing',
+    accepted: ['delete:client_credentials'],
+  },
+
+  { method: 'GET', route: '/client-grants', url: '/client-grants', accepted: ['read:client_grants'] },
+  {
+    method: 'POST',
+    route: '/client-grants',
+    url: '/client-grants',
+    body: { client_id: 'missing', audience: 'https://nowhere.example.com/', scope: [] },
+    accepted: ['create:client_grants'],
+  },
+  {
+    method: 'GET',
+    route: '/client-grants/:id',
+    url: '/client-grants/cgr_missing',
+    accepted: ['read:client_grants'],
+  },
+  {
+    method: 'PATCH',
+    route: '/client-grants/:id',
+    url: '/client-grants/cgr_missing',
+    body: { scope: [] },
+    accepted: ['update:client_grants'],
+  },
+  {
+    method: 'DELETE',
+    route: '/client-grants/:id',
+    url: '/client-grants/cgr_missing',
+    accepted: ['delete:client_grants'],
+  },
+
+  { method: 'GET', route: '/keys/signing', url: '/keys/signing', accepted: ['read:signing_keys'] },
+  {
+    method: 'GET',
+    route: '/keys/signing/:kid',
+    url: '/keys/signing/kid_missing',
+    accepted: ['read:signing_keys'],
+  },
+  // Spec 4.3: rotation takes create:signing_keys + update:signing_keys, both at once.
+  {
+    method: 'POST',
+    route: '/keys/signing/rotate',
+    url: '/keys/signing/rotate',
+    accepted: ['create:signing_keys', 'update:signing_keys'],
+    admittedBy: [['create:signing_keys', 'update:signing_keys']],
+    refusedBy: [
+      { scopes: ['create:signing_keys'], expected: ['update:signing_keys'] },
+      { scopes: ['update:signing_keys'], expected: ['create:signing_keys'] },
+    ],
+  },
+  {
+    method: 'PUT',
+    route: '/keys/signing/:kid/revoke',
+    url: '/keys/signing/kid_missing/revoke',
+    accepted: ['update:signing_keys'],
+  },
+
+  { method: 'GET', route: '/tenants/settings', url: '/tenants/settings', accepted: ['read:tenant_settings'] },
+  {
+    method: 'PATCH',
+    route: '/tenants/settings',
+    url: '/tenants/settings',
+    body: { friendly_name: 'Scope matrix' },
+    accepted: ['update:tenant_settings'],
+  },
+
+  { method: 'GET', route: '/connections', url: '/connections', accepted: ['read:connections'] },
+  {
+    method: 'POST',
+    route: '/connections',
+    url: '/connections',
+    body: { name: 'scope-matrix', strategy: 'auth0' },
+    accepted: ['create:connections'],
+  },
+  {
+    method: 'GET',
+    route: '/connections/:id',
+    url: '/connections/con_missing',
+    accepted: ['read:connections'],
+  },
+  {
+    method: 'PATCH',
+    route: '/connections/:id',
+    url: '/connections/con_missing',
+    body: { display_name: 'Renamed' },
+    accepted: ['update:connections'],
+  },
+  {
+    method: 'DELETE',
+    route: '/connections/:id',
+    url: '/connections/con_missing',
+    accepted: ['delete:connections'],
+  },
+
+  { method: 'GET', route: '/users', url: '/users', accepted: ['read:users'] },
+  {
+    method: 'POST',
+    route: '/users',
+    url: '/users',
+    body: {
+      connection: 'Username-Password-Authentication',
+      email: 'scope-matrix@example.com',
+      password: 'Pass-word-123',
+    },
+    accepted: ['create:users'],
+  },
+  {
+    method: 'GET',
+    route: '/users/:id',
+    url: `/users/${U}`,
+    accepted: ['read:users', 'read:current_user'],
+    currentUser: ['read:current_user'],
+  },
+  {
+    method: 'PATCH',
+    route: '/users/:id',
+    url: `/users/${U}`,
+    body: { user_metadata: { lang: 'fr' } },
+    accepted: [
+      'update:users',
+      'update:users_app_metadata',
+      'update:current_user_metadata',
+      'create:current_user_metadata',
+    ],
+    currentUser: ['update:current_user_metadata', 'create:current_user_metadata'],
+  },
+  {
+    method: 'DELETE',
+    route: '/users/:id',
+    url: `/users/${U}`,
+    accepted: ['delete:users', 'delete:current_user'],
+    currentUser: ['delete:current_user'],
+  },
+  {
+    method: 'GET',
+    route: '/users-by-email',
+    url: '/users-by-email?email=scope-matrix%40example.com',
+    accepted: ['read:users'],
+  },
+
+  { method: 'GET', route: '/roles', url: '/roles', accepted: ['read:roles'] },
+  {
+    method: 'POST',
+    route: '/roles',
+    url: '/roles',
+    body: { name: 'scope-matrix' },
+    accepted: ['create:roles'],
+  },
+  { method: 'GET', route: '/roles/:id', url: '/roles/rol_missing', accepted: ['read:roles'] },
+  {
+    method: 'PATCH',
+    route: '/roles/:id',
+    url: '/roles/rol_missing',
+    body: { name: 'renamed' },
+    accepted: ['update:roles'],
+  },
+  { method: 'DELETE', route: '/roles/:id', url: '/roles/rol_missing', accepted: ['delete:roles'] },
+  {
+    method: 'GET',
+    route: '/roles/:id/permissions',
+    url: '/roles/rol_missing/permissions',
+    accepted: ['read:roles'],
+  },
+  {
+    method: 'POST',
+    route: '/roles/:id/permissions',
+    url: '/roles/rol_missing/permissions',
+    body: PERMISSIONS,
+    accepted: ['update:roles'],
+  },
+  {
+    method: 'DELETE',
+    route: '/roles/:id/permissions',
+    url: '/roles/rol_missing/permissions',
+    body: PERMISSIONS,
+    accepted: ['update:roles'],
+  },
+  // Spec 4.3: read:users + read:roles together, or read:role_members.
+  {
+    method: 'GET',
+    route: '/roles/:id/users',
+    url: '/roles/rol_missing/users',
+    accepted: ['read:role_members', 'read:users'],
+    admittedBy: [['read:role_members'], ['read:users', 'read:roles']],
+    refusedBy: [{ scopes: ['read:users'] }, { scopes: ['read:roles'] }],
+  },
+  {
+    method: 'POST',
+    route: '/roles/:id/users',
+    url: '/roles/rol_missing/users',
+    body: { users: [USER_ID] },
+    accepted: ['update:roles', 'create:role_members'],
+  },
+  {
+    method: 'GET',
+    route: '/users/:id/roles',
+    url: `/users/${U}/roles`,
+    accepted: ['read:users', 'read:roles', 'read:role_members'],
+  },
+  {
+    method: 'POST',
+    route: '/users/:id/roles',
+    url: `/users/${U}/roles`,
+    body: { roles: ['rol_missing'] },
+    accepted: ['update:users', 'create:role_members'],
+  },
+  {
+    method: 'DELETE',
+    route: '/users/:id/roles',
+    url: `/users/${U}/roles`,
+    body: { roles: ['rol_missing'] },
+    accepted: ['update:users', 'delete:role_members'],
+  },
+  {
+    method: 'GET',
+    route: '/users/:id/permissions',
+    url: `/users/${U}/permissions`,
+    accepted: ['read:users'],
+  },
+  {
+    method: 'POST',
+    route: '/users/:id/permissions',
+    url: `/users/${U}/permissions`,
+    body: PERMISSIONS,
+    accepted: ['update:users'],
+  },
+  {
+    method: 'DELETE',
+    route: '/users/:id/permissions',
+    url: `/users/${U}/permissions`,
+    body: PERMISSIONS,
+    accepted: ['update:users'],
+  },
+
+  { method: 'GET', route: '/grants', url: '/grants', accepted: ['read:grants'] },
+  { method: 'DELETE', route: '/grants/:id', url: '/grants/grant_missing', accepted: ['delete:grants'] },
+  { method: 'DELETE', route: '/grants', url: `/grants?user_id=${U}`, accepted: ['delete:grants'] },
+  { method: 'GET', route: '/user-blocks/:id', url: `/user-blocks/${U}`, accepted: ['read:users'] },
+  { method: 'DELETE', route: '/user-blocks/:id', url: `/user-blocks/${U}`, accepted: ['update:users'] },
+  { method: 'GET', route: '/user-blocks', url: '/user-blocks?identifier=x', accepted: ['read:users'] },
+  { method: 'DELETE', route: '/user-blocks', url: '/user-blocks?identifier=x', accepted: ['update:users'] },
+];
+
+const forbidden = (expected: readonly string[]) => ({
+  statusCode: 403,
+  error: 'Forbidden',
+  message: `Insufficient scope, expected any of: ${expected.join(', ')}`,
+  errorCode: 'insufficient_scope',
+});
+
+const label = (c: RouteCase) => `${c.method} ${c.route}`;
+
+/** `method route` for every route `printRoutes` shows under /api/v2 (the guard against unlisted routes). */
+function registeredRoutes(tree: string): string[] {
+  const parents: string[] = [''];
+  const routes: string[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /^((?:[│ ] {3}|[├└]── )+)(.+?)(?: \(([A-Z, ]+)\))?$/u.exec(line);
+    if (!match?.[1] || match[2] === undefined) continue;
+    const depth = match[1].length / 4;
+    const path = (parents[depth - 1] ?? '') + match[2];
+    parents[depth] = path;
+    if (!path.startsWith('/api/v2/')) continue;
+    for (const method of match[3]?.split(', ') ?? []) {
+      routes.push(`${method} ${path.slice('/api/v2'.length)}`);
+    }
+  }
+  return routes.sort();
+}
+
+describe.each(testBackends())('Management API scope matrix on $name (spec 4.3)', (backend) => {
+  let t: TestApp;
+  const tokens = new Map<string, Promise<string>>();
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const clientToken = (scopes: readonly string[]): Promise<string> => {
+    const key = [...scopes].sort().join(' ');
+    let token = tokens.get(key);
+    if (!token) {
+      token = t.managementTokenWith(scopes);
+      tokens.set(key, token);
+    }
+    return token;
+  };
+  const allScopesExcept = (excluded: readonly string[]) =>
+    clientToken(MANAGEMENT_SCOPES.filter((s) => !excluded.includes(s)));
+  /** A token issued to USER_ID itself, as an SPA gets with audience /api/v2/. */
+  const userToken = (scopes: readonly string[]): Promise<string> => {
+    const now = Math.floor(t.clock.now() / 1000);
+    return t.deps.signer.sign(
+      {
+        iss: TEST_ISSUER,
+        sub: USER_ID,
+        aud: MGMT_AUDIENCE,
+        iat: now,
+        exp: now + 600,
+        scope: scopes.join(' '),
+        azp: 'scope-matrix-spa',
+      },
+      { alg: 'RS256', typ: 'JWT' },
+    );
+  };
+  const send = (c: RouteCase, token: string, method: Method | 'HEAD' = c.method) =>
+    t.app.inject({
+      method,
+      url: `/api/v2${c.url}`,
+      headers: { authorization: `Bearer ${token}` },
+      ...(c.body !== undefined ? { payload: c.body } : {}),
+    });
+  const describeResponse = (res: LightMyRequestResponse) => `${res.statusCode} ${res.body}`;
+
+  it('lists every route registered under /api/v2, so a new route cannot ship without a scope check', () => {
+    const listed = ROUTES.flatMap((c) =>
+      c.method === 'GET' ? [`GET ${c.route}`, `HEAD ${c.route}`] : [`${c.method} ${c.route}`],
+    ).sort();
+    const registered = registeredRoutes(t.app.printRoutes({ commonPrefix: false }));
+    expect(registered).toContain('GET /users');
+    expect(registered).toEqual(listed);
+    for (const c of ROUTES) expect(t.app.hasRoute({ method: c.method, url: `/api/v2${c.route}` })).toBe(true);
+  });
+
+  it('names only scopes the Management API defines, so every accepted scope can be granted', () => {
+    const defined = new Set<string>(MANAGEMENT_SCOPES);
+    const named = ROUTES.flatMap((c) => [
+      ...c.accepted,
+      ...(c.admittedBy ?? []).flat(),
+      ...(c.refusedBy ?? []).flatMap((r) => r.scopes),
+    ]);
+    expect(named.filter((s) => !defined.has(s))).toEqual([]);
+  });
+
+  it.each(ROUTES.map((c) => [label(c), c] as const))(
+    '%s answers 403 insufficient_scope to a token holding every other scope',
+    async (_name, c) => {
+      const token = await allScopesExcept(c.accepted);
+      const res = await send(c, token);
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toEqual(forbidden(c.accepted));
+      if (c.method === 'GET') expect((await send(c, token, 'HEAD')).statusCode).toBe(403);
+    },
+  );
+
+  it.each(ROUTES.map((c) => [label(c), c] as const))(
+    '%s admits a token holding one accepted scope',
+    async (_name, c) => {
+      const sets = c.admittedBy ?? c.accepted.filter((s) => !c.currentUser?.includes(s)).map((s) => [s]);
+      for (const scopes of sets) {
+        const res = await send(c, await clientToken(scopes));
+        expect(res.statusCode, `${scopes.join(' ')}: ${describeResponse(res)}`).not.toBe(403);
+      }
+    },
+  );
+
+  const refusing = ROUTES.filter((c) => c.refusedBy !== undefined);
+  it.each(refusing.map((c) => [label(c), c] as const))(
+    '%s refuses the scope combinations spec 4.3 does not accept',
+    async (_name, c) => {
+      for (const refusal of c.refusedBy ?? []) {
+        const res = await send(c, await clientToken(refusal.scopes));
+        expect(res.statusCode, `${refusal.scopes.join(' ')}: ${describeResponse(res)}`).toBe(403);
+        expect(res.json()).toEqual(
+          refusal.expected
+            ? forbidden(refusal.expected)
+            : { ...forbidden([]), message: expect.stringMatching(/^Insufficient scope, expected any of: /) },
+        );
+      }
+    },
+  );
+
+  const currentUserRoutes = ROUTES.filter((c) => c.currentUser !== undefined);
+  it.each(currentUserRoutes.map((c) => [label(c), c] as const))(
+    '%s admits a current-user scope only for a user token acting on itself',
+    async (_name, c) => {
+      for (const scope of c.currentUser ?? []) {
+        const own = await send(c, await userToken([scope]));
+        expect(own.statusCode, `${scope}: ${describeResponse(own)}`).not.toBe(403);
+        const asClient = await send(c, await clientToken([scope]));
+        expect(asClient.statusCode).toBe(403);
+        expect(asClient.json()).toEqual({
+          statusCode: 403,
+          error: 'Forbidden',
+          message: 'User to be acted on does not match subject in bearer token.',
+          errorCode: 'insufficient_scope',
+        });
+      }
+    },
+  );
+
+  it('PATCH /clients/:id needs update:client_keys as well to change client_secret', async () => {
+    const c = ROUTES.find((r) => r.method === 'PATCH' && r.route === '/clients/:id');
+    if (!c) throw new Error('PATCH /clients/:id is not in the table');
+    const withSecret = { ...c, body: { client_secret: 'a-new-secret-0123456789' } };
+    const res = await send(withSecret, await clientToken(['update:clients']));
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual(forbidden(['update:client_keys']));
+    const both = await send(withSecret, await clientToken(['update:clients', 'update:client_keys']));
+    expect(both.statusCode).not.toBe(403);
+  });
+
+  it('PATCH /users/:id with update:users_app_metadata alone may change metadata only', async () => {
+    const c = ROUTES.find((r) => r.method === 'PATCH' && r.route === '/users/:id');
+    if (!c) throw new Error('PATCH /users/:id is not in the table');
+    const res = await send(
+      { ...c, body: { name: 'Renamed' } },
+      await clientToken(['update:users_app_metadata']),
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual(forbidden(['update:users']));
+    const metadata = await send(
+      { ...c, body: { app_metadata: { plan: 'pro' } } },
+      await clientToken(['update:users_app_metadata']),
+    );
+    expect(metadata.statusCode).not.toBe(403);
+  });
+});

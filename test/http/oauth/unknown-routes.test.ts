@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, type TestApp } from '../../helpers/build-test-app.js';
+
+// Outside /api/v2 every error, the router's included, is an RFC 6749 §5.2 body.
+describe.each(testBackends())('unknown routes and malformed URLs outside /api/v2 on $name', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it.each([
+    ['GET', '/oauth/token', 'POST'],
+    ['GET', '/oauth/revoke/', 'POST'],
+    ['POST', '/userinfo', 'GET'],
+    ['DELETE', '/.well-known/jwks.json', 'GET'],
+  ] as const)('answers %s %s with 405 and Allow: %s (RFC 9110 §15.5.6)', async (method, url, allow) => {
+    const res = await t.app.inject({ method, url });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers['allow']).toBe(allow);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json()).toEqual({
+      error: 'invalid_request',
+      error_description: `Method not allowed; use ${allow}`,
+    });
+  });
+
+  it.each(['/nothing-here', '/oauth/nothing', '/api/v2x'])('answers GET %s with 404', async (url) => {
+    const res = await t.app.inject({ method: 'GET', url });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'Not Found' });
+  });
+
+  it.each(['/.well-known/%ZZ', '/oauth/%C0%80', '/nothing/%'])(
+    'answers the malformed path %s with 400 invalid_request',
+    async (url) => {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'The URL is not valid percent-encoded UTF-8',
+      });
+    },
+  );
+});
