@@ -83,13 +83,33 @@ export function createManagementAuthenticator(deps: Deps) {
   };
 }
 
+type ScopeCheck = ((req: FastifyRequest) => Promise<void>) & { readonly [SCOPE_CHECK]: true };
+const SCOPE_CHECK = Symbol('scope check');
+
+/** Marks a hook as a scope check, which the Management plugin runs before body validation. */
+function scopeCheck(check: (req: FastifyRequest) => Promise<void>): ScopeCheck {
+  return Object.assign(check, { [SCOPE_CHECK]: true as const });
+}
+
+export function isScopeCheck(hook: unknown): boolean {
+  return typeof hook === 'function' && SCOPE_CHECK in hook;
+}
+
 /** preHandler: the token must hold any of `scopes` (spec 4.3); throws, never replies itself. */
-export function requireScope(...scopes: readonly string[]) {
-  return async (req: FastifyRequest): Promise<void> => {
+export function requireScope(...scopes: readonly string[]): ScopeCheck {
+  return requireScopeSet(...scopes.map((s) => [s]));
+}
+
+/** preHandler: the token must hold every scope of at least one of `sets`. */
+export function requireScopeSet(...sets: readonly (readonly string[])[]): ScopeCheck {
+  return scopeCheck(async (req) => {
     const granted = req.managementAuth?.scopes;
-    if (!granted || !scopes.some((s) => granted.has(s))) throw insufficientScope(scopes);
+    if (!granted || !sets.some((set) => set.every((s) => granted.has(s)))) {
+      // Name what the token lacks: adding any one of these scopes (or all of a set's) would admit it.
+      throw insufficientScope([...new Set(sets.flat())].filter((s) => granted?.has(s) !== true));
+    }
     await Promise.resolve();
-  };
+  });
 }
 
 /**
@@ -97,8 +117,8 @@ export function requireScope(...scopes: readonly string[]) {
  * current-user scopes act only on the token's own subject, given as the `id` path parameter.
  * @returns whether the request was admitted through a current-user scope.
  */
-export function requireUserScope(anyUser: readonly string[], currentUser: readonly string[]) {
-  return async (req: FastifyRequest): Promise<void> => {
+export function requireUserScope(anyUser: readonly string[], currentUser: readonly string[]): ScopeCheck {
+  return scopeCheck(async (req: FastifyRequest): Promise<void> => {
     const auth = req.managementAuth;
     const granted = auth?.scopes;
     if (granted && anyUser.some((s) => granted.has(s))) return;
@@ -113,5 +133,5 @@ export function requireUserScope(anyUser: readonly string[], currentUser: readon
     }
     req.managementAuth = { ...auth, currentUserOnly: true };
     await Promise.resolve();
-  };
+  });
 }

@@ -65,14 +65,17 @@ export function encodeCursor(lastId: string): string {
   return Buffer.from(lastId, 'utf8').toString('base64url');
 }
 
-/** Every id a checkpoint list pages by (`cgr_…`, `con_…`, base64url keys) has this shape. */
-const CURSOR_ID = /^[A-Za-z0-9_-]+$/;
+/** Ids a checkpoint list pages by (`cgr_…`, `con_…`, `auth0|…` user ids): printable, storable, no spaces. */
+function isCursorId(id: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  return id.length > 0 && id.length <= 300 && id.isWellFormed() && !/[\u0000-\u001f\u007f\s]/.test(id);
+}
 
 /** @throws BadRequest invalid_query_string unless `from` is a cursor this server could have issued. */
 export function decodeCursor(from: string): string {
   const id = Buffer.from(from, 'base64url').toString('utf8');
   // A forged cursor may decode to NUL or other bytes PostgreSQL refuses in a text comparison.
-  if (!CURSOR_ID.test(id) || encodeCursor(id) !== from) {
+  if (!isCursorId(id) || encodeCursor(id) !== from) {
     throw new BadRequest('invalid_query_string', 'Query validation error: from is not a valid checkpoint.');
   }
   return id;

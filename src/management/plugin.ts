@@ -4,7 +4,7 @@ import { NotFound, TooManyRequests } from '../errors/api.js';
 import type { Deps } from '../server/deps.js';
 import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders } from '../server/rate-limit.js';
 import { renderApiError } from '../server/render-api-error.js';
-import { createManagementAuthenticator } from './auth.js';
+import { createManagementAuthenticator, isScopeCheck } from './auth.js';
 import { clientGrantRoutes } from './client-grants/routes.js';
 import { clientRoutes } from './clients/routes.js';
 import { connectionRoutes } from './connections/routes.js';
@@ -15,9 +15,6 @@ import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
 
-/** Requests per second per calling client (per node, or across nodes with Redis). */
-export const MANAGEMENT_RATE_LIMIT = 5_000;
-
 const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
 /** The Management API v2 surface: bearer auth, scope checks, Auth0's error shape. */
@@ -27,14 +24,14 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   const limiter = deps.redis
     ? createRedisRateLimiter(
         deps.redis,
-        MANAGEMENT_RATE_LIMIT,
+        deps.managementRateLimit,
         now,
         (m) => {
           app.log.warn(m);
         },
         'latchkey:rl:mgmt:',
       )
-    : createMemoryRateLimiter(MANAGEMENT_RATE_LIMIT, now);
+    : createMemoryRateLimiter(deps.managementRateLimit, now);
 
   app.decorateRequest('managementAuth', null);
   app.setErrorHandler((err, req, reply) => {
@@ -49,7 +46,11 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
     await authenticate(req);
     const result = await limiter.hit(req.managementAuth?.clientId ?? req.managementAuth?.sub ?? 'anonymous');
     void reply.headers(rateLimitHeaders(result));
-    if (!result.allowed) throw new TooManyRequests();
+    if (!result.allowed) {
+      // SDKs back off by Retry-After first (spec 0).
+      void reply.header('retry-after', String(Math.max(1, result.reset - Math.floor(now() / 1000))));
+      throw new TooManyRequests();
+    }
   });
   // Any successful write can change what the token endpoint must answer.
   app.addHook('onSend', async (req, reply, payload) => {
@@ -62,6 +63,14 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   // Auth0 answers an unknown query parameter with invalid_query_string, also on routes that take none.
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, querystring: route.schema?.querystring ?? NO_QUERY };
+    // Scope checks run before validation: a caller without the scope learns nothing about the schema.
+    const preHandlers = [route.preHandler ?? []].flat();
+    const checks = preHandlers.filter(isScopeCheck);
+    if (checks.length > 0) {
+      type Hooks = NonNullable<typeof route.preValidation>;
+      route.preValidation = [...[route.preValidation ?? []].flat(), ...checks] as Hooks;
+      route.preHandler = preHandlers.filter((h) => !isScopeCheck(h));
+    }
   });
 
   await app.register(resourceServerRoutes, { deps });

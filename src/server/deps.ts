@@ -29,6 +29,8 @@ export interface Deps {
   readonly redis: Redis | undefined;
   /** Clears cached configuration here and on every other node (through Redis when configured). */
   readonly invalidation: Invalidation;
+  /** Management API requests per second per calling client. */
+  readonly managementRateLimit: number;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -37,7 +39,11 @@ export interface DepsOverrides {
   readonly clock?: Clock;
   readonly ids?: Ids;
   readonly generateKey?: Deps['generateKey'];
+  readonly managementRateLimit?: number;
 }
+
+/** Requests per second per calling client (per node, or across nodes with Redis). */
+export const MANAGEMENT_RATE_LIMIT = 5_000;
 
 export function createDeps(config: Config, storage: Storage, overrides: DepsOverrides = {}): Deps {
   const clock = overrides.clock ?? systemClock;
@@ -70,6 +76,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     clock,
     ids: overrides.ids ?? randomIds,
     redis,
+    managementRateLimit: overrides.managementRateLimit ?? MANAGEMENT_RATE_LIMIT,
     async close() {
       await invalidation.close();
       if (redis) await redis.quit().catch(() => undefined);

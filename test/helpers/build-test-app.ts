@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { bootstrapTenant } from '../../src/bootstrap/service.js';
 import type { Config } from '../../src/config/schema.js';
-import { createDeps, type Deps } from '../../src/server/deps.js';
+import { createDeps, type Deps, type DepsOverrides } from '../../src/server/deps.js';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import type { TestBackend } from './backends.js';
@@ -30,6 +30,7 @@ export interface TestApp {
 export async function buildTestApp(
   backend: TestBackend = { name: 'sqlite', url: 'sqlite::memory:' },
   configOverrides: Partial<Config> = {},
+  depsOverrides: Pick<DepsOverrides, 'managementRateLimit'> = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());
   const schema = backend.name === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
@@ -48,17 +49,34 @@ export async function buildTestApp(
     trustProxy: false,
     ...configOverrides,
   });
-  const deps = createDeps(config, storage, { clock, generateKey: createTestKeyGenerator(() => clock.now()) });
-  await bootstrapTenant(
-    {
-      tenantId: deps.tenantId,
-      issuer: TEST_ISSUER,
-      bootstrapClientId: BOOTSTRAP_CLIENT_ID,
-      bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
-    },
-    deps,
-  );
-  const app = await buildApp(deps);
+  const deps = createDeps(config, storage, {
+    clock,
+    generateKey: createTestKeyGenerator(() => clock.now()),
+    ...depsOverrides,
+  });
+  const dropAll = async () => {
+    await deps.close();
+    await storage.close();
+    if (schema !== undefined) await dropSchema(backend.url, schema);
+  };
+  // A failed build must not leave its PostgreSQL schema behind.
+  const app = await (async () => {
+    try {
+      await bootstrapTenant(
+        {
+          tenantId: deps.tenantId,
+          issuer: TEST_ISSUER,
+          bootstrapClientId: BOOTSTRAP_CLIENT_ID,
+          bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
+        },
+        deps,
+      );
+      return await buildApp(deps);
+    } catch (error) {
+      await dropAll();
+      throw error;
+    }
+  })();
   let fullToken: Promise<string> | undefined;
   const tokenWith = async (scope: string | undefined): Promise<string> => {
     const res = await app.inject({
@@ -83,9 +101,7 @@ export async function buildTestApp(
     managementTokenWith: (scopes) => tokenWith(scopes.join(' ')),
     async close() {
       await app.close();
-      await deps.close();
-      await storage.close();
-      if (schema !== undefined) await dropSchema(backend.url, schema);
+      await dropAll();
     },
   };
 }

@@ -23,9 +23,11 @@ const TABLES = [
   'users',
 ];
 
-async function tableNames(storage: Storage): Promise<string[]> {
+/** Tables of this storage's own schema only: other test runs share the PostgreSQL database. */
+async function tableNames(storage: Storage, schema: string | undefined): Promise<string[]> {
   const tables = await storage.db.introspection.getTables();
   return tables
+    .filter((t) => schema === undefined || t.schema === schema)
     .map((t) => t.name)
     .filter((n) => !n.startsWith('kysely_'))
     .sort();
@@ -37,12 +39,14 @@ describe.each(testBackends())('migrations on $name', (backend) => {
     for (const c of cleanups.splice(0)) await c();
   });
 
+  let schema: string | undefined;
   async function open(): Promise<Storage> {
-    const schema = backend.name === 'postgres' ? `m_${randomBytes(6).toString('hex')}` : undefined;
-    const storage = await createStorage(backend.url, schema === undefined ? {} : { schema });
+    const own = backend.name === 'postgres' ? `m_${randomBytes(6).toString('hex')}` : undefined;
+    schema = own;
+    const storage = await createStorage(backend.url, own === undefined ? {} : { schema: own });
     cleanups.push(async () => {
       await storage.close();
-      if (schema !== undefined) await dropSchema(backend.url, schema);
+      if (own !== undefined) await dropSchema(backend.url, own);
     });
     return storage;
   }
@@ -50,12 +54,12 @@ describe.each(testBackends())('migrations on $name', (backend) => {
   it('runs up, down and up again', async () => {
     const storage = await open();
     expect(await migrateToLatest(storage)).toEqual(['0001-initial', '0002-users']);
-    expect(await tableNames(storage)).toEqual(TABLES);
+    expect(await tableNames(storage, schema)).toEqual(TABLES);
     await migrateDown(storage);
     await migrateDown(storage);
-    expect(await tableNames(storage)).toEqual([]);
+    expect(await tableNames(storage, schema)).toEqual([]);
     expect(await migrateToLatest(storage)).toEqual(['0001-initial', '0002-users']);
-    expect(await tableNames(storage)).toEqual(TABLES);
+    expect(await tableNames(storage, schema)).toEqual(TABLES);
   });
 
   it('is idempotent: a second run applies nothing', async () => {

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { SigningKey } from '../../domain/signing-key.js';
-import { insufficientScope } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
-import { requireScope } from '../auth.js';
+import { requireScope, requireScopeSet } from '../auth.js';
 import { createKeyService } from './service.js';
 
 const KeyView = Type.Object({
@@ -61,11 +60,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, 
     {
       schema: { response: { 201: CertAndKid } },
       // Rotation needs both scopes (spec 4.3), unlike the usual any-of rule.
-      preHandler: async (req) => {
-        const scopes = req.managementAuth?.scopes;
-        const missing = ['create:signing_keys', 'update:signing_keys'].filter((s) => scopes?.has(s) !== true);
-        if (missing.length > 0) throw insufficientScope(missing);
-      },
+      preHandler: requireScopeSet(['create:signing_keys', 'update:signing_keys']),
     },
     async (_req, reply) => {
       const key = await service.rotate();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../server/deps.js';
-import { requireScope } from '../auth.js';
+import { requireScope, requireScopeSet } from '../auth.js';
 import { checkpointPage, isCheckpointRequest, offsetListBody, toPage } from '../pagination.js';
 import {
   IdParams,
@@ -95,7 +95,8 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     '/roles/:id/users',
     {
       schema: { params: IdParams, querystring: RoleUsersQuery, response: { 200: RoleUserListView } },
-      preHandler: requireScope('read:role_members', 'read:users'),
+      // Spec 4.3: read:role_members, or read:users together with read:roles.
+      preHandler: requireScopeSet(['read:role_members'], ['read:users', 'read:roles']),
     },
     async (req) => {
       const q = req.query;
@@ -104,8 +105,8 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
           'users',
           q,
           async (after, limit) =>
-            (await service.roleUsersAfter(req.params.id, after && fromCursorKey(after), limit)).map((u) => ({
-              id: toCursorKey(u.userId),
+            (await service.roleUsersAfter(req.params.id, after, limit)).map((u) => ({
+              id: u.userId,
               user: u,
             })),
           (row) => toRoleUserView(row.user),
@@ -190,8 +191,3 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     },
   );
 };
-
-// decodeCursor accepts only [A-Za-z0-9_-]{1,64} ids and user ids contain "|", so the cursor carries the user id
-// in base64url. Until decodeCursor accepts user ids, a page cannot end on a user id longer than 48 bytes.
-const toCursorKey = (userId: string) => Buffer.from(userId, 'utf8').toString('base64url');
-const fromCursorKey = (key: string) => Buffer.from(key, 'base64url').toString('utf8');

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANAGEMENT_RATE_LIMIT } from '../../../src/management/plugin.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories } from '../../helpers/factories.js';
 import { api } from '../../helpers/http.js';
 
+// A low limit so a test can exhaust the window; the production default is MANAGEMENT_RATE_LIMIT.
+const MANAGEMENT_RATE_LIMIT = 20;
 const LIMIT = String(MANAGEMENT_RATE_LIMIT);
 
 describe.each(testBackends())('Management API rate limits on $name (spec 0, 4.2)', (backend) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await buildTestApp(backend);
+    t = await buildTestApp(backend, {}, { managementRateLimit: MANAGEMENT_RATE_LIMIT });
   });
   afterAll(async () => {
     await t.close();
@@ -101,9 +102,27 @@ describe.each(testBackends())('Management API rate limits on $name (spec 0, 4.2)
     });
   });
 
-  // Exhausting the window takes MANAGEMENT_RATE_LIMIT + 1 (5001) requests: the limit is a constant in
-  // src/management/plugin.ts that createDeps cannot lower, so this waits for a configurable limit.
-  it.todo(
-    'answers 429 too_many_requests with retry-after once the per-client limit is exhausted, until the reset',
-  );
+  it('answers 429 too_many_requests with retry-after once the per-client limit is exhausted, until the reset', async () => {
+    const token = await freshClientToken();
+    for (let i = 0; i < MANAGEMENT_RATE_LIMIT; i++) {
+      expect((await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token })).statusCode).toBe(
+        200,
+      );
+    }
+    const limited = await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message:
+        'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+      errorCode: 'too_many_requests',
+    });
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(rateHeaders(limited.headers)).toEqual({ limit: LIMIT, remaining: '0', reset: nextSecond() });
+    t.clock.advance(1000);
+    expect((await api(t.app, { method: 'GET', url: '/api/v2/resource-servers', token })).statusCode).toBe(
+      200,
+    );
+  });
 });

@@ -519,6 +519,16 @@ describe.each(testBackends())('Management API scope matrix on $name (spec 4.3)',
     },
   );
 
+  it.each(
+    ROUTES.filter((c) => c.method !== 'GET' && c.method !== 'DELETE').map((c) => [label(c), c] as const),
+  )(
+    '%s checks scopes before the body, so a caller without the scope learns nothing of the schema',
+    async (_label, c) => {
+      const res = await send({ ...c, body: { not_a_field: [1] } }, await allScopesExcept(c.accepted));
+      expect(res.statusCode, describeResponse(res)).toBe(403);
+    },
+  );
+
   it('PATCH /clients/:id needs update:client_keys as well to change client_secret', async () => {
     const c = ROUTES.find((r) => r.method === 'PATCH' && r.route === '/clients/:id');
     if (!c) throw new Error('PATCH /clients/:id is not in the table');
