@@ -4,6 +4,7 @@ import { requireScope } from '../auth.js';
 import { checkpointPage, isCheckpointRequest, offsetListBody, selectFields, toPage } from '../pagination.js';
 import {
   ConnectionCreate,
+  ConnectionGetQuery,
   ConnectionListQuery,
   ConnectionListView,
   ConnectionParams,
@@ -55,10 +56,14 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   app.get(
     '/connections/:id',
     {
-      schema: { params: ConnectionParams, response: { 200: ConnectionView } },
+      schema: {
+        params: ConnectionParams,
+        querystring: ConnectionGetQuery,
+        response: { 200: ConnectionView },
+      },
       preHandler: requireScope('read:connections'),
     },
-    async (req) => toConnectionView(await service.get(req.params.id)),
+    async (req) => selectFields(toConnectionView(await service.get(req.params.id)), req.query),
   );
 
   app.patch(

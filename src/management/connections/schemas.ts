@@ -70,6 +70,8 @@ export const ConnectionListQuery = Type.Object(
 );
 export type ConnectionListQuery = Static<typeof ConnectionListQuery>;
 
+export const ConnectionGetQuery = Type.Object(FieldsQuery, { additionalProperties: false });
+
 const OpenObject = Type.Object({}, { additionalProperties: true });
 export const ConnectionView = Type.Object({
   id: Type.Optional(Type.String()),

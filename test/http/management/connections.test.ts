@@ -129,6 +129,21 @@ describe.each(testBackends())('/api/v2/connections on $name', (backend) => {
     });
   });
 
+  it('applies fields and include_fields to GET /connections/{id}', async () => {
+    const list = await api(t.app, { method: 'GET', url: '/api/v2/connections?strategy=auth0', token });
+    const id = list.json<{ id: string }[]>()[0]?.id ?? '';
+    const only = await api(t.app, { method: 'GET', url: `/api/v2/connections/${id}?fields=id,name`, token });
+    expect(only.json()).toEqual({ id, name: 'Username-Password-Authentication' });
+    const without = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/connections/${id}?fields=options,enabled_clients&include_fields=false`,
+      token,
+    });
+    expect(without.json()).toMatchObject({ id, name: 'Username-Password-Authentication', strategy: 'auth0' });
+    expect(without.json()).not.toHaveProperty('options');
+    expect(without.json()).not.toHaveProperty('enabled_clients');
+  });
+
   it('refuses to delete the default directory', async () => {
     const list = (
       await api(t.app, {
