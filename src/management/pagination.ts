@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TArray, type TSchema } from 'typebox';
 import { BadRequest } from '../errors/api.js';
 
 export const MAX_PER_PAGE = 100;
@@ -122,4 +122,27 @@ export async function checkpointPage<T extends { id: string }, V, K extends stri
     ...({ [key]: page.map(view) } as Record<K, V[]>),
     ...(rows.length > take && last ? { next: encodeCursor(last.id) } : {}),
   };
+}
+
+/**
+ * Response schema of a list (spec 4.1): a bare array, `{start, limit, total, <key>}` with include_totals
+ * (/users adds `length`), and `{<key>, next}` where the route also pages by checkpoint.
+ */
+export function listView<K extends string, T extends TSchema>(
+  key: K,
+  item: T,
+  shape: { checkpoint?: boolean } = {},
+) {
+  const items = { [key]: Type.Array(item) } as Record<K, TArray<T>>;
+  const totals = Type.Object({
+    start: Type.Integer(),
+    limit: Type.Integer(),
+    length: Type.Optional(Type.Integer()),
+    total: Type.Integer(),
+    ...items,
+  });
+  const checkpoint = Type.Object({ ...items, next: Type.Optional(Type.String()) });
+  return shape.checkpoint === true
+    ? Type.Union([Type.Array(item), totals, checkpoint])
+    : Type.Union([Type.Array(item), totals]);
 }

@@ -10,6 +10,17 @@ export interface RenderedOAuthError {
   readonly body: { error: string; error_description: string };
 }
 
+/** Fastify's own request errors that deserve their own status or wording. */
+const FASTIFY_ERRORS: Readonly<Record<string, { status: number; text: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, text: 'Request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 400,
+    text: 'Content-Type must be application/x-www-form-urlencoded or application/json',
+  },
+  FST_ERR_BAD_URL: { status: 400, text: 'The URL is not valid percent-encoded UTF-8' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, text: 'URI Too Long' },
+};
+
 /** OAuth error body `{error, error_description}` (RFC 6749 §5.2, spec 1.4). */
 export function renderOAuthError(err: unknown): RenderedOAuthError {
   const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -34,32 +45,14 @@ export function renderOAuthError(err: unknown): RenderedOAuthError {
       body: { error: 'invalid_request', error_description: describeValidation(e.validation) },
     };
   }
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+  const known =
+    e.code !== undefined && Object.hasOwn(FASTIFY_ERRORS, e.code) ? FASTIFY_ERRORS[e.code] : undefined;
+  if (known) {
     return {
-      status: 413,
+      status: known.status,
       headers,
-      body: { error: 'invalid_request', error_description: 'Request body too large' },
+      body: { error: 'invalid_request', error_description: known.text },
     };
-  }
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return {
-      status: 400,
-      headers,
-      body: {
-        error: 'invalid_request',
-        error_description: 'Content-Type must be application/x-www-form-urlencoded or application/json',
-      },
-    };
-  }
-  if (e.code === 'FST_ERR_BAD_URL') {
-    return {
-      status: 400,
-      headers,
-      body: { error: 'invalid_request', error_description: 'The URL is not valid percent-encoded UTF-8' },
-    };
-  }
-  if (e.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return { status: 414, headers, body: { error: 'invalid_request', error_description: 'URI Too Long' } };
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
     return {

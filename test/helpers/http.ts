@@ -35,3 +35,28 @@ export function jwtHeader(token: string): Record<string, unknown> {
   const part = token.split('.')[0] ?? '';
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
+
+export interface ClientCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Asks for a client-credentials token with client_secret_post; `extra` adds or overrides body fields. */
+export function clientCredentials(
+  app: FastifyInstance,
+  client: ClientCredentials,
+  audience: string,
+  extra: Record<string, string> = {},
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: {
+      grant_type: 'client_credentials',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      audience,
+      ...extra,
+    },
+  });
+}

@@ -1,44 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { User } from '../../src/domain/user.js';
-import { createSecretBox } from '../../src/lib/secret-box.js';
-import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
-import { migrateToLatest } from '../../src/storage/migrate.js';
-import { createStore, type Store } from '../../src/storage/repositories/index.js';
+import type { Store } from '../../src/storage/repositories/index.js';
 import { parseSearchQuery } from '../../src/users/search-query.js';
 import { testBackends } from '../helpers/backends.js';
-
-function user(id: string, over: Partial<User>): User {
-  return {
-    tenantId: 'default',
-    userId: `auth0|${id}`,
-    connection: 'Username-Password-Authentication',
-    email: undefined,
-    emailVerified: false,
-    username: undefined,
-    phoneNumber: undefined,
-    phoneVerified: false,
-    name: undefined,
-    givenName: undefined,
-    familyName: undefined,
-    nickname: undefined,
-    picture: undefined,
-    userMetadata: {},
-    appMetadata: {},
-    passwordHash: undefined,
-    lastPasswordReset: undefined,
-    blocked: false,
-    loginsCount: 0,
-    lastLogin: undefined,
-    lastIp: undefined,
-    createdAt: '2024-01-01T00:00:00.000Z',
-    updatedAt: '2024-01-01T00:00:00.000Z',
-    ...over,
-  };
-}
+import { openTestStore, type TestStore, userRow } from '../helpers/store.js';
 
 const USERS = [
-  user('jane', {
+  userRow('jane', {
     email: 'Jane.Smith@Example.com',
     name: 'Jane Smith',
     givenName: 'Jane',
@@ -48,7 +15,7 @@ const USERS = [
     appMetadata: { tier: 3, beta: true },
     createdAt: '2024-03-01T00:00:00.000Z',
   }),
-  user('john', {
+  userRow('john', {
     email: 'john@sample.org',
     name: 'John Smithers',
     username: 'jsmith',
@@ -58,31 +25,25 @@ const USERS = [
     blocked: true,
     createdAt: '2024-06-01T00:00:00.000Z',
   }),
-  user('ana', {
+  userRow('ana', {
     email: 'ana%_x@example.com',
     name: 'Ana',
     connection: 'other-db',
     appMetadata: { beta: false },
     createdAt: '2024-09-01T00:00:00.000Z',
   }),
-  user('ghost', { createdAt: '2024-10-01T00:00:00.000Z' }),
+  userRow('ghost', { createdAt: '2024-10-01T00:00:00.000Z' }),
 ];
 
 describe.each(testBackends())('user search on $name', (backend) => {
-  let storage: Storage;
+  let opened: TestStore;
   let store: Store;
-  const schema = `s_${randomBytes(6).toString('hex')}`;
   beforeAll(async () => {
-    storage = await createStorage(backend.url, backend.name === 'postgres' ? { schema } : {});
-    await migrateToLatest(storage);
-    store = createStore(storage, 'default', createSecretBox('x'.repeat(32)));
-    await store.tenants.ensure({}, '2024-01-01T00:00:00.000Z');
+    opened = await openTestStore(backend);
+    store = opened.store;
     for (const u of USERS) await store.users.insert(u);
   });
-  afterAll(async () => {
-    await storage.close();
-    if (backend.name === 'postgres') await dropSchema(backend.url, schema);
-  });
+  afterAll(() => opened.close());
 
   it.each([
     ['email:"jane.smith@example.com"', ['jane']],

@@ -1,57 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../src/domain/user.js';
-import { createSecretBox } from '../../src/lib/secret-box.js';
-import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
-import { migrateToLatest } from '../../src/storage/migrate.js';
-import { createStore, type Store } from '../../src/storage/repositories/index.js';
+import type { Store } from '../../src/storage/repositories/index.js';
 import { testBackends } from '../helpers/backends.js';
+import { openTestStore, type TestStore, userRow } from '../helpers/store.js';
 
 let n = 0;
-function user(over: Partial<User> = {}): User {
+function user(): User {
   const id = `u${n++}`;
-  return {
-    tenantId: 'default',
-    userId: `auth0|${id}`,
-    connection: 'Username-Password-Authentication',
-    email: `${id}@example.com`,
-    emailVerified: false,
-    username: undefined,
-    phoneNumber: undefined,
-    phoneVerified: false,
-    name: undefined,
-    givenName: undefined,
-    familyName: undefined,
-    nickname: undefined,
-    picture: undefined,
-    userMetadata: {},
-    appMetadata: {},
-    passwordHash: '$2b$04$old',
-    lastPasswordReset: undefined,
-    blocked: false,
-    loginsCount: 0,
-    lastLogin: undefined,
-    lastIp: undefined,
-    createdAt: '2024-01-01T00:00:00.000Z',
-    updatedAt: '2024-01-01T00:00:00.000Z',
-    ...over,
-  };
+  return userRow(id, { email: `${id}@example.com`, passwordHash: '$2b$04$old' });
 }
 
 describe.each(testBackends())('user repository login bookkeeping on $name', (backend) => {
-  let storage: Storage;
+  let opened: TestStore;
   let store: Store;
-  const schema = `s_${randomBytes(6).toString('hex')}`;
   beforeAll(async () => {
-    storage = await createStorage(backend.url, backend.name === 'postgres' ? { schema } : {});
-    await migrateToLatest(storage);
-    store = createStore(storage, 'default', createSecretBox('x'.repeat(32)));
-    await store.tenants.ensure({}, '2024-01-01T00:00:00.000Z');
+    opened = await openTestStore(backend);
+    store = opened.store;
   });
-  afterAll(async () => {
-    await storage.close();
-    if (backend.name === 'postgres') await dropSchema(backend.url, schema);
-  });
+  afterAll(() => opened.close());
 
   it('stores the rehash only while the verified hash is still the stored one', async () => {
     const u = user();

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { ClientGrant } from '../../domain/client-grant.js';
-import { CheckpointQuery, PageQuery } from '../pagination.js';
+import { CheckpointQuery, PageQuery, listView } from '../pagination.js';
 
 const OrgUsage = Type.Union([Type.Literal('deny'), Type.Literal('allow'), Type.Literal('require')]);
 const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 280 }), { maxItems: 1000 });
@@ -65,16 +65,7 @@ export const ClientGrantView = Type.Object({
 });
 export type ClientGrantView = Static<typeof ClientGrantView>;
 
-export const ClientGrantListView = Type.Union([
-  Type.Array(ClientGrantView),
-  Type.Object({
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    total: Type.Integer(),
-    client_grants: Type.Array(ClientGrantView),
-  }),
-  Type.Object({ client_grants: Type.Array(ClientGrantView), next: Type.Optional(Type.String()) }),
-]);
+export const ClientGrantListView = listView('client_grants', ClientGrantView, { checkpoint: true });
 
 export function toClientGrantView(g: ClientGrant): ClientGrantView {
   return {

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Client, ClientCredential } from '../../domain/client.js';
-import { FieldsQuery, PageQuery } from '../pagination.js';
+import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const GRANT_TYPES = [
   'authorization_code',
@@ -199,15 +199,7 @@ export const ClientView = Type.Object(
 );
 export type ClientView = Record<string, unknown>;
 
-export const ClientListView = Type.Union([
-  Type.Array(ClientView),
-  Type.Object({
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    total: Type.Integer(),
-    clients: Type.Array(ClientView),
-  }),
-]);
+export const ClientListView = listView('clients', ClientView);
 
 export function toClientView(client: Client, tenant: string, withSecret: boolean): ClientView {
   const pkjwt = client.privateKeyJwtCredentialIds;

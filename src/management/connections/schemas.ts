@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Connection } from '../../domain/connection.js';
-import { CheckpointQuery, FieldsQuery, PageQuery } from '../pagination.js';
+import { CheckpointQuery, FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 // Auth0 database-connection options; unknown option keys are stored as sent (Auth0 has many).
 const Options = Type.Object(
@@ -86,16 +86,7 @@ export const ConnectionView = Type.Object({
 });
 export type ConnectionView = Static<typeof ConnectionView>;
 
-export const ConnectionListView = Type.Union([
-  Type.Array(ConnectionView),
-  Type.Object({
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    total: Type.Integer(),
-    connections: Type.Array(ConnectionView),
-  }),
-  Type.Object({ connections: Type.Array(ConnectionView), next: Type.Optional(Type.String()) }),
-]);
+export const ConnectionListView = listView('connections', ConnectionView, { checkpoint: true });
 
 export function toConnectionView(c: Connection): ConnectionView {
   const { display_name: displayName, metadata, ...options } = c.options as Record<string, unknown>;

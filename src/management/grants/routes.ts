@@ -4,7 +4,7 @@ import { NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import type { User } from '../../domain/user.js';
 import { requireScope } from '../auth.js';
-import { offsetListBody, PageQuery, toPage } from '../pagination.js';
+import { listView, offsetListBody, PageQuery, toPage } from '../pagination.js';
 
 const GrantView = Type.Object({
   id: Type.String(),
@@ -44,15 +44,7 @@ export const grantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       schema: {
         querystring: GrantQuery,
         response: {
-          200: Type.Union([
-            Type.Array(GrantView),
-            Type.Object({
-              start: Type.Integer(),
-              limit: Type.Integer(),
-              total: Type.Integer(),
-              grants: Type.Array(GrantView),
-            }),
-          ]),
+          200: listView('grants', GrantView),
         },
       },
       preHandler: requireScope('read:grants'),

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { ResourceServer } from '../../domain/resource-server.js';
-import { FieldsQuery, PageQuery } from '../pagination.js';
+import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 const ScopeItem = Type.Object(
   {
@@ -149,15 +149,7 @@ export const ResourceServerView = Type.Object({
 });
 export type ResourceServerView = Static<typeof ResourceServerView>;
 
-export const ResourceServerListView = Type.Union([
-  Type.Array(ResourceServerView),
-  Type.Object({
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    total: Type.Integer(),
-    resource_servers: Type.Array(ResourceServerView),
-  }),
-]);
+export const ResourceServerListView = listView('resource_servers', ResourceServerView);
 
 export function toResourceServerView(rs: ResourceServer): ResourceServerView {
   return {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../server/deps.js';
 import { requireScope, requireScopeSet } from '../auth.js';
-import { checkpointPage, isCheckpointRequest, offsetListBody, toPage } from '../pagination.js';
+import { checkpointPage, isCheckpointRequest, listView, offsetListBody, toPage } from '../pagination.js';
 import {
   IdParams,
   PagedQuery,
@@ -15,7 +15,6 @@ import {
   RoleUsersQuery,
   RoleView,
   UsersBody,
-  listOf,
   toRoleUserView,
   toRoleView,
 } from './schemas.js';
@@ -28,7 +27,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.get(
     '/roles',
     {
-      schema: { querystring: RoleListQuery, response: { 200: listOf(RoleView) } },
+      schema: { querystring: RoleListQuery, response: { 200: listView('roles', RoleView) } },
       preHandler: requireScope('read:roles'),
     },
     async (req) => {
@@ -66,7 +65,11 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.get(
     '/roles/:id/permissions',
     {
-      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(PermissionView) } },
+      schema: {
+        params: IdParams,
+        querystring: PagedQuery,
+        response: { 200: listView('permissions', PermissionView) },
+      },
       preHandler: requireScope('read:roles'),
     },
     async (req) => {
@@ -131,7 +134,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.get(
     '/users/:id/roles',
     {
-      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(RoleView) } },
+      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listView('roles', RoleView) } },
       preHandler: requireScope('read:users', 'read:roles', 'read:role_members'),
     },
     async (req) => {
@@ -165,7 +168,11 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
   app.get(
     '/users/:id/permissions',
     {
-      schema: { params: IdParams, querystring: PagedQuery, response: { 200: listOf(PermissionView) } },
+      schema: {
+        params: IdParams,
+        querystring: PagedQuery,
+        response: { 200: listView('permissions', PermissionView) },
+      },
       preHandler: requireScope('read:users'),
     },
     async (req) => {

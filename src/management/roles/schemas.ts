@@ -1,7 +1,7 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Role } from '../../domain/role.js';
 import type { User } from '../../domain/user.js';
-import { CheckpointQuery, PageQuery } from '../pagination.js';
+import { CheckpointQuery, PageQuery, listView } from '../pagination.js';
 
 export const RoleBody = Type.Object(
   {
@@ -66,16 +66,7 @@ export const RoleUserView = Type.Object({
 });
 
 export type RoleUserView = Static<typeof RoleUserView>;
-export const RoleUserListView = Type.Union([
-  Type.Array(RoleUserView),
-  Type.Object({
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    total: Type.Integer(),
-    users: Type.Array(RoleUserView),
-  }),
-  Type.Object({ users: Type.Array(RoleUserView), next: Type.Optional(Type.String()) }),
-]);
+export const RoleUserListView = listView('users', RoleUserView, { checkpoint: true });
 
 export function toRoleUserView(u: User): RoleUserView {
   return {
@@ -87,14 +78,3 @@ export function toRoleUserView(u: User): RoleUserView {
 }
 
 export const toRoleView = (r: Role) => ({ id: r.id, name: r.name, description: r.description });
-
-/** Offset list, or `{start, limit, total, <key>}` with include_totals (spec 4.1). */
-export function listOf<T extends TSchema>(schema: T) {
-  return Type.Union([
-    Type.Array(schema),
-    Type.Object(
-      { start: Type.Integer(), limit: Type.Integer(), total: Type.Integer() },
-      { additionalProperties: true },
-    ),
-  ]);
-}

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { User } from '../../domain/user.js';
 import { userIdValue } from '../../domain/user.js';
-import { FieldsQuery, PageQuery } from '../pagination.js';
+import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const METADATA_MAX_PROPERTIES = 100;
 const Metadata = Type.Record(Type.String({ maxLength: 255 }), Type.Unknown(), {
@@ -171,16 +171,7 @@ export const UserView = Type.Object({
 });
 export type UserView = Static<typeof UserView>;
 
-export const UserListView = Type.Union([
-  Type.Array(UserView),
-  Type.Object({
-    start: Type.Integer(),
-    limit: Type.Integer(),
-    length: Type.Integer(),
-    total: Type.Integer(),
-    users: Type.Array(UserView),
-  }),
-]);
+export const UserListView = listView('users', UserView);
 
 const opt = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
   value === undefined ? {} : ({ [key]: value } as Record<K, V>);

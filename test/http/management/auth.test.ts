@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories } from '../../helpers/factories.js';
+import { clientCredentials } from '../../helpers/http.js';
 
 const URL = '/api/v2/resource-servers';
 
@@ -158,16 +159,7 @@ describe.each(testBackends())('Management API authentication on $name (seed 003)
     const api = await make.api();
     const client = await make.client();
     await make.grant({ clientId: client.clientId, audience: api.identifier, scope: ['read:things'] });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/oauth/token',
-      payload: {
-        grant_type: 'client_credentials',
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        audience: api.identifier,
-      },
-    });
+    const res = await clientCredentials(t.app, client, api.identifier);
     const apiRes = await call(`Bearer ${res.json<{ access_token: string }>().access_token}`);
     expect(apiRes.statusCode).toBe(401);
     expect(apiRes.json()).toMatchObject({ message: `Bad audience: ${api.identifier}` });

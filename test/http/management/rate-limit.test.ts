@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories } from '../../helpers/factories.js';
-import { api } from '../../helpers/http.js';
+import { api, clientCredentials } from '../../helpers/http.js';
 
 // A low limit so a test can exhaust the window; the production default is MANAGEMENT_RATE_LIMIT.
 const MANAGEMENT_RATE_LIMIT = 20;
@@ -29,16 +29,7 @@ describe.each(testBackends())('Management API rate limits on $name (spec 0, 4.2)
       audience: MGMT_AUDIENCE,
       scope: ['read:resource_servers'],
     });
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/oauth/token',
-      payload: {
-        grant_type: 'client_credentials',
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        audience: MGMT_AUDIENCE,
-      },
-    });
+    const res = await clientCredentials(t.app, client, MGMT_AUDIENCE);
     expect(res.statusCode).toBe(200);
     return res.json<{ access_token: string }>().access_token;
   }

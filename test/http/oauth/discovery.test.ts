@@ -3,6 +3,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories } from '../../helpers/factories.js';
+import { clientCredentials } from '../../helpers/http.js';
 
 describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
   let t: TestApp;
@@ -63,16 +64,7 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       const api = await make.api({ signingAlg: alg });
       const client = await make.client();
       await make.grant({ clientId: client.clientId, audience: api.identifier, scope: ['read:things'] });
-      const issued = await t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        payload: {
-          grant_type: 'client_credentials',
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          audience: api.identifier,
-        },
-      });
+      const issued = await clientCredentials(t.app, client, api.identifier);
       expect(issued.statusCode).toBe(200);
       const token = issued.json<{ access_token: string }>().access_token;
       const jwks = async () =>

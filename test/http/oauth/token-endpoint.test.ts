@@ -9,7 +9,7 @@ import {
   type TestApp,
 } from '../../helpers/build-test-app.js';
 import { createFactories, type Factories } from '../../helpers/factories.js';
-import { form, jwtHeader, jwtPayload } from '../../helpers/http.js';
+import { clientCredentials, form, jwtHeader, jwtPayload } from '../../helpers/http.js';
 
 const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
@@ -62,16 +62,7 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
 
     it('accepts client_secret_post in a JSON body', async () => {
       const { api, client } = await appWithGrant();
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        payload: {
-          grant_type: 'client_credentials',
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          audience: api.identifier,
-        },
-      });
+      const res = await clientCredentials(t.app, client, api.identifier);
       expect(res.statusCode).toBe(200);
     });
 
@@ -273,16 +264,7 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
 
     it('answers 403 unauthorized_client when the grant type is not enabled for the client', async () => {
       const { api, client } = await appWithGrant({ grantTypes: ['authorization_code'] });
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        payload: {
-          grant_type: 'client_credentials',
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          audience: api.identifier,
-        },
-      });
+      const res = await clientCredentials(t.app, client, api.identifier);
       expect(res.statusCode).toBe(403);
       expect(res.json()).toEqual({
         error: 'unauthorized_client',
@@ -294,16 +276,7 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
   describe('client-credentials access tokens (spec 1.7)', () => {
     it('carries Auth0 claims and expires after the API token_lifetime', async () => {
       const { api, client } = await appWithGrant();
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        payload: {
-          grant_type: 'client_credentials',
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          audience: api.identifier,
-        },
-      });
+      const res = await clientCredentials(t.app, client, api.identifier);
       const token = res.json<{ access_token: string }>().access_token;
       const claims = jwtPayload(token);
       const now = Math.floor(t.clock.now() / 1000);
@@ -335,16 +308,7 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
           audience: api.identifier,
           scope: ['read:things', 'write:things'],
         });
-        const res = await t.app.inject({
-          method: 'POST',
-          url: '/oauth/token',
-          payload: {
-            grant_type: 'client_credentials',
-            client_id: client.clientId,
-            client_secret: client.clientSecret,
-            audience: api.identifier,
-          },
-        });
+        const res = await clientCredentials(t.app, client, api.identifier);
         expect(res.statusCode).toBe(200);
         expect(jwtPayload(res.json<{ access_token: string }>().access_token)['permissions']).toEqual(
           permissions,
@@ -370,17 +334,7 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
 
     it('omits scope when the grant allows nothing that was asked for', async () => {
       const { api, client } = await appWithGrant();
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/oauth/token',
-        payload: {
-          grant_type: 'client_credentials',
-          client_id: client.clientId,
-          client_secret: client.clientSecret,
-          audience: api.identifier,
-          scope: 'delete:things',
-        },
-      });
+      const res = await clientCredentials(t.app, client, api.identifier, { scope: 'delete:things' });
       expect(res.statusCode).toBe(200);
       expect(res.json<Record<string, unknown>>()['scope']).toBeUndefined();
       expect(jwtPayload(res.json<{ access_token: string }>().access_token)['scope']).toBeUndefined();

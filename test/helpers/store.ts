@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import type { User } from '../../src/domain/user.js';
+import { createSecretBox } from '../../src/lib/secret-box.js';
+import { createStorage, dropSchema } from '../../src/storage/db.js';
+import { migrateToLatest } from '../../src/storage/migrate.js';
+import { createStore, type Store } from '../../src/storage/repositories/index.js';
+import type { TestBackend } from './backends.js';
+
+export interface TestStore {
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** A migrated store for the default tenant on its own database (SQLite :memory: or a new PostgreSQL schema). */
+export async function openTestStore(backend: TestBackend): Promise<TestStore> {
+  const schema = backend.name === 'postgres' ? `s_${randomBytes(6).toString('hex')}` : undefined;
+  const storage = await createStorage(backend.url, schema === undefined ? {} : { schema });
+  await migrateToLatest(storage);
+  const store = createStore(storage, 'default', createSecretBox('x'.repeat(32)));
+  await store.tenants.ensure({}, '2024-01-01T00:00:00.000Z');
+  return {
+    store,
+    async close() {
+      await storage.close();
+      if (schema !== undefined) await dropSchema(backend.url, schema);
+    },
+  };
+}
+
+/** A user row of the default directory with every optional field empty; `over` fills in the rest. */
+export function userRow(id: string, over: Partial<User> = {}): User {
+  return {
+    tenantId: 'default',
+    userId: `auth0|${id}`,
+    connection: 'Username-Password-Authentication',
+    email: undefined,
+    emailVerified: false,
+    username: undefined,
+    phoneNumber: undefined,
+    phoneVerified: false,
+    name: undefined,
+    givenName: undefined,
+    familyName: undefined,
+    nickname: undefined,
+    picture: undefined,
+    userMetadata: {},
+    appMetadata: {},
+    passwordHash: undefined,
+    lastPasswordReset: undefined,
+    blocked: false,
+    loginsCount: 0,
+    lastLogin: undefined,
+    lastIp: undefined,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
