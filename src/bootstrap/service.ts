@@ -40,6 +40,8 @@ export async function bootstrapTenant(input: BootstrapInput, deps: BootstrapDeps
 
   return deps.store.transaction(async (repos) => {
     await repos.tenants.ensure(defaultTenantSettings(), now);
+    // Nodes starting together take turns, so each sees what the one before it wrote.
+    await repos.tenants.lock();
     const keysNow = await repos.signingKeys.list();
     if (!keysNow.some((k) => k.state === 'current')) {
       for (const key of newKeys) await repos.signingKeys.insert(key);

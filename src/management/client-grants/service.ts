@@ -100,6 +100,7 @@ export function createClientGrantService(deps: Deps) {
 
     async update(id: string, body: ClientGrantUpdate): Promise<ClientGrant> {
       return store.transaction(async (repos) => {
+        await repos.tenants.lock();
         const current = await repos.clientGrants.findById(id);
         if (!current) throw notFound();
         if (current.isSystem)

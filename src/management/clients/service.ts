@@ -102,6 +102,8 @@ export function createClientService(deps: Deps) {
       };
       // Like Auth0's dashboard, a new application can use the tenant's default directory at once.
       await store.transaction(async (repos) => {
+        // enabled_clients is read, extended and written back: one writer at a time.
+        await repos.tenants.lock();
         await repos.clients.insert(client);
         const directory = (await repos.tenants.find())?.settings['default_directory'];
         const connection =
@@ -120,6 +122,8 @@ export function createClientService(deps: Deps) {
     async update(clientId: string, body: ClientUpdate): Promise<Client> {
       assertUrls(body);
       return store.transaction(async (repos) => {
+        // Whole-row read-modify-write: one writer at a time, or concurrent PATCHes undo each other.
+        await repos.tenants.lock();
         const current = await repos.clients.findById(clientId);
         if (!current) throw notFound();
         let method: TokenEndpointAuthMethod | null = current.tokenEndpointAuthMethod;
@@ -187,15 +191,28 @@ export function createClientService(deps: Deps) {
 
     async remove(clientId: string): Promise<void> {
       await store.transaction(async (repos) => {
+        await repos.tenants.lock();
         if (!(await repos.clients.delete(clientId))) throw notFound();
+        // As on Auth0, a deleted application disappears from every connection's enabled_clients.
+        for (const connection of await repos.connections.enabledFor(clientId)) {
+          await repos.connections.update({
+            ...connection,
+            enabledClients: connection.enabledClients.filter((id) => id !== clientId),
+            updatedAt: now(),
+          });
+        }
       });
     },
 
     async rotateSecret(clientId: string): Promise<Client> {
-      const current = await get(clientId);
-      const next = { ...current, clientSecret: deps.ids.clientSecret(), updatedAt: now() };
-      await store.clients.update(next);
-      return next;
+      return store.transaction(async (repos) => {
+        await repos.tenants.lock();
+        const current = await repos.clients.findById(clientId);
+        if (!current) throw notFound();
+        const next = { ...current, clientSecret: deps.ids.clientSecret(), updatedAt: now() };
+        await repos.clients.update(next);
+        return next;
+      });
     },
 
     async listCredentials(clientId: string): Promise<ClientCredential[]> {

@@ -3,6 +3,7 @@ import { DEFAULT_CONNECTION_NAME } from '../../domain/tenant.js';
 import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
+import type { Repositories } from '../../storage/repositories/index.js';
 import type { ConnectionCreate, ConnectionUpdate } from './schemas.js';
 
 const notFound = () => new NotFound('inexistent_connection', 'The connection does not exist');
@@ -11,9 +12,10 @@ export function createConnectionService(deps: Deps) {
   const { store } = deps;
   const now = () => new Date(deps.clock.now()).toISOString();
 
-  async function assertClientsExist(ids: readonly string[] | undefined): Promise<void> {
+  /** Run inside the transaction that writes enabled_clients, after the tenant lock, so no client vanishes in between. */
+  async function assertClientsExist(repos: Repositories, ids: readonly string[] | undefined): Promise<void> {
     for (const id of ids ?? []) {
-      if (!(await store.clients.findById(id))) {
+      if (!(await repos.clients.findById(id))) {
         throw new BadRequest(
           'invalid_body',
           `Payload validation error: client ${id} does not exist (enabled_clients).`,
@@ -37,7 +39,6 @@ export function createConnectionService(deps: Deps) {
 
     async create(body: ConnectionCreate): Promise<Connection> {
       assertNoReservedOptions(body.options);
-      await assertClientsExist(body.enabled_clients);
       const at = now();
       const connection: Connection = {
         tenantId: deps.tenantId,
@@ -55,7 +56,11 @@ export function createConnectionService(deps: Deps) {
         updatedAt: at,
       };
       try {
-        await store.connections.insert(connection);
+        await store.transaction(async (repos) => {
+          await repos.tenants.lock();
+          await assertClientsExist(repos, body.enabled_clients);
+          await repos.connections.insert(connection);
+        });
       } catch (error) {
         if (isUniqueViolation(error))
           throw new Conflict('connection_conflict', 'A connection with the same name already exists');
@@ -66,10 +71,11 @@ export function createConnectionService(deps: Deps) {
 
     async update(id: string, body: ConnectionUpdate): Promise<Connection> {
       assertNoReservedOptions(body.options);
-      await assertClientsExist(body.enabled_clients);
       return store.transaction(async (repos) => {
+        await repos.tenants.lock();
         const current = await repos.connections.findById(id);
         if (!current) throw notFound();
+        await assertClientsExist(repos, body.enabled_clients);
         // Auth0 compat: PATCH replaces `options` as a whole.
         const options = body.options ?? current.options;
         const next: Connection = {

@@ -3,6 +3,7 @@ import type { ResourceServer } from '../../domain/resource-server.js';
 import { DEFAULT_TOKEN_LIFETIME, DEFAULT_TOKEN_LIFETIME_FOR_WEB } from '../../domain/resource-server.js';
 import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
 import { hexId } from '../../lib/ids.js';
+import type { Repositories } from '../../storage/repositories/index.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
 import { managementAudience } from '../scopes.js';
@@ -28,12 +29,62 @@ export function createResourceServerService(deps: Deps) {
   const { store } = deps;
   const now = () => new Date(deps.clock.now()).toISOString();
 
-  async function find(idOrIdentifier: string): Promise<ResourceServer> {
+  async function find(idOrIdentifier: string, repos: Repositories = store): Promise<ResourceServer> {
     const rs =
-      (await store.resourceServers.findById(idOrIdentifier)) ??
-      (await store.resourceServers.findByIdentifier(idOrIdentifier));
+      (await repos.resourceServers.findById(idOrIdentifier)) ??
+      (await repos.resourceServers.findByIdentifier(idOrIdentifier));
     if (!rs) throw notFound();
     return rs;
+  }
+
+  async function updateIn(
+    repos: Repositories,
+    current: ResourceServer,
+    body: ResourceServerUpdate,
+  ): Promise<ResourceServer> {
+    if (current.isSystem) {
+      const refused = Object.keys(body).filter((k) => !SYSTEM_UPDATABLE.has(k));
+      if (refused.length > 0) {
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: 'Additional properties not allowed: ${refused.join(', ')}'.`,
+        );
+      }
+      const isMyAccount = current.identifier === myAccountAudience(deps.config.issuer);
+      if (isMyAccount && body.subject_type_authorization?.client?.policy === 'require_client_grant') {
+        throw myAccountClientPolicy();
+      }
+    }
+    assertUniqueScopes(body.scopes);
+    const signingAlg = body.signing_alg ?? current.signingAlg;
+    const next: ResourceServer = {
+      ...current,
+      name: body.name ?? current.name,
+      scopes: body.scopes ?? current.scopes,
+      signingAlg,
+      signingSecret:
+        body.signing_secret ??
+        (signingAlg === 'HS256'
+          ? (current.signingSecret ?? randomBytes(32).toString('base64url'))
+          : current.signingSecret),
+      allowOfflineAccess: body.allow_offline_access ?? current.allowOfflineAccess,
+      skipConsentForVerifiableFirstPartyClients:
+        body.skip_consent_for_verifiable_first_party_clients ??
+        current.skipConsentForVerifiableFirstPartyClients,
+      tokenLifetime: body.token_lifetime ?? current.tokenLifetime,
+      tokenLifetimeForWeb:
+        body.token_lifetime_for_web ??
+        Math.min(current.tokenLifetimeForWeb, body.token_lifetime ?? current.tokenLifetime),
+      enforcePolicies: body.enforce_policies ?? current.enforcePolicies,
+      tokenDialect: body.token_dialect ?? current.tokenDialect,
+      userPolicy: body.subject_type_authorization?.user?.policy ?? current.userPolicy,
+      clientPolicy: body.subject_type_authorization?.client?.policy ?? current.clientPolicy,
+      extra: { ...current.extra, ...pickExtra(body) },
+      updatedAt: now(),
+    };
+    assertLifetimes(next);
+    await repos.resourceServers.update(next);
+    return next;
   }
 
   return {
@@ -104,50 +155,11 @@ export function createResourceServerService(deps: Deps) {
     },
 
     async update(idOrIdentifier: string, body: ResourceServerUpdate): Promise<ResourceServer> {
-      const current = await find(idOrIdentifier);
-      if (current.isSystem) {
-        const refused = Object.keys(body).filter((k) => !SYSTEM_UPDATABLE.has(k));
-        if (refused.length > 0) {
-          throw new BadRequest(
-            'invalid_body',
-            `Payload validation error: 'Additional properties not allowed: ${refused.join(', ')}'.`,
-          );
-        }
-        const isMyAccount = current.identifier === myAccountAudience(deps.config.issuer);
-        if (isMyAccount && body.subject_type_authorization?.client?.policy === 'require_client_grant') {
-          throw myAccountClientPolicy();
-        }
-      }
-      assertUniqueScopes(body.scopes);
-      const signingAlg = body.signing_alg ?? current.signingAlg;
-      const next: ResourceServer = {
-        ...current,
-        name: body.name ?? current.name,
-        scopes: body.scopes ?? current.scopes,
-        signingAlg,
-        signingSecret:
-          body.signing_secret ??
-          (signingAlg === 'HS256'
-            ? (current.signingSecret ?? randomBytes(32).toString('base64url'))
-            : current.signingSecret),
-        allowOfflineAccess: body.allow_offline_access ?? current.allowOfflineAccess,
-        skipConsentForVerifiableFirstPartyClients:
-          body.skip_consent_for_verifiable_first_party_clients ??
-          current.skipConsentForVerifiableFirstPartyClients,
-        tokenLifetime: body.token_lifetime ?? current.tokenLifetime,
-        tokenLifetimeForWeb:
-          body.token_lifetime_for_web ??
-          Math.min(current.tokenLifetimeForWeb, body.token_lifetime ?? current.tokenLifetime),
-        enforcePolicies: body.enforce_policies ?? current.enforcePolicies,
-        tokenDialect: body.token_dialect ?? current.tokenDialect,
-        userPolicy: body.subject_type_authorization?.user?.policy ?? current.userPolicy,
-        clientPolicy: body.subject_type_authorization?.client?.policy ?? current.clientPolicy,
-        extra: { ...current.extra, ...pickExtra(body) },
-        updatedAt: now(),
-      };
-      assertLifetimes(next);
-      await store.resourceServers.update(next);
-      return next;
+      // Read-modify-write of the whole row: one writer at a time, or concurrent PATCHes undo each other.
+      return store.transaction(async (repos) => {
+        await repos.tenants.lock();
+        return updateIn(repos, await find(idOrIdentifier, repos), body);
+      });
     },
 
     async remove(idOrIdentifier: string): Promise<void> {

@@ -91,19 +91,23 @@ export function createRoleService(deps: Deps) {
       id: string,
       body: { name?: string | undefined; description?: string | undefined },
     ): Promise<Role> {
-      const next = { ...(await role(id)) };
-      const updated: Role = {
-        ...next,
-        name: body.name ?? next.name,
-        description: body.description ?? next.description,
-      };
       try {
-        await store.roles.update(updated);
+        return await store.transaction(async (repos) => {
+          await repos.tenants.lock();
+          const current = await repos.roles.findById(id);
+          if (!current) throw roleNotFound();
+          const updated: Role = {
+            ...current,
+            name: body.name ?? current.name,
+            description: body.description ?? current.description,
+          };
+          await repos.roles.update(updated);
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict();
         throw error;
       }
-      return updated;
     },
     async remove(id: string): Promise<void> {
       if (!(await store.roles.delete(id))) throw roleNotFound();

@@ -12,6 +12,7 @@ export function createTenantSettingsService(deps: { readonly store: Store }) {
     /** Top-level keys replace, `flags` merge one level, null removes a key. */
     async update(body: TenantSettingsUpdate): Promise<Record<string, unknown>> {
       return store.transaction(async (repos) => {
+        await repos.tenants.lock();
         if (
           typeof body.default_directory === 'string' &&
           !(await repos.connections.findByName(body.default_directory))

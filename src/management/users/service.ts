@@ -168,12 +168,10 @@ export function createUserService(deps: Deps) {
     },
 
     async update(userId: string, body: UserUpdate): Promise<User> {
-      const current = await get(userId);
-      const connection = await databaseConnection(current.connection);
-      if (body.connection !== undefined) await assertOwnConnection(current, body.connection);
+      const before = await get(userId);
+      const connection = await databaseConnection(before.connection);
+      if (body.connection !== undefined) await assertOwnConnection(before, body.connection);
       if (typeof body.password === 'string') assertPasswordPolicy(connection, body.password);
-      const passwordHash =
-        typeof body.password === 'string' ? await hashPassword(body.password) : current.passwordHash;
       if (
         body.username !== undefined &&
         body.username !== null &&
@@ -195,50 +193,60 @@ export function createUserService(deps: Deps) {
           'invalid_body',
           'Payload validation error: email cannot be removed from a database user.',
         );
-      const email = body.email?.toLowerCase();
-      const userMetadata = mergeMetadata(current.userMetadata, body.user_metadata);
-      const appMetadata = mergeMetadata(current.appMetadata, body.app_metadata);
-      assertMetadataSize('user_metadata', userMetadata);
-      assertMetadataSize('app_metadata', appMetadata);
-      const at = now();
-      const text = (value: string | null | undefined, was: string | undefined) =>
-        value === undefined ? was : (value ?? undefined);
-      const next: User = {
-        ...current,
-        email: email ?? current.email,
-        // A new email is unverified unless the request says otherwise.
-        emailVerified:
-          body.email_verified ??
-          (email !== undefined && email !== current.email?.toLowerCase() ? false : current.emailVerified),
-        username: text(body.username, current.username),
-        phoneNumber: text(body.phone_number, current.phoneNumber),
-        phoneVerified: body.phone_verified ?? current.phoneVerified,
-        name: text(body.name, current.name),
-        givenName: text(body.given_name, current.givenName),
-        familyName: text(body.family_name, current.familyName),
-        nickname: text(body.nickname, current.nickname),
-        picture: text(body.picture, current.picture),
-        blocked: body.blocked ?? current.blocked,
-        userMetadata,
-        appMetadata,
-        passwordHash,
-        lastPasswordReset: typeof body.password === 'string' ? at : current.lastPasswordReset,
-        updatedAt: at,
-      };
-      let stored: User | undefined;
+      // Hashing takes tens of milliseconds: done before the row is locked.
+      const newHash = typeof body.password === 'string' ? await hashPassword(body.password) : undefined;
       try {
-        stored = await store.users.update(next);
+        // Metadata merges read the row and write it back: a locked read keeps concurrent PATCHes from undoing each other.
+        return await store.transaction(async (repos) => {
+          const current = await repos.users.findForUpdate(userId);
+          if (!current) throw notFound();
+          const next = applyUpdate(current, body, newHash, now());
+          const stored = await repos.users.update(next);
+          if (!stored) throw notFound();
+          return stored;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw exists();
         throw error;
       }
-      if (!stored) throw notFound();
-      return stored;
     },
 
     async remove(userId: string): Promise<void> {
       await store.users.delete(userId);
     },
+  };
+}
+
+/** The user after a PATCH: root fields replace, metadata merges one level deep (null removes a key). */
+function applyUpdate(current: User, body: UserUpdate, newHash: string | undefined, at: string): User {
+  const email = body.email?.toLowerCase();
+  const userMetadata = mergeMetadata(current.userMetadata, body.user_metadata);
+  const appMetadata = mergeMetadata(current.appMetadata, body.app_metadata);
+  assertMetadataSize('user_metadata', userMetadata);
+  assertMetadataSize('app_metadata', appMetadata);
+  const text = (value: string | null | undefined, was: string | undefined) =>
+    value === undefined ? was : (value ?? undefined);
+  return {
+    ...current,
+    email: email ?? current.email,
+    // A new email is unverified unless the request says otherwise.
+    emailVerified:
+      body.email_verified ??
+      (email !== undefined && email !== current.email?.toLowerCase() ? false : current.emailVerified),
+    username: text(body.username, current.username),
+    phoneNumber: text(body.phone_number, current.phoneNumber),
+    phoneVerified: body.phone_verified ?? current.phoneVerified,
+    name: text(body.name, current.name),
+    givenName: text(body.given_name, current.givenName),
+    familyName: text(body.family_name, current.familyName),
+    nickname: text(body.nickname, current.nickname),
+    picture: text(body.picture, current.picture),
+    blocked: body.blocked ?? current.blocked,
+    userMetadata,
+    appMetadata,
+    passwordHash: newHash ?? current.passwordHash,
+    lastPasswordReset: newHash !== undefined ? at : current.lastPasswordReset,
+    updatedAt: at,
   };
 }
 

@@ -48,6 +48,11 @@ export function createConnectionRepository(db: DbOrTx, tenantId: string) {
       const rows = await q.orderBy('id').limit(page.limit).offset(page.offset).execute();
       return rows.map(toRecord);
     },
+    /** Connections whose enabled_clients name the client (a tenant has few connections). */
+    async enabledFor(clientId: string): Promise<Connection[]> {
+      const rows = await base().orderBy('id').execute();
+      return rows.map(toRecord).filter((c) => c.enabledClients.includes(clientId));
+    },
     /** @throws the driver's unique violation for a duplicate name. */
     async insert(c: Connection): Promise<void> {
       await db.insertInto('connections').values(toRow(c)).execute();

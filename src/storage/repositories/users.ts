@@ -99,6 +99,15 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
       const row = await base().where('user_id', '=', userId).executeTakeFirst();
       return row && toRecord(row);
     },
+    /**
+     * Inside a transaction: reads the user and holds the row until commit (PostgreSQL `FOR UPDATE`), so a
+     * read-modify-write of the row runs one at a time. SQLite already serialises transactions.
+     */
+    async findForUpdate(userId: string): Promise<User | undefined> {
+      const q = base().where('user_id', '=', userId);
+      const row = await (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+      return row && toRecord(row);
+    },
     /** Every user with this email, any connection, compared case-insensitively. */
     async findByEmail(email: string): Promise<User[]> {
       const rows = await base().where('email_norm', '=', email.toLowerCase()).orderBy('created_at').execute();

@@ -248,4 +248,31 @@ describe.each(testBackends())('/api/v2/connections on $name', (backend) => {
       },
     ]);
   });
+
+  it('keeps every application in enabled_clients under concurrent writes and drops deleted ones', async () => {
+    const enabled = async () => {
+      const res = await api(t.app, {
+        method: 'GET',
+        url: '/api/v2/connections?name=Username-Password-Authentication',
+        token,
+      });
+      return res.json<{ enabled_clients: string[] }[]>()[0]?.enabled_clients ?? [];
+    };
+    const created = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        api(t.app, { method: 'POST', url: '/api/v2/clients', token, body: { name: `burst-${i}` } }),
+      ),
+    );
+    const ids = created.map((r) => r.json<{ client_id: string }>().client_id);
+    expect(await enabled()).toEqual(expect.arrayContaining(ids));
+
+    const [gone, kept] = [ids.slice(0, 6), ids.slice(6)];
+    const deleted = await Promise.all(
+      gone.map((id) => api(t.app, { method: 'DELETE', url: `/api/v2/clients/${id}`, token })),
+    );
+    expect(deleted.map((r) => r.statusCode)).toEqual(gone.map(() => 204));
+    const after = await enabled();
+    expect(after).toEqual(expect.arrayContaining(kept));
+    expect(after.filter((id) => gone.includes(id))).toEqual([]);
+  });
 });
