@@ -94,7 +94,8 @@ const mutable = {
 };
 
 export const ResourceServerCreate = Type.Object(
-  { ...mutable, identifier: Type.String({ minLength: 1, maxLength: 600 }) },
+  // A blank identifier is refused; any other is stored exactly as sent.
+  { ...mutable, identifier: Type.String({ minLength: 1, maxLength: 600, pattern: '\\S' }) },
   { additionalProperties: false },
 );
 export type ResourceServerCreate = Static<typeof ResourceServerCreate>;

@@ -138,6 +138,7 @@ describe.each(testBackends())('/api/v2/resource-servers on $name', (backend) => 
     [{ identifier: 'x', bogus: 1 }, "Payload validation error: 'Additional properties not allowed: bogus'."],
     [{ name: 'no identifier' }, "Payload validation error: 'Missing required property: identifier'."],
     [{ identifier: 12 }, "Payload validation error: 'must be string' on property identifier."],
+    [{ identifier: ' \t ' }, expect.stringContaining('on property identifier')],
     [{ identifier: 'x', name: '<script>' }, expect.stringContaining('on property name')],
     [{ identifier: 'x', token_lifetime: -1 }, expect.stringContaining('on property token_lifetime')],
     [
