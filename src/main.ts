@@ -8,7 +8,9 @@ import { createStorage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
 
 /** Runs pending migrations and exits. */
-export async function migrate(config: Config = loadConfig()): Promise<string[]> {
+export async function migrate(
+  config: Config = loadConfig(process.env, { needsSecret: false }),
+): Promise<string[]> {
   const storage = await createStorage(config.databaseUrl);
   try {
     return await migrateToLatest(storage);

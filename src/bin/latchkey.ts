@@ -10,7 +10,7 @@ async function run(command: string | undefined): Promise<void> {
       await start(loadConfig());
       return;
     case 'migrate': {
-      const applied = await migrate(loadConfig());
+      const applied = await migrate(loadConfig(process.env, { needsSecret: false }));
       process.stdout.write(
         applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
       );

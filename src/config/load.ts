@@ -14,9 +14,10 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 
 /**
  * Reads, validates and freezes the configuration. The only reader of process.env.
+ * `needsSecret: false` (migrate) neither requires LATCHKEY_SECRET nor creates the secret file.
  * @throws ConfigError naming every bad variable.
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, { needsSecret = true } = {}): Config {
   const problems: string[] = [];
   const port = parsePort(env['PORT'], problems);
   const host = env['HOST'] ?? '0.0.0.0';
@@ -45,7 +46,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL: one of ${[...LOG_LEVELS].join(', ')}`);
   const trustProxy = parseTrustProxy(env['LATCHKEY_TRUST_PROXY'], problems);
   // Only a config that is otherwise valid may create the secret file.
-  const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, problems.length === 0);
+  const secret = needsSecret
+    ? resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, problems.length === 0)
+    : checkOptionalSecret(env['LATCHKEY_SECRET'], problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -117,6 +120,14 @@ function resolveSecret(
     return secret;
   }
   return mayCreate ? createSecretFile(path) : '';
+}
+
+/** Migrations never touch encrypted data: a given secret is still checked, a missing one is fine. */
+function checkOptionalSecret(raw: string | undefined, problems: string[]): string {
+  if (raw !== undefined && raw.length < MIN_SECRET_LENGTH) {
+    problems.push(`LATCHKEY_SECRET: at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  return raw ?? '';
 }
 
 // The embedded default keeps its generated key beside the database so restarts can decrypt.

@@ -77,7 +77,7 @@ function term(field: string | undefined, value: string, phrase: boolean, eb: Eb,
     return eb(sql.ref(field), '=', value === 'true' ? 1 : 0);
   }
   if (field === 'logins_count') return eb('logins_count', '=', integer(value, field));
-  if (DATES.has(field)) return like(sql.ref(field), `${escapeLike(value)}%`);
+  if (DATES.has(field)) return like(sql.ref(field), `${escapeLike(datePrefix(value))}%`);
   if (field === 'identities.connection') return eb('connection', '=', value);
   if (field === 'identities.provider') return value === 'auth0' ? eb.lit(true) : eb.lit(false);
   if (field === 'identities.user_id') return like('user_id', `%|${escapeLike(value)}`);
@@ -180,6 +180,15 @@ function integer(value: string, field: string): number {
 
 // A calendar date, optionally with a time; the parts must name a real instant (no 2020-13-45 or 25:00).
 const DATE_BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?Z?)?$/;
+
+/** A year, a year and month, or a whole date bound: the timestamps that start with it match. */
+function datePrefix(value: string): string {
+  const m = /^\d{4}(?:-(\d{2}))?$/.exec(value);
+  if (!m) return date(value);
+  const month = Number(m[1] ?? 1);
+  if (month < 1 || month > 12) throw invalid(`bad date ${value}`);
+  return value;
+}
 
 function date(value: string): string {
   const m = DATE_BOUND.exec(value);

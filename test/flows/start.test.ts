@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,5 +122,20 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
     const second = run(['migrate'], env);
     expect(await second.exited).toBe(0);
     expect(second.output()).toContain('schema is up to date');
+    // Only start needs the secret: migrating must not generate one.
+    expect(existsSync(join(dir, 'secret.key'))).toBe(false);
   });
+
+  it.runIf(process.env['LATCHKEY_TEST_POSTGRES_URL'])(
+    'migrate runs on PostgreSQL without LATCHKEY_SECRET, and still refuses a bad one',
+    async () => {
+      const url = process.env['LATCHKEY_TEST_POSTGRES_URL'] ?? '';
+      const ok = run(['migrate'], { LATCHKEY_DATABASE_URL: url });
+      expect(await ok.exited).toBe(0);
+      expect(ok.output()).toMatch(/applied: |schema is up to date/);
+      const bad = run(['migrate'], { LATCHKEY_DATABASE_URL: url, LATCHKEY_SECRET: 'short' });
+      expect(await bad.exited).toBe(1);
+      expect(bad.output()).toMatch(/LATCHKEY_SECRET: at least 32 characters/);
+    },
+  );
 });

@@ -64,6 +64,10 @@ describe.each(testBackends())('user search on $name', (backend) => {
     ['last_login:[* TO 2024-12-31]', ['jane']],
     ['last_login:{2024-12-31 TO *]', ['john']],
     ['created_at:[2024-05-01 TO 2024-09-30]', ['john', 'ana']],
+    ['created_at:2024-06', ['john']],
+    ['created_at:2024-06-01', ['john']],
+    ['created_at:"2024-06-01T00:00:00"', ['john']],
+    ['created_at:2024', ['jane', 'john', 'ana', 'ghost']],
     ['user_metadata.plan:"gold"', ['jane']],
     ['user_metadata.address.city:Paris', ['jane']],
     ['app_metadata.tier:3', ['jane']],
@@ -93,6 +97,9 @@ describe.each(testBackends())('user search on $name', (backend) => {
     ['favourite_colour:blue', 'unknown field favourite_colour'],
     ['logins_count:many', 'logins_count needs an integer'],
     ['blocked:maybe', 'blocked is true or false'],
+    ['created_at:2020-13', 'bad date 2020-13'],
+    ['created_at:2020-02-30', 'bad date 2020-02-30'],
+    ['last_login:yesterday', 'bad date yesterday'],
   ])('refuses %s', async (q, why) => {
     await expect(store.users.list({ search: parseSearchQuery(q) }, { offset: 0, limit: 5 })).rejects.toThrow(
       why,

@@ -231,6 +231,7 @@ describe.each(testBackends())('/api/v2/users on $name', (backend) => {
     ['page=20&per_page=100', 'only the first 1000 users'],
     ['sort=password:1', 'cannot sort by password'],
     ['q=favourite:blue', 'unknown field favourite'],
+    ['q=created_at:2020-13', 'bad date 2020-13'],
     ['search_engine=v9', 'search_engine'],
   ])('answers 400 invalid_query_string for ?%s', async (query, word) => {
     const res = await api(t.app, { method: 'GET', url: `/api/v2/users?${query}`, token });
