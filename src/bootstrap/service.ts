@@ -125,9 +125,8 @@ async function ensureBootstrapClient(
   const existing = knownId === undefined ? undefined : await repos.clients.findById(knownId);
   const clientId = knownId ?? ids.clientId();
   if (existing) {
-    if (input.bootstrapClientSecret !== undefined && existing.clientSecret !== input.bootstrapClientSecret) {
-      await repos.clients.update({ ...existing, clientSecret: input.bootstrapClientSecret, updatedAt: now });
-    }
+    const repaired = usableBootstrapClient(existing, input.bootstrapClientSecret);
+    if (repaired !== existing) await repos.clients.update({ ...repaired, updatedAt: now });
   } else {
     const clientSecret = input.bootstrapClientSecret ?? ids.clientSecret();
     if (input.bootstrapClientSecret === undefined) generated = { clientId, clientSecret };
@@ -136,6 +135,27 @@ async function ensureBootstrapClient(
   if (tenant?.bootstrapClientId !== clientId) await repos.tenants.setBootstrapClientId(clientId);
   await ensureFullManagementGrant(repos, input, clientId, ids, now);
   return generated;
+}
+
+/**
+ * A restart is the way back in: whatever was changed through the API, the bootstrap client can again get a
+ * Management token by client credentials. Switching it to private_key_jwt is kept (a deliberate hardening).
+ * @returns `client` itself when nothing needed repair.
+ */
+function usableBootstrapClient(client: Client, configuredSecret: string | undefined): Client {
+  const next: Client = {
+    ...client,
+    clientSecret: configuredSecret ?? client.clientSecret,
+    grantTypes: client.grantTypes.includes('client_credentials')
+      ? client.grantTypes
+      : [...client.grantTypes, 'client_credentials'],
+    isFirstParty: true,
+    isSystem: true,
+    tokenEndpointAuthMethod:
+      client.tokenEndpointAuthMethod === 'none' ? 'client_secret_post' : client.tokenEndpointAuthMethod,
+  };
+  const changed = (Object.keys(next) as (keyof Client)[]).some((k) => next[k] !== client[k]);
+  return changed ? next : client;
 }
 
 function bootstrapClient(tenantId: string, clientId: string, clientSecret: string, now: string): Client {

@@ -86,6 +86,30 @@ describe.each(testBackends())('tenant bootstrap on $name', (backend) => {
     expect(await deps.store.clients.count()).toBe(1);
   });
 
+  it('repairs a bootstrap client changed through the API so a restart always lets it back in', async () => {
+    const deps = await freshDeps();
+    const configured = input({ bootstrapClientId: 'ops-bot', bootstrapClientSecret: 'first-secret-123456' });
+    await bootstrapTenant(configured, deps);
+    const before = await deps.store.clients.findById('ops-bot');
+    if (!before) throw new Error('no bootstrap client');
+    await deps.store.clients.update({
+      ...before,
+      name: 'renamed by an operator',
+      grantTypes: ['authorization_code'],
+      isFirstParty: false,
+      tokenEndpointAuthMethod: 'none',
+    });
+    await bootstrapTenant(configured, deps);
+    expect(await deps.store.clients.findById('ops-bot')).toMatchObject({
+      name: 'renamed by an operator',
+      grantTypes: ['authorization_code', 'client_credentials'],
+      isFirstParty: true,
+      isSystem: true,
+      tokenEndpointAuthMethod: 'client_secret_post',
+      clientSecret: 'first-secret-123456',
+    });
+  });
+
   it('keeps private keys and client secrets encrypted at rest', async () => {
     const deps = await freshDeps();
     await bootstrapTenant(
