@@ -2,6 +2,7 @@ import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Client, ClientCredential, TokenEndpointAuthMethod } from '../../domain/client.js';
 import { BadRequest, NotFound } from '../../errors/api.js';
+import { assertUrlList } from '../urls.js';
 import type { Deps } from '../../server/deps.js';
 import { SETTINGS_FIELDS, type ClientCreate, type ClientUpdate, type CredentialCreate } from './schemas.js';
 
@@ -291,27 +292,9 @@ function assertUrls(
   body: Pick<ClientUpdate, 'callbacks' | 'allowed_logout_urls' | 'web_origins' | 'allowed_origins'>,
 ): void {
   for (const field of ['callbacks', 'allowed_logout_urls', 'web_origins', 'allowed_origins'] as const) {
-    for (const url of body[field] ?? []) {
-      const parsed = URL.parse(url.replace('*.', 'wildcard.'));
-      if (!parsed) {
-        throw new BadRequest(
-          'invalid_body',
-          `Payload validation error: '${url}' is not a valid URL' on property ${field}.`,
-        );
-      }
-      // Custom schemes (com.example.app://callback) stay allowed for native apps, as on Auth0.
-      if (SCRIPT_SCHEMES.has(parsed.protocol)) {
-        throw new BadRequest(
-          'invalid_body',
-          `Payload validation error: '${parsed.protocol} URLs are not allowed' on property ${field}.`,
-        );
-      }
-    }
+    assertUrlList(field, body[field]);
   }
 }
-
-/** Schemes that run code or carry content in the browser instead of navigating to the client. */
-const SCRIPT_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:']);
 
 const PUBLIC_PEM_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY', 'CERTIFICATE']);
 

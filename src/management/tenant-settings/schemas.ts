@@ -8,7 +8,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const settings = {
   friendly_name: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
   picture_url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
-  support_email: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  support_email: Type.Optional(Nullable(Type.String({ maxLength: 255, format: 'email' }))),
   support_url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
   default_audience: Type.Optional(Nullable(Type.String({ maxLength: 600 }))),
   default_directory: Type.Optional(Nullable(Type.String({ maxLength: 128 }))),

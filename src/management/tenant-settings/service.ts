@@ -1,5 +1,6 @@
 import { BadRequest } from '../../errors/api.js';
 import type { Store } from '../../storage/repositories/index.js';
+import { assertUrlList, assertWebUrl } from '../urls.js';
 import type { TenantSettingsUpdate } from './schemas.js';
 
 export function createTenantSettingsService(deps: { readonly store: Store }) {
@@ -11,6 +12,9 @@ export function createTenantSettingsService(deps: { readonly store: Store }) {
 
     /** Top-level keys replace, `flags` merge one level, null removes a key. */
     async update(body: TenantSettingsUpdate): Promise<Record<string, unknown>> {
+      assertWebUrl('picture_url', body.picture_url);
+      assertWebUrl('support_url', body.support_url);
+      assertUrlList('allowed_logout_urls', body.allowed_logout_urls);
       return store.transaction(async (repos) => {
         await repos.tenants.lock();
         if (

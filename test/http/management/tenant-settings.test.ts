@@ -78,6 +78,23 @@ describe.each(testBackends())('/api/v2/tenants/settings on $name', (backend) => 
       "Payload validation error: 'Additional properties not allowed: other' on property sessions.",
     ],
     [{ allowed_logout_urls: 'https://x' }, expect.stringContaining('allowed_logout_urls')],
+    [
+      { allowed_logout_urls: ['javascript:alert(1)'] },
+      "Payload validation error: 'javascript: URLs are not allowed' on property allowed_logout_urls.",
+    ],
+    [
+      { allowed_logout_urls: ['not a url'] },
+      "Payload validation error: 'not a url' is not a valid URL on property allowed_logout_urls.",
+    ],
+    [
+      { picture_url: 'data:image/png;base64,AAAA' },
+      "Payload validation error: 'data:image/png;base64,AAAA' is not an http(s) URL on property picture_url.",
+    ],
+    [
+      { support_url: 'help.example.com' },
+      "Payload validation error: 'help.example.com' is not an http(s) URL on property support_url.",
+    ],
+    [{ support_email: 'not-an-email' }, expect.stringContaining('on property support_email')],
   ])('refuses %j with 400', async (body, message) => {
     const res = await api(t.app, { method: 'PATCH', url: '/api/v2/tenants/settings', token, body });
     expect(res.statusCode).toBe(400);
