@@ -24,16 +24,7 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   const storage = await createStorage(config.databaseUrl);
   await migrateToLatest(storage);
   const deps = createDeps(config, storage);
-  await assertSecretOpensKeys(deps);
-  const { generatedClient } = await bootstrapTenant(
-    {
-      tenantId: deps.tenantId,
-      issuer: config.issuer,
-      bootstrapClientId: config.bootstrapClientId,
-      bootstrapClientSecret: config.bootstrapClientSecret,
-    },
-    deps,
-  );
+  const { generatedClient } = await bootstrap(config, deps);
   const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
   if (generatedClient) printBootstrapClient(config, generatedClient);
   const close = async () => {
@@ -46,9 +37,18 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
 }
 
-async function assertSecretOpensKeys(deps: Deps): Promise<void> {
+/** Bootstrap reads the signing keys first, so a changed LATCHKEY_SECRET surfaces here as a config error. */
+async function bootstrap(config: Config, deps: Deps): ReturnType<typeof bootstrapTenant> {
   try {
-    await deps.store.signingKeys.list();
+    return await bootstrapTenant(
+      {
+        tenantId: deps.tenantId,
+        issuer: config.issuer,
+        bootstrapClientId: config.bootstrapClientId,
+        bootstrapClientSecret: config.bootstrapClientSecret,
+      },
+      deps,
+    );
   } catch (error) {
     if (!(error instanceof SecretMismatch)) throw error;
     await deps.close();

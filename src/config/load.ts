@@ -46,9 +46,10 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL: one of ${[...LOG_LEVELS].join(', ')}`);
   const trustProxy = parseTrustProxy(env['LATCHKEY_TRUST_PROXY'], problems);
   // Only a config that is otherwise valid may create the secret file.
-  const secret = needsSecret
-    ? resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, problems.length === 0)
-    : checkOptionalSecret(env['LATCHKEY_SECRET'], problems);
+  const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, {
+    required: needsSecret,
+    mayCreate: problems.length === 0,
+  });
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -94,11 +95,12 @@ function parseIssuer(raw: string, problems: string[]): string {
   return raw;
 }
 
+/** A given secret is always checked; without one, `required` finds or makes one (migrations need none). */
 function resolveSecret(
   raw: string | undefined,
   databaseUrl: string,
   problems: string[],
-  mayCreate: boolean,
+  { required, mayCreate }: { readonly required: boolean; readonly mayCreate: boolean },
 ): string {
   if (raw !== undefined) {
     if (raw.length < MIN_SECRET_LENGTH) {
@@ -106,6 +108,7 @@ function resolveSecret(
     }
     return raw;
   }
+  if (!required) return '';
   if (!databaseUrl.startsWith('sqlite:')) {
     problems.push('LATCHKEY_SECRET: required when the database is PostgreSQL');
     return '';
@@ -120,14 +123,6 @@ function resolveSecret(
     return secret;
   }
   return mayCreate ? createSecretFile(path) : '';
-}
-
-/** Migrations never touch encrypted data: a given secret is still checked, a missing one is fine. */
-function checkOptionalSecret(raw: string | undefined, problems: string[]): string {
-  if (raw !== undefined && raw.length < MIN_SECRET_LENGTH) {
-    problems.push(`LATCHKEY_SECRET: at least ${MIN_SECRET_LENGTH} characters`);
-  }
-  return raw ?? '';
 }
 
 // The embedded default keeps its generated key beside the database so restarts can decrypt.

@@ -30,7 +30,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.get('/.well-known/jwks.json', async (_req, reply) => {
     await deps.keystore.ensureFresh();
-    const flags = (await deps.store.tenants.find())?.settings['flags'];
+    const flags = (await deps.lookups.tenantSettings())['flags'];
     const removeAlg = isRecord(flags) && flags['remove_alg_from_jwks'] === true;
     void reply.header('cache-control', 'public, max-age=60');
     return deps.keystore.jwksDocument({ includeAlg: !removeAlg });
@@ -96,7 +96,7 @@ function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
     findApi: (identifier) => deps.lookups.resourceServer(identifier),
     findGrants: (clientId, audience) => deps.lookups.grants(clientId, audience),
     newId: (prefix) => deps.ids.prefixed(prefix),
-    tenantSettings: async () => (await deps.store.tenants.find())?.settings ?? {},
+    tenantSettings: () => deps.lookups.tenantSettings(),
     findConnection: (name) => deps.store.connections.findByName(name),
     findUserByLogin: (connection, login) => deps.store.users.findByLogin(connection, login),
     findUser: (userId) => deps.store.users.findById(userId),

@@ -12,6 +12,8 @@ export interface Lookups {
   client(clientId: string): Promise<Client | undefined>;
   resourceServer(identifier: string): Promise<ResourceServer | undefined>;
   grants(clientId: string, audience: string): Promise<ClientGrant[]>;
+  /** The tenant's settings (flags, default directory and audience); read by the token endpoint and JWKS. */
+  tenantSettings(): Promise<Readonly<Record<string, unknown>>>;
   invalidate(): void;
 }
 
@@ -22,6 +24,7 @@ export function createLookups(store: Store, now: () => number): Lookups {
   const clients = new TtlCache<Client | undefined>(MAX_ENTRIES, TTL_MS, now);
   const apis = new TtlCache<ResourceServer | undefined>(MAX_ENTRIES, TTL_MS, now);
   const grants = new TtlCache<ClientGrant[]>(MAX_ENTRIES, TTL_MS, now);
+  const settings = new TtlCache<Readonly<Record<string, unknown>>>(1, TTL_MS, now);
   const through = async <V>(cache: TtlCache<V>, key: string, load: () => Promise<V>): Promise<V> => {
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
@@ -37,10 +40,13 @@ export function createLookups(store: Store, now: () => number): Lookups {
       through(grants, `${clientId}\n${audience}`, () =>
         store.clientGrants.listForClientAndAudience(clientId, audience),
       ),
+    tenantSettings: () =>
+      through(settings, 'tenant', async () => (await store.tenants.find())?.settings ?? {}),
     invalidate() {
       clients.clear();
       apis.clear();
       grants.clear();
+      settings.clear();
     },
   };
 }

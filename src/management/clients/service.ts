@@ -4,6 +4,7 @@ import type { Client, ClientCredential, TokenEndpointAuthMethod } from '../../do
 import { BadRequest, NotFound } from '../../errors/api.js';
 import { assertUrlList } from '../urls.js';
 import type { Deps } from '../../server/deps.js';
+import type { Repositories } from '../../storage/repositories/index.js';
 import { SETTINGS_FIELDS, type ClientCreate, type ClientUpdate, type CredentialCreate } from './schemas.js';
 
 const notFound = () => new NotFound('inexistent_client', 'The client does not exist');
@@ -36,8 +37,8 @@ export function createClientService(deps: Deps) {
   const { store } = deps;
   const now = () => new Date(deps.clock.now()).toISOString();
 
-  async function get(clientId: string): Promise<Client> {
-    const client = await store.clients.findById(clientId);
+  async function get(clientId: string, repos: Repositories = store): Promise<Client> {
+    const client = await repos.clients.findById(clientId);
     if (!client) throw notFound();
     return client;
   }
@@ -125,8 +126,7 @@ export function createClientService(deps: Deps) {
       return store.transaction(async (repos) => {
         // Whole-row read-modify-write: one writer at a time, or concurrent PATCHes undo each other.
         await repos.tenants.lock();
-        const current = await repos.clients.findById(clientId);
-        if (!current) throw notFound();
+        const current = await get(clientId, repos);
         let method: TokenEndpointAuthMethod | null = current.tokenEndpointAuthMethod;
         let credentialIds = current.privateKeyJwtCredentialIds;
         if (body.client_authentication_methods !== undefined) {
@@ -208,8 +208,7 @@ export function createClientService(deps: Deps) {
     async rotateSecret(clientId: string): Promise<Client> {
       return store.transaction(async (repos) => {
         await repos.tenants.lock();
-        const current = await repos.clients.findById(clientId);
-        if (!current) throw notFound();
+        const current = await get(clientId, repos);
         const next = { ...current, clientSecret: deps.ids.clientSecret(), updatedAt: now() };
         await repos.clients.update(next);
         return next;

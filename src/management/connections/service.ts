@@ -120,13 +120,12 @@ export function createConnectionService(deps: Deps) {
  * not carry them itself: a stored `options.metadata` that is not a string map would break every read.
  */
 function assertNoReservedOptions(options: Readonly<Record<string, unknown>> | undefined): void {
-  for (const key of RESERVED_OPTION_KEYS) {
-    if (options !== undefined && Object.hasOwn(options, key)) {
-      throw new BadRequest(
-        'invalid_body',
-        `Payload validation error: 'Additional properties not allowed: ${key}' on property options (send ${key} at the top level).`,
-      );
-    }
+  const key = RESERVED_OPTION_KEYS.find((k) => options !== undefined && Object.hasOwn(options, k));
+  if (key !== undefined) {
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: 'Additional properties not allowed: ${key}' on property options (send ${key} at the top level).`,
+    );
   }
 }
 

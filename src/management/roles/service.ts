@@ -2,6 +2,7 @@ import type { Permission, Role } from '../../domain/role.js';
 import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
+import type { Repositories } from '../../storage/repositories/index.js';
 import type { PermissionView } from './schemas.js';
 
 const roleNotFound = () => new NotFound('inexistent_role', 'The role does not exist.');
@@ -13,8 +14,8 @@ export function createRoleService(deps: Deps) {
   const { store } = deps;
   const now = () => new Date(deps.clock.now()).toISOString();
 
-  async function role(id: string): Promise<Role> {
-    const r = await store.roles.findById(id);
+  async function role(id: string, repos: Repositories = store): Promise<Role> {
+    const r = await repos.roles.findById(id);
     if (!r) throw roleNotFound();
     return r;
   }
@@ -60,11 +61,6 @@ export function createRoleService(deps: Deps) {
     return views;
   }
 
-  async function usersById(ids: readonly string[]) {
-    const users = await Promise.all(ids.map((u) => store.users.findById(u)));
-    return users.filter((u) => u !== undefined);
-  }
-
   const conflict = () => new Conflict('conflict', 'A role with the same name already exists.');
 
   return {
@@ -94,8 +90,7 @@ export function createRoleService(deps: Deps) {
       try {
         return await store.transaction(async (repos) => {
           await repos.tenants.lock();
-          const current = await repos.roles.findById(id);
-          if (!current) throw roleNotFound();
+          const current = await role(id, repos);
           const updated: Role = {
             ...current,
             name: body.name ?? current.name,
@@ -136,12 +131,12 @@ export function createRoleService(deps: Deps) {
         store.roles.roleUsers(id, page),
         store.roles.countRoleUsers(id),
       ]);
-      return { items: await usersById(ids), total };
+      return { items: await store.users.findByIds(ids), total };
     },
     /** Checkpoint paging (spec 4.1): up to `limit` users after the user id `afterId`. */
     async roleUsersAfter(id: string, afterId: string | undefined, limit: number) {
       await role(id);
-      return usersById(await store.roles.roleUsers(id, { offset: 0, limit }, afterId));
+      return store.users.findByIds(await store.roles.roleUsers(id, { offset: 0, limit }, afterId));
     },
     async assignUsersToRole(id: string, userIds: readonly string[]): Promise<void> {
       await role(id);

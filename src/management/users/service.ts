@@ -115,19 +115,7 @@ export function createUserService(deps: Deps) {
       const connection = await databaseConnection(body.connection);
       if (body.email === undefined)
         throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: email'.");
-      const requiresUsername = connection.options['requires_username'] === true;
-      if (requiresUsername && body.username === undefined) {
-        throw new BadRequest(
-          'invalid_body',
-          "Payload validation error: 'Missing required property: username'.",
-        );
-      }
-      if (!requiresUsername && body.username !== undefined) {
-        throw new BadRequest(
-          'invalid_body',
-          'Payload validation error: this connection does not use usernames (requires_username is off).',
-        );
-      }
+      assertUsernameRule(connection, body.username, 'create');
       const passwordHash = await initialPasswordHash(connection, body);
       // Auth0 stores database-connection emails lowercased.
       const email = body.email.toLowerCase();
@@ -172,22 +160,7 @@ export function createUserService(deps: Deps) {
       const connection = await databaseConnection(before.connection);
       if (body.connection !== undefined) await assertOwnConnection(before, body.connection);
       if (typeof body.password === 'string') assertPasswordPolicy(connection, body.password);
-      if (
-        body.username !== undefined &&
-        body.username !== null &&
-        connection.options['requires_username'] !== true
-      ) {
-        throw new BadRequest(
-          'invalid_body',
-          'Payload validation error: this connection does not use usernames (requires_username is off).',
-        );
-      }
-      if (body.username === null && connection.options['requires_username'] === true) {
-        throw new BadRequest(
-          'invalid_body',
-          'Payload validation error: username cannot be removed: this connection requires usernames.',
-        );
-      }
+      assertUsernameRule(connection, body.username, 'update');
       if (body.email === null)
         throw new BadRequest(
           'invalid_body',
@@ -215,6 +188,33 @@ export function createUserService(deps: Deps) {
       await store.users.delete(userId);
     },
   };
+}
+
+/**
+ * A database user has a username exactly when its connection requires one: it must be given on create,
+ * may not be removed (null) on update, and is refused when the connection does not use usernames.
+ */
+function assertUsernameRule(
+  connection: Connection,
+  username: string | null | undefined,
+  operation: 'create' | 'update',
+): void {
+  const required = connection.options['requires_username'] === true;
+  if (!required && typeof username === 'string') {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: this connection does not use usernames (requires_username is off).',
+    );
+  }
+  if (required && operation === 'create' && username === undefined) {
+    throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: username'.");
+  }
+  if (required && username === null) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: username cannot be removed: this connection requires usernames.',
+    );
+  }
 }
 
 /** The user after a PATCH: root fields replace, metadata merges one level deep (null removes a key). */

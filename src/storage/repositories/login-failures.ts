@@ -1,24 +1,8 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db.js';
 
-export interface FailureState {
-  readonly failures: number;
-  readonly blockedUntil: number | undefined;
-}
-
 export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
-  const row = (userId: string, ip: string) =>
-    db
-      .selectFrom('login_failures')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('user_id', '=', userId)
-      .where('ip', '=', ip);
   return {
-    async get(userId: string, ip: string): Promise<FailureState | undefined> {
-      const r = await row(userId, ip).executeTakeFirst();
-      return r && { failures: r.failures, blockedUntil: r.blocked_until ?? undefined };
-    },
     /**
      * Atomically counts one attempt for the pair before its password is checked, so parallel requests
      * cannot all pass a check made before any of them failed. A window or block that has run out starts over;

@@ -86,6 +86,13 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     updated_at: u.updatedAt,
   });
   const base = () => db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+  // Email or username, compared case-insensitively; the oldest account first.
+  const byLogin = (login: string) => {
+    const norm = login.toLowerCase();
+    return base()
+      .where((eb) => eb.or([eb('email_norm', '=', norm), eb('username_norm', '=', norm)]))
+      .orderBy('created_at');
+  };
   const filtered = (query: UserListQuery) => {
     let q = db.selectFrom('users').where('tenant_id', '=', tenantId);
     if (query.connection !== undefined) q = q.where('connection', '=', query.connection);
@@ -98,6 +105,13 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     async findById(userId: string): Promise<User | undefined> {
       const row = await base().where('user_id', '=', userId).executeTakeFirst();
       return row && toRecord(row);
+    },
+    /** The users among `userIds` that exist, in the order of `userIds`. */
+    async findByIds(userIds: readonly string[]): Promise<User[]> {
+      if (userIds.length === 0) return [];
+      const rows = await base().where('user_id', 'in', userIds).execute();
+      const byId = new Map(rows.map((r) => [r.user_id, toRecord(r)]));
+      return userIds.flatMap((id) => byId.get(id) ?? []);
     },
     /**
      * Inside a transaction: reads the user and holds the row until commit (PostgreSQL `FOR UPDATE`), so a
@@ -115,13 +129,17 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     },
     /** A user of `connection` whose email or username equals `login` (case-insensitively). */
     async findByLogin(connection: string, login: string): Promise<User | undefined> {
-      const norm = login.toLowerCase();
-      const row = await base()
-        .where('connection', '=', connection)
-        .where((eb) => eb.or([eb('email_norm', '=', norm), eb('username_norm', '=', norm)]))
-        .orderBy('created_at')
-        .executeTakeFirst();
+      const row = await byLogin(login).where('connection', '=', connection).executeTakeFirst();
       return row && toRecord(row);
+    },
+    /** For each connection, the user `findByLogin` would find there. */
+    async findAllByLogin(login: string): Promise<User[]> {
+      const rows = await byLogin(login).execute();
+      const firstPerConnection = new Map<string, User>();
+      for (const row of rows) {
+        if (!firstPerConnection.has(row.connection)) firstPerConnection.set(row.connection, toRecord(row));
+      }
+      return [...firstPerConnection.values()];
     },
     async list(query: UserListQuery, page: Page): Promise<User[]> {
       let q = filtered(query).selectAll();
