@@ -95,7 +95,7 @@ interface MixedPaging {
  */
 export function isCheckpointRequest(q: MixedPaging): boolean {
   const checkpoint = q.from !== undefined || q.take !== undefined;
-  if (checkpoint && (q.page !== undefined || q.per_page !== undefined || q.include_totals !== undefined)) {
+  if (checkpoint && (q.page !== undefined || q.per_page !== undefined)) {
     throw new BadRequest(
       'invalid_query_string',
       'Query validation error: use either page/per_page or from/take, not both.',
