@@ -1,6 +1,5 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { randomUUID } from 'node:crypto';
 import type { Deps } from '../server/deps.js';
 import { renderOAuthError } from '../server/render-oauth-error.js';
 import { authenticateClient } from './client-auth/index.js';
@@ -8,7 +7,8 @@ import { discoveryDocument } from './discovery.js';
 import { parseTokenParams, requiredString } from './params.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
 import { userinfo } from './userinfo.js';
-import { handleTokenRequest, type TokenEndpointDeps } from './token-endpoint.js';
+import { handleTokenRequest } from './token-endpoint.js';
+import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -82,38 +82,6 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     return reply.headers(NO_STORE).send(response);
   });
 };
-
-function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
-  const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
-  return {
-    issuer: deps.config.issuer,
-    nowSeconds,
-    newJti: () => randomUUID(),
-    signer: deps.signer,
-    findClient: (id) => deps.lookups.client(id),
-    listCredentials: (id) => deps.store.clients.listCredentials(id),
-    markJtiUsed: (clientId, jti, exp) => deps.store.usedJtis.markUsed(clientId, jti, exp, nowSeconds()),
-    findApi: (identifier) => deps.lookups.resourceServer(identifier),
-    findGrants: (clientId, audience) => deps.lookups.grants(clientId, audience),
-    newId: (prefix) => deps.ids.prefixed(prefix),
-    tenantSettings: () => deps.lookups.tenantSettings(),
-    findConnection: (name) => deps.store.connections.findByName(name),
-    findUserByLogin: (connection, login) => deps.store.users.findByLogin(connection, login),
-    findUser: (userId) => deps.store.users.findById(userId),
-    recordLogin: (user, ip, newHash) =>
-      deps.store.users.recordLogin(user.userId, {
-        at: new Date(deps.clock.now()).toISOString(),
-        ip,
-        ...(newHash !== undefined && user.passwordHash !== undefined
-          ? { rehash: { verified: user.passwordHash, replacement: newHash } }
-          : {}),
-      }),
-    loginFailures: deps.store.loginFailures,
-    effectivePermissions: (userId, audience) => deps.store.roles.effectivePermissions(userId, audience),
-    refreshTokens: deps.store.refreshTokens,
-    upsertConsent: (consent) => deps.store.consents.upsert(consent),
-  };
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

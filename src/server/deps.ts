@@ -12,6 +12,7 @@ import { createStore, type Store } from '../storage/repositories/index.js';
 import { DEFAULT_TENANT_ID } from '../domain/tenant.js';
 import { createInvalidation, type Invalidation } from './invalidation.js';
 import { createLookups, type Lookups } from './lookups.js';
+import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } from './one-time-store.js';
 
 export interface Deps {
   readonly config: Config;
@@ -25,6 +26,8 @@ export interface Deps {
   readonly ids: Ids;
   /** Generates a signing key for this tenant (tests inject pre-made keys: RSA generation is slow). */
   readonly generateKey: (state: 'current' | 'next') => Promise<SigningKey>;
+  /** Codes, challenges and jtis that may be used once: Redis when configured, SQL otherwise. */
+  readonly oneTime: OneTimeStore;
   /** Shared ephemeral state when LATCHKEY_REDIS_URL is set. */
   readonly redis: Redis | undefined;
   /** Clears cached configuration here and on every other node (through Redis when configured). */
@@ -36,6 +39,8 @@ export interface Deps {
 }
 
 export interface DepsOverrides {
+  /** The tenant this node serves (one per process today; tests run two side by side). */
+  readonly tenantId?: string;
   readonly clock?: Clock;
   readonly ids?: Ids;
   readonly generateKey?: Deps['generateKey'];
@@ -47,7 +52,7 @@ export const MANAGEMENT_RATE_LIMIT = 5_000;
 
 export function createDeps(config: Config, storage: Storage, overrides: DepsOverrides = {}): Deps {
   const clock = overrides.clock ?? systemClock;
-  const tenantId = DEFAULT_TENANT_ID;
+  const tenantId = overrides.tenantId ?? DEFAULT_TENANT_ID;
   const store = createStore(storage, tenantId, createSecretBox(config.secret));
   // No offline queue: with Redis down, commands fail at once and callers apply their fail-open/closed rule.
   const redis =
@@ -72,6 +77,9 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     keystore,
     signer: createJwtSigner(keystore),
     lookups,
+    oneTime: redis
+      ? createRedisOneTimeStore(redis, tenantId)
+      : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000)),
     invalidation,
     clock,
     ids: overrides.ids ?? randomIds,

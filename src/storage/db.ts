@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type KyselyConfig as KyselyConfigBase,
+  type Transaction,
+} from 'kysely';
+
+type KyselyConfig = Pick<KyselyConfigBase, 'log'>;
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -21,15 +30,25 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export interface CreateDbOptions {
   /** PostgreSQL schema to use (created if missing); tests use one per app for isolation. */
   readonly schema?: string;
+  /** Sees the text of every statement run (tests check that each one is scoped to a tenant). */
+  readonly onQuery?: (sql: string) => void;
 }
 
 /** Opens SQLite (`sqlite:<path>` / `sqlite::memory:`) or PostgreSQL (`postgres://…`). */
 export async function createStorage(url: string, options: CreateDbOptions = {}): Promise<Storage> {
-  if (url.startsWith('sqlite:')) return createSqlite(url.slice('sqlite:'.length));
-  return createPostgres(url, options.schema);
+  const log = options.onQuery;
+  const config: KyselyConfig = log
+    ? {
+        log: (event) => {
+          if (event.level === 'query') log(event.query.sql);
+        },
+      }
+    : {};
+  if (url.startsWith('sqlite:')) return createSqlite(url.slice('sqlite:'.length), config);
+  return createPostgres(url, options.schema, config);
 }
 
-function createSqlite(path: string): Storage {
+function createSqlite(path: string, config: KyselyConfig): Storage {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
@@ -41,7 +60,7 @@ function createSqlite(path: string): Storage {
   database.pragma('optimize=0x10002');
   const optimizer = setInterval(() => database.pragma('optimize'), 3_600_000);
   optimizer.unref();
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ ...config, dialect: new SqliteDialect({ database }) });
   return {
     db,
     dialect: 'sqlite',
@@ -52,7 +71,11 @@ function createSqlite(path: string): Storage {
   };
 }
 
-async function createPostgres(url: string, schema: string | undefined): Promise<Storage> {
+async function createPostgres(
+  url: string,
+  schema: string | undefined,
+  config: KyselyConfig,
+): Promise<Storage> {
   if (schema !== undefined) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name: ${schema}`);
     const admin = new pg.Client({ connectionString: url });
@@ -68,7 +91,7 @@ async function createPostgres(url: string, schema: string | undefined): Promise<
     max: 10,
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ ...config, dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 

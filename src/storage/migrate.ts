@@ -2,6 +2,7 @@ import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Storage } from './db.js';
 import * as initial from './migrations/0001-initial.js';
 import * as users from './migrations/0002-users.js';
+import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -11,6 +12,7 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': initial,
   '0002-users': users,
+  '0003-tenant-keys-identities': tenantKeys,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {
@@ -50,6 +52,17 @@ export async function migrateToLatest(storage: Storage): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Migrates up or down to exactly `name` (used by the migration tests to start from an older schema). */
+export async function migrateTo(storage: Storage, name: string): Promise<void> {
+  const migrator = new Migrator({
+    db: storage.db,
+    provider: provider(storage.dialect),
+    ...(await migrationTableSchema(storage)),
+  });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
 /** Rolls back one migration (used by the migration round-trip test). */

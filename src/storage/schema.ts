@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /** Booleans are 0/1 integers and JSON is text on both engines, so one mapping serves both. */
 type Bool = number;
 type Json = string;
@@ -105,20 +103,22 @@ export interface SigningKeysTable {
   current_until: string | null;
   revoked_at: string | null;
   created_at: string;
-  seq: Generated<number>;
+  /** Creation order within the tenant. */
+  seq: number;
 }
 
-export interface UsedJtisTable {
+/** Values that may be used once until they expire (codes, challenges, assertion jtis) when Redis is absent. */
+export interface OneTimeValuesTable {
   tenant_id: string;
-  client_id: string;
-  jti: string;
+  key: string;
+  value: string;
   expires_at: number;
 }
 
+/** The user's root profile; how the user signs in lives in `identities`. */
 export interface UsersTable {
   tenant_id: string;
   user_id: string;
-  connection: string;
   email: string | null;
   email_norm: string | null;
   email_verified: Bool;
@@ -134,12 +134,29 @@ export interface UsersTable {
   picture: string | null;
   user_metadata: Json;
   app_metadata: Json;
-  password_hash: string | null;
   last_password_reset: string | null;
   blocked: Bool;
   logins_count: number;
   last_login: string | null;
   last_ip: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One way a user signs in: `provider|identity_user_id` in a connection, with its login names and password. */
+export interface IdentitiesTable {
+  tenant_id: string;
+  user_id: string;
+  provider: string;
+  identity_user_id: string;
+  connection: string;
+  is_social: Bool;
+  email: string | null;
+  email_norm: string | null;
+  username: string | null;
+  username_norm: string | null;
+  password_hash: string | null;
+  profile_data: Json;
   created_at: string;
   updated_at: string;
 }
@@ -219,8 +236,9 @@ export interface Database {
   client_credentials: ClientCredentialsTable;
   client_grants: ClientGrantsTable;
   signing_keys: SigningKeysTable;
-  used_jtis: UsedJtisTable;
+  one_time_values: OneTimeValuesTable;
   users: UsersTable;
+  identities: IdentitiesTable;
   roles: RolesTable;
   role_permissions: RolePermissionsTable;
   user_roles: UserRolesTable;

@@ -14,9 +14,15 @@ const NORMALIZED: Record<string, 'email_norm' | 'name_norm' | 'username_norm'> =
   username: 'username_norm',
 };
 const CASELESS_TEXT = new Set(['given_name', 'family_name', 'nickname']);
-const EXACT_TEXT = new Set(['user_id', 'phone_number', 'last_ip', 'picture', 'connection']);
+const EXACT_TEXT = new Set(['user_id', 'phone_number', 'last_ip', 'picture']);
 const BOOLEANS = new Set(['email_verified', 'phone_verified', 'blocked']);
 const DATES = new Set(['created_at', 'updated_at', 'last_login']);
+const IDENTITY_FIELDS = new Set([
+  'connection',
+  'identities.connection',
+  'identities.provider',
+  'identities.user_id',
+]);
 const FREE_TEXT = ['email_norm', 'name_norm', 'username_norm'] as const;
 
 function invalid(message: string): BadRequest {
@@ -78,12 +84,26 @@ function term(field: string | undefined, value: string, phrase: boolean, eb: Eb,
   }
   if (field === 'logins_count') return eb('logins_count', '=', integer(value, field));
   if (DATES.has(field)) return like(sql.ref(field), `${escapeLike(datePrefix(value))}%`);
-  if (field === 'identities.connection') return eb('connection', '=', value);
-  if (field === 'identities.provider') return value === 'auth0' ? eb.lit(true) : eb.lit(false);
-  if (field === 'identities.user_id') return like('user_id', `%|${escapeLike(value)}`);
+  if (field === 'connection' || field === 'identities.connection')
+    return hasIdentity(eb, (i) => i('identities.connection', '=', value));
+  if (field === 'identities.provider') return hasIdentity(eb, (i) => i('identities.provider', '=', value));
+  if (field === 'identities.user_id')
+    return hasIdentity(eb, (i) => i('identities.identity_user_id', '=', value));
   const meta = metadataPath(field);
   if (meta) return metadataEquals(meta.column, meta.path, value, eb, dialect);
   throw invalid(`unknown field ${field}`);
+}
+
+// Identity fields match when any of the user's identities (its own or a linked one) matches.
+function hasIdentity(eb: Eb, where: (i: ExpressionBuilder<Database, 'identities'>) => Cond): Cond {
+  return eb.exists(
+    eb
+      .selectFrom('identities')
+      .select(sql.lit(1).as('one'))
+      .whereRef('identities.tenant_id', '=', 'users.tenant_id')
+      .whereRef('identities.user_id', '=', 'users.user_id')
+      .where(where),
+  );
 }
 
 // A word matches a whole word inside the text; a phrase matches the whole value.
@@ -99,6 +119,9 @@ function prefix(field: string | undefined, start: string, eb: Eb): Cond {
   if (normalized) return like(normalized, pattern);
   if (CASELESS_TEXT.has(field)) return like(sql`lower(${sql.ref(field)})`, pattern);
   if (EXACT_TEXT.has(field)) return like(sql.ref(field), `${escapeLike(start)}%`);
+  if (field === 'connection' || field === 'identities.connection') {
+    return hasIdentity(eb, () => like('identities.connection', `${escapeLike(start)}%`));
+  }
   if (metadataPath(field)) throw invalid('wildcards are not available on metadata fields');
   throw invalid(`wildcards are not available on ${field}`);
 }
@@ -136,7 +159,8 @@ function exists(field: string, eb: Eb, dialect: DialectName): Cond {
   if (normalized) return eb(normalized, 'is not', null);
   if (CASELESS_TEXT.has(field) || EXACT_TEXT.has(field) || DATES.has(field))
     return eb(sql.ref(field), 'is not', null);
-  if (BOOLEANS.has(field) || field === 'logins_count') return eb.lit(true);
+  // Every user has these (a user always has its own identity).
+  if (BOOLEANS.has(field) || IDENTITY_FIELDS.has(field) || field === 'logins_count') return eb.lit(true);
   const meta = metadataPath(field);
   if (meta) return eb(metadataValue(meta.column, meta.path, dialect), 'is not', null);
   throw invalid(`unknown field ${field}`);

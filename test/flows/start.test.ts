@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createStorage, dropSchema } from '../../src/storage/db.js';
 
 const BIN = ['--import', 'tsx', 'src/bin/latchkey.ts'];
 
@@ -46,9 +48,11 @@ async function waitFor(url: string, ms = 20_000): Promise<Response> {
 describe('latchkey start on a bare machine (embedded SQLite)', () => {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
-  afterEach(() => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    for (const c of cleanups.splice(0)) await c();
   });
 
   it('creates the data folder, prints generated bootstrap credentials once, and serves a working tenant', async () => {
@@ -129,10 +133,15 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
   it.runIf(process.env['LATCHKEY_TEST_POSTGRES_URL'])(
     'migrate runs on PostgreSQL without LATCHKEY_SECRET, and still refuses a bad one',
     async () => {
-      const url = process.env['LATCHKEY_TEST_POSTGRES_URL'] ?? '';
+      const base = process.env['LATCHKEY_TEST_POSTGRES_URL'] ?? '';
+      // A schema of its own: the database's public schema belongs to whichever branch ran last.
+      const schema = `st_${randomBytes(6).toString('hex')}`;
+      await (await createStorage(base, { schema })).close();
+      cleanups.push(() => dropSchema(base, schema));
+      const url = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       const ok = run(['migrate'], { LATCHKEY_DATABASE_URL: url });
       expect(await ok.exited).toBe(0);
-      expect(ok.output()).toMatch(/applied: |schema is up to date/);
+      expect(ok.output()).toMatch(/applied: 0001-initial, 0002-users, 0003-tenant-keys-identities/);
       const bad = run(['migrate'], { LATCHKEY_DATABASE_URL: url, LATCHKEY_SECRET: 'short' });
       expect(await bad.exited).toBe(1);
       expect(bad.output()).toMatch(/LATCHKEY_SECRET: at least 32 characters/);

@@ -5,6 +5,7 @@ import type { User } from '../../src/domain/user.js';
 import { hashPassword } from '../../src/users/passwords.js';
 import { randomAlphanumeric } from '../../src/lib/ids.js';
 import type { Deps } from '../../src/server/deps.js';
+import { ownIdentityOf, type OwnIdentityFields } from './store.js';
 
 /** Persisting factories with safe defaults; each call makes a new record. */
 export function createFactories(deps: Deps) {
@@ -57,13 +58,12 @@ export function createFactories(deps: Deps) {
       return api;
     },
     /** A database user whose password is `password` (hashed with argon2id unless a hash is given). */
-    async user(over: Partial<User> & { password?: string } = {}): Promise<User> {
-      const { password, ...rest } = over;
+    async user(over: Partial<User> & OwnIdentityFields & { password?: string } = {}): Promise<User> {
+      const { password, connection, passwordHash, ...rest } = over;
       const id = randomAlphanumeric(24).toLowerCase();
-      const user: User = {
+      const root = {
         tenantId: deps.tenantId,
         userId: `auth0|${id}`,
-        connection: 'Username-Password-Authentication',
         email: `${id}@example.com`,
         emailVerified: true,
         username: undefined,
@@ -76,7 +76,6 @@ export function createFactories(deps: Deps) {
         picture: 'https://example.com/p.png',
         userMetadata: {},
         appMetadata: {},
-        passwordHash: await hashPassword(password ?? 'Pass-word-123'),
         lastPasswordReset: undefined,
         blocked: false,
         loginsCount: 0,
@@ -86,7 +85,17 @@ export function createFactories(deps: Deps) {
         updatedAt: now(),
         ...rest,
       };
-      await deps.store.users.insert(user);
+      const user: User = {
+        identities: [
+          ownIdentityOf(
+            root,
+            connection ?? 'Username-Password-Authentication',
+            passwordHash ?? (await hashPassword(password ?? 'Pass-word-123')),
+          ),
+        ],
+        ...root,
+      };
+      await deps.store.transaction((repos) => repos.users.insert(user));
       return user;
     },
     /** Lets `clientId` log users in through the connection (Auth0's enabled_clients). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { User } from '../../src/domain/user.js';
+import type { Identity, User } from '../../src/domain/user.js';
 import { createSecretBox } from '../../src/lib/secret-box.js';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
@@ -27,12 +27,21 @@ export async function openTestStore(backend: TestBackend): Promise<TestStore> {
   };
 }
 
-/** A user row of the default directory with every optional field empty; `over` fills in the rest. */
-export function userRow(id: string, over: Partial<User> = {}): User {
-  return {
+/** What a test says about the user's own identity, beside the root profile. */
+export interface OwnIdentityFields {
+  readonly connection?: string;
+  readonly passwordHash?: string;
+}
+
+/**
+ * A user of the default directory with every optional field empty; `over` fills in the rest, and its own
+ * identity carries the same email and username.
+ */
+export function userRow(id: string, over: Partial<User> & OwnIdentityFields = {}): User {
+  const { connection, passwordHash, ...root } = over;
+  const user = {
     tenantId: 'default',
     userId: `auth0|${id}`,
-    connection: 'Username-Password-Authentication',
     email: undefined,
     emailVerified: false,
     username: undefined,
@@ -45,7 +54,6 @@ export function userRow(id: string, over: Partial<User> = {}): User {
     picture: undefined,
     userMetadata: {},
     appMetadata: {},
-    passwordHash: undefined,
     lastPasswordReset: undefined,
     blocked: false,
     loginsCount: 0,
@@ -53,6 +61,31 @@ export function userRow(id: string, over: Partial<User> = {}): User {
     lastIp: undefined,
     createdAt: '2024-01-01T00:00:00.000Z',
     updatedAt: '2024-01-01T00:00:00.000Z',
-    ...over,
+    ...root,
+  };
+  return {
+    identities: [ownIdentityOf(user, connection ?? 'Username-Password-Authentication', passwordHash)],
+    ...user,
+  };
+}
+
+/** The identity a user id names, with the user's login names. */
+export function ownIdentityOf(
+  user: Pick<User, 'userId' | 'email' | 'username' | 'createdAt'>,
+  connection: string,
+  passwordHash: string | undefined,
+): Identity {
+  const bar = user.userId.indexOf('|');
+  return {
+    provider: user.userId.slice(0, bar),
+    userId: user.userId.slice(bar + 1),
+    connection,
+    isSocial: false,
+    email: user.email,
+    username: user.username,
+    passwordHash,
+    profileData: {},
+    createdAt: user.createdAt,
+    updatedAt: user.createdAt,
   };
 }

@@ -4,20 +4,23 @@ import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js
 import { migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
 import { testBackends } from '../helpers/backends.js';
 
+const ALL = ['0001-initial', '0002-users', '0003-tenant-keys-identities'];
+
 const TABLES = [
   'client_credentials',
   'client_grants',
   'clients',
   'connections',
   'consents',
+  'identities',
   'login_failures',
+  'one_time_values',
   'refresh_tokens',
   'resource_servers',
   'role_permissions',
   'roles',
   'signing_keys',
   'tenants',
-  'used_jtis',
   'user_permissions',
   'user_roles',
   'users',
@@ -53,12 +56,13 @@ describe.each(testBackends())('migrations on $name', (backend) => {
 
   it('runs up, down and up again', async () => {
     const storage = await open();
-    expect(await migrateToLatest(storage)).toEqual(['0001-initial', '0002-users']);
+    expect(await migrateToLatest(storage)).toEqual(ALL);
     expect(await tableNames(storage, schema)).toEqual(TABLES);
     await migrateDown(storage);
     await migrateDown(storage);
+    await migrateDown(storage);
     expect(await tableNames(storage, schema)).toEqual([]);
-    expect(await migrateToLatest(storage)).toEqual(['0001-initial', '0002-users']);
+    expect(await migrateToLatest(storage)).toEqual(ALL);
     expect(await tableNames(storage, schema)).toEqual(TABLES);
   });
 

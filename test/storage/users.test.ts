@@ -23,20 +23,25 @@ describe.each(testBackends())('user repository login bookkeeping on $name', (bac
     const u = user();
     await store.users.insert(u);
     // An admin changed the password after the login verified the old one.
-    await store.users.update({ ...u, passwordHash: '$argon2id$admin' });
+    await store.users.update({
+      ...u,
+      identities: u.identities.map((i) => ({ ...i, passwordHash: '$argon2id$admin' })),
+    });
     const stale = await store.users.recordLogin(u.userId, {
       at: '2024-02-01T00:00:00.000Z',
       ip: '192.0.2.1',
-      rehash: { verified: '$2b$04$old', replacement: '$argon2id$login' },
+      rehash: { identity: u.identities[0]!, verified: '$2b$04$old', replacement: '$argon2id$login' },
     });
-    expect(stale).toMatchObject({ passwordHash: '$argon2id$admin', loginsCount: 1, lastIp: '192.0.2.1' });
+    expect(stale).toMatchObject({ loginsCount: 1, lastIp: '192.0.2.1' });
+    expect(stale?.identities[0]?.passwordHash).toBe('$argon2id$admin');
 
     const current = await store.users.recordLogin(u.userId, {
       at: '2024-02-02T00:00:00.000Z',
       ip: '192.0.2.2',
-      rehash: { verified: '$argon2id$admin', replacement: '$argon2id$login' },
+      rehash: { identity: u.identities[0]!, verified: '$argon2id$admin', replacement: '$argon2id$login' },
     });
-    expect(current).toMatchObject({ passwordHash: '$argon2id$login', loginsCount: 2 });
+    expect(current).toMatchObject({ loginsCount: 2 });
+    expect(current?.identities[0]?.passwordHash).toBe('$argon2id$login');
   });
 
   it('never undoes a login through a profile update, and records no login for a blocked user', async () => {

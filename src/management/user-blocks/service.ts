@@ -1,4 +1,4 @@
-import type { User } from '../../domain/user.js';
+import { ownIdentity, type Identity, type User } from '../../domain/user.js';
 import { NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 
@@ -16,14 +16,16 @@ export function createUserBlockService(deps: Deps) {
     return found;
   }
 
-  async function blocksOf(users: readonly User[]): Promise<UserBlocks> {
+  async function blocksOf(
+    signIns: readonly { readonly user: User; readonly identity: Identity }[],
+  ): Promise<UserBlocks> {
     const now = Math.floor(deps.clock.now() / 1000);
     const perUser = await Promise.all(
-      users.map(async (u) =>
+      signIns.map(async ({ user: u, identity }) =>
         (await store.loginFailures.blocksFor(u.userId, now)).map((b) => ({
           identifier: u.email ?? u.username ?? u.userId,
           ip: b.ip,
-          connection: u.connection,
+          connection: identity.connection,
         })),
       ),
     );
@@ -31,14 +33,19 @@ export function createUserBlockService(deps: Deps) {
   }
 
   return {
-    forUser: async (id: string) => blocksOf([await user(id)]),
+    forUser: async (id: string) => {
+      const found = await user(id);
+      return blocksOf([{ user: found, identity: ownIdentity(found) }]);
+    },
     // Auth0 compat: an identifier (email, username) may name users of several connections.
     forIdentifier: async (identifier: string) => blocksOf(await store.users.findAllByLogin(identifier)),
     async unblockUser(id: string): Promise<void> {
       await store.loginFailures.clear((await user(id)).userId);
     },
     async unblockIdentifier(identifier: string): Promise<void> {
-      for (const u of await store.users.findAllByLogin(identifier)) await store.loginFailures.clear(u.userId);
+      for (const { user: u } of await store.users.findAllByLogin(identifier)) {
+        await store.loginFailures.clear(u.userId);
+      }
     },
   };
 }

@@ -1,6 +1,5 @@
 import { Type, type Static } from 'typebox';
-import type { User } from '../../domain/user.js';
-import { userIdValue } from '../../domain/user.js';
+import { isOwnIdentity, type User } from '../../domain/user.js';
 import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const METADATA_MAX_PROPERTIES = 100;
@@ -143,6 +142,8 @@ const Identity = Type.Object({
   user_id: Type.String(),
   provider: Type.String(),
   isSocial: Type.Boolean(),
+  // Auth0 shows a linked identity's own profile here; the user's own identity has none.
+  profileData: Type.Optional(Type.Object({}, { additionalProperties: true })),
 });
 
 export const UserView = Type.Object({
@@ -191,9 +192,13 @@ export function toUserView(u: User): UserView {
     ...opt('picture', u.picture),
     created_at: u.createdAt,
     updated_at: u.updatedAt,
-    identities: [
-      { connection: u.connection, user_id: userIdValue(u.userId), provider: 'auth0', isSocial: false },
-    ],
+    identities: u.identities.map((i) => ({
+      connection: i.connection,
+      user_id: i.userId,
+      provider: i.provider,
+      isSocial: i.isSocial,
+      ...(isOwnIdentity(u, i) ? {} : { profileData: { ...i.profileData } }),
+    })),
     ...(Object.keys(u.userMetadata).length > 0 ? { user_metadata: { ...u.userMetadata } } : {}),
     ...(Object.keys(u.appMetadata).length > 0 ? { app_metadata: { ...u.appMetadata } } : {}),
     ...opt('last_ip', u.lastIp),

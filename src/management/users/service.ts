@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../../domain/connection.js';
-import type { User } from '../../domain/user.js';
+import { isOwnIdentity, ownIdentity, type Identity, type User } from '../../domain/user.js';
 import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
@@ -61,7 +61,7 @@ export function createUserService(deps: Deps) {
 
   /** Auth0 uses `connection` in a PATCH to pick the identity to change; a database user has only its own. */
   async function assertOwnConnection(user: User, name: string): Promise<void> {
-    if (name === user.connection) return;
+    if (name === ownIdentity(user).connection) return;
     if (!(await store.connections.findByName(name)))
       throw new BadRequest('inexistent_connection', 'The connection does not exist.');
     throw new BadRequest(
@@ -120,10 +120,21 @@ export function createUserService(deps: Deps) {
       // Auth0 stores database-connection emails lowercased.
       const email = body.email.toLowerCase();
       const at = now();
+      const identity: Identity = {
+        provider: 'auth0',
+        userId: body.user_id ?? randomBytes(12).toString('hex'),
+        connection: connection.name,
+        isSocial: false,
+        email,
+        username: body.username,
+        passwordHash,
+        profileData: {},
+        createdAt: at,
+        updatedAt: at,
+      };
       const user: User = {
         tenantId: deps.tenantId,
-        userId: `auth0|${body.user_id ?? randomBytes(12).toString('hex')}`,
-        connection: connection.name,
+        userId: `${identity.provider}|${identity.userId}`,
         email,
         emailVerified: body.email_verified ?? false,
         username: body.username,
@@ -136,7 +147,6 @@ export function createUserService(deps: Deps) {
         picture: body.picture,
         userMetadata: body.user_metadata ?? {},
         appMetadata: body.app_metadata ?? {},
-        passwordHash,
         lastPasswordReset: undefined,
         blocked: body.blocked ?? false,
         loginsCount: 0,
@@ -144,10 +154,11 @@ export function createUserService(deps: Deps) {
         lastIp: undefined,
         createdAt: at,
         updatedAt: at,
+        identities: [identity],
       };
       if (await store.users.findById(user.userId)) throw exists();
       try {
-        await store.users.insert(user);
+        await store.transaction((repos) => repos.users.insert(user));
       } catch (error) {
         if (isUniqueViolation(error)) throw exists();
         throw error;
@@ -157,7 +168,7 @@ export function createUserService(deps: Deps) {
 
     async update(userId: string, body: UserUpdate): Promise<User> {
       const before = await get(userId);
-      const connection = await databaseConnection(before.connection);
+      const connection = await databaseConnection(ownIdentity(before).connection);
       if (body.connection !== undefined) await assertOwnConnection(before, body.connection);
       if (typeof body.password === 'string') assertPasswordPolicy(connection, body.password);
       assertUsernameRule(connection, body.username, 'update');
@@ -244,9 +255,20 @@ function applyUpdate(current: User, body: UserUpdate, newHash: string | undefine
     blocked: body.blocked ?? current.blocked,
     userMetadata,
     appMetadata,
-    passwordHash: newHash ?? current.passwordHash,
     lastPasswordReset: newHash !== undefined ? at : current.lastPasswordReset,
     updatedAt: at,
+    // The root login names are those of the user's own identity, where sign-in looks them up.
+    identities: current.identities.map((i) =>
+      isOwnIdentity(current, i)
+        ? {
+            ...i,
+            email: email ?? i.email,
+            username: text(body.username, i.username),
+            passwordHash: newHash ?? i.passwordHash,
+            updatedAt: at,
+          }
+        : i,
+    ),
   };
 }
 

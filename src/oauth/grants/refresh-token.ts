@@ -11,7 +11,7 @@ export const refreshToken: GrantHandler = {
   params: new Set(['refresh_token', 'scope']),
   async handle({ client, params }, deps) {
     const presented = requiredString(params, 'refresh_token');
-    const record = await deps.refreshTokens.findByHash(hashRefreshToken(presented));
+    const record = await deps.findRefreshToken(hashRefreshToken(presented));
     const now = deps.nowSeconds();
     if (!record || record.clientId !== client.clientId || record.revokedAt !== undefined)
       throw new InvalidGrant(UNKNOWN);
@@ -21,12 +21,11 @@ export const refreshToken: GrantHandler = {
     ) {
       throw new InvalidGrant(UNKNOWN);
     }
-    const settings = refreshSettings(client);
     if (record.rotating && record.rotatedAt !== undefined) {
       // A rotated token used again outside the leeway (0 = no leeway) means it leaked: revoke the whole family.
-      const leeway = settings.leeway ?? 0;
+      const leeway = refreshSettings(client).leeway ?? 0;
       if (leeway === 0 || now - record.rotatedAt > leeway) {
-        await deps.refreshTokens.revokeFamily(record.familyId, now);
+        await deps.revokeRefreshFamily(record.familyId, now);
         throw new InvalidGrant(UNKNOWN, `reuse of rotated refresh token ${record.id}`);
       }
     }
@@ -37,23 +36,6 @@ export const refreshToken: GrantHandler = {
     const user = await deps.findUser(record.userId);
     if (!user) throw new InvalidGrant(UNKNOWN);
     if (user.blocked) throw new OAuthError('unauthorized', 'user is blocked', 401);
-    if (
-      record.rotating &&
-      record.rotatedAt === undefined &&
-      !(await deps.refreshTokens.markRotated(record.id, now))
-    ) {
-      // Two requests raced with the same token: the loser is a reuse.
-      await deps.refreshTokens.revokeFamily(record.familyId, now);
-      throw new InvalidGrant(UNKNOWN);
-    }
-    if (!record.rotating) {
-      const idle = settings.expiration_type === 'expiring' && settings.infinite_idle_token_lifetime !== true;
-      await deps.refreshTokens.touch(
-        record.id,
-        now,
-        idle ? now + (settings.idle_token_lifetime ?? 1_296_000) : undefined,
-      );
-    }
     const userinfo = `${deps.issuer}userinfo`;
     // Seed 002: an omitted scope means exactly the scopes originally granted.
     return issueUserTokens(
@@ -63,7 +45,7 @@ export const refreshToken: GrantHandler = {
         audience: record.audience === userinfo ? undefined : record.audience,
         requested: requested ?? [...record.scope],
         gty: 'refresh_token',
-        refresh: { familyId: record.familyId, rotate: record.rotating, expiresAt: record.expiresAt },
+        refresh: record,
       },
       deps,
     );

@@ -1,9 +1,8 @@
 import type { Client } from '../../domain/client.js';
 import type { ClientGrant } from '../../domain/client-grant.js';
-import type { Connection } from '../../domain/connection.js';
 import type { Consent, RefreshTokenRecord } from '../../domain/refresh-token.js';
 import type { ResourceServer } from '../../domain/resource-server.js';
-import type { User } from '../../domain/user.js';
+import type { AuthenticateDeps } from '../../users/authenticate.js';
 import type { JwtSigner } from '../../keys/signer.js';
 import type { ClientAuthMethod } from '../client-auth/types.js';
 import type { TokenParams } from '../params.js';
@@ -25,49 +24,31 @@ export interface TokenRequest {
   readonly ip: string;
 }
 
+/** The writes one user-token issuance needs, applied together in one transaction or not at all. */
+export interface IssuanceWrites {
+  /** The presented rotating refresh token is used up, unless another request used it first. */
+  readonly rotated?: { readonly id: string; readonly at: number };
+  /** The presented non-rotating refresh token was used: its idle window restarts. */
+  readonly touched?: { readonly id: string; readonly at: number; readonly idleExpiresAt: number | undefined };
+  readonly refreshToken?: RefreshTokenRecord;
+  /** The scopes the user delegated to the client for the API (Auth0's user grant). */
+  readonly consent?: Consent;
+}
+
 /** What user-delegated grants need beyond client credentials; each is a narrow storage call. */
-export interface UserGrantDeps {
-  readonly tenantSettings: () => Promise<Readonly<Record<string, unknown>>>;
-  readonly findConnection: (name: string) => Promise<Connection | undefined>;
-  readonly findUserByLogin: (connection: string, login: string) => Promise<User | undefined>;
-  readonly findUser: (userId: string) => Promise<User | undefined>;
-  /**
-   * Records a successful login (count, time, IP) without touching other columns and, when given, replaces the
-   * password hash only if it is still the one that was verified.
-   * @returns the user as stored afterwards, or undefined when it is now blocked or gone.
-   */
-  readonly recordLogin: (user: User, ip: string, newHash: string | undefined) => Promise<User | undefined>;
-  readonly loginFailures: {
-    reserveAttempt(
-      userId: string,
-      ip: string,
-      now: number,
-      windowSeconds: number,
-      limit: number,
-    ): Promise<boolean>;
-    recordFailure(
-      userId: string,
-      ip: string,
-      now: number,
-      limit: number,
-      blockSeconds: number,
-    ): Promise<void>;
-    clear(userId: string, ip?: string): Promise<void>;
-  };
+export interface UserGrantDeps extends AuthenticateDeps {
   readonly effectivePermissions: (userId: string, audience: string) => Promise<string[]>;
-  readonly refreshTokens: {
-    findByHash(hash: string): Promise<RefreshTokenRecord | undefined>;
-    insert(token: RefreshTokenRecord): Promise<void>;
-    markRotated(id: string, at: number): Promise<boolean>;
-    touch(id: string, at: number, idleExpiresAt: number | undefined): Promise<void>;
-    revokeFamily(familyId: string, at: number): Promise<void>;
-  };
-  readonly upsertConsent: (consent: Consent) => Promise<void>;
+  readonly findRefreshToken: (hash: string) => Promise<RefreshTokenRecord | undefined>;
+  readonly revokeRefreshFamily: (familyId: string, at: number) => Promise<void>;
+  /**
+   * Applies the writes in one transaction.
+   * @returns 'raced' (nothing written) when the rotated token had already been used by another request.
+   */
+  readonly saveIssuance: (writes: IssuanceWrites) => Promise<'saved' | 'raced'>;
 }
 
 export interface GrantDeps extends UserGrantDeps {
   readonly issuer: string;
-  readonly nowSeconds: () => number;
   readonly newJti: () => string;
   readonly newId: (prefix: string) => string;
   readonly signer: JwtSigner;

@@ -16,6 +16,8 @@ export interface AccessTokenInput {
   readonly gty: string | undefined;
   readonly nowSeconds: number;
   readonly jti: string;
+  /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to. */
+  readonly jkt?: string;
 }
 
 export interface AccessTokenToSign {
@@ -40,6 +42,7 @@ export function buildAccessToken(input: AccessTokenInput): AccessTokenToSign {
     ...(rfc9068 ? { client_id: input.clientId, jti: input.jti } : { azp: input.clientId }),
     ...(!rfc9068 && input.gty !== undefined ? { gty: input.gty } : {}),
     ...(withPermissions ? { permissions: [...input.permissions] } : {}),
+    ...(input.jkt !== undefined ? { cnf: { jkt: input.jkt } } : {}),
   };
   const alg: JwtAlg = api.signingAlg;
   return {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import type { User } from '../../domain/user.js';
 
@@ -11,7 +12,25 @@ export interface IdTokenInput {
   readonly scopes: readonly string[];
   readonly nowSeconds: number;
   readonly lifetime: number;
+  /** The ID token's signing algorithm: `at_hash` and `c_hash` use its hash. */
+  readonly alg: IdTokenAlg;
   readonly nonce?: string;
+  /** Epoch seconds of the authentication. */
+  readonly authTime?: number;
+  readonly sid?: string;
+  readonly amr?: readonly string[];
+  /** The access token issued beside the ID token, for `at_hash`. */
+  readonly accessToken?: string;
+  /** The authorization code issued beside the ID token, for `c_hash`. */
+  readonly code?: string;
+}
+
+/** OIDC Core §3.3.2.11: base64url of the left half of the hash the signing algorithm uses. */
+export function halfHash(value: string, alg: IdTokenAlg): string {
+  const digest = createHash(alg === 'RS512' ? 'sha512' : 'sha256')
+    .update(value, 'ascii')
+    .digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
 /** OIDC Core §5.4 claims for the granted scopes, from the user's profile. */
@@ -49,5 +68,10 @@ export function buildIdToken(input: IdTokenInput): JWTPayload {
     iat: input.nowSeconds,
     exp: input.nowSeconds + input.lifetime,
     ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
+    ...(input.authTime !== undefined ? { auth_time: input.authTime } : {}),
+    ...(input.sid !== undefined ? { sid: input.sid } : {}),
+    ...(input.amr !== undefined ? { amr: [...input.amr] } : {}),
+    ...(input.accessToken !== undefined ? { at_hash: halfHash(input.accessToken, input.alg) } : {}),
+    ...(input.code !== undefined ? { c_hash: halfHash(input.code, input.alg) } : {}),
   };
 }

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client } from '../../domain/client.js';
 import { CURRENT_USER_SCOPES, managementAudience } from '../../domain/management-api.js';
+import type { Consent, RefreshTokenRecord } from '../../domain/refresh-token.js';
 import type { ResourceServer } from '../../domain/resource-server.js';
 import type { User } from '../../domain/user.js';
-import { AccessDenied, UnauthorizedClient } from '../../errors/oauth.js';
+import { AccessDenied, InvalidGrant, UnauthorizedClient } from '../../errors/oauth.js';
 import { evaluateAccess } from '../../policy/evaluate.js';
-import type { GrantDeps, TokenResponse } from '../grants/types.js';
+import type { GrantDeps, IssuanceWrites, TokenResponse } from '../grants/types.js';
 import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { buildAccessToken } from './access-token.js';
 import { buildIdToken, type IdTokenAlg } from './id-token.js';
@@ -15,6 +16,24 @@ export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'] as
 const OIDC = new Set<string>([...OIDC_SCOPES, 'offline_access']);
 const CURRENT_USER = new Set<string>(CURRENT_USER_SCOPES);
 
+/** What the sign-in that leads to these tokens knows beyond the token request (browser flows, DPoP). */
+export interface IssueContext {
+  /** The authorization request's nonce, echoed in the ID token. */
+  readonly nonce?: string;
+  /** When the user authenticated (epoch seconds): the ID token's `auth_time`. */
+  readonly authTime?: number;
+  /** The SSO session the tokens belong to: the ID token's `sid`. */
+  readonly sid?: string;
+  /** How the user authenticated: the ID token's `amr`. */
+  readonly amr?: readonly string[];
+  /** OIDC Core §3.3.2.11: the ID token travels beside the access token in a front channel (`at_hash`). */
+  readonly atHash?: boolean;
+  /** OIDC Core §3.3.2.11: an authorization code travels beside the ID token (`c_hash`). */
+  readonly code?: string;
+  /** RFC 9449: the DPoP key thumbprint the access token is bound to (`cnf.jkt`). */
+  readonly jkt?: string;
+}
+
 export interface UserTokenInput {
   readonly client: Client;
   readonly user: User;
@@ -23,15 +42,23 @@ export interface UserTokenInput {
   /** Every scope requested (OIDC and API), or undefined when the request sent no scope. */
   readonly requested: readonly string[] | undefined;
   readonly gty: string;
-  /**
-   * Refresh exchanges keep the token's family and never mint a new one for non-rotating clients; a rotated
-   * token inherits the family's absolute expiry (Auth0: the absolute lifetime counts from the original grant).
-   */
-  readonly refresh?: {
-    readonly familyId: string;
-    readonly rotate: boolean;
-    readonly expiresAt: number | undefined;
-  };
+  readonly context?: IssueContext;
+  /** The refresh token being exchanged: its family, expiry and rotation carry over. */
+  readonly refresh?: RefreshTokenRecord;
+}
+
+/** The outcome of the policy for one request: what the tokens may carry. */
+export interface UserAccessDecision {
+  /** The API the access token is for (the userinfo pseudo-API when no audience was asked for). */
+  readonly target: ResourceServer;
+  /** True when `target` is a real API rather than userinfo. */
+  readonly isApi: boolean;
+  readonly apiScopes: readonly string[];
+  readonly permissions: readonly string[];
+  readonly oidcScopes: readonly string[];
+  readonly offline: boolean;
+  /** Every granted scope, in the order the token lists them. */
+  readonly scopes: readonly string[];
 }
 
 interface RefreshSettings {
@@ -53,14 +80,29 @@ export function hashRefreshToken(token: string): string {
 }
 
 /**
- * Issues the access token (and ID and refresh tokens when asked for and allowed) for a user,
- * under the API's user-delegated policy, the client's grants and the user's RBAC permissions (seed 002).
- * @throws AccessDenied / UnauthorizedClient when the policy refuses.
+ * Issues the access token (and ID and refresh tokens when asked for and allowed) for a user: the scope
+ * decision, then the tokens, then one transaction that persists the refresh token, the rotation and the consent.
+ * @throws AccessDenied / UnauthorizedClient when the policy refuses; InvalidGrant when a concurrent exchange
+ * of the same refresh token won (its family is revoked).
  */
 export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): Promise<TokenResponse> {
-  const { client, user } = input;
-  const now = deps.nowSeconds();
-  const requested = input.requested;
+  const decision = await decideUserAccess(input, deps);
+  const { response, writes } = await buildUserTokens(input, decision, deps);
+  if ((await deps.saveIssuance(writes)) === 'raced') {
+    // Two requests raced with the same rotating token: the loser is a reuse.
+    const family = input.refresh?.familyId;
+    if (family !== undefined) await deps.revokeRefreshFamily(family, deps.nowSeconds());
+    throw new InvalidGrant('Unknown or invalid refresh token.');
+  }
+  return response;
+}
+
+/**
+ * The user-delegated policy of seed 002 for this request: client grants, RBAC and the API's policy.
+ * @throws AccessDenied / UnauthorizedClient when the policy refuses.
+ */
+export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise<UserAccessDecision> {
+  const { client, user, requested } = input;
   const oidcRequested = (requested ?? []).filter((s) => OIDC.has(s));
   const apiRequested = requested?.filter((s) => !OIDC.has(s));
 
@@ -91,55 +133,86 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
   const wantsOffline = requested?.includes('offline_access') === true;
   const offline =
     wantsOffline && client.grantTypes.includes('refresh_token') && (api ? api.allowOfflineAccess : true);
-  const openid = oidcRequested.includes('openid');
-  const userinfo = `${deps.issuer}userinfo`;
-  const target = api ?? userinfoApi(userinfo, client.tenantId);
-  const grantedOidc = OIDC_SCOPES.filter((s) => oidcRequested.includes(s));
-  const scopes = [...grantedOidc, ...apiScopes, ...(offline ? ['offline_access'] : [])];
+  const oidcScopes = OIDC_SCOPES.filter((s) => oidcRequested.includes(s));
+  return {
+    target: api ?? userinfoApi(`${deps.issuer}userinfo`, client.tenantId),
+    isApi: api !== undefined,
+    apiScopes,
+    permissions,
+    oidcScopes,
+    offline,
+    scopes: [...oidcScopes, ...apiScopes, ...(offline ? ['offline_access'] : [])],
+  };
+}
 
+/**
+ * Signs the tokens the decision allows and lists the writes that must land together for them to be valid.
+ * Nothing is stored here.
+ */
+export async function buildUserTokens(
+  input: UserTokenInput,
+  decision: UserAccessDecision,
+  deps: GrantDeps,
+): Promise<{ response: TokenResponse; writes: IssuanceWrites }> {
+  const { client, user, context = {} } = input;
+  const now = deps.nowSeconds();
+  const openid = decision.oidcScopes.includes('openid');
   const access = buildAccessToken({
     issuer: deps.issuer,
-    api: target,
+    api: decision.target,
     clientId: client.clientId,
     subject: user.userId,
-    extraAudiences: api && openid ? [userinfo] : [],
-    scopes,
-    permissions,
+    extraAudiences: decision.isApi && openid ? [`${deps.issuer}userinfo`] : [],
+    scopes: decision.scopes,
+    permissions: decision.permissions,
     gty: input.gty,
     nowSeconds: now,
     jti: deps.newJti(),
+    ...(context.jkt !== undefined ? { jkt: context.jkt } : {}),
   });
+  const accessToken = await deps.signer.sign(access.payload, access.sign);
   const response: { -readonly [K in keyof TokenResponse]: TokenResponse[K] } = {
-    access_token: await deps.signer.sign(access.payload, access.sign),
+    access_token: accessToken,
     expires_in: access.expiresIn,
-    token_type: 'Bearer',
+    token_type: context.jkt !== undefined ? 'DPoP' : 'Bearer',
   };
-  if (openid) response.id_token = await signIdToken(client, user, grantedOidc, now, deps);
-  if (offline && (input.refresh === undefined || input.refresh.rotate)) {
-    response.refresh_token = await mintRefreshToken(
+  if (openid) {
+    response.id_token = await signIdToken(input, decision.oidcScopes, accessToken, now, deps);
+  }
+  const writes: { -readonly [K in keyof IssuanceWrites]: IssuanceWrites[K] } = {};
+  const presented = input.refresh;
+  if (presented?.rotating === true && presented.rotatedAt === undefined) {
+    writes.rotated = { id: presented.id, at: now };
+  }
+  if (presented?.rotating === false) writes.touched = touchOf(client, presented, now);
+  // A non-rotating exchange keeps its refresh token; every other offline grant gets a new one.
+  if (decision.offline && presented?.rotating !== false) {
+    const token = randomBytes(48).toString('base64url');
+    writes.refreshToken = refreshRecord(
       client,
       user,
-      target.identifier,
-      scopes,
-      input.refresh,
+      decision,
+      hashRefreshToken(token),
+      presented,
       now,
       deps,
     );
+    response.refresh_token = token;
   }
-  if (scopes.length > 0) response.scope = scopes.join(' ');
-  if (api && apiScopes.length > 0) {
+  if (decision.scopes.length > 0) response.scope = decision.scopes.join(' ');
+  if (decision.isApi && decision.apiScopes.length > 0) {
     const at = new Date(now * 1000).toISOString();
-    await deps.upsertConsent({
+    writes.consent = {
       id: deps.newId('cgr'),
       userId: user.userId,
       clientId: client.clientId,
-      audience: api.identifier,
-      scope: apiScopes,
+      audience: decision.target.identifier,
+      scope: decision.apiScopes,
       createdAt: at,
       updatedAt: at,
-    });
+    } satisfies Consent;
   }
-  return response;
+  return { response, writes };
 }
 
 function refusal(
@@ -160,15 +233,17 @@ function refusal(
 }
 
 async function signIdToken(
-  client: Client,
-  user: User,
+  input: UserTokenInput,
   oidc: readonly string[],
+  accessToken: string,
   now: number,
   deps: GrantDeps,
 ): Promise<string> {
+  const { client, user, context = {} } = input;
   const jwt =
     (client.settings['jwt_configuration'] as
       { alg?: IdTokenAlg; lifetime_in_seconds?: number } | undefined) ?? {};
+  const alg = jwt.alg ?? 'RS256';
   const idToken = buildIdToken({
     issuer: deps.issuer,
     clientId: client.clientId,
@@ -176,8 +251,14 @@ async function signIdToken(
     scopes: oidc,
     nowSeconds: now,
     lifetime: jwt.lifetime_in_seconds ?? 36_000,
+    alg,
+    ...(context.nonce !== undefined ? { nonce: context.nonce } : {}),
+    ...(context.authTime !== undefined ? { authTime: context.authTime } : {}),
+    ...(context.sid !== undefined ? { sid: context.sid } : {}),
+    ...(context.amr !== undefined ? { amr: context.amr } : {}),
+    ...(context.atHash === true ? { accessToken } : {}),
+    ...(context.code !== undefined ? { code: context.code } : {}),
   });
-  const alg = jwt.alg ?? 'RS256';
   return deps.signer.sign(idToken, {
     alg,
     typ: 'JWT',
@@ -185,33 +266,48 @@ async function signIdToken(
   });
 }
 
-async function mintRefreshToken(
+/** A non-rotating token's use: its idle window starts again. */
+function touchOf(
+  client: Client,
+  presented: RefreshTokenRecord,
+  now: number,
+): NonNullable<IssuanceWrites['touched']> {
+  const settings = refreshSettings(client);
+  const idle = settings.expiration_type === 'expiring' && settings.infinite_idle_token_lifetime !== true;
+  return {
+    id: presented.id,
+    at: now,
+    idleExpiresAt: idle ? now + (settings.idle_token_lifetime ?? 1_296_000) : undefined,
+  };
+}
+
+/** A rotated token stays in its family and keeps the family's absolute expiry (Auth0: counted from the grant). */
+function refreshRecord(
   client: Client,
   user: User,
-  audience: string,
-  scopes: readonly string[],
-  family: { readonly familyId: string; readonly expiresAt: number | undefined } | undefined,
+  decision: UserAccessDecision,
+  tokenHash: string,
+  presented: RefreshTokenRecord | undefined,
   now: number,
   deps: GrantDeps,
-): Promise<string> {
+): RefreshTokenRecord {
   const settings = refreshSettings(client);
   const expiring = settings.expiration_type === 'expiring';
   const absoluteExpiry =
     expiring && settings.infinite_token_lifetime !== true
       ? now + (settings.token_lifetime ?? 2_592_000)
       : undefined;
-  const token = randomBytes(48).toString('base64url');
-  await deps.refreshTokens.insert({
+  return {
     id: deps.newId('rt'),
-    tokenHash: hashRefreshToken(token),
-    familyId: family?.familyId ?? deps.newId('rtf'),
+    tokenHash,
+    familyId: presented?.familyId ?? deps.newId('rtf'),
     userId: user.userId,
     clientId: client.clientId,
-    audience,
-    scope: scopes,
+    audience: decision.target.identifier,
+    scope: decision.scopes,
     rotating: settings.rotation_type === 'rotating',
     createdAt: now,
-    expiresAt: family ? family.expiresAt : absoluteExpiry,
+    expiresAt: presented ? presented.expiresAt : absoluteExpiry,
     idleExpiresAt:
       expiring && settings.infinite_idle_token_lifetime !== true
         ? now + (settings.idle_token_lifetime ?? 1_296_000)
@@ -219,8 +315,7 @@ async function mintRefreshToken(
     lastUsedAt: undefined,
     rotatedAt: undefined,
     revokedAt: undefined,
-  });
-  return token;
+  };
 }
 
 function userinfoApi(identifier: string, tenantId: string): ResourceServer {

@@ -90,7 +90,10 @@ export function createClientGrantRepository(db: DbOrTx, tenantId: string) {
     },
     /** @throws the driver's unique violation for a duplicate client+audience+subject_type. */
     async insert(grant: ClientGrant): Promise<void> {
-      await db.insertInto('client_grants').values(toRow(grant)).execute();
+      await db
+        .insertInto('client_grants')
+        .values({ ...toRow(grant), tenant_id: tenantId })
+        .execute();
     },
     async update(grant: ClientGrant): Promise<void> {
       const { tenant_id: _t, id: _i, ...rest } = toRow(grant);

@@ -75,7 +75,10 @@ export function createClientRepository(db: DbOrTx, tenantId: string, box: Secret
       return Number(row.n);
     },
     async insert(client: Client): Promise<void> {
-      await db.insertInto('clients').values(toRow(client)).execute();
+      await db
+        .insertInto('clients')
+        .values({ ...toRow(client), tenant_id: tenantId })
+        .execute();
     },
     async update(client: Client): Promise<void> {
       const { tenant_id: _t, client_id: _c, ...rest } = toRow(client);

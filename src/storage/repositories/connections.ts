@@ -55,7 +55,10 @@ export function createConnectionRepository(db: DbOrTx, tenantId: string) {
     },
     /** @throws the driver's unique violation for a duplicate name. */
     async insert(c: Connection): Promise<void> {
-      await db.insertInto('connections').values(toRow(c)).execute();
+      await db
+        .insertInto('connections')
+        .values({ ...toRow(c), tenant_id: tenantId })
+        .execute();
     },
     async update(c: Connection): Promise<void> {
       const { tenant_id: _t, id: _i, ...rest } = toRow(c);

@@ -11,7 +11,7 @@ import { createResourceServerRepository } from './resource-servers.js';
 import { createSigningKeyRepository } from './signing-keys.js';
 import { createTenantRepository } from './tenants.js';
 import { createConnectionRepository } from './connections.js';
-import { createUsedJtiRepository } from './used-jtis.js';
+import { createOneTimeValueRepository } from './one-time-values.js';
 
 function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dialect: DialectName) {
   return {
@@ -26,7 +26,7 @@ function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dial
     clients: createClientRepository(db, tenantId, box),
     clientGrants: createClientGrantRepository(db, tenantId),
     signingKeys: createSigningKeyRepository(db, tenantId, box),
-    usedJtis: createUsedJtiRepository(db, tenantId),
+    oneTimeValues: createOneTimeValueRepository(db, tenantId),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;

@@ -88,7 +88,10 @@ export function createResourceServerRepository(db: DbOrTx, tenantId: string, box
     },
     /** @throws the driver's unique violation when the identifier exists (see isUniqueViolation). */
     async insert(rs: ResourceServer): Promise<void> {
-      await db.insertInto('resource_servers').values(toRow(rs)).execute();
+      await db
+        .insertInto('resource_servers')
+        .values({ ...toRow(rs), tenant_id: tenantId })
+        .execute();
     },
     async update(rs: ResourceServer): Promise<void> {
       const { tenant_id: _t, id: _i, ...rest } = toRow(rs);

@@ -75,6 +75,7 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       const rows = await db
         .selectFrom('role_permissions')
         .select(['resource_server_identifier', 'permission_name'])
+        .where('tenant_id', '=', tenantId)
         .where('role_id', '=', roleId)
         .orderBy('resource_server_identifier')
         .orderBy('permission_name')
@@ -99,6 +100,7 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       for (const p of permissions) {
         await db
           .deleteFrom('role_permissions')
+          .where('tenant_id', '=', tenantId)
           .where('role_id', '=', roleId)
           .where('resource_server_identifier', '=', p.resourceServerIdentifier)
           .where('permission_name', '=', p.permissionName)
@@ -109,8 +111,13 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
     async userRoles(userId: string): Promise<Role[]> {
       const rows = await db
         .selectFrom('user_roles')
-        .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+        .innerJoin('roles', (j) =>
+          j
+            .onRef('roles.tenant_id', '=', 'user_roles.tenant_id')
+            .onRef('roles.id', '=', 'user_roles.role_id'),
+        )
         .select(['roles.tenant_id', 'roles.id', 'roles.name', 'roles.description', 'roles.created_at'])
+        .where('user_roles.tenant_id', '=', tenantId)
         .where('user_roles.user_id', '=', userId)
         .orderBy('roles.name')
         .execute();
@@ -129,6 +136,7 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       if (roleIds.length === 0) return;
       await db
         .deleteFrom('user_roles')
+        .where('tenant_id', '=', tenantId)
         .where('user_id', '=', userId)
         .where('role_id', 'in', roleIds)
         .execute();
@@ -158,6 +166,7 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       const rows = await db
         .selectFrom('user_permissions')
         .select(['resource_server_identifier', 'permission_name'])
+        .where('tenant_id', '=', tenantId)
         .where('user_id', '=', userId)
         .orderBy('resource_server_identifier')
         .orderBy('permission_name')
@@ -182,6 +191,7 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       for (const p of permissions) {
         await db
           .deleteFrom('user_permissions')
+          .where('tenant_id', '=', tenantId)
           .where('user_id', '=', userId)
           .where('resource_server_identifier', '=', p.resourceServerIdentifier)
           .where('permission_name', '=', p.permissionName)
@@ -208,12 +218,18 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       const direct = db
         .selectFrom('user_permissions')
         .select('permission_name')
+        .where('tenant_id', '=', tenantId)
         .where('user_id', '=', userId)
         .where('resource_server_identifier', '=', audience);
       const viaRoles = db
         .selectFrom('user_roles')
-        .innerJoin('role_permissions', 'role_permissions.role_id', 'user_roles.role_id')
+        .innerJoin('role_permissions', (j) =>
+          j
+            .onRef('role_permissions.tenant_id', '=', 'user_roles.tenant_id')
+            .onRef('role_permissions.role_id', '=', 'user_roles.role_id'),
+        )
         .select('role_permissions.permission_name')
+        .where('user_roles.tenant_id', '=', tenantId)
         .where('user_roles.user_id', '=', userId)
         .where('role_permissions.resource_server_identifier', '=', audience);
       const rows = await direct.union(viaRoles).execute();

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from '../db.js';
 import type { SigningKeysTable } from '../schema.js';
 import type { KeyState, SigningKey } from '../../domain/signing-key.js';
@@ -30,6 +30,7 @@ export function createSigningKeyRepository(db: DbOrTx, tenantId: string, box: Se
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .orderBy('seq')
+        .orderBy('kid')
         .execute();
       return rows.map(toRecord);
     },
@@ -50,6 +51,12 @@ export function createSigningKeyRepository(db: DbOrTx, tenantId: string, box: Se
           current_until: key.currentUntil ?? null,
           revoked_at: key.revokedAt ?? null,
           created_at: key.createdAt,
+          // Rotation is serialised per tenant, so the next number is taken without a race.
+          seq: (eb) =>
+            eb
+              .selectFrom('signing_keys')
+              .select(sql<number>`coalesce(max(seq), 0) + 1`.as('next'))
+              .where('tenant_id', '=', tenantId),
         })
         .execute();
     },

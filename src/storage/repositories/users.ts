@@ -1,7 +1,7 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { DbOrTx, DialectName } from '../db.js';
-import type { UsersTable } from '../schema.js';
-import type { User } from '../../domain/user.js';
+import type { IdentitiesTable, UsersTable } from '../schema.js';
+import type { Identity, User } from '../../domain/user.js';
 import type { SearchNode } from '../../users/search-query.js';
 import { compileUserSearch } from '../user-search.js';
 import { fromBool, fromJson, toBool, toJson } from '../json.js';
@@ -29,13 +29,36 @@ const SORT_COLUMNS: Record<
   user_id: 'user_id',
 };
 
+/** A user found through one of its identities: the identity holds the password that was presented. */
+export interface LoginMatch {
+  readonly user: User;
+  readonly identity: Identity;
+}
+
 const lower = (v: string | undefined): string | null => (v === undefined ? null : v.toLowerCase());
 
-export function createUserRepository(db: DbOrTx, tenantId: string, dialect: DialectName) {
-  const toRecord = (row: Selectable<UsersTable>): User => ({
+type UserRow = Selectable<UsersTable>;
+type IdentityRow = Selectable<IdentitiesTable>;
+
+function toIdentity(row: IdentityRow): Identity {
+  return {
+    provider: row.provider,
+    userId: row.identity_user_id,
+    connection: row.connection,
+    isSocial: toBool(row.is_social),
+    email: row.email ?? undefined,
+    username: row.username ?? undefined,
+    passwordHash: row.password_hash ?? undefined,
+    profileData: fromJson(row.profile_data),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toUser(row: UserRow, identities: readonly Identity[]): User {
+  return {
     tenantId: row.tenant_id,
     userId: row.user_id,
-    connection: row.connection,
     email: row.email ?? undefined,
     emailVerified: toBool(row.email_verified),
     username: row.username ?? undefined,
@@ -48,7 +71,6 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     picture: row.picture ?? undefined,
     userMetadata: fromJson(row.user_metadata),
     appMetadata: fromJson(row.app_metadata),
-    passwordHash: row.password_hash ?? undefined,
     lastPasswordReset: row.last_password_reset ?? undefined,
     blocked: toBool(row.blocked),
     loginsCount: row.logins_count,
@@ -56,11 +78,19 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     lastIp: row.last_ip ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-  });
-  const toRow = (u: User): Selectable<UsersTable> => ({
+    // The user's own identity first, then linked ones in the order they were linked.
+    identities: [...identities].sort(
+      (a, b) =>
+        Number(`${b.provider}|${b.userId}` === row.user_id) -
+          Number(`${a.provider}|${a.userId}` === row.user_id) || a.createdAt.localeCompare(b.createdAt),
+    ),
+  };
+}
+
+function fromUser(u: User): UserRow {
+  return {
     tenant_id: u.tenantId,
     user_id: u.userId,
-    connection: u.connection,
     email: u.email ?? null,
     email_norm: lower(u.email),
     email_verified: fromBool(u.emailVerified),
@@ -76,7 +106,6 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     picture: u.picture ?? null,
     user_metadata: toJson(u.userMetadata),
     app_metadata: toJson(u.appMetadata),
-    password_hash: u.passwordHash ?? null,
     last_password_reset: u.lastPasswordReset ?? null,
     blocked: fromBool(u.blocked),
     logins_count: u.loginsCount,
@@ -84,72 +113,170 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
     last_ip: u.lastIp ?? null,
     created_at: u.createdAt,
     updated_at: u.updatedAt,
-  });
-  const base = () => db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
-  // Email or username, compared case-insensitively; the oldest account first.
+  };
+}
+
+function fromIdentity(tenantId: string, userId: string, i: Identity): IdentityRow {
+  return {
+    tenant_id: tenantId,
+    user_id: userId,
+    provider: i.provider,
+    identity_user_id: i.userId,
+    connection: i.connection,
+    is_social: fromBool(i.isSocial),
+    email: i.email ?? null,
+    email_norm: lower(i.email),
+    username: i.username ?? null,
+    username_norm: lower(i.username),
+    password_hash: i.passwordHash ?? null,
+    profile_data: toJson(i.profileData),
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+  };
+}
+
+/** Users with their identities: one aggregate, so a user is never read or written without them. */
+export function createUserRepository(db: DbOrTx, tenantId: string, dialect: DialectName) {
+  const users = () => db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+  const identitiesOf = async (userIds: readonly string[]): Promise<Map<string, Identity[]>> => {
+    const byUser = new Map<string, Identity[]>();
+    if (userIds.length === 0) return byUser;
+    const rows = await db
+      .selectFrom('identities')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', 'in', [...new Set(userIds)])
+      .execute();
+    for (const row of rows) {
+      const list = byUser.get(row.user_id) ?? [];
+      list.push(toIdentity(row));
+      byUser.set(row.user_id, list);
+    }
+    return byUser;
+  };
+  const withIdentities = async (rows: readonly UserRow[]): Promise<User[]> => {
+    const identities = await identitiesOf(rows.map((r) => r.user_id));
+    return rows.map((r) => toUser(r, identities.get(r.user_id) ?? []));
+  };
+  const one = async (row: UserRow | undefined): Promise<User | undefined> =>
+    row && (await withIdentities([row]))[0];
+  // Identities whose email or username equals `login` (case-insensitively); the oldest first.
   const byLogin = (login: string) => {
     const norm = login.toLowerCase();
-    return base()
+    return db
+      .selectFrom('identities')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
       .where((eb) => eb.or([eb('email_norm', '=', norm), eb('username_norm', '=', norm)]))
-      .orderBy('created_at');
+      .orderBy('created_at')
+      .orderBy('user_id');
+  };
+  const matches = async (rows: readonly IdentityRow[]): Promise<LoginMatch[]> => {
+    if (rows.length === 0) return [];
+    const owners = await withIdentities(
+      await users()
+        .where(
+          'user_id',
+          'in',
+          rows.map((r) => r.user_id),
+        )
+        .execute(),
+    );
+    const byId = new Map(owners.map((u) => [u.userId, u]));
+    return rows.flatMap((row) => {
+      const user = byId.get(row.user_id);
+      return user ? [{ user, identity: toIdentity(row) }] : [];
+    });
   };
   const filtered = (query: UserListQuery) => {
-    let q = db.selectFrom('users').where('tenant_id', '=', tenantId);
-    if (query.connection !== undefined) q = q.where('connection', '=', query.connection);
+    let q = db.selectFrom('users').where('users.tenant_id', '=', tenantId);
+    const connection = query.connection;
+    if (connection !== undefined) {
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('identities')
+            .select(sql.lit(1).as('one'))
+            .whereRef('identities.tenant_id', '=', 'users.tenant_id')
+            .whereRef('identities.user_id', '=', 'users.user_id')
+            .where('identities.connection', '=', connection),
+        ),
+      );
+    }
     const search = query.search;
     if (search) q = q.where((eb) => compileUserSearch(search, eb, dialect));
     return q;
   };
+  const writeIdentities = async (user: User, mode: 'insert' | 'update'): Promise<void> => {
+    for (const identity of user.identities) {
+      const row = fromIdentity(tenantId, user.userId, identity);
+      if (mode === 'insert') {
+        await db.insertInto('identities').values(row).execute();
+        continue;
+      }
+      await db
+        .updateTable('identities')
+        .set({
+          email: row.email,
+          email_norm: row.email_norm,
+          username: row.username,
+          username_norm: row.username_norm,
+          password_hash: row.password_hash,
+          profile_data: row.profile_data,
+          updated_at: row.updated_at,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('provider', '=', row.provider)
+        .where('identity_user_id', '=', row.identity_user_id)
+        .where('user_id', '=', user.userId)
+        .execute();
+    }
+  };
 
   return {
     async findById(userId: string): Promise<User | undefined> {
-      const row = await base().where('user_id', '=', userId).executeTakeFirst();
-      return row && toRecord(row);
+      return one(await users().where('user_id', '=', userId).executeTakeFirst());
     },
     /** The users among `userIds` that exist, in the order of `userIds`. */
     async findByIds(userIds: readonly string[]): Promise<User[]> {
       if (userIds.length === 0) return [];
-      const rows = await base().where('user_id', 'in', userIds).execute();
-      const byId = new Map(rows.map((r) => [r.user_id, toRecord(r)]));
+      const found = await withIdentities(await users().where('user_id', 'in', userIds).execute());
+      const byId = new Map(found.map((u) => [u.userId, u]));
       return userIds.flatMap((id) => byId.get(id) ?? []);
     },
     /**
      * Inside a transaction: reads the user and holds the row until commit (PostgreSQL `FOR UPDATE`), so a
-     * read-modify-write of the row runs one at a time. SQLite already serialises transactions.
+     * read-modify-write of the user and its identities runs one at a time. SQLite already serialises transactions.
      */
     async findForUpdate(userId: string): Promise<User | undefined> {
-      const q = base().where('user_id', '=', userId);
-      const row = await (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
-      return row && toRecord(row);
+      const q = users().where('user_id', '=', userId);
+      return one(await (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst());
     },
     /** Every user with this email, any connection, compared case-insensitively. */
     async findByEmail(email: string): Promise<User[]> {
-      const rows = await base().where('email_norm', '=', email.toLowerCase()).orderBy('created_at').execute();
-      return rows.map(toRecord);
+      return withIdentities(
+        await users().where('email_norm', '=', email.toLowerCase()).orderBy('created_at').execute(),
+      );
     },
-    /** A user of `connection` whose email or username equals `login` (case-insensitively). */
-    async findByLogin(connection: string, login: string): Promise<User | undefined> {
+    /** The identity of `connection` whose email or username equals `login` (case-insensitively), with its user. */
+    async findByLogin(connection: string, login: string): Promise<LoginMatch | undefined> {
       const row = await byLogin(login).where('connection', '=', connection).executeTakeFirst();
-      return row && toRecord(row);
+      return row && (await matches([row]))[0];
     },
-    /** For each connection, the user `findByLogin` would find there. */
-    async findAllByLogin(login: string): Promise<User[]> {
-      const rows = await byLogin(login).execute();
-      const firstPerConnection = new Map<string, User>();
-      for (const row of rows) {
-        if (!firstPerConnection.has(row.connection)) firstPerConnection.set(row.connection, toRecord(row));
+    /** For each connection, the match `findByLogin` would find there. */
+    async findAllByLogin(login: string): Promise<LoginMatch[]> {
+      const firstPerConnection = new Map<string, IdentityRow>();
+      for (const row of await byLogin(login).execute()) {
+        if (!firstPerConnection.has(row.connection)) firstPerConnection.set(row.connection, row);
       }
-      return [...firstPerConnection.values()];
+      return matches([...firstPerConnection.values()]);
     },
     async list(query: UserListQuery, page: Page): Promise<User[]> {
-      let q = filtered(query).selectAll();
-      if (query.sort) {
-        q = q.orderBy(SORT_COLUMNS[query.sort.field], query.sort.direction);
-      } else {
-        q = q.orderBy('created_at', 'asc');
-      }
-      const rows = await q.orderBy('user_id').limit(page.limit).offset(page.offset).execute();
-      return rows.map(toRecord);
+      let q = filtered(query).selectAll('users');
+      q = query.sort
+        ? q.orderBy(`users.${SORT_COLUMNS[query.sort.field]}`, query.sort.direction)
+        : q.orderBy('users.created_at', 'asc');
+      return withIdentities(await q.orderBy('users.user_id').limit(page.limit).offset(page.offset).execute());
     },
     async count(query: UserListQuery): Promise<number> {
       const row = await filtered(query)
@@ -157,12 +284,17 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    /** @throws the driver's unique violation when email/username already exist in the connection. */
+    /** @throws the driver's unique violation when an identity's email/username already exists in its connection. */
     async insert(user: User): Promise<void> {
-      await db.insertInto('users').values(toRow(user)).execute();
+      await db
+        .insertInto('users')
+        .values({ ...fromUser(user), tenant_id: tenantId })
+        .execute();
+      await writeIdentities(user, 'insert');
     },
     /**
-     * Writes the profile; the login columns belong to `recordLogin`, so an update never undoes a login.
+     * Writes the profile and the identities' login names and passwords; the login columns belong to
+     * `recordLogin`, so an update never undoes a login. Call inside a transaction (two tables change).
      * @returns the user as stored afterwards, or undefined when it does not exist.
      * @throws the driver's unique violation on an email/username collision.
      */
@@ -174,7 +306,7 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
         last_login: _l,
         last_ip: _i,
         ...rest
-      } = toRow(user);
+      } = fromUser(user);
       const row = await db
         .updateTable('users')
         .set(rest)
@@ -182,7 +314,9 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
         .where('user_id', '=', user.userId)
         .returningAll()
         .executeTakeFirst();
-      return row && toRecord(row);
+      if (!row) return undefined;
+      await writeIdentities(user, 'update');
+      return one(row);
     },
     /**
      * Counts a login by writing only the login columns (the counter incremented in SQL), so it cannot undo a
@@ -194,7 +328,11 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
       login: {
         readonly at: string;
         readonly ip: string;
-        readonly rehash?: { readonly verified: string; readonly replacement: string };
+        readonly rehash?: {
+          readonly identity: Pick<Identity, 'provider' | 'userId'>;
+          readonly verified: string;
+          readonly replacement: string;
+        };
       },
     ): Promise<User | undefined> {
       const { rehash } = login;
@@ -204,30 +342,35 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
           last_login: login.at,
           last_ip: login.ip,
           logins_count: eb('logins_count', '+', 1),
-          ...(rehash
-            ? {
-                password_hash: eb
-                  .case()
-                  .when('password_hash', '=', rehash.verified)
-                  .then(rehash.replacement)
-                  .else(eb.ref('password_hash'))
-                  .end(),
-              }
-            : {}),
         }))
         .where('tenant_id', '=', tenantId)
         .where('user_id', '=', userId)
         .where('blocked', '=', fromBool(false))
         .returningAll()
         .executeTakeFirst();
-      return row && toRecord(row);
+      if (!row) return undefined;
+      if (rehash) {
+        await db
+          .updateTable('identities')
+          .set({ password_hash: rehash.replacement })
+          .where('tenant_id', '=', tenantId)
+          .where('user_id', '=', userId)
+          .where('provider', '=', rehash.identity.provider)
+          .where('identity_user_id', '=', rehash.identity.userId)
+          .where('password_hash', '=', rehash.verified)
+          .execute();
+      }
+      return one(row);
     },
+    /** Deletes the users whose own identity is in `connection` (the connection is being deleted). */
     async deleteByConnection(connection: string): Promise<void> {
-      await db
-        .deleteFrom('users')
+      const own = db
+        .selectFrom('identities')
+        .select('user_id')
         .where('tenant_id', '=', tenantId)
         .where('connection', '=', connection)
-        .execute();
+        .where(sql<boolean>`provider || '|' || identity_user_id = user_id`);
+      await db.deleteFrom('users').where('tenant_id', '=', tenantId).where('user_id', 'in', own).execute();
     },
     async delete(userId: string): Promise<boolean> {
       const result = await db

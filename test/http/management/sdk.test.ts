@@ -24,14 +24,14 @@ describe.each(testBackends())(
         clientId: BOOTSTRAP_CLIENT_ID,
         clientSecret: BOOTSTRAP_CLIENT_SECRET,
         // The SDK always speaks https://{domain}; point it at the local http listener.
-        fetch: ((url: string | URL | Request, init?: RequestInit) =>
+        fetch: (url: string | URL | Request, init?: RequestInit) =>
           fetch(
             (url instanceof Request ? url.url : url.toString()).replace(
               'https://latchkey.test',
               `http://127.0.0.1:${port}`,
             ),
             init,
-          )),
+          ),
       });
     });
     afterAll(async () => {

@@ -62,7 +62,9 @@ describe.each(testBackends())('/api/v2/users on $name', (backend) => {
       logins_count: 0,
     });
     expect(body).not.toHaveProperty('password');
-    expect((await t.deps.store.users.findById(body.user_id))?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect((await t.deps.store.users.findById(body.user_id))?.identities[0]?.passwordHash).toMatch(
+      /^\$argon2id\$/,
+    );
   });
 
   it('keeps a given user_id and answers 409 for duplicates (id, or email case-insensitively)', async () => {
@@ -189,10 +191,12 @@ describe.each(testBackends())('/api/v2/users on $name', (backend) => {
     expect((await api(t.app, { method: 'PATCH', url, token, body: { password: 'weak' } })).statusCode).toBe(
       400,
     );
-    const before = (await t.deps.store.users.findById(created.user_id))?.passwordHash;
+    const before = (await t.deps.store.users.findById(created.user_id))?.identities[0]?.passwordHash;
     const ok = await api(t.app, { method: 'PATCH', url, token, body: { password: 'Another-Strong-7' } });
     expect(ok.json()).toMatchObject({ last_password_reset: expect.any(String) });
-    expect((await t.deps.store.users.findById(created.user_id))?.passwordHash).not.toBe(before);
+    expect((await t.deps.store.users.findById(created.user_id))?.identities[0]?.passwordHash).not.toBe(
+      before,
+    );
   });
 
   it('searches with q and pages with totals', async () => {

@@ -373,9 +373,9 @@ describe.each(testBackends())('password grants on $name', (backend) => {
       error: 'invalid_grant',
       error_description: 'Wrong email or password.',
     });
-    expect((await t.deps.store.users.findById(userId))?.passwordHash).toMatch(/^\$2b\$04\$/);
+    expect((await t.deps.store.users.findById(userId))?.identities[0]?.passwordHash).toMatch(/^\$2b\$04\$/);
     expect((await login({ username: 'legacy@example.com', password: PASSWORD })).statusCode).toBe(200);
-    expect((await t.deps.store.users.findById(userId))?.passwordHash).toMatch(/^\$argon2id\$/);
+    expect((await t.deps.store.users.findById(userId))?.identities[0]?.passwordHash).toMatch(/^\$argon2id\$/);
     expect((await login({ username: 'legacy@example.com', password: PASSWORD })).statusCode).toBe(200);
   });
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../../src/domain/client.js';
 import { testBackends } from '../../helpers/backends.js';
@@ -126,6 +127,48 @@ describe.each(testBackends())('refresh tokens on $name', (backend) => {
     // The family is gone: even the newest token stopped working.
     expect((await refresh(client, rt3)).statusCode).toBe(403);
   });
+
+  it('writes a rotation in one transaction: a failure half-way lets the client retry with the same token', async () => {
+    const { client, user } = await appAndUser({ rotation_type: 'rotating', expiration_type: 'expiring' });
+    const rt1 = (await login(client, user.email ?? '')).json<Tokens>().refresh_token ?? '';
+    // A real failure inside the database, after the old token was marked rotated in the same transaction.
+    await failRefreshTokenInserts(true);
+    try {
+      const failed = await refresh(client, rt1);
+      expect(failed.statusCode).toBe(500);
+      expect(failed.json()).toEqual({ error: 'server_error', error_description: 'internal server error' });
+    } finally {
+      await failRefreshTokenInserts(false);
+    }
+    const retried = await refresh(client, rt1);
+    expect(retried.statusCode).toBe(200);
+    const rt2 = retried.json<Tokens>().refresh_token ?? '';
+    expect((await refresh(client, rt2)).statusCode).toBe(200);
+  });
+
+  /** Installs (or removes) a trigger that makes every insert into refresh_tokens fail. */
+  async function failRefreshTokenInserts(on: boolean): Promise<void> {
+    const db = t.deps.storage.db;
+    if (backend.name === 'sqlite') {
+      await (
+        on
+          ? sql`create trigger fail_rt before insert on refresh_tokens begin select raise(abort, 'injected'); end`
+          : sql`drop trigger fail_rt`
+      ).execute(db);
+      return;
+    }
+    if (on) {
+      await sql`create function fail_rt() returns trigger language plpgsql as $$ begin raise exception 'injected'; end $$`.execute(
+        db,
+      );
+      await sql`create trigger fail_rt before insert on refresh_tokens for each row execute function fail_rt()`.execute(
+        db,
+      );
+    } else {
+      await sql`drop trigger fail_rt on refresh_tokens`.execute(db);
+      await sql`drop function fail_rt()`.execute(db);
+    }
+  }
 
   it('tolerates reuse inside the leeway', async () => {
     const { client, user } = await appAndUser({

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import type { OneTimeValueRepository } from '../storage/repositories/one-time-values.js';
+
+/**
+ * Values that may be used once before they expire: authorization codes, WebAuthn challenges, `auth_session`s,
+ * DPoP and client-assertion `jti`s, one-time codes. Redis when configured (shared by every node), SQL otherwise.
+ */
+export interface OneTimeStore {
+  /**
+   * Holds `value` under `key` for `ttlSeconds`.
+   * @returns false when the key is already held: the caller is looking at a replay.
+   */
+  putOnce(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Returns the value of `key` and forgets it, atomically; undefined when absent or expired. */
+  takeOnce(key: string): Promise<string | undefined>;
+}
+
+/** Redis is unreachable: one-time values fail closed (architecture), answered as 503. */
+export class OneTimeStoreUnavailable extends Error {
+  readonly code = 'ECONNREFUSED';
+  constructor(cause: unknown) {
+    super('one-time store unavailable', { cause });
+  }
+}
+
+export function createSqlOneTimeStore(
+  values: OneTimeValueRepository,
+  nowSeconds: () => number,
+): OneTimeStore {
+  return {
+    putOnce: (key, value, ttlSeconds) => {
+      const now = nowSeconds();
+      return values.put(key, value, now + Math.max(1, Math.ceil(ttlSeconds)), now);
+    },
+    takeOnce: (key) => values.take(key, nowSeconds()),
+  };
+}
+
+/** How long a command waits for a connection that is still being made (at start, or after a blip). */
+const CONNECT_WAIT_MS = 2_000;
+
+export function createRedisOneTimeStore(redis: Redis, tenantId: string): OneTimeStore {
+  const prefix = `latchkey:once:${tenantId}:`;
+  // The client fails fast while disconnected (no offline queue); a connection under way is worth waiting for.
+  const ready = async (): Promise<void> => {
+    if (redis.status === 'ready') return;
+    if (redis.status === 'end') throw new Error('Redis connection closed');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        reject(new Error(`Redis not ready (${redis.status})`));
+      }, CONNECT_WAIT_MS);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.once('ready', onReady);
+    });
+  };
+  const run = async <T>(command: () => Promise<T>): Promise<T> => {
+    try {
+      await ready();
+      return await command();
+    } catch (error) {
+      throw new OneTimeStoreUnavailable(error);
+    }
+  };
+  return {
+    async putOnce(key, value, ttlSeconds) {
+      const ttl = Math.max(1, Math.ceil(ttlSeconds));
+      return (await run(() => redis.set(`${prefix}${key}`, value, 'EX', ttl, 'NX'))) === 'OK';
+    },
+    async takeOnce(key) {
+      return (await run(() => redis.getdel(`${prefix}${key}`))) ?? undefined;
+    },
+  };
+}

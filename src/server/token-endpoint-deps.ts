@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { IssuanceWrites } from '../oauth/grants/types.js';
+import type { TokenEndpointDeps } from '../oauth/token-endpoint.js';
+import type { Deps } from './deps.js';
+
+/** Nothing was written: another request had already rotated the presented refresh token. */
+class RotationRaced extends Error {}
+
+/** Wires the token endpoint's narrow dependencies to the stores, caches and keys of this node. */
+export function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
+  const { store } = deps;
+  const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
+  return {
+    issuer: deps.config.issuer,
+    nowSeconds,
+    newJti: () => randomUUID(),
+    signer: deps.signer,
+    findClient: (id) => deps.lookups.client(id),
+    listCredentials: (id) => store.clients.listCredentials(id),
+    // The key spelling is shared with migration 0003, which carried the old jti table over.
+    markJtiUsed: (clientId, jti, exp) =>
+      deps.oneTime.putOnce(`jti:${clientId}:${jti}`, '1', exp - nowSeconds()),
+    findApi: (identifier) => deps.lookups.resourceServer(identifier),
+    findGrants: (clientId, audience) => deps.lookups.grants(clientId, audience),
+    newId: (prefix) => deps.ids.prefixed(prefix),
+    tenantSettings: () => deps.lookups.tenantSettings(),
+    findConnection: (name) => store.connections.findByName(name),
+    findUserByLogin: (connection, login) => store.users.findByLogin(connection, login),
+    findUser: (userId) => store.users.findById(userId),
+    recordLogin: (user, ip, rehash) =>
+      store.users.recordLogin(user.userId, {
+        at: new Date(deps.clock.now()).toISOString(),
+        ip,
+        ...(rehash?.identity.passwordHash !== undefined
+          ? {
+              rehash: {
+                identity: rehash.identity,
+                verified: rehash.identity.passwordHash,
+                replacement: rehash.replacement,
+              },
+            }
+          : {}),
+      }),
+    loginFailures: store.loginFailures,
+    effectivePermissions: (userId, audience) => store.roles.effectivePermissions(userId, audience),
+    findRefreshToken: (hash) => store.refreshTokens.findByHash(hash),
+    revokeRefreshFamily: (familyId, at) => store.refreshTokens.revokeFamily(familyId, at),
+    saveIssuance: (writes) => saveIssuance(deps, writes),
+  };
+}
+
+/**
+ * One transaction for everything an issuance writes: a failure leaves the presented refresh token as it was,
+ * so the client's retry is not mistaken for reuse.
+ */
+async function saveIssuance(deps: Deps, writes: IssuanceWrites): Promise<'saved' | 'raced'> {
+  if (!writes.rotated && !writes.touched && !writes.refreshToken && !writes.consent) return 'saved';
+  try {
+    await deps.store.transaction(async (repos) => {
+      if (writes.rotated && !(await repos.refreshTokens.markRotated(writes.rotated.id, writes.rotated.at))) {
+        throw new RotationRaced();
+      }
+      if (writes.touched) {
+        const { id, at, idleExpiresAt } = writes.touched;
+        await repos.refreshTokens.touch(id, at, idleExpiresAt);
+      }
+      if (writes.refreshToken) await repos.refreshTokens.insert(writes.refreshToken);
+      if (writes.consent) await repos.consents.upsert(writes.consent);
+    });
+    return 'saved';
+  } catch (error) {
+    if (error instanceof RotationRaced) return 'raced';
+    throw error;
+  }
+}
