@@ -93,6 +93,9 @@ export function describeValidation(errors: readonly ErrorObject[]): string {
     const missing = String((first.params as { missingProperty?: unknown }).missingProperty);
     return `'Missing required property: ${missing}'${property ? ` on property ${property}` : ''}.`;
   }
+  if (first.propertyName !== undefined) {
+    return `'property name ${JSON.stringify(first.propertyName)} ${first.message ?? 'is invalid'}'${property ? ` on property ${property}` : ''}.`;
+  }
   if (first.keyword === 'format' && (first.params as { format?: unknown }).format === 'date-time') {
     const expected = 'must be a date-time such as 2030-06-30T23:59:59Z (leap seconds are not supported)';
     return `'${expected}'${property ? ` on property ${property}` : ''}.`;

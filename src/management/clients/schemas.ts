@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Client, ClientCredential } from '../../domain/client.js';
+import { FreeKeyMap } from '../maps.js';
 import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const GRANT_TYPES = [
@@ -119,8 +120,13 @@ const settings = {
   sso: Type.Optional(Type.Boolean()),
   sso_disabled: Type.Optional(Type.Boolean()),
   cross_origin_authentication: Type.Optional(Type.Boolean()),
+  // Auth0: at most 10 keys; keys and values up to 255 characters; key names alphanumeric plus
+  // :,-+=_*?"/\()<>@, tab and space.
   client_metadata: Type.Optional(
-    Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 255 }), { maxProperties: 10 }),
+    FreeKeyMap(Type.String({ maxLength: 255 }), {
+      maxProperties: 10,
+      keys: { minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9 \\t:,+=_*?"/\\\\()<>@-]+$' },
+    }),
   ),
   mobile: Type.Optional(OpenObject),
   initiate_login_uri: Type.Optional(Str()),
