@@ -96,6 +96,12 @@ export function describeValidation(errors: readonly ErrorObject[]): string {
   if (first.propertyName !== undefined) {
     return `'property name ${JSON.stringify(first.propertyName)} ${first.message ?? 'is invalid'}'${property ? ` on property ${property}` : ''}.`;
   }
+  if (first.keyword === 'uniqueItems') {
+    // tv4's wording, which Auth0's payload validation uses ('Additional properties not allowed' is tv4's too).
+    const { i, j } = first.params as { i: number; j: number };
+    const pair = `${String(Math.min(i, j))} and ${String(Math.max(i, j))}`;
+    return `'Array items are not unique (indices ${pair})'${property ? ` on property ${property}` : ''}.`;
+  }
   if (first.keyword === 'format' && (first.params as { format?: unknown }).format === 'date-time') {
     const expected = 'must be a date-time such as 2030-06-30T23:59:59Z (leap seconds are not supported)';
     return `'${expected}'${property ? ` on property ${property}` : ''}.`;

@@ -44,7 +44,10 @@ const RefreshToken = Type.Object(
     infinite_idle_token_lifetime: Type.Optional(Type.Boolean()),
     policies: Type.Optional(
       Type.Array(
-        Type.Object({ audience: Str(600), scope: Type.Array(Str(280)) }, { additionalProperties: false }),
+        Type.Object(
+          { audience: Str(600), scope: Type.Array(Str(280), { uniqueItems: true }) },
+          { additionalProperties: false },
+        ),
         { maxItems: 20 },
       ),
     ),
@@ -138,7 +141,10 @@ const columns = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   app_type: Type.Optional(Type.Enum(APP_TYPES)),
   is_first_party: Type.Optional(Type.Boolean()),
-  grant_types: Type.Optional(Type.Array(Type.Enum(GRANT_TYPES), { maxItems: GRANT_TYPES.length })),
+  // Duplicates are refused (Auth0's answer to them was not found; this is its uniqueItems 400).
+  grant_types: Type.Optional(
+    Type.Array(Type.Enum(GRANT_TYPES), { maxItems: GRANT_TYPES.length, uniqueItems: true }),
+  ),
   token_endpoint_auth_method: Type.Optional(
     Type.Union([Type.Enum(['none', 'client_secret_post', 'client_secret_basic']), Type.Null()]),
   ),
