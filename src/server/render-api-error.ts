@@ -7,7 +7,7 @@ import { isUnavailable } from './unavailable.js';
 export interface RenderedError {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: { statusCode: number; error: string; message: string; errorCode?: string };
+  readonly body: { statusCode: number; error: string; message: string; errorCode: string };
 }
 
 interface FastifyLikeError {
@@ -64,19 +64,15 @@ export function renderApiError(err: unknown): RenderedError {
     return make(e.statusCode, text, text.toLowerCase().replaceAll(/[^a-z]+/g, '_'));
   }
   if (isUnavailable(err)) return make(503, 'Service temporarily unavailable', 'temporarily_unavailable');
-  return make(500, 'Internal Server Error', undefined);
+  // Every Management error body carries an errorCode (SDKs branch on it); no Auth0 500 body was found to copy.
+  return make(500, 'Internal Server Error', 'internal_server_error');
 }
 
-function make(status: number, message: string, errorCode: string | undefined): RenderedError {
+function make(status: number, message: string, errorCode: string): RenderedError {
   return {
     status,
     headers: {},
-    body: {
-      statusCode: status,
-      error: STATUS_CODES[status] ?? 'Error',
-      message,
-      ...(errorCode !== undefined ? { errorCode } : {}),
-    },
+    body: { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, errorCode },
   };
 }
 
