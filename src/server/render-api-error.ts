@@ -7,7 +7,7 @@ import { isUnavailable } from './unavailable.js';
 export interface RenderedError {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: { statusCode: number; error: string; message: string; errorCode?: string };
+  readonly body: { statusCode: number; error: string; message: string; errorCode: string };
 }
 
 interface FastifyLikeError {
@@ -64,19 +64,15 @@ export function renderApiError(err: unknown): RenderedError {
     return make(e.statusCode, text, text.toLowerCase().replaceAll(/[^a-z]+/g, '_'));
   }
   if (isUnavailable(err)) return make(503, 'Service temporarily unavailable', 'temporarily_unavailable');
-  return make(500, 'Internal Server Error', undefined);
+  // Every Management error body carries an errorCode (SDKs branch on it); no Auth0 500 body was found to copy.
+  return make(500, 'Internal Server Error', 'internal_server_error');
 }
 
-function make(status: number, message: string, errorCode: string | undefined): RenderedError {
+function make(status: number, message: string, errorCode: string): RenderedError {
   return {
     status,
     headers: {},
-    body: {
-      statusCode: status,
-      error: STATUS_CODES[status] ?? 'Error',
-      message,
-      ...(errorCode !== undefined ? { errorCode } : {}),
-    },
+    body: { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, errorCode },
   };
 }
 
@@ -92,6 +88,15 @@ export function describeValidation(errors: readonly ErrorObject[]): string {
   if (first.keyword === 'required') {
     const missing = String((first.params as { missingProperty?: unknown }).missingProperty);
     return `'Missing required property: ${missing}'${property ? ` on property ${property}` : ''}.`;
+  }
+  if (first.propertyName !== undefined) {
+    return `'property name ${JSON.stringify(first.propertyName)} ${first.message ?? 'is invalid'}'${property ? ` on property ${property}` : ''}.`;
+  }
+  if (first.keyword === 'uniqueItems') {
+    // tv4's wording, which Auth0's payload validation uses ('Additional properties not allowed' is tv4's too).
+    const { i, j } = first.params as { i: number; j: number };
+    const pair = `${String(Math.min(i, j))} and ${String(Math.max(i, j))}`;
+    return `'Array items are not unique (indices ${pair})'${property ? ` on property ${property}` : ''}.`;
   }
   if (first.keyword === 'format' && (first.params as { format?: unknown }).format === 'date-time') {
     const expected = 'must be a date-time such as 2030-06-30T23:59:59Z (leap seconds are not supported)';

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Client, ClientCredential } from '../../domain/client.js';
+import { FreeKeyMap } from '../maps.js';
 import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const GRANT_TYPES = [
@@ -43,7 +44,10 @@ const RefreshToken = Type.Object(
     infinite_idle_token_lifetime: Type.Optional(Type.Boolean()),
     policies: Type.Optional(
       Type.Array(
-        Type.Object({ audience: Str(600), scope: Type.Array(Str(280)) }, { additionalProperties: false }),
+        Type.Object(
+          { audience: Str(600), scope: Type.Array(Str(280), { uniqueItems: true }) },
+          { additionalProperties: false },
+        ),
         { maxItems: 20 },
       ),
     ),
@@ -119,8 +123,13 @@ const settings = {
   sso: Type.Optional(Type.Boolean()),
   sso_disabled: Type.Optional(Type.Boolean()),
   cross_origin_authentication: Type.Optional(Type.Boolean()),
+  // Auth0: at most 10 keys; keys and values up to 255 characters; key names alphanumeric plus
+  // :,-+=_*?"/\()<>@, tab and space.
   client_metadata: Type.Optional(
-    Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 255 }), { maxProperties: 10 }),
+    FreeKeyMap(Type.String({ maxLength: 255 }), {
+      maxProperties: 10,
+      keys: { minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9 \\t:,+=_*?"/\\\\()<>@-]+$' },
+    }),
   ),
   mobile: Type.Optional(OpenObject),
   initiate_login_uri: Type.Optional(Str()),
@@ -132,7 +141,10 @@ const columns = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   app_type: Type.Optional(Type.Enum(APP_TYPES)),
   is_first_party: Type.Optional(Type.Boolean()),
-  grant_types: Type.Optional(Type.Array(Type.Enum(GRANT_TYPES), { maxItems: GRANT_TYPES.length })),
+  // Duplicates are refused (Auth0's answer to them was not found; this is its uniqueItems 400).
+  grant_types: Type.Optional(
+    Type.Array(Type.Enum(GRANT_TYPES), { maxItems: GRANT_TYPES.length, uniqueItems: true }),
+  ),
   token_endpoint_auth_method: Type.Optional(
     Type.Union([Type.Enum(['none', 'client_secret_post', 'client_secret_basic']), Type.Null()]),
   ),

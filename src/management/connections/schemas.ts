@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { Connection } from '../../domain/connection.js';
+import { FreeKeyMap } from '../maps.js';
 import { CheckpointQuery, FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 // Auth0 database-connection options; unknown option keys are stored as sent (Auth0 has many).
@@ -22,6 +23,12 @@ const Options = Type.Object(
   { additionalProperties: true, maxProperties: 100 },
 );
 
+// Auth0: at most 10 string values of up to 255 characters.
+const Metadata = FreeKeyMap(Type.String({ maxLength: 255 }), {
+  maxProperties: 10,
+  keys: { maxLength: 255 },
+});
+
 const Name = Type.String({
   minLength: 1,
   maxLength: 128,
@@ -36,9 +43,7 @@ export const ConnectionCreate = Type.Object(
     display_name: Type.Optional(Type.String({ maxLength: 128 })),
     options: Type.Optional(Options),
     enabled_clients: Type.Optional(ClientIds),
-    metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 255 }), { maxProperties: 10 }),
-    ),
+    metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
 );
@@ -49,9 +54,7 @@ export const ConnectionUpdate = Type.Object(
     display_name: Type.Optional(Type.String({ maxLength: 128 })),
     options: Type.Optional(Options),
     enabled_clients: Type.Optional(ClientIds),
-    metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 255 }), { maxProperties: 10 }),
-    ),
+    metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
 );

@@ -14,6 +14,7 @@ import {
   RoleUserListView,
   RoleUsersQuery,
   RoleView,
+  UserPermissionView,
   UsersBody,
   toRoleUserView,
   toRoleView,
@@ -171,14 +172,13 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       schema: {
         params: IdParams,
         querystring: PagedQuery,
-        response: { 200: listView('permissions', PermissionView) },
+        response: { 200: listView('permissions', UserPermissionView) },
       },
       preHandler: requireScope('read:users'),
     },
     async (req) => {
-      const all = await service.userPermissions(req.params.id);
-      const { offset, limit } = toPage(req.query);
-      return offsetListBody('permissions', all.slice(offset, offset + limit), req.query, all.length);
+      const { items, total } = await service.userPermissions(req.params.id, toPage(req.query));
+      return offsetListBody('permissions', items, req.query, total);
     },
   );
   app.post(

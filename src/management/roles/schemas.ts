@@ -58,6 +58,21 @@ export const PermissionView = Type.Object({
   description: Type.String(),
 });
 export type PermissionView = Static<typeof PermissionView>;
+/** Auth0's user permission: the role permission's fields plus where it comes from (the Dashboard's "Assignment"). */
+export const UserPermissionView = Type.Object({
+  permission_name: Type.String(),
+  description: Type.String(),
+  resource_server_name: Type.String(),
+  resource_server_identifier: Type.String(),
+  sources: Type.Array(
+    Type.Object({
+      source_id: Type.String(),
+      source_name: Type.String(),
+      source_type: Type.Union([Type.Literal('DIRECT'), Type.Literal('ROLE')]),
+    }),
+  ),
+});
+export type UserPermissionView = Static<typeof UserPermissionView>;
 export const RoleUserView = Type.Object({
   user_id: Type.String(),
   email: Type.Optional(Type.String()),

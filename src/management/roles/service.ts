@@ -1,9 +1,9 @@
-import type { Permission, Role } from '../../domain/role.js';
+import type { Permission, Role, SourcedPermission } from '../../domain/role.js';
 import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
 import type { Repositories } from '../../storage/repositories/index.js';
-import type { PermissionView } from './schemas.js';
+import type { PermissionView, UserPermissionView } from './schemas.js';
 
 const roleNotFound = () => new NotFound('inexistent_role', 'The role does not exist.');
 const userNotFound = () => new NotFound('inexistent_user', 'The user does not exist.');
@@ -59,6 +59,31 @@ export function createRoleService(deps: Deps) {
       });
     }
     return views;
+  }
+
+  /** Names and descriptions come from the page's APIs, read in one query. */
+  async function describeSourced(perms: readonly SourcedPermission[]): Promise<UserPermissionView[]> {
+    const identifiers = [...new Set(perms.map((p) => p.resourceServerIdentifier))];
+    const apis =
+      identifiers.length === 0
+        ? []
+        : await store.resourceServers.list({ offset: 0, limit: identifiers.length }, identifiers);
+    const byIdentifier = new Map(apis.map((api) => [api.identifier, api]));
+    return perms.map((p) => {
+      const api = byIdentifier.get(p.resourceServerIdentifier);
+      return {
+        permission_name: p.permissionName,
+        description: api?.scopes.find((s) => s.value === p.permissionName)?.description ?? '',
+        resource_server_name: api?.name ?? p.resourceServerIdentifier,
+        resource_server_identifier: p.resourceServerIdentifier,
+        // Auth0 sends empty source_id and source_name for a direct assignment.
+        sources: p.sources.map((s) =>
+          s.type === 'DIRECT'
+            ? { source_id: '', source_name: '', source_type: 'DIRECT' as const }
+            : { source_id: s.roleId, source_name: s.roleName, source_type: 'ROLE' as const },
+        ),
+      };
+    });
   }
 
   const conflict = () => new Conflict('conflict', 'A role with the same name already exists.');
@@ -159,9 +184,13 @@ export function createRoleService(deps: Deps) {
       await assertUser(userId);
       await store.transaction((repos) => repos.roles.unassignRoles(userId, roleIds));
     },
-    async userPermissions(userId: string): Promise<PermissionView[]> {
+    async userPermissions(
+      userId: string,
+      page: { offset: number; limit: number },
+    ): Promise<{ items: UserPermissionView[]; total: number }> {
       await assertUser(userId);
-      return describe(await store.roles.userDirectPermissions(userId));
+      const { items, total } = await store.roles.userPermissions(userId, page);
+      return { items: await describeSourced(items), total };
     },
     async addUserPermissions(userId: string, refs: PermissionRefs): Promise<void> {
       await assertUser(userId);

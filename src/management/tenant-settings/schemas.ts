@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { FreeKeyMap } from '../maps.js';
 import { FieldsQuery } from '../pagination.js';
 
 const Urls = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 100 });
@@ -15,7 +16,10 @@ const settings = {
   allowed_logout_urls: Type.Optional(Urls),
   session_lifetime: Type.Optional(Type.Number({ minimum: 1, maximum: 8760 })),
   idle_session_lifetime: Type.Optional(Type.Number({ minimum: 1, maximum: 8760 })),
-  flags: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Boolean(), { maxProperties: 100 })),
+  // Auth0 knows a fixed set of flags, all snake_case.
+  flags: Type.Optional(
+    FreeKeyMap(Type.Boolean(), { maxProperties: 100, keys: { maxLength: 100, pattern: '^[a-z0-9_]+$' } }),
+  ),
   enabled_locales: Type.Optional(Type.Array(Type.String({ minLength: 2, maxLength: 10 }), { maxItems: 100 })),
   allow_organization_name_in_authentication_api: Type.Optional(Type.Boolean()),
   resource_parameter_profile: Type.Optional(

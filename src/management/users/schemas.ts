@@ -1,11 +1,16 @@
 import { Type, type Static } from 'typebox';
 import { isOwnIdentity, type User } from '../../domain/user.js';
+import { FreeKeyMap } from '../maps.js';
 import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const METADATA_MAX_PROPERTIES = 100;
-const Metadata = Type.Record(Type.String({ maxLength: 255 }), Type.Unknown(), {
+/** Any key Unicode allows (line breaks, emoji included) up to 255 characters; Auth0's `.`/`$` rule is the service's. */
+const Metadata = FreeKeyMap(Type.Unknown(), {
   maxProperties: METADATA_MAX_PROPERTIES,
+  keys: { maxLength: 255 },
 });
+/** Responses carry every stored key exactly, whatever limits applied when it was written. */
+const MetadataView = FreeKeyMap(Type.Unknown());
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
 
 const profile = {
@@ -60,10 +65,8 @@ const CustomPasswordHash = Type.Object(
     password: Type.Optional(
       Type.Object({ encoding: Type.String({ maxLength: 32 }) }, { additionalProperties: false }),
     ),
-    keys: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 10 })),
-    parameters: Type.Optional(
-      Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 20 }),
-    ),
+    keys: Type.Optional(FreeKeyMap(Type.Unknown(), { maxProperties: 10, keys: { maxLength: 64 } })),
+    parameters: Type.Optional(FreeKeyMap(Type.Unknown(), { maxProperties: 20, keys: { maxLength: 64 } })),
   },
   { additionalProperties: false },
 );
@@ -143,7 +146,7 @@ const Identity = Type.Object({
   provider: Type.String(),
   isSocial: Type.Boolean(),
   // Auth0 shows a linked identity's own profile here; the user's own identity has none.
-  profileData: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  profileData: Type.Optional(MetadataView),
 });
 
 export const UserView = Type.Object({
@@ -161,8 +164,8 @@ export const UserView = Type.Object({
   created_at: Type.Optional(Type.String()),
   updated_at: Type.Optional(Type.String()),
   identities: Type.Optional(Type.Array(Identity)),
-  user_metadata: Type.Optional(Metadata),
-  app_metadata: Type.Optional(Metadata),
+  user_metadata: Type.Optional(MetadataView),
+  app_metadata: Type.Optional(MetadataView),
   last_ip: Type.Optional(Type.String()),
   last_login: Type.Optional(Type.String()),
   last_password_reset: Type.Optional(Type.String()),

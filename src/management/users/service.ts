@@ -112,6 +112,7 @@ export function createUserService(deps: Deps) {
     byEmail: (email: string) => store.users.findByEmail(email),
 
     async create(body: UserCreate): Promise<User> {
+      assertMetadataFieldNames(body);
       const connection = await databaseConnection(body.connection);
       if (body.email === undefined)
         throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: email'.");
@@ -167,6 +168,7 @@ export function createUserService(deps: Deps) {
     },
 
     async update(userId: string, body: UserUpdate): Promise<User> {
+      assertMetadataFieldNames(body);
       const before = await get(userId);
       const connection = await databaseConnection(ownIdentity(before).connection);
       if (body.connection !== undefined) await assertOwnConnection(before, body.connection);
@@ -318,6 +320,76 @@ function importedHash(custom: CustomPasswordHash): string {
     );
   }
   return custom.hash.value;
+}
+
+/** Auth0 reserves these app_metadata properties for the user record itself. */
+const RESERVED_APP_METADATA = new Set([
+  '__tenant',
+  '_id',
+  'blocked',
+  'clientID',
+  'created_at',
+  'email_verified',
+  'email',
+  'globalClientID',
+  'global_client_id',
+  'identities',
+  'lastIP',
+  'lastLogin',
+  'loginsCount',
+  'metadata',
+  'multifactor_last_modified',
+  'multifactor',
+  'updated_at',
+  'user_id',
+]);
+
+/**
+ * Auth0's metadata rules: field names, at any depth, must not contain `.` or `$` (a dotted name could not
+ * be told apart from a path in a search either), and app_metadata must not use a reserved property.
+ * Every other key (line breaks, emoji, any Unicode) is kept exactly.
+ */
+function assertMetadataFieldNames(body: {
+  user_metadata?: Record<string, unknown> | null | undefined;
+  app_metadata?: Record<string, unknown> | null | undefined;
+}): void {
+  for (const field of ['user_metadata', 'app_metadata'] as const) {
+    const value = body[field];
+    if (value === null || value === undefined) continue;
+    if (field === 'app_metadata') {
+      const reserved = Object.keys(value).find((k) => RESERVED_APP_METADATA.has(k));
+      if (reserved !== undefined) {
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: '${reserved} is a reserved property name' on property app_metadata.`,
+        );
+      }
+    }
+    const bad = findDottedName(value, field);
+    if (bad !== undefined) {
+      throw new BadRequest(
+        'invalid_body',
+        `Payload validation error: 'field names must not contain "." or "$": ${JSON.stringify(bad.name)}' on property ${bad.at}.`,
+      );
+    }
+  }
+}
+
+function findDottedName(value: unknown, at: string): { name: string; at: string } | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const bad = findDottedName(item, at);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [name, child] of Object.entries(value)) {
+    if (name.includes('.') || name.includes('$')) return { name, at };
+    const bad = findDottedName(child, `${at}.${name}`);
+    if (bad) return bad;
+  }
+  return undefined;
 }
 
 /** The merge can outgrow what one request may send; the stored object must stay within the same limit. */

@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import type { DbOrTx } from '../db.js';
-import type { Permission, Role } from '../../domain/role.js';
+import type { Permission, PermissionSource, Role, SourcedPermission } from '../../domain/role.js';
 import type { Page } from './resource-servers.js';
 
 export function createRoleRepository(db: DbOrTx, tenantId: string) {
@@ -162,16 +163,87 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       return Number(row.n);
     },
 
-    async userDirectPermissions(userId: string): Promise<Permission[]> {
-      const rows = await db
+    /**
+     * One page of the user's permissions, direct and through roles, each once with every source, ordered by
+     * API identifier then permission name; `total` counts distinct permissions.
+     */
+    async userPermissions(
+      userId: string,
+      page: Page,
+    ): Promise<{ items: SourcedPermission[]; total: number }> {
+      const direct = db
         .selectFrom('user_permissions')
-        .select(['resource_server_identifier', 'permission_name'])
+        .select([
+          'resource_server_identifier as api',
+          'permission_name as name',
+          sql<string>`'DIRECT'`.as('source_type'),
+          sql<string>`''`.as('role_id'),
+          sql<string>`''`.as('role_name'),
+        ])
         .where('tenant_id', '=', tenantId)
-        .where('user_id', '=', userId)
-        .orderBy('resource_server_identifier')
-        .orderBy('permission_name')
+        .where('user_id', '=', userId);
+      const viaRoles = db
+        .selectFrom('user_roles')
+        .innerJoin('role_permissions', (j) =>
+          j
+            .onRef('role_permissions.role_id', '=', 'user_roles.role_id')
+            .onRef('role_permissions.tenant_id', '=', 'user_roles.tenant_id'),
+        )
+        .innerJoin('roles', (j) =>
+          j
+            .onRef('roles.id', '=', 'user_roles.role_id')
+            .onRef('roles.tenant_id', '=', 'user_roles.tenant_id'),
+        )
+        .select([
+          'role_permissions.resource_server_identifier as api',
+          'role_permissions.permission_name as name',
+          sql<string>`'ROLE'`.as('source_type'),
+          'roles.id as role_id',
+          'roles.name as role_name',
+        ])
+        .where('user_roles.tenant_id', '=', tenantId)
+        .where('user_roles.user_id', '=', userId);
+      const withSources = db.with('sources', () => direct.unionAll(viaRoles));
+      const rows = await withSources
+        .with('page', (qb) =>
+          qb
+            .selectFrom('sources')
+            .select(['api', 'name'])
+            .distinct()
+            .orderBy('api')
+            .orderBy('name')
+            .limit(page.limit)
+            .offset(page.offset),
+        )
+        .selectFrom('page')
+        .innerJoin('sources', (j) =>
+          j.onRef('sources.api', '=', 'page.api').onRef('sources.name', '=', 'page.name'),
+        )
+        .select(['page.api', 'page.name', 'sources.source_type', 'sources.role_id', 'sources.role_name'])
+        .orderBy('page.api')
+        .orderBy('page.name')
+        .orderBy('sources.source_type')
+        .orderBy('sources.role_name')
+        .orderBy('sources.role_id')
         .execute();
-      return rows.map(toPermission);
+      const counted = await withSources
+        .selectFrom((qb) => qb.selectFrom('sources').select(['api', 'name']).distinct().as('granted'))
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow();
+      const items: (Permission & { sources: PermissionSource[] })[] = [];
+      for (const row of rows) {
+        const source: PermissionSource =
+          row.source_type === 'DIRECT'
+            ? { type: 'DIRECT' }
+            : { type: 'ROLE', roleId: row.role_id, roleName: row.role_name };
+        const last = items.at(-1);
+        if (last?.resourceServerIdentifier === row.api && last.permissionName === row.name) {
+          last.sources.push(source);
+        } else {
+          items.push({ resourceServerIdentifier: row.api, permissionName: row.name, sources: [source] });
+        }
+      }
+      return { items, total: Number(counted.n) };
     },
     async addUserPermissions(userId: string, permissions: readonly Permission[]): Promise<void> {
       for (const p of permissions) {

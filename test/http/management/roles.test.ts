@@ -166,10 +166,18 @@ describe.each(testBackends())('/api/v2/roles and user roles/permissions on $name
     ).toBe(201);
     expect((await api(t.app, { method: 'GET', url: `${userUrl()}/permissions`, token })).json()).toEqual([
       {
-        resource_server_identifier: apiId,
-        permission_name: 'write:a',
+        permission_name: 'read:a',
+        description: 'Read A',
         resource_server_name: 'RBAC API',
+        resource_server_identifier: apiId,
+        sources: [{ source_id: role.id, source_name: 'Role A', source_type: 'ROLE' }],
+      },
+      {
+        permission_name: 'write:a',
         description: '',
+        resource_server_name: 'RBAC API',
+        resource_server_identifier: apiId,
+        sources: [{ source_id: '', source_name: '', source_type: 'DIRECT' }],
       },
     ]);
     expect((await t.deps.store.roles.effectivePermissions(userId, apiId)).sort()).toEqual([

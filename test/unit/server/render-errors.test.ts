@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequest, NotFound } from '../../../src/errors/api.js';
-import { AccessDenied, InvalidClient } from '../../../src/errors/oauth.js';
+import { AccessDenied, InvalidClient, OAuthError } from '../../../src/errors/oauth.js';
 import { renderApiError } from '../../../src/server/render-api-error.js';
 import { renderOAuthError } from '../../../src/server/render-oauth-error.js';
 
@@ -114,9 +114,24 @@ describe('renderApiError (Management API shape)', () => {
     ],
     [Object.assign(new Error('pg'), { code: '57P01' }), 503, expect.objectContaining({ statusCode: 503 })],
     [
+      new OAuthError('server_error', 'secret detail', 500),
+      500,
+      {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'Internal Server Error',
+        errorCode: 'internal_server_error',
+      },
+    ],
+    [
       new Error('secret detail that must not leak'),
       500,
-      { statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' },
+      {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'Internal Server Error',
+        errorCode: 'internal_server_error',
+      },
     ],
   ])('renders %s', (err, status, body) => {
     const rendered = renderApiError(err);
