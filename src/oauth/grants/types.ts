@@ -58,7 +58,5 @@ export interface GrantDeps extends UserGrantDeps {
 
 export interface GrantHandler {
   readonly grantType: string;
-  /** Body params this grant reads besides client authentication. */
-  readonly params: ReadonlySet<string>;
   handle(req: TokenRequest, deps: GrantDeps): Promise<TokenResponse>;
 }
