@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
 import type { Deps } from './server/deps.js';
+import { httpServerOptions, limitConnections } from './server/http-limits.js';
 import { refuseUnstorableInput } from './server/nul-guard.js';
 import { MANAGEMENT_PREFIX, renderErrorForPath, routeNotFound } from './server/surface-errors.js';
 import { createValidatorCompiler } from './server/validators.js';
@@ -52,7 +53,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Malformed and over-long URLs fail in the router, before any surface plugin sees the request.
     frameworkErrors: sendSurfaceError,
+    ...httpServerOptions(deps.config.server),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  limitConnections(app.server, deps.config.server);
   app.setValidatorCompiler(createValidatorCompiler());
   app.addHook('preValidation', refuseUnstorableInput);
   app.setErrorHandler(sendSurfaceError);
