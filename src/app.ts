@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
+import { selfDescription } from './meta/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
 import type { Deps } from './server/deps.js';
 import { httpServerOptions, limitConnections } from './server/http-limits.js';
@@ -69,6 +70,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     throw routeNotFound(req.url, allowed);
   });
   await deps.keystore.reload();
+  // First: it builds the discovery and OpenAPI documents from the routes registered after it.
+  await app.register(selfDescription, { issuer: deps.config.issuer });
   await app.register(oauthRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
   return app;
