@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
 import { selfDescription } from './meta/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { pageRoutes } from './pages/routes.js';
 import type { Deps } from './server/deps.js';
 import { httpServerOptions, limitConnections } from './server/http-limits.js';
 import { refuseUnstorableInput } from './server/nul-guard.js';
@@ -74,6 +75,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(selfDescription, { issuer: deps.config.issuer });
   await app.register(oauthRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
+  await app.register(pageRoutes, { deps });
   return app;
 }
 
