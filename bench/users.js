@@ -10,6 +10,7 @@ import { migrateToLatest } from '../dist/storage/migrate.js';
 import { createDeps } from '../dist/server/deps.js';
 import { bootstrapTenant } from '../dist/bootstrap/service.js';
 import { buildApp } from '../dist/app.js';
+import { DEFAULT_SERVER_SETTINGS } from '../dist/config/schema.js';
 import { hashPassword } from '../dist/users/passwords.js';
 import { sql } from 'kysely';
 
@@ -107,6 +108,7 @@ async function searchLatency(url, label) {
     bootstrapClientSecret: 'bench-secret-0123456789',
     logLevel: 'silent',
     trustProxy: false,
+    server: DEFAULT_SERVER_SETTINGS,
   });
   const deps = createDeps(config, storage);
   await bootstrapTenant(

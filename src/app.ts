@@ -7,8 +7,11 @@ import Fastify, {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
+import { selfDescription } from './meta/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { pageRoutes } from './pages/routes.js';
 import type { Deps } from './server/deps.js';
+import { httpServerOptions, limitConnections } from './server/http-limits.js';
 import { refuseUnstorableInput } from './server/nul-guard.js';
 import { MANAGEMENT_PREFIX, renderErrorForPath, routeNotFound } from './server/surface-errors.js';
 import { createValidatorCompiler } from './server/validators.js';
@@ -52,7 +55,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Malformed and over-long URLs fail in the router, before any surface plugin sees the request.
     frameworkErrors: sendSurfaceError,
+    ...httpServerOptions(deps.config.server),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  limitConnections(app.server, deps.config.server);
   app.setValidatorCompiler(createValidatorCompiler());
   app.addHook('preValidation', refuseUnstorableInput);
   app.setErrorHandler(sendSurfaceError);
@@ -66,8 +71,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     throw routeNotFound(req.url, allowed);
   });
   await deps.keystore.reload();
+  // First: it builds the discovery and OpenAPI documents from the routes registered after it.
+  await app.register(selfDescription, { issuer: deps.config.issuer });
   await app.register(oauthRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
+  await app.register(pageRoutes, { deps });
   return app;
 }
 

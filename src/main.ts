@@ -3,6 +3,7 @@ import { bootstrapTenant } from './bootstrap/service.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createDeps, type Deps } from './server/deps.js';
+import { stopGracefullyOnSignals } from './server/shutdown.js';
 import { SecretMismatch } from './lib/secret-box.js';
 import { createStorage } from './storage/db.js';
 import { migrateToLatest } from './storage/migrate.js';
@@ -19,7 +20,10 @@ export async function migrate(
   }
 }
 
-/** loadConfig → storage → migrate → bootstrap → buildApp → listen; closes cleanly on SIGINT/SIGTERM. */
+/**
+ * loadConfig → storage → migrate → bootstrap → buildApp → listen. SIGINT/SIGTERM stop it gracefully,
+ * within LATCHKEY_SHUTDOWN_TIMEOUT.
+ */
 export async function start(config: Config = loadConfig()): Promise<void> {
   const storage = await createStorage(config.databaseUrl);
   await migrateToLatest(storage);
@@ -27,13 +31,15 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   const { generatedClient } = await bootstrap(config, deps);
   const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
   if (generatedClient) printBootstrapClient(config, generatedClient);
-  const close = async () => {
-    await app.close();
-    await deps.close();
-    await storage.close();
-  };
-  process.once('SIGINT', () => void close());
-  process.once('SIGTERM', () => void close());
+  stopGracefullyOnSignals({
+    app,
+    deadlineMs: config.server.shutdownTimeoutMs,
+    release: async () => {
+      await deps.close();
+      await storage.close();
+    },
+    exit: (code) => process.exit(code),
+  });
   await app.listen({ port: config.port, host: config.host });
 }
 

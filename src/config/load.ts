@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_DATABASE_URL, MIN_SECRET_LENGTH, type Config, type Env } from './schema.js';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_SERVER_SETTINGS,
+  MIN_SECRET_LENGTH,
+  type Config,
+  type Env,
+  type ServerSettings,
+} from './schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -45,6 +52,7 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
   const logLevel = env['LATCHKEY_LOG_LEVEL'] ?? 'info';
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL: one of ${[...LOG_LEVELS].join(', ')}`);
   const trustProxy = parseTrustProxy(env['LATCHKEY_TRUST_PROXY'], problems);
+  const server = parseServerSettings(env, problems);
   // Only a config that is otherwise valid may create the secret file.
   const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, {
     required: needsSecret,
@@ -62,6 +70,7 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
     bootstrapClientSecret: clientSecret,
     logLevel,
     trustProxy,
+    server,
   });
 }
 
@@ -141,4 +150,47 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): boolean |
   if (/^[0-9a-fA-F:.,/ ]+$/.test(raw)) return raw;
   problems.push('LATCHKEY_TRUST_PROXY: true, false, a hop count, or comma-separated addresses/CIDRs');
   return false;
+}
+
+const MAX_TIMEOUT_SECONDS = 3600;
+
+function parseServerSettings(env: Env, problems: string[]): ServerSettings {
+  const seconds = (name: string, fallbackMs: number): number => {
+    const raw = env[name];
+    if (raw === undefined) return fallbackMs;
+    const value = Number(raw);
+    if (!/^\d+(\.\d{1,3})?$/.test(raw) || value <= 0 || value > MAX_TIMEOUT_SECONDS) {
+      problems.push(`${name}: seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}, got "${raw}"`);
+      return fallbackMs;
+    }
+    return Math.round(value * 1000);
+  };
+  const defaults = DEFAULT_SERVER_SETTINGS;
+  const requestTimeoutMs = seconds('LATCHKEY_REQUEST_TIMEOUT', defaults.requestTimeoutMs);
+  const headersTimeoutMs = seconds(
+    'LATCHKEY_HEADERS_TIMEOUT',
+    Math.min(defaults.headersTimeoutMs, requestTimeoutMs),
+  );
+  if (headersTimeoutMs > requestTimeoutMs) {
+    problems.push('LATCHKEY_HEADERS_TIMEOUT: must not exceed LATCHKEY_REQUEST_TIMEOUT');
+  }
+  const keepAliveTimeoutMs = seconds('LATCHKEY_KEEP_ALIVE_TIMEOUT', defaults.keepAliveTimeoutMs);
+  const shutdownTimeoutMs = seconds('LATCHKEY_SHUTDOWN_TIMEOUT', defaults.shutdownTimeoutMs);
+  let maxConnections = defaults.maxConnections;
+  const rawMax = env['LATCHKEY_MAX_CONNECTIONS'];
+  if (rawMax !== undefined) {
+    maxConnections = Number(rawMax);
+    if (!/^\d{1,7}$/.test(rawMax) || maxConnections < 1) {
+      problems.push(`LATCHKEY_MAX_CONNECTIONS: an integer from 1 to 9999999, got "${rawMax}"`);
+      maxConnections = defaults.maxConnections;
+    }
+  }
+  return Object.freeze({
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs,
+    connectionTimeoutMs: defaults.connectionTimeoutMs,
+    maxConnections,
+    shutdownTimeoutMs,
+  });
 }

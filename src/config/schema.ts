@@ -12,7 +12,35 @@ export interface Config {
   readonly logLevel: string;
   /** Whether X-Forwarded-For is believed (brute-force protection keys on the client IP). */
   readonly trustProxy: boolean | number | string;
+  readonly server: ServerSettings;
 }
+
+/** HTTP server limits and the shutdown deadline. */
+export interface ServerSettings {
+  /** The whole request, headers and body, must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** The request line and headers must arrive within this. */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves (a stalled reader, a hung request) is closed after this. */
+  readonly connectionTimeoutMs: number;
+  /** Connections beyond this many open ones are refused. */
+  readonly maxConnections: number;
+  /** How long in-flight requests may take to finish after SIGTERM/SIGINT before they are cut. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  // Above the 60 s idle timeout of common load balancers, so the balancer, not the server, closes first.
+  keepAliveTimeoutMs: 72_000,
+  connectionTimeoutMs: 60_000,
+  maxConnections: 10_000,
+  // Below Kubernetes' default 30 s grace period, so the deadline is ours and not SIGKILL's.
+  shutdownTimeoutMs: 10_000,
+});
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

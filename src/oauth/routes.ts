@@ -3,7 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Deps } from '../server/deps.js';
 import { renderOAuthError } from '../server/render-oauth-error.js';
 import { authenticateClient } from './client-auth/index.js';
-import { discoveryDocument } from './discovery.js';
+import {
+  JWKS_DISCOVERY,
+  REVOCATION_ENDPOINT_DISCOVERY,
+  TOKEN_ENDPOINT_DISCOVERY,
+  USERINFO_ENDPOINT_DISCOVERY,
+} from './discovery.js';
 import { parseTokenParams, requiredString } from './params.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
 import { userinfo } from './userinfo.js';
@@ -21,14 +26,14 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     return reply.status(rendered.status).headers(rendered.headers).send(rendered.body);
   });
   const tokenDeps = createTokenEndpointDeps(deps);
-  const discovery = discoveryDocument(deps.config.issuer);
 
+  // Built from the `discovery` entries of the routes registered (see meta/discovery-registry.ts).
   app.get('/.well-known/openid-configuration', async (_req, reply) => {
     void reply.header('cache-control', 'public, max-age=300');
-    return Promise.resolve(discovery);
+    return app.discoveryDocument();
   });
 
-  app.get('/.well-known/jwks.json', async (_req, reply) => {
+  app.get('/.well-known/jwks.json', { config: { discovery: JWKS_DISCOVERY } }, async (_req, reply) => {
     await deps.keystore.ensureFresh();
     const flags = (await deps.lookups.tenantSettings())['flags'];
     const removeAlg = isRecord(flags) && flags['remove_alg_from_jwks'] === true;
@@ -36,7 +41,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     return deps.keystore.jwksDocument({ includeAlg: !removeAlg });
   });
 
-  app.get('/userinfo', async (req, reply) => {
+  app.get('/userinfo', { config: { discovery: USERINFO_ENDPOINT_DISCOVERY } }, async (req, reply) => {
     void reply.headers(NO_STORE);
     const result = await userinfo(req.headers.authorization, {
       issuer: deps.config.issuer,
@@ -58,29 +63,37 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       .send({ error: result.error, error_description: result.description });
   });
 
-  app.post('/oauth/revoke', { bodyLimit: 64 * 1024 }, async (req, reply) => {
-    const params = parseTokenParams(req.body);
-    const { client } = await authenticateClient(
-      { params, authorization: req.headers.authorization },
-      tokenDeps,
-    );
-    const token = requiredString(params, 'token');
-    const record = await deps.store.refreshTokens.findByHash(hashRefreshToken(token));
-    // RFC 7009 §2.2: an unknown or foreign token still answers 200, so token validity does not leak.
-    if (record && record.clientId === client.clientId) {
-      await deps.store.refreshTokens.revokeFamily(record.familyId, Math.floor(deps.clock.now() / 1000));
-    }
-    return reply.headers(NO_STORE).status(200).send();
-  });
+  app.post(
+    '/oauth/revoke',
+    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY } },
+    async (req, reply) => {
+      const params = parseTokenParams(req.body);
+      const { client } = await authenticateClient(
+        { params, authorization: req.headers.authorization },
+        tokenDeps,
+      );
+      const token = requiredString(params, 'token');
+      const record = await deps.store.refreshTokens.findByHash(hashRefreshToken(token));
+      // RFC 7009 §2.2: an unknown or foreign token still answers 200, so token validity does not leak.
+      if (record && record.clientId === client.clientId) {
+        await deps.store.refreshTokens.revokeFamily(record.familyId, Math.floor(deps.clock.now() / 1000));
+      }
+      return reply.headers(NO_STORE).status(200).send();
+    },
+  );
 
-  app.post('/oauth/token', { bodyLimit: 64 * 1024 }, async (req, reply) => {
-    await deps.keystore.ensureFresh();
-    const response = await handleTokenRequest(
-      { body: req.body, authorization: req.headers.authorization, ip: req.ip },
-      tokenDeps,
-    );
-    return reply.headers(NO_STORE).send(response);
-  });
+  app.post(
+    '/oauth/token',
+    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY } },
+    async (req, reply) => {
+      await deps.keystore.ensureFresh();
+      const response = await handleTokenRequest(
+        { body: req.body, authorization: req.headers.authorization, ip: req.ip },
+        tokenDeps,
+      );
+      return reply.headers(NO_STORE).send(response);
+    },
+  );
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
+import { openRaw } from '../helpers/raw-socket.js';
 
 const BIN = ['--import', 'tsx', 'src/bin/latchkey.ts'];
 
@@ -101,6 +102,110 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
     expect(await wrongSecret.exited).toBe(1);
     expect(wrongSecret.output()).toBe(
       'Invalid configuration:\n  - LATCHKEY_SECRET: cannot decrypt the stored signing keys; it differs from the secret this database was written with\n',
+    );
+  });
+
+  const startServer = async (extra: Record<string, string> = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-stop-'));
+    dirs.push(dir);
+    const port = 4100 + Math.floor(Math.random() * 800);
+    const server = run(['start'], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LATCHKEY_DATABASE_URL: `sqlite:${dir}/data/latchkey.sqlite`,
+      LATCHKEY_LOG_LEVEL: 'warn',
+      LATCHKEY_BOOTSTRAP_CLIENT_ID: 'stopper',
+      LATCHKEY_BOOTSTRAP_CLIENT_SECRET: 'stopper-secret-0123456789',
+      ...extra,
+    });
+    children.push(server.child);
+    await waitFor(`http://127.0.0.1:${port}/.well-known/jwks.json`);
+    return { server, port };
+  };
+  const tokenRequest = (port: number) => {
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: 'stopper',
+      client_secret: 'stopper-secret-0123456789',
+      audience: `http://localhost:${port}/api/v2/`,
+    }).toString();
+    const head = `POST /oauth/token HTTP/1.1\r\nHost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n`;
+    return { head, body };
+  };
+  const refused = async (port: number): Promise<boolean> =>
+    openRaw(port).then(
+      (raw) => {
+        raw.socket.destroy();
+        return false;
+      },
+      (error: unknown) => (error as NodeJS.ErrnoException).code === 'ECONNREFUSED',
+    );
+
+  it('on SIGTERM refuses new connections, closes idle ones, finishes the request in flight and exits 0', async () => {
+    const { server, port } = await startServer();
+    const idle = await openRaw(port);
+    idle.socket.write('GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n');
+    const slow = await openRaw(port);
+    const { head, body } = tokenRequest(port);
+    slow.socket.write(head + body.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(idle.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+
+    server.child.kill('SIGTERM');
+    await idle.closedAfter;
+    const until = Date.now() + 3000;
+    while (!(await refused(port)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await refused(port)).toBe(true);
+    expect(server.child.exitCode).toBeNull();
+
+    slow.socket.write(body.slice(20));
+    await slow.closedAfter;
+    expect(slow.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*"access_token":"ey/);
+    expect(await server.exited).toBe(0);
+    expect(server.output()).not.toMatch(/shutdown/);
+  });
+
+  it('cuts a request still in flight at LATCHKEY_SHUTDOWN_TIMEOUT and exits 1 with a log line', async () => {
+    const { server, port } = await startServer({ LATCHKEY_SHUTDOWN_TIMEOUT: '1' });
+    const stuck = await openRaw(port);
+    const { head, body } = tokenRequest(port);
+    stuck.socket.write(head + body.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(1);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1000);
+    await stuck.closedAfter;
+    expect(stuck.received()).toBe('');
+    const lines = server
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(lines.map(({ level, msg }) => ({ level, msg }))).toEqual([
+      {
+        level: 50,
+        msg: 'shutdown: in-flight requests still running after the 1 s deadline; closing every open connection and exiting with code 1',
+      },
+    ]);
+  });
+
+  it('cuts at once on a second signal', async () => {
+    const { server, port } = await startServer();
+    const stuck = await openRaw(port);
+    const { head, body } = tokenRequest(port);
+    stuck.socket.write(head + body.slice(0, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    server.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.child.exitCode).toBeNull();
+    const signalled = Date.now();
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(1);
+    expect(Date.now() - signalled).toBeLessThan(2000);
+    await stuck.closedAfter;
+    expect(server.output()).toContain(
+      '"msg":"shutdown: SIGINT received again; closing every open connection and exiting with code 1"',
     );
   });
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { bootstrapTenant } from '../../src/bootstrap/service.js';
-import type { Config } from '../../src/config/schema.js';
+import { DEFAULT_SERVER_SETTINGS, type Config } from '../../src/config/schema.js';
 import { createDeps, type Deps } from '../../src/server/deps.js';
 import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
@@ -46,6 +46,7 @@ describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', (
       bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
       logLevel: 'silent',
       trustProxy: false,
+      server: DEFAULT_SERVER_SETTINGS,
     });
     for (let i = 0; i < 2; i++) {
       const storage = await createStorage(pgUrl ?? '', { schema });

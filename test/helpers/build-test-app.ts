@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { bootstrapTenant } from '../../src/bootstrap/service.js';
-import type { Config } from '../../src/config/schema.js';
+import { DEFAULT_SERVER_SETTINGS, type Config } from '../../src/config/schema.js';
 import { createDeps, type Deps, type DepsOverrides } from '../../src/server/deps.js';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
@@ -47,6 +47,7 @@ export async function buildTestApp(
     bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
     logLevel: 'silent',
     trustProxy: false,
+    server: DEFAULT_SERVER_SETTINGS,
     ...configOverrides,
   });
   const deps = createDeps(config, storage, {

@@ -1,4 +1,5 @@
 import { testBackends } from './backends.js';
+import { CHROMIUM_PATH, hasChromium } from './browser.js';
 
 export function setup(): void {
   const names = testBackends().map((b) => b.name);
@@ -9,5 +10,10 @@ export function setup(): void {
   }
   if (!process.env['LATCHKEY_TEST_REDIS_URL']) {
     console.warn('[latchkey] LATCHKEY_TEST_REDIS_URL is not set: Redis-backed tests are SKIPPED.\n');
+  }
+  if (!hasChromium) {
+    console.warn(
+      `[latchkey] ${CHROMIUM_PATH} is missing: browser tests (accessibility, screenshots) are SKIPPED. Install it with \`apt-get install -y chromium\`.\n`,
+    );
   }
 }

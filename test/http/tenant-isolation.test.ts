@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { bootstrapTenant } from '../../src/bootstrap/service.js';
 import { generateSigningKey } from '../../src/keys/generate.js';
-import type { Config } from '../../src/config/schema.js';
+import { DEFAULT_SERVER_SETTINGS, type Config } from '../../src/config/schema.js';
 import { createDeps, type Deps } from '../../src/server/deps.js';
 import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
@@ -56,6 +56,7 @@ async function tenantApp(storage: Storage, tenantId: string, issuer: string): Pr
     bootstrapClientSecret: secret,
     logLevel: 'silent',
     trustProxy: false,
+    server: DEFAULT_SERVER_SETTINGS,
   });
   const clock = createFakeClock(Date.now());
   const deps = createDeps(config, storage, {

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { selfDescription } from '../../../src/meta/plugin.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories } from '../../helpers/factories.js';
-import { clientCredentials } from '../../helpers/http.js';
+import { clientCredentials, form, jwtPayload } from '../../helpers/http.js';
 
 describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
   let t: TestApp;
@@ -14,21 +16,156 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
     await t.close();
   });
 
-  it('publishes the OpenID configuration with iss equal to the configured issuer', async () => {
+  it('publishes exactly what the server serves and does (RFC 8414 §2, OIDC Discovery §3)', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.statusCode).toBe(200);
-    const doc = res.json<Record<string, unknown>>();
-    expect(doc).toMatchObject({
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.json()).toEqual({
       issuer: TEST_ISSUER,
-      token_endpoint: `${TEST_ISSUER}oauth/token`,
       jwks_uri: `${TEST_ISSUER}.well-known/jwks.json`,
-      authorization_endpoint: `${TEST_ISSUER}authorize`,
       userinfo_endpoint: `${TEST_ISSUER}userinfo`,
       revocation_endpoint: `${TEST_ISSUER}oauth/revoke`,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      subject_types_supported: ['public'],
+      token_endpoint: `${TEST_ISSUER}oauth/token`,
+      claims_supported: [
+        'sub',
+        'name',
+        'nickname',
+        'given_name',
+        'family_name',
+        'picture',
+        'updated_at',
+        'email',
+        'email_verified',
+        'phone_number',
+        'phone_number_verified',
+        'aud',
+        'exp',
+        'iat',
+        'iss',
+      ],
+      grant_types_supported: [
+        'client_credentials',
+        'password',
+        'http://auth0.com/oauth/grant-type/password-realm',
+        'refresh_token',
+      ],
+      id_token_signing_alg_values_supported: ['HS256', 'RS256', 'RS512', 'PS256'],
       request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      // Required keys with nothing to list until /authorize exists; omitted, they would default to support.
+      response_modes_supported: [],
+      response_types_supported: [],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
+      revocation_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
+      scopes_supported: ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'],
+      subject_types_supported: ['public'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'PS256'],
     });
+  });
+
+  it('advertises no URL that answers 404 or 405', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<
+      Record<string, unknown>
+    >();
+    const methods: Record<string, 'GET' | 'POST'> = {
+      jwks_uri: 'GET',
+      userinfo_endpoint: 'GET',
+      token_endpoint: 'POST',
+      revocation_endpoint: 'POST',
+    };
+    const urls = Object.entries(doc).filter(([key]) => key.endsWith('_endpoint') || key.endsWith('_uri'));
+    expect(urls.map(([key]) => key).sort()).toEqual(Object.keys(methods).sort());
+    for (const [key, url] of urls) {
+      const path = String(url).slice(TEST_ISSUER.length - 1);
+      const res = await t.app.inject({ method: methods[key] ?? 'GET', url: path });
+      expect([404, 405], `${key} ${path} answers ${res.statusCode}`).not.toContain(res.statusCode);
+    }
+  });
+
+  it('lists every claim an ID token or userinfo response carries', async () => {
+    const make = createFactories(t.deps);
+    const client = await make.client({
+      grantTypes: ['password'],
+      settings: { jwt_configuration: { alg: 'RS256' } },
+    });
+    await make.enableConnection(client.clientId);
+    const user = await make.user({ phoneNumber: '+15555550100', phoneVerified: true });
+    const tokens = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({
+        grant_type: 'password',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        username: user.email ?? '',
+        password: 'Pass-word-123',
+        scope: 'openid profile email phone address',
+      }),
+    });
+    expect(tokens.statusCode).toBe(200);
+    const { access_token, id_token } = tokens.json<{ access_token: string; id_token: string }>();
+    const info = await t.app.inject({
+      method: 'GET',
+      url: '/userinfo',
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(info.statusCode).toBe(200);
+    const released = [...Object.keys(jwtPayload(id_token)), ...Object.keys(info.json<object>())];
+    const doc = (await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<{
+      claims_supported: string[];
+    }>();
+    expect([...new Set(released)].sort()).toEqual([...doc.claims_supported].sort());
+  });
+
+  it('grows with each route registered with a discovery entry, in one place', async () => {
+    const app = Fastify();
+    await app.register(selfDescription, { issuer: TEST_ISSUER });
+    app.get(
+      '/authorize',
+      {
+        config: {
+          discovery: {
+            endpoint: 'authorization_endpoint',
+            metadata: { response_types_supported: ['code'], scopes_supported: ['openid'] },
+          },
+        },
+      },
+      async () => 'ok',
+    );
+    app.post(
+      '/oauth/token',
+      {
+        config: {
+          discovery: { endpoint: 'token_endpoint', metadata: { scopes_supported: ['openid', 'email'] } },
+        },
+      },
+      async () => 'ok',
+    );
+    app.get('/.well-known/openid-configuration', async () => app.discoveryDocument());
+    const res = await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
+    expect(res.json()).toEqual({
+      issuer: TEST_ISSUER,
+      authorization_endpoint: `${TEST_ISSUER}authorize`,
+      token_endpoint: `${TEST_ISSUER}oauth/token`,
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      response_modes_supported: [],
+      response_types_supported: ['code'],
+      scopes_supported: ['openid', 'email'],
+      subject_types_supported: ['public'],
+    });
+    await app.close();
   });
 
   it('publishes the current and next RS256 keys in Auth0 shape', async () => {

@@ -17,8 +17,17 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       bootstrapClientId: undefined,
       bootstrapClientSecret: undefined,
+      server: {
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 72_000,
+        connectionTimeoutMs: 60_000,
+        maxConnections: 10_000,
+        shutdownTimeoutMs: 10_000,
+      },
     });
     expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.server)).toBe(true);
   });
 
   it('derives the default issuer from PORT', () => {
@@ -132,5 +141,54 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
     expect(() => loadConfig({ PORT: 'x', LATCHKEY_DATABASE_URL: `sqlite:${dir}/db.sqlite` })).toThrow(/PORT/);
     expect(existsSync(join(dir, 'secret.key'))).toBe(false);
+  });
+
+  it('reads the server timeouts in seconds (milliseconds allowed) and the connection cap', () => {
+    const config = loadConfig({
+      LATCHKEY_DATABASE_URL: 'sqlite::memory:',
+      LATCHKEY_REQUEST_TIMEOUT: '5',
+      LATCHKEY_KEEP_ALIVE_TIMEOUT: '0.25',
+      LATCHKEY_MAX_CONNECTIONS: '3',
+      LATCHKEY_SHUTDOWN_TIMEOUT: '2.5',
+    });
+    expect(config.server).toEqual({
+      requestTimeoutMs: 5000,
+      // The headers cannot take longer than the whole request.
+      headersTimeoutMs: 5000,
+      keepAliveTimeoutMs: 250,
+      connectionTimeoutMs: 60_000,
+      maxConnections: 3,
+      shutdownTimeoutMs: 2500,
+    });
+    expect(
+      loadConfig({ LATCHKEY_DATABASE_URL: 'sqlite::memory:', LATCHKEY_HEADERS_TIMEOUT: '3' }).server
+        .headersTimeoutMs,
+    ).toBe(3000);
+  });
+
+  it.each([
+    ['LATCHKEY_REQUEST_TIMEOUT', '0'],
+    ['LATCHKEY_REQUEST_TIMEOUT', '-1'],
+    ['LATCHKEY_REQUEST_TIMEOUT', '30s'],
+    ['LATCHKEY_HEADERS_TIMEOUT', '3601'],
+    ['LATCHKEY_KEEP_ALIVE_TIMEOUT', '1.2345'],
+    ['LATCHKEY_SHUTDOWN_TIMEOUT', ''],
+    ['LATCHKEY_MAX_CONNECTIONS', '0'],
+    ['LATCHKEY_MAX_CONNECTIONS', '1.5'],
+    ['LATCHKEY_MAX_CONNECTIONS', '10000000'],
+  ])('refuses %s=%j', (name, value) => {
+    expect(() => loadConfig({ [name]: value, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
+      new RegExp(`^Invalid configuration:\\n  - ${name}:`),
+    );
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(() =>
+      loadConfig({
+        LATCHKEY_DATABASE_URL: 'sqlite::memory:',
+        LATCHKEY_REQUEST_TIMEOUT: '5',
+        LATCHKEY_HEADERS_TIMEOUT: '6',
+      }),
+    ).toThrow('LATCHKEY_HEADERS_TIMEOUT: must not exceed LATCHKEY_REQUEST_TIMEOUT');
   });
 });

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
+import type { FastifyReply } from 'fastify';
+import { PRODUCT_NAME, PRODUCT_VERSION } from '../meta/product.js';
+
+// tsc copies no templates: src/pages and dist/pages sit at the same depth, so both read them from src.
+const VIEWS = fileURLToPath(new URL('../../src/pages/views/', import.meta.url));
+
+// Eta escapes every `<%= %>` interpolation; `<%~ %>` (raw) is for the layout's body only.
+const eta = new Eta({ views: VIEWS, cache: true, autoEscape: true });
+
+const PRODUCT = { name: PRODUCT_NAME, version: PRODUCT_VERSION };
+
+/** Headers every response of a page route carries, whatever its representation. */
+export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/**
+ * A strict CSP: nothing loads unless the page names it. Inline <style> and <script> run only with this
+ * response's nonce, and no third-party origin is allowed.
+ */
+export function contentSecurityPolicy(nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/**
+ * Renders `view` from src/pages/views (which names its layout) and sends it with the page security
+ * headers. Templates also see `it.nonce` (this response's CSP nonce) and `it.product` (name, version).
+ */
+export function sendPage(reply: FastifyReply, view: string, data: Record<string, unknown>): FastifyReply {
+  const nonce = randomBytes(18).toString('base64');
+  const html = eta.render(view, { ...data, nonce, product: PRODUCT });
+  return reply
+    .headers({
+      ...PAGE_BASE_HEADERS,
+      'content-security-policy': contentSecurityPolicy(nonce),
+      // A nonce is good for one response only: a cached copy would replay it.
+      'cache-control': 'no-store',
+    })
+    .type('text/html; charset=utf-8')
+    .send(html);
+}
