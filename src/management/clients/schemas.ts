@@ -269,6 +269,7 @@ export const ClientView = Type.Object(
     token_endpoint_auth_method: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     client_authentication_methods: Type.Optional(OpenObject),
     ...Object.fromEntries(SETTINGS_FIELDS.map((k) => [k, Type.Optional(Type.Unknown())])),
+    resource_server_identifier: Type.Optional(Type.String()),
     global: Type.Optional(Type.Boolean()),
     created_at: Type.Optional(Type.String()),
     updated_at: Type.Optional(Type.String()),

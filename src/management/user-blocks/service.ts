@@ -16,24 +16,30 @@ export function createUserBlockService(deps: Deps) {
     return found;
   }
 
-  async function blocksOf(users: readonly User[]): Promise<UserBlocks> {
+  /** With `onlyProtected`, users of connections without brute-force protection report no blocks. */
+  async function blocksOf(users: readonly User[], onlyProtected: boolean): Promise<UserBlocks> {
     const now = Math.floor(deps.clock.now() / 1000);
     const perUser = await Promise.all(
-      users.map(async (u) =>
-        (await store.loginFailures.blocksFor(u.userId, now)).map((b) => ({
+      users.map(async (u) => {
+        if (onlyProtected) {
+          const connection = await store.connections.findByName(u.connection);
+          if (connection?.options['brute_force_protection'] === false) return [];
+        }
+        return (await store.loginFailures.blocksFor(u.userId, now)).map((b) => ({
           identifier: u.email ?? u.username ?? u.userId,
           ip: b.ip,
           connection: u.connection,
-        })),
-      ),
+        }));
+      }),
     );
     return { blocked_for: perUser.flat() };
   }
 
   return {
-    forUser: async (id: string) => blocksOf([await user(id)]),
+    forUser: async (id: string, onlyProtected = false) => blocksOf([await user(id)], onlyProtected),
     // Auth0 compat: an identifier (email, username) may name users of several connections.
-    forIdentifier: async (identifier: string) => blocksOf(await store.users.findAllByLogin(identifier)),
+    forIdentifier: async (identifier: string, onlyProtected = false) =>
+      blocksOf(await store.users.findAllByLogin(identifier), onlyProtected),
     async unblockUser(id: string): Promise<void> {
       await store.loginFailures.clear((await user(id)).userId);
     },

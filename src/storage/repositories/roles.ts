@@ -44,12 +44,13 @@ export function createRoleRepository(db: DbOrTx, tenantId: string, dialect: Dial
       const row = await roles().where('id', '=', id).executeTakeFirst();
       return row && toRole(row);
     },
-    /** Roles whose name contains `nameFilter` ignoring ASCII case, by name, from `page`, with the total. */
+    /** Roles whose name contains `nameFilter` (ASCII case ignored), from `page`, with the total. */
     async list(nameFilter: string | undefined, page: Page): Promise<{ items: Role[]; total: number }> {
       const named = <O>(q: SelectQueryBuilder<Database, 'roles', O>) =>
         nameFilter === undefined ? q : q.where(nameContains(nameFilter));
+      // The same order on both engines: by name ignoring ASCII case, not by a database collation.
       const rows = await named(roles())
-        .orderBy('name')
+        .orderBy(foldedName)
         .orderBy('id')
         .limit(page.limit)
         .offset(page.offset)
