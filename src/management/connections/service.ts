@@ -4,7 +4,6 @@ import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
 import type { Repositories } from '../../storage/repositories/index.js';
-import { isDeepStrictEqual } from 'node:util';
 import type { ConnectionFilter } from '../../storage/repositories/connections.js';
 import {
   SETTING_FIELDS,
@@ -122,11 +121,14 @@ export function createConnectionService(deps: Deps) {
         );
         const enabledClients =
           body.enabled_clients === undefined ? current.enabledClients : (body.enabled_clients ?? []);
-        const next: Connection = { ...current, options: { ...options, ...settings }, enabledClients };
-        if (isDeepStrictEqual(next, current)) return current;
-        const updated = { ...next, updatedAt: now() };
-        await repos.connections.update(updated);
-        return updated;
+        const next: Connection = {
+          ...current,
+          options: { ...options, ...settings },
+          enabledClients,
+          updatedAt: now(),
+        };
+        await repos.connections.update(next);
+        return next;
       });
     },
 
