@@ -90,18 +90,13 @@ interface MixedPaging {
 }
 
 /**
- * Spec 4.1: an endpoint that offers both styles pages by checkpoint when `from`/`take` is sent.
- * @throws BadRequest when both styles are mixed.
+ * An endpoint that offers both styles pages by checkpoint as soon as `from` or `take` is sent. Auth0 compat:
+ * `page`, `per_page` and `include_totals` are then ignored, not refused (Auth0 documents include_totals as
+ * "not returned when using checkpoint pagination", and the auth0 v7 SDK always sends include_totals=true
+ * with `take`).
  */
 export function isCheckpointRequest(q: MixedPaging): boolean {
-  const checkpoint = q.from !== undefined || q.take !== undefined;
-  if (checkpoint && (q.page !== undefined || q.per_page !== undefined)) {
-    throw new BadRequest(
-      'invalid_query_string',
-      'Query validation error: use either page/per_page or from/take, not both.',
-    );
-  }
-  return checkpoint;
+  return q.from !== undefined || q.take !== undefined;
 }
 
 /**

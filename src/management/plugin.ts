@@ -15,6 +15,7 @@ import { userBlockRoutes } from './user-blocks/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
+import { actionRoutes } from './actions/routes.js';
 
 const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
@@ -84,4 +85,5 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(roleRoutes, { deps });
   await app.register(grantRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
+  await app.register(actionRoutes);
 };

@@ -82,6 +82,7 @@ export const MANAGEMENT_SCOPES = [
   'read:logs_users',
   'read:grants',
   'delete:grants',
+  'read:actions',
   'read:user_blocks',
   'update:user_blocks',
   'delete:user_blocks',

@@ -66,7 +66,7 @@ export async function buildTestApp(
       await bootstrapTenant(
         {
           tenantId: deps.tenantId,
-          issuer: TEST_ISSUER,
+          issuer: config.issuer,
           bootstrapClientId: BOOTSTRAP_CLIENT_ID,
           bootstrapClientSecret: BOOTSTRAP_CLIENT_SECRET,
         },
@@ -87,7 +87,7 @@ export async function buildTestApp(
         grant_type: 'client_credentials',
         client_id: BOOTSTRAP_CLIENT_ID,
         client_secret: BOOTSTRAP_CLIENT_SECRET,
-        audience: MGMT_AUDIENCE,
+        audience: `${config.issuer}api/v2/`,
         ...(scope !== undefined ? { scope } : {}),
       },
     });

@@ -30,13 +30,14 @@ export const ClientGrantCreate = Type.Object(
 );
 export type ClientGrantCreate = Static<typeof ClientGrantCreate>;
 
+// Auth0 docs: scope and allow_all_scopes are nullable on PATCH (null empties the scopes, clears the flag).
 export const ClientGrantUpdate = Type.Object(
   {
-    scope: Type.Optional(Scopes),
+    scope: Type.Optional(Type.Union([Scopes, Type.Null()])),
     organization_usage: Type.Optional(Type.Union([OrgUsage, Type.Null()])),
     allow_any_organization: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     authorization_details_types: Type.Optional(DetailTypes),
-    allow_all_scopes: Type.Optional(Type.Boolean()),
+    allow_all_scopes: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   },
   { additionalProperties: false },
 );

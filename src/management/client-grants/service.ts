@@ -105,13 +105,13 @@ export function createClientGrantService(deps: Deps) {
         if (!current) throw notFound();
         if (current.isSystem)
           throw new Forbidden('operation_not_supported', 'System client grants cannot be modified.');
-        if (body.scope !== undefined) {
+        if (body.scope !== undefined && body.scope !== null) {
           const api = await repos.resourceServers.findByIdentifier(current.audience);
           if (api) assertScopes(api, body.scope);
         }
         const next: ClientGrant = {
           ...current,
-          scope: body.scope ?? current.scope,
+          scope: body.scope === undefined ? current.scope : (body.scope ?? []),
           organizationUsage:
             body.organization_usage === undefined ? current.organizationUsage : body.organization_usage,
           allowAnyOrganization:
@@ -119,7 +119,8 @@ export function createClientGrantService(deps: Deps) {
               ? current.allowAnyOrganization
               : body.allow_any_organization,
           authorizationDetailsTypes: body.authorization_details_types ?? current.authorizationDetailsTypes,
-          allowAllScopes: body.allow_all_scopes ?? current.allowAllScopes,
+          allowAllScopes:
+            body.allow_all_scopes === undefined ? current.allowAllScopes : body.allow_all_scopes === true,
         };
         await repos.clientGrants.update(next);
         return next;

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { insufficientScope } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { requireScope } from '../auth.js';
-import { offsetListBody, selectFields, toPage } from '../pagination.js';
+import { checkpointPage, isCheckpointRequest, offsetListBody, selectFields, toPage } from '../pagination.js';
+import type { Client } from '../../domain/client.js';
 import {
   ClientCreate,
   ClientGetQuery,
@@ -37,13 +38,26 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
       preHandler: requireScope('read:clients', 'read:client_summary'),
     },
     async (req) => {
+      const q = req.query;
       const filter = {
-        ...(req.query.app_type !== undefined ? { appTypes: req.query.app_type.split(',') } : {}),
-        ...(req.query.is_first_party !== undefined ? { isFirstParty: req.query.is_first_party } : {}),
+        isGlobal: q.is_global,
+        isFirstParty: q.is_first_party,
+        appType: q.app_type,
+        externalClientId: q.external_client_id,
+        q: q.q,
       };
-      const { items, total } = await service.list(toPage(req.query), filter);
-      const views = items.map((c) => selectFields(view(c, canReadKeys(req)), req.query));
-      return offsetListBody('clients', views, req.query, total);
+      const toView = (c: Client) => selectFields(view(c, canReadKeys(req)), q);
+      if (isCheckpointRequest(q)) {
+        return checkpointPage(
+          'clients',
+          q,
+          async (after, limit) =>
+            (await service.listAfter(filter, after, limit)).map((c) => ({ id: c.clientId, client: c })),
+          (row) => toView(row.client),
+        );
+      }
+      const { items, total } = await service.list(filter, toPage(q));
+      return offsetListBody('clients', items.map(toView), q, total);
     },
   );
 

@@ -1,7 +1,7 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import type { Client, ClientCredential } from '../../domain/client.js';
 import { FreeKeyMap } from '../maps.js';
-import { FieldsQuery, PageQuery, listView } from '../pagination.js';
+import { CheckpointQuery, FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 export const GRANT_TYPES = [
   'authorization_code',
@@ -22,6 +22,7 @@ export const GRANT_TYPES = [
 const Str = (max = 2000) => Type.String({ maxLength: max });
 const Urls = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 200 });
 const OpenObject = Type.Object({}, { additionalProperties: true });
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 const JwtConfiguration = Type.Object(
   {
@@ -55,23 +56,54 @@ const RefreshToken = Type.Object(
   { additionalProperties: false },
 );
 
+const CredentialIds = Type.Array(Type.Object({ id: Str(64) }, { additionalProperties: false }), {
+  minItems: 1,
+  maxItems: 2,
+});
+/** mTLS client authentication: Auth0 documents it, Latchkey refuses it (no mTLS) in the service. */
+const tlsMethods = {
+  tls_client_auth: Type.Optional(OpenObject),
+  self_signed_tls_client_auth: Type.Optional(OpenObject),
+};
 const AuthMethods = Type.Union([
   Type.Object(
     {
-      private_key_jwt: Type.Object(
-        {
-          credentials: Type.Array(Type.Object({ id: Str(64) }, { additionalProperties: false }), {
-            minItems: 1,
-            maxItems: 2,
-          }),
-        },
-        { additionalProperties: false },
+      private_key_jwt: Type.Optional(
+        Type.Object({ credentials: CredentialIds }, { additionalProperties: false }),
       ),
+      ...tlsMethods,
     },
     { additionalProperties: false },
   ),
   Type.Null(),
 ]);
+
+export const CredentialCreate = Type.Object(
+  {
+    credential_type: Type.Literal('public_key'),
+    name: Type.Optional(Type.String({ maxLength: 128 })),
+    pem: Type.String({ minLength: 1, maxLength: 10_000 }),
+    alg: Type.Optional(Type.Enum(['RS256', 'RS384', 'PS256'])),
+    expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+    parse_expiry_from_cert: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type CredentialCreate = Static<typeof CredentialCreate>;
+
+/** Auth0 docs, POST /clients: private_key_jwt credentials are created with the client. */
+const CreateAuthMethods = Type.Object(
+  {
+    private_key_jwt: Type.Optional(
+      Type.Object(
+        { credentials: Type.Array(CredentialCreate, { minItems: 1, maxItems: 2 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    ...tlsMethods,
+  },
+  { additionalProperties: false },
+);
 
 export const APP_TYPES = [
   'native',
@@ -134,6 +166,47 @@ const settings = {
   mobile: Type.Optional(OpenObject),
   initiate_login_uri: Type.Optional(Str()),
   redirection_policy: Type.Optional(Type.Enum(['allow_always', 'open_redirect_protection'])),
+  third_party_security_mode: Type.Optional(Type.Enum(['strict', 'permissive'])),
+  // Stored and returned as Auth0 does; Latchkey has no login pages, organizations or add-ons yet.
+  oidc_logout: Type.Optional(OpenObject),
+  oidc_backchannel_logout: Type.Optional(OpenObject),
+  session_transfer: Type.Optional(Nullable(OpenObject)),
+  is_token_endpoint_ip_header_trusted: Type.Optional(Type.Boolean()),
+  encryption_key: Type.Optional(Nullable(OpenObject)),
+  cross_origin_loc: Type.Optional(Nullable(Str())),
+  custom_login_page_on: Type.Optional(Type.Boolean()),
+  custom_login_page: Type.Optional(Str(100_000)),
+  custom_login_page_preview: Type.Optional(Str(100_000)),
+  form_template: Type.Optional(Str(100_000)),
+  addons: Type.Optional(OpenObject),
+  native_social_login: Type.Optional(Nullable(OpenObject)),
+  fedcm_login: Type.Optional(Nullable(OpenObject)),
+  default_organization: Type.Optional(Nullable(OpenObject)),
+  organization_discovery_methods: Type.Optional(
+    Nullable(Type.Array(Type.Enum(['email', 'organization_name']), { maxItems: 2 })),
+  ),
+  signed_request_object: Type.Optional(OpenObject),
+  token_vault_privileged_access: Type.Optional(OpenObject),
+  compliance_level: Type.Optional(
+    Nullable(
+      Type.Enum([
+        'none',
+        'fapi1_adv_pkj_par',
+        'fapi1_adv_mtls_par',
+        'fapi2_sp_pkj_mtls',
+        'fapi2_sp_mtls_mtls',
+      ]),
+    ),
+  ),
+  skip_non_verifiable_callback_uri_confirmation_prompt: Type.Optional(Nullable(Type.Boolean())),
+  token_exchange: Type.Optional(Nullable(OpenObject)),
+  par_request_expiry: Type.Optional(Nullable(Type.Integer({ minimum: 5, maximum: 600 }))),
+  token_quota: Type.Optional(Nullable(OpenObject)),
+  identity_assertion_authorization_grant: Type.Optional(Nullable(OpenObject)),
+  anonymous_sessions: Type.Optional(Nullable(OpenObject)),
+  express_configuration: Type.Optional(Nullable(OpenObject)),
+  my_organization_configuration: Type.Optional(Nullable(OpenObject)),
+  async_approval_notification_channels: Type.Optional(Nullable(OpenObject)),
 };
 export const SETTINGS_FIELDS = Object.keys(settings);
 
@@ -155,7 +228,8 @@ export const ClientCreate = Type.Object(
     ...columns,
     ...settings,
     name: Type.String({ minLength: 1, maxLength: 255 }),
-    third_party_security_mode: Type.Optional(Type.Enum(['strict', 'permissive'])),
+    resource_server_identifier: Type.Optional(Str(600)),
+    client_authentication_methods: Type.Optional(CreateAuthMethods),
   },
   { additionalProperties: false },
 );
@@ -178,12 +252,17 @@ export const CredentialParams = Type.Object({
   credential_id: Type.String({ minLength: 1, maxLength: 64 }),
 });
 
+/** Auth0 docs, GET /api/v2/clients: offset or checkpoint paging, fields, and these filters. */
 export const ClientListQuery = Type.Object(
   {
     ...PageQuery,
+    ...CheckpointQuery,
     ...FieldsQuery,
-    app_type: Type.Optional(Str(500)),
+    is_global: Type.Optional(Type.Boolean()),
     is_first_party: Type.Optional(Type.Boolean()),
+    app_type: Type.Optional(Str(500)),
+    external_client_id: Type.Optional(Str(2000)),
+    q: Type.Optional(Str(1000)),
   },
   { additionalProperties: false },
 );
@@ -202,7 +281,7 @@ export const ClientView = Type.Object(
     token_endpoint_auth_method: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     client_authentication_methods: Type.Optional(OpenObject),
     ...Object.fromEntries(SETTINGS_FIELDS.map((k) => [k, Type.Optional(Type.Unknown())])),
-    third_party_security_mode: Type.Optional(Type.String()),
+    resource_server_identifier: Type.Optional(Type.String()),
     global: Type.Optional(Type.Boolean()),
     created_at: Type.Optional(Type.String()),
     updated_at: Type.Optional(Type.String()),
@@ -211,7 +290,7 @@ export const ClientView = Type.Object(
 );
 export type ClientView = Record<string, unknown>;
 
-export const ClientListView = listView('clients', ClientView);
+export const ClientListView = listView('clients', ClientView, { checkpoint: true });
 
 export function toClientView(client: Client, tenant: string, withSecret: boolean): ClientView {
   const pkjwt = client.privateKeyJwtCredentialIds;
@@ -231,19 +310,6 @@ export function toClientView(client: Client, tenant: string, withSecret: boolean
     ...client.settings,
   };
 }
-
-export const CredentialCreate = Type.Object(
-  {
-    credential_type: Type.Literal('public_key'),
-    name: Type.Optional(Type.String({ maxLength: 128 })),
-    pem: Type.String({ minLength: 1, maxLength: 10_000 }),
-    alg: Type.Optional(Type.Enum(['RS256', 'RS384', 'PS256'])),
-    expires_at: Type.Optional(Type.String({ format: 'date-time' })),
-    parse_expiry_from_cert: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-export type CredentialCreate = Static<typeof CredentialCreate>;
 
 export const CredentialUpdate = Type.Object(
   { expires_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) },

@@ -1,10 +1,11 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint } from 'jose';
 import type { Client, ClientCredential, TokenEndpointAuthMethod } from '../../domain/client.js';
 import { BadRequest, NotFound } from '../../errors/api.js';
 import { assertUrlList } from '../urls.js';
 import type { Deps } from '../../server/deps.js';
 import type { Repositories } from '../../storage/repositories/index.js';
+import type { ClientFilter } from '../../storage/repositories/clients.js';
 import { SETTINGS_FIELDS, type ClientCreate, type ClientUpdate, type CredentialCreate } from './schemas.js';
 
 const notFound = () => new NotFound('inexistent_client', 'The client does not exist');
@@ -43,21 +44,47 @@ export function createClientService(deps: Deps) {
     return client;
   }
 
+  async function toCredential(
+    clientId: string,
+    body: CredentialCreate,
+    at: string,
+  ): Promise<ClientCredential> {
+    const { key, notAfter } = parsePublicKey(body.pem);
+    const thumbprint = await calculateJwkThumbprint(key.export({ format: 'jwk' }));
+    const expiresAt = body.expires_at ?? (body.parse_expiry_from_cert === true ? notAfter : undefined);
+    return {
+      id: deps.ids.prefixed('cred'),
+      clientId,
+      name: body.name ?? '',
+      credentialType: 'public_key',
+      pem: body.pem,
+      alg: body.alg ?? 'RS256',
+      kid: thumbprint,
+      thumbprint,
+      createdAt: at,
+      updatedAt: at,
+      expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
+    };
+  }
+
   return {
     get,
 
-    async list(
-      page: { offset: number; limit: number },
-      filter: { appTypes?: string[]; isFirstParty?: boolean },
-    ) {
-      // Filters apply in memory: client lists are small and this keeps the repository simple.
-      const all = await store.clients.list({ offset: 0, limit: 100_000 });
-      const matching = all.filter(
-        (c) =>
-          (filter.appTypes === undefined || filter.appTypes.includes(c.appType ?? '')) &&
-          (filter.isFirstParty === undefined || c.isFirstParty === filter.isFirstParty),
-      );
-      return { items: matching.slice(page.offset, page.offset + page.limit), total: matching.length };
+    /** One offset page of the clients matching `query`, with the total. */
+    async list(query: ClientListFilter, page: { offset: number; limit: number }) {
+      const filter = toRepositoryFilter(query, false);
+      if (filter === undefined) return { items: [], total: 0 };
+      const [items, total] = await Promise.all([
+        store.clients.list(filter, page),
+        store.clients.count(filter),
+      ]);
+      return { items, total };
+    },
+
+    /** Checkpoint paging: up to `limit` clients matching `query` after the client id `afterId`. */
+    async listAfter(query: ClientListFilter, afterId: string | undefined, limit: number) {
+      const filter = toRepositoryFilter(query, true);
+      return filter === undefined ? [] : store.clients.listAfter(filter, afterId, limit);
     },
 
     async create(body: ClientCreate): Promise<Client> {
@@ -84,19 +111,33 @@ export function createClientService(deps: Deps) {
         ...body.jwt_configuration,
       };
       if (body.refresh_token) settings['refresh_token'] = { ...DEFAULT_REFRESH_TOKEN, ...body.refresh_token };
-      if (body.third_party_security_mode !== undefined)
-        settings['third_party_security_mode'] = body.third_party_security_mode;
+      if (body.resource_server_identifier !== undefined)
+        settings['resource_server_identifier'] = body.resource_server_identifier;
+      const methods = body.client_authentication_methods;
+      assertNoMtls(methods);
+      const clientId = deps.ids.clientId();
+      const credentials = await Promise.all(
+        (methods?.private_key_jwt?.credentials ?? []).map((c) => toCredential(clientId, c, at)),
+      );
+      if (credentials.length > 0 && body.token_endpoint_auth_method !== undefined) {
+        throw new BadRequest(
+          'invalid_body',
+          'Payload validation error: token_endpoint_auth_method must not be sent when private_key_jwt is enabled.',
+        );
+      }
       const client: Client = {
         tenantId: deps.tenantId,
-        clientId: deps.ids.clientId(),
+        clientId,
         clientSecret: deps.ids.clientSecret(),
         name: body.name,
         appType,
         isFirstParty: body.is_first_party ?? true,
         isSystem: false,
         tokenEndpointAuthMethod:
-          body.token_endpoint_auth_method ?? (publicApp ? 'none' : 'client_secret_post'),
-        privateKeyJwtCredentialIds: [],
+          credentials.length > 0
+            ? null
+            : (body.token_endpoint_auth_method ?? (publicApp ? 'none' : 'client_secret_post')),
+        privateKeyJwtCredentialIds: credentials.map((c) => c.id),
         grantTypes: body.grant_types ?? defaultGrantTypes(appType),
         settings,
         createdAt: at,
@@ -107,6 +148,7 @@ export function createClientService(deps: Deps) {
         // enabled_clients is read, extended and written back: one writer at a time.
         await repos.tenants.lock();
         await repos.clients.insert(client);
+        for (const credential of credentials) await repos.clients.insertCredential(credential);
         const directory = (await repos.tenants.find())?.settings['default_directory'];
         const connection =
           typeof directory === 'string' ? await repos.connections.findByName(directory) : undefined;
@@ -129,12 +171,14 @@ export function createClientService(deps: Deps) {
         const current = await get(clientId, repos);
         let method: TokenEndpointAuthMethod | null = current.tokenEndpointAuthMethod;
         let credentialIds = current.privateKeyJwtCredentialIds;
-        if (body.client_authentication_methods !== undefined) {
-          if (body.client_authentication_methods === null) {
+        const methods = body.client_authentication_methods;
+        assertNoMtls(methods);
+        if (methods !== undefined) {
+          if (methods?.private_key_jwt === undefined) {
             credentialIds = [];
             method = body.token_endpoint_auth_method ?? 'client_secret_post';
           } else {
-            const ids = body.client_authentication_methods.private_key_jwt.credentials.map((c) => c.id);
+            const ids = methods.private_key_jwt.credentials.map((c) => c.id);
             const owned = new Set((await repos.clients.listCredentials(clientId)).map((c) => c.id));
             const unknown = ids.filter((id) => !owned.has(id));
             if (unknown.length > 0) {
@@ -229,24 +273,7 @@ export function createClientService(deps: Deps) {
 
     async createCredential(clientId: string, body: CredentialCreate): Promise<ClientCredential> {
       await get(clientId);
-      const { key, notAfter } = parsePublicKey(body.pem);
-      const jwk = key.export({ format: 'jwk' }) as JWK;
-      const thumbprint = await calculateJwkThumbprint(jwk);
-      const at = now();
-      const expiresAt = body.expires_at ?? (body.parse_expiry_from_cert === true ? notAfter : undefined);
-      const credential: ClientCredential = {
-        id: deps.ids.prefixed('cred'),
-        clientId,
-        name: body.name ?? '',
-        credentialType: 'public_key',
-        pem: body.pem,
-        alg: body.alg ?? 'RS256',
-        kid: thumbprint,
-        thumbprint,
-        createdAt: at,
-        updatedAt: at,
-        expiresAt: expiresAt === undefined ? undefined : new Date(expiresAt).toISOString(),
-      };
+      const credential = await toCredential(clientId, body, now());
       await store.clients.insertCredential(credential);
       return credential;
     },
@@ -281,6 +308,69 @@ export function createClientService(deps: Deps) {
       if (!(await store.clients.deleteCredential(clientId, id))) throw credentialNotFound();
     },
   };
+}
+
+/** GET /clients filters as sent (Auth0 docs, GET /api/v2/clients). */
+export interface ClientListFilter {
+  readonly isGlobal?: boolean | undefined;
+  readonly isFirstParty?: boolean | undefined;
+  /** Comma-separated application types. */
+  readonly appType?: string | undefined;
+  readonly externalClientId?: string | undefined;
+  /** Lucene query; Auth0 permits only two terms. */
+  readonly q?: string | undefined;
+}
+
+const ORGANIZATION_TERM = /^client_grant\.organization_id:(\S+)$/;
+const ANY_ORGANIZATION_TERM = 'client_grant.allow_any_organization:true';
+
+/**
+ * The SQL filter for a client list, or undefined when no client can match.
+ * @throws BadRequest for a `q` Auth0 refuses: other terms, other filters beside it, or offset paging.
+ */
+function toRepositoryFilter(query: ClientListFilter, checkpoint: boolean): ClientFilter | undefined {
+  if (query.q !== undefined) {
+    const others = [query.isGlobal, query.isFirstParty, query.appType, query.externalClientId];
+    if (others.some((v) => v !== undefined)) {
+      throw new BadRequest(
+        'invalid_query_string',
+        'Query validation error: q cannot be combined with other filters.',
+      );
+    }
+    if (!checkpoint) {
+      throw new BadRequest('invalid_query_string', 'Query validation error: q requires from/take paging.');
+    }
+    const term = query.q.trim();
+    // Auth0 compat: Latchkey has no organizations, so no client has a grant for one.
+    if (ORGANIZATION_TERM.test(term)) return undefined;
+    if (term === ANY_ORGANIZATION_TERM) return { withAnyOrganizationGrant: true };
+    throw new BadRequest(
+      'invalid_query_string',
+      `Query validation error: q may only be client_grant.organization_id:{id} or ${ANY_ORGANIZATION_TERM}.`,
+    );
+  }
+  // Auth0 compat: Latchkey has neither global clients nor clients registered from a metadata document.
+  if (query.isGlobal === true || query.externalClientId !== undefined) return undefined;
+  const appTypes = query.appType
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  return {
+    ...(appTypes !== undefined && appTypes.length > 0 ? { appTypes } : {}),
+    ...(query.isFirstParty !== undefined ? { isFirstParty: query.isFirstParty } : {}),
+  };
+}
+
+/** @throws BadRequest operation_not_supported for mTLS client authentication, which Latchkey cannot check. */
+function assertNoMtls(
+  methods: { tls_client_auth?: unknown; self_signed_tls_client_auth?: unknown } | null | undefined,
+) {
+  if (methods?.tls_client_auth !== undefined || methods?.self_signed_tls_client_auth !== undefined) {
+    throw new BadRequest(
+      'operation_not_supported',
+      'Latchkey does not support mTLS client authentication (tls_client_auth, self_signed_tls_client_auth).',
+    );
+  }
 }
 
 function pickSettings(body: Record<string, unknown>): Record<string, unknown> {

@@ -10,8 +10,12 @@ import {
   ConnectionParams,
   ConnectionUpdate,
   ConnectionView,
+  EnabledClientsQuery,
+  EnabledClientsUpdate,
+  EnabledClientsView,
   toConnectionView,
 } from './schemas.js';
+import type { Connection } from '../../domain/connection.js';
 import { createConnectionService } from './service.js';
 
 export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
@@ -26,21 +30,20 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
     async (req) => {
       const q = req.query;
       const filter = {
-        ...(q.strategy !== undefined ? { strategy: q.strategy } : {}),
+        ...(q.strategy !== undefined ? { strategies: q.strategy } : {}),
         ...(q.name !== undefined ? { name: q.name } : {}),
       };
+      const toView = (c: Connection) => selectFields(toConnectionView(c), q);
       if (isCheckpointRequest(q)) {
         return checkpointPage(
           'connections',
           q,
-          (afterId, limit) => service.list(filter, { offset: 0, limit }, afterId),
-          (c) => selectFields(toConnectionView(c), q),
+          (after, limit) => service.listAfter(filter, after, limit),
+          toView,
         );
       }
-      const all = await service.list(filter, { offset: 0, limit: 100_000 });
-      const { offset, limit } = toPage(q);
-      const views = all.slice(offset, offset + limit).map((c) => selectFields(toConnectionView(c), q));
-      return offsetListBody('connections', views, q, all.length);
+      const { items, total } = await service.list(filter, toPage(q));
+      return offsetListBody('connections', items.map(toView), q, total);
     },
   );
 
@@ -73,6 +76,38 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
       preHandler: requireScope('update:connections'),
     },
     async (req) => toConnectionView(await service.update(req.params.id, req.body)),
+  );
+
+  app.get(
+    '/connections/:id/clients',
+    {
+      schema: {
+        params: ConnectionParams,
+        querystring: EnabledClientsQuery,
+        response: { 200: EnabledClientsView },
+      },
+      preHandler: requireScope('read:connections'),
+    },
+    async (req) =>
+      checkpointPage(
+        'clients',
+        req.query,
+        async (after, limit) =>
+          (await service.enabledClients(req.params.id, after, limit)).map((id) => ({ id })),
+        (row) => ({ client_id: row.id }),
+      ),
+  );
+
+  app.patch(
+    '/connections/:id/clients',
+    {
+      schema: { params: ConnectionParams, body: EnabledClientsUpdate },
+      preHandler: requireScope('update:connections'),
+    },
+    async (req, reply) => {
+      await service.updateEnabledClients(req.params.id, req.body);
+      return reply.status(204).send();
+    },
   );
 
   app.delete(

@@ -30,6 +30,13 @@ const SubjectTypeAuthorization = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    // Stored and returned; Latchkey issues no tokens to anonymous users.
+    anonymous_user: Type.Optional(
+      Type.Object(
+        { policy: Type.Union([Type.Literal('require_client_grant'), Type.Literal('deny_all')]) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -46,7 +53,10 @@ export const EXTRA_FIELDS = [
   'token_encryption',
   'proof_of_possession',
   'authorization_policy',
+  'token_lifetime_for_anonymous_access_tokens',
 ] as const;
+/** Where the extra fields keep subject_type_authorization.anonymous_user's policy. */
+export const ANONYMOUS_USER_POLICY = 'anonymous_user_policy';
 
 const mutable = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[^<>]+$' })),
@@ -59,6 +69,9 @@ const mutable = {
   skip_consent_for_verifiable_first_party_clients: Type.Optional(Type.Boolean()),
   token_lifetime: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_592_000 })),
   token_lifetime_for_web: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_592_000 })),
+  token_lifetime_for_anonymous_access_tokens: Type.Optional(
+    Nullable(Type.Integer({ minimum: 0, maximum: 2_592_000 })),
+  ),
   enforce_policies: Type.Optional(Type.Boolean()),
   token_dialect: Type.Optional(
     Type.Union([
@@ -138,8 +151,10 @@ export const ResourceServerView = Type.Object({
     Type.Object({
       user: Type.Object({ policy: Type.String() }),
       client: Type.Object({ policy: Type.String() }),
+      anonymous_user: Type.Optional(Type.Object({ policy: Type.String() })),
     }),
   ),
+  token_lifetime_for_anonymous_access_tokens: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   allow_online_access: Type.Optional(Type.Boolean()),
   allow_online_access_with_ephemeral_sessions: Type.Optional(Type.Boolean()),
   consent_policy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
@@ -153,6 +168,7 @@ export type ResourceServerView = Static<typeof ResourceServerView>;
 export const ResourceServerListView = listView('resource_servers', ResourceServerView);
 
 export function toResourceServerView(rs: ResourceServer): ResourceServerView {
+  const { [ANONYMOUS_USER_POLICY]: anonymous, ...extra } = rs.extra;
   return {
     id: rs.id,
     name: rs.name,
@@ -169,7 +185,11 @@ export function toResourceServerView(rs: ResourceServer): ResourceServerView {
     token_lifetime_for_web: rs.tokenLifetimeForWeb,
     enforce_policies: rs.enforcePolicies,
     token_dialect: rs.tokenDialect,
-    subject_type_authorization: { user: { policy: rs.userPolicy }, client: { policy: rs.clientPolicy } },
-    ...(rs.extra as Partial<ResourceServerView>),
+    subject_type_authorization: {
+      user: { policy: rs.userPolicy },
+      client: { policy: rs.clientPolicy },
+      ...(typeof anonymous === 'string' ? { anonymous_user: { policy: anonymous } } : {}),
+    },
+    ...(extra as Partial<ResourceServerView>),
   };
 }

@@ -8,7 +8,12 @@ import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
 import { managementAudience } from '../scopes.js';
 import { MY_ACCOUNT_API_NAME, MY_ACCOUNT_SCOPES, myAccountAudience } from './my-account.js';
-import { EXTRA_FIELDS, type ResourceServerCreate, type ResourceServerUpdate } from './schemas.js';
+import {
+  ANONYMOUS_USER_POLICY,
+  EXTRA_FIELDS,
+  type ResourceServerCreate,
+  type ResourceServerUpdate,
+} from './schemas.js';
 
 /** Fields a system API (Management, My Account) lets an operator change (spec 2.1). */
 const SYSTEM_UPDATABLE = new Set([
@@ -184,6 +189,8 @@ function pickExtra(body: ResourceServerUpdate): Record<string, unknown> {
   for (const field of EXTRA_FIELDS) {
     if (body[field] !== undefined) extra[field] = body[field];
   }
+  const anonymous = body.subject_type_authorization?.anonymous_user?.policy;
+  if (anonymous !== undefined) extra[ANONYMOUS_USER_POLICY] = anonymous;
   return extra;
 }
 

@@ -32,8 +32,12 @@ export const roleRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       preHandler: requireScope('read:roles'),
     },
     async (req) => {
-      const { items, total } = await service.list(req.query.name_filter, toPage(req.query));
-      return offsetListBody('roles', items.map(toRoleView), req.query, total);
+      const q = req.query;
+      const { items, total } = await service.list(
+        { nameFilter: q.name_filter, type: q.type, ownerId: q.owner_id },
+        toPage(q),
+      );
+      return offsetListBody('roles', items.map(toRoleView), q, total);
     },
   );
   app.post(

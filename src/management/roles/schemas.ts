@@ -3,10 +3,13 @@ import type { Role } from '../../domain/role.js';
 import type { User } from '../../domain/user.js';
 import { CheckpointQuery, PageQuery, listView } from '../pagination.js';
 
+const RoleType = Type.Union([Type.Literal('tenant'), Type.Literal('organization')]);
 export const RoleBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 50 }),
     description: Type.Optional(Type.String({ maxLength: 140 })),
+    type: Type.Optional(RoleType),
+    owner_id: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
   },
   { additionalProperties: false },
 );
@@ -18,8 +21,14 @@ export const RoleUpdate = Type.Object(
   { additionalProperties: false },
 );
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
+/** Auth0 docs, GET /api/v2/roles: name_filter is case-insensitive; type and owner_id select organization roles. */
 export const RoleListQuery = Type.Object(
-  { ...PageQuery, name_filter: Type.Optional(Type.String({ maxLength: 50 })) },
+  {
+    ...PageQuery,
+    name_filter: Type.Optional(Type.String({ maxLength: 50 })),
+    type: Type.Optional(RoleType),
+    owner_id: Type.Optional(Type.String({ maxLength: 50 })),
+  },
   { additionalProperties: false },
 );
 export const PagedQuery = Type.Object(PageQuery, { additionalProperties: false });

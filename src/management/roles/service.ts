@@ -8,6 +8,7 @@ import type { PermissionView, UserPermissionView } from './schemas.js';
 const roleNotFound = () => new NotFound('inexistent_role', 'The role does not exist.');
 const userNotFound = () => new NotFound('inexistent_user', 'The user does not exist.');
 
+type RoleType = 'tenant' | 'organization';
 type PermissionRefs = readonly { resource_server_identifier: string; permission_name: string }[];
 
 export function createRoleService(deps: Deps) {
@@ -90,9 +91,32 @@ export function createRoleService(deps: Deps) {
 
   return {
     get: role,
-    list: (nameFilter: string | undefined, page: { offset: number; limit: number }) =>
-      store.roles.list(nameFilter, page),
-    async create(body: { name: string; description?: string | undefined }): Promise<Role> {
+    async list(
+      filter: { nameFilter?: string | undefined; type?: RoleType | undefined; ownerId?: string | undefined },
+      page: { offset: number; limit: number },
+    ): Promise<{ items: Role[]; total: number }> {
+      if (filter.type === 'organization' && filter.ownerId === undefined) {
+        throw new BadRequest(
+          'invalid_query_string',
+          'Query validation error: owner_id is required when type is organization.',
+        );
+      }
+      // Auth0 compat: Latchkey has tenant roles only; organization roles (type/owner_id) never match.
+      if (filter.type === 'organization' || filter.ownerId !== undefined) return { items: [], total: 0 };
+      return store.roles.list(filter.nameFilter, page);
+    },
+    async create(body: {
+      name: string;
+      description?: string | undefined;
+      type?: RoleType | undefined;
+      owner_id?: string | undefined;
+    }): Promise<Role> {
+      if (body.type === 'organization' || body.owner_id !== undefined) {
+        throw new BadRequest(
+          'operation_not_supported',
+          'Latchkey has no organizations: roles can only be tenant roles.',
+        );
+      }
       const r: Role = {
         tenantId: deps.tenantId,
         id: deps.ids.prefixed('rol'),

@@ -9,6 +9,14 @@ const IdentifierQuery = Type.Object(
   { identifier: Type.String({ minLength: 1, maxLength: 300 }) },
   { additionalProperties: false },
 );
+// Auth0 docs: with consider_brute_force_enablement=true, a connection without brute-force protection
+// reports no blocks.
+const considerFlag = { consider_brute_force_enablement: Type.Optional(Type.Boolean()) };
+const ListByIdQuery = Type.Object(considerFlag, { additionalProperties: false });
+const ListByIdentifierQuery = Type.Object(
+  { identifier: Type.String({ minLength: 1, maxLength: 300 }), ...considerFlag },
+  { additionalProperties: false },
+);
 const BlocksView = Type.Object({
   blocked_for: Type.Array(
     Type.Object({ identifier: Type.String(), ip: Type.String(), connection: Type.String() }),
@@ -21,17 +29,21 @@ export const userBlockRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
 
   app.get(
     '/user-blocks/:id',
-    { schema: { params: IdParams, response: { 200: BlocksView } }, preHandler: requireScope('read:users') },
-    async (req) => service.forUser(req.params.id),
+    {
+      schema: { params: IdParams, querystring: ListByIdQuery, response: { 200: BlocksView } },
+      preHandler: requireScope('read:users'),
+    },
+    async (req) => service.forUser(req.params.id, req.query.consider_brute_force_enablement === true),
   );
 
   app.get(
     '/user-blocks',
     {
-      schema: { querystring: IdentifierQuery, response: { 200: BlocksView } },
+      schema: { querystring: ListByIdentifierQuery, response: { 200: BlocksView } },
       preHandler: requireScope('read:users'),
     },
-    async (req) => service.forIdentifier(req.query.identifier),
+    async (req) =>
+      service.forIdentifier(req.query.identifier, req.query.consider_brute_force_enablement === true),
   );
 
   app.delete(

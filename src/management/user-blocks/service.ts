@@ -16,29 +16,36 @@ export function createUserBlockService(deps: Deps) {
     return found;
   }
 
+  /** With `onlyProtected`, users of connections without brute-force protection report no blocks. */
   async function blocksOf(
     signIns: readonly { readonly user: User; readonly identity: Identity }[],
+    onlyProtected: boolean,
   ): Promise<UserBlocks> {
     const now = Math.floor(deps.clock.now() / 1000);
     const perUser = await Promise.all(
-      signIns.map(async ({ user: u, identity }) =>
-        (await store.loginFailures.blocksFor(u.userId, now)).map((b) => ({
+      signIns.map(async ({ user: u, identity }) => {
+        if (onlyProtected) {
+          const connection = await store.connections.findByName(identity.connection);
+          if (connection?.options['brute_force_protection'] === false) return [];
+        }
+        return (await store.loginFailures.blocksFor(u.userId, now)).map((b) => ({
           identifier: u.email ?? u.username ?? u.userId,
           ip: b.ip,
           connection: identity.connection,
-        })),
-      ),
+        }));
+      }),
     );
     return { blocked_for: perUser.flat() };
   }
 
   return {
-    forUser: async (id: string) => {
+    forUser: async (id: string, onlyProtected = false) => {
       const found = await user(id);
-      return blocksOf([{ user: found, identity: ownIdentity(found) }]);
+      return blocksOf([{ user: found, identity: ownIdentity(found) }], onlyProtected);
     },
     // Auth0 compat: an identifier (email, username) may name users of several connections.
-    forIdentifier: async (identifier: string) => blocksOf(await store.users.findAllByLogin(identifier)),
+    forIdentifier: async (identifier: string, onlyProtected = false) =>
+      blocksOf(await store.users.findAllByLogin(identifier), onlyProtected),
     async unblockUser(id: string): Promise<void> {
       await store.loginFailures.clear((await user(id)).userId);
     },

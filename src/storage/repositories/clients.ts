@@ -1,10 +1,19 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { DbOrTx } from '../db.js';
-import type { ClientCredentialsTable, ClientsTable } from '../schema.js';
+import type { ClientCredentialsTable, ClientsTable, Database } from '../schema.js';
 import type { Client, ClientCredential, TokenEndpointAuthMethod } from '../../domain/client.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { fromBool, fromJson, toBool, toJson } from '../json.js';
 import type { Page } from './resource-servers.js';
+
+/** List filters that run in SQL (spec 4.7: GET /clients). */
+export interface ClientFilter {
+  /** app_type is one of these. */
+  readonly appTypes?: readonly string[];
+  readonly isFirstParty?: boolean;
+  /** Holds a client grant with allow_any_organization (Auth0's `q=client_grant.allow_any_organization:true`). */
+  readonly withAnyOrganizationGrant?: boolean;
+}
 
 export function createClientRepository(db: DbOrTx, tenantId: string, box: SecretBox) {
   const toRecord = (row: Selectable<ClientsTable>): Client => ({
@@ -51,14 +60,39 @@ export function createClientRepository(db: DbOrTx, tenantId: string, box: Secret
     expiresAt: row.expires_at ?? undefined,
   });
   const base = () => db.selectFrom('clients').selectAll().where('tenant_id', '=', tenantId);
+  const filtered = <O>(
+    q: SelectQueryBuilder<Database, 'clients', O>,
+    f: ClientFilter,
+  ): SelectQueryBuilder<Database, 'clients', O> => {
+    let out = q;
+    if (f.appTypes !== undefined) {
+      out =
+        f.appTypes.length === 0 ? out.where(sql<boolean>`1 = 0`) : out.where('app_type', 'in', f.appTypes);
+    }
+    if (f.isFirstParty !== undefined) out = out.where('is_first_party', '=', fromBool(f.isFirstParty));
+    if (f.withAnyOrganizationGrant === true) {
+      out = out.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('client_grants')
+            .select('client_grants.id')
+            .where('client_grants.tenant_id', '=', tenantId)
+            .whereRef('client_grants.client_id', '=', 'clients.client_id')
+            .where('client_grants.allow_any_organization', '=', 1),
+        ),
+      );
+    }
+    return out;
+  };
 
   return {
     async findById(clientId: string): Promise<Client | undefined> {
       const row = await base().where('client_id', '=', clientId).executeTakeFirst();
       return row && toRecord(row);
     },
-    async list(page: Page): Promise<Client[]> {
-      const rows = await base()
+    /** Clients matching `filter`, oldest first, from `page`. */
+    async list(filter: ClientFilter, page: Page): Promise<Client[]> {
+      const rows = await filtered(base(), filter)
         .orderBy('created_at')
         .orderBy('client_id')
         .limit(page.limit)
@@ -66,12 +100,19 @@ export function createClientRepository(db: DbOrTx, tenantId: string, box: Secret
         .execute();
       return rows.map(toRecord);
     },
-    async count(): Promise<number> {
-      const row = await db
+    /** Up to `limit` clients matching `filter` in client_id order after `afterId` (checkpoint paging). */
+    async listAfter(filter: ClientFilter, afterId: string | undefined, limit: number): Promise<Client[]> {
+      let q = filtered(base(), filter);
+      if (afterId !== undefined) q = q.where('client_id', '>', afterId);
+      const rows = await q.orderBy('client_id').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+    async count(filter: ClientFilter = {}): Promise<number> {
+      const q = db
         .selectFrom('clients')
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('tenant_id', '=', tenantId)
-        .executeTakeFirstOrThrow();
+        .where('tenant_id', '=', tenantId);
+      const row = await filtered(q, filter).executeTakeFirstOrThrow();
       return Number(row.n);
     },
     async insert(client: Client): Promise<void> {

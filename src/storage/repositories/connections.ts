@@ -1,9 +1,16 @@
-import type { Selectable } from 'kysely';
+import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { DbOrTx } from '../db.js';
-import type { ConnectionsTable } from '../schema.js';
+import type { ConnectionsTable, Database } from '../schema.js';
 import type { Connection } from '../../domain/connection.js';
 import { fromJson, toJson } from '../json.js';
 import type { Page } from './resource-servers.js';
+
+/** List filters (Auth0 docs, GET /api/v2/connections). */
+export interface ConnectionFilter {
+  /** strategy is one of these. */
+  readonly strategies?: readonly string[];
+  readonly name?: string;
+}
 
 export function createConnectionRepository(db: DbOrTx, tenantId: string) {
   const toRecord = (row: Selectable<ConnectionsTable>): Connection => ({
@@ -27,6 +34,16 @@ export function createConnectionRepository(db: DbOrTx, tenantId: string) {
     updated_at: c.updatedAt,
   });
   const base = () => db.selectFrom('connections').selectAll().where('tenant_id', '=', tenantId);
+  const filtered = <O>(
+    q: SelectQueryBuilder<Database, 'connections', O>,
+    f: ConnectionFilter,
+  ): SelectQueryBuilder<Database, 'connections', O> => {
+    let out = q;
+    if (f.strategies !== undefined && f.strategies.length > 0)
+      out = out.where('strategy', 'in', f.strategies);
+    if (f.name !== undefined) out = out.where('name', '=', f.name);
+    return out;
+  };
   return {
     async findByName(name: string): Promise<Connection | undefined> {
       const row = await base().where('name', '=', name).executeTakeFirst();
@@ -36,17 +53,19 @@ export function createConnectionRepository(db: DbOrTx, tenantId: string) {
       const row = await base().where('id', '=', id).executeTakeFirst();
       return row && toRecord(row);
     },
-    async list(
-      filter: { strategy?: string; name?: string },
-      page: Page,
-      afterId?: string,
-    ): Promise<Connection[]> {
-      let q = base();
-      if (filter.strategy !== undefined) q = q.where('strategy', '=', filter.strategy);
-      if (filter.name !== undefined) q = q.where('name', '=', filter.name);
+    /** Connections matching `filter` in id order, from `page` or after `afterId` (checkpoint paging). */
+    async list(filter: ConnectionFilter, page: Page, afterId?: string): Promise<Connection[]> {
+      let q = filtered(base(), filter);
       if (afterId !== undefined) q = q.where('id', '>', afterId);
       const rows = await q.orderBy('id').limit(page.limit).offset(page.offset).execute();
       return rows.map(toRecord);
+    },
+    async count(filter: ConnectionFilter): Promise<number> {
+      const q = db
+        .selectFrom('connections')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('tenant_id', '=', tenantId);
+      return Number((await filtered(q, filter).executeTakeFirstOrThrow()).n);
     },
     /** Connections whose enabled_clients name the client (a tenant has few connections). */
     async enabledFor(clientId: string): Promise<Connection[]> {

@@ -16,7 +16,7 @@ import { createOneTimeValueRepository } from './one-time-values.js';
 function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dialect: DialectName) {
   return {
     users: createUserRepository(db, tenantId, dialect),
-    roles: createRoleRepository(db, tenantId),
+    roles: createRoleRepository(db, tenantId, dialect),
     refreshTokens: createRefreshTokenRepository(db, tenantId),
     consents: createConsentRepository(db, tenantId),
     loginFailures: createLoginFailureRepository(db, tenantId),

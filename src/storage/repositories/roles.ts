@@ -1,9 +1,22 @@
-import { sql } from 'kysely';
-import type { DbOrTx } from '../db.js';
+import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import type { DbOrTx, DialectName } from '../db.js';
+import type { Database } from '../schema.js';
 import type { Permission, PermissionSource, Role, SourcedPermission } from '../../domain/role.js';
 import type { Page } from './resource-servers.js';
 
-export function createRoleRepository(db: DbOrTx, tenantId: string) {
+/** `%text%` for LIKE escaping with a backslash, so `%`, `_` and a backslash match themselves. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+const foldAsciiCase = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+export function createRoleRepository(db: DbOrTx, tenantId: string, dialect: DialectName) {
+  // Both engines fold ASCII letters only: SQLite's lower() folds nothing else, and PostgreSQL's would follow
+  // the database locale, so it runs under the "C" collation.
+  const foldedName = dialect === 'postgres' ? sql`lower(name collate "C")` : sql`lower(name)`;
+  const nameContains = (filter: string) =>
+    sql<SqlBool>`${foldedName} like ${containsPattern(foldAsciiCase(filter))} escape '\\'`;
   const toRole = (row: {
     tenant_id: string;
     id: string;
@@ -31,16 +44,24 @@ export function createRoleRepository(db: DbOrTx, tenantId: string) {
       const row = await roles().where('id', '=', id).executeTakeFirst();
       return row && toRole(row);
     },
+    /** Roles whose name contains `nameFilter` (ASCII case ignored), from `page`, with the total. */
     async list(nameFilter: string | undefined, page: Page): Promise<{ items: Role[]; total: number }> {
-      let q = roles();
-      if (nameFilter !== undefined) q = q.where('name', 'like', `%${nameFilter.replace(/[\\%_]/g, '')}%`);
-      const rows = await q.orderBy('name').orderBy('id').limit(page.limit).offset(page.offset).execute();
-      let c = db
-        .selectFrom('roles')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('tenant_id', '=', tenantId);
-      if (nameFilter !== undefined) c = c.where('name', 'like', `%${nameFilter.replace(/[\\%_]/g, '')}%`);
-      return { items: rows.map(toRole), total: Number((await c.executeTakeFirstOrThrow()).n) };
+      const named = <O>(q: SelectQueryBuilder<Database, 'roles', O>) =>
+        nameFilter === undefined ? q : q.where(nameContains(nameFilter));
+      // The same order on both engines: by name ignoring ASCII case, not by a database collation.
+      const rows = await named(roles())
+        .orderBy(foldedName)
+        .orderBy('id')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+      const count = await named(
+        db
+          .selectFrom('roles')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where('tenant_id', '=', tenantId),
+      ).executeTakeFirstOrThrow();
+      return { items: rows.map(toRole), total: Number(count.n) };
     },
     /** @throws the driver's unique violation for a duplicate name. */
     async insert(role: Role): Promise<void> {

@@ -510,6 +510,61 @@ describe.each(testBackends())('/api/v2/clients on $name', (backend) => {
     expect(patch.json()).toEqual(refused);
   });
 
+  it('stores the documented settings Latchkey does not act on, and refuses mTLS client authentication', async () => {
+    const created = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/clients',
+      token,
+      body: {
+        name: 'documented',
+        third_party_security_mode: 'strict',
+        addons: { samlp: {} },
+        native_social_login: { apple: { enabled: false } },
+        par_request_expiry: 60,
+        resource_server_identifier: 'https://api.example.com/',
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const id = created.json<{ client_id: string }>().client_id;
+    const patched = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/clients/${id}`,
+      token,
+      body: { third_party_security_mode: 'permissive', native_social_login: null, compliance_level: 'none' },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json()).toMatchObject({
+      third_party_security_mode: 'permissive',
+      addons: { samlp: {} },
+      native_social_login: null,
+      par_request_expiry: 60,
+      compliance_level: 'none',
+      resource_server_identifier: 'https://api.example.com/',
+    });
+    for (const [method, url] of [
+      ['POST', '/api/v2/clients'],
+      ['PATCH', `/api/v2/clients/${id}`],
+    ] as const) {
+      const res = await api(t.app, {
+        method,
+        url,
+        token,
+        body: {
+          ...(method === 'POST' ? { name: 'mtls' } : {}),
+          client_authentication_methods: { tls_client_auth: { credentials: [] } },
+        },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message:
+          'Latchkey does not support mTLS client authentication (tls_client_auth, self_signed_tls_client_auth).',
+        errorCode: 'operation_not_supported',
+      });
+    }
+  });
+
   it('keeps custom-scheme and http(s) callbacks, as Auth0 does for native apps', async () => {
     const res = await create({
       name: 'Native',

@@ -219,6 +219,21 @@ const ROUTES: readonly RouteCase[] = [
     url: '/connections/con_missing',
     accepted: ['delete:connections'],
   },
+  {
+    method: 'GET',
+    route: '/connections/:id/clients',
+    url: '/connections/con_missing/clients',
+    accepted: ['read:connections'],
+  },
+  {
+    method: 'PATCH',
+    route: '/connections/:id/clients',
+    url: '/connections/con_missing/clients',
+    body: [{ client_id: 'missing', status: false }],
+    accepted: ['update:connections'],
+  },
+  // Always empty (Latchkey runs no Actions); Auth0's Deploy CLI reads it with database connections.
+  { method: 'GET', route: '/actions/actions', url: '/actions/actions', accepted: ['read:actions'] },
 
   { method: 'GET', route: '/users', url: '/users', accepted: ['read:users'] },
   {

@@ -129,6 +129,102 @@ describe.each(testBackends())('/api/v2/tenants/settings on $name', (backend) => 
     expect(cleared.json()).not.toHaveProperty('default_audience');
   });
 
+  it('takes session lifetimes in minutes or hours, stores minutes and answers hours as Auth0 does', async () => {
+    const patch = (body: object) =>
+      api(t.app, { method: 'PATCH', url: '/api/v2/tenants/settings', token, body });
+    const res = await patch({
+      session_lifetime_in_minutes: 90,
+      idle_session_lifetime_in_minutes: 20,
+      ephemeral_session_lifetime: 0.5,
+      idle_ephemeral_session_lifetime_in_minutes: 15,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      session_lifetime: 1.5,
+      idle_session_lifetime: 20 / 60,
+      ephemeral_session_lifetime: 0.5,
+      idle_ephemeral_session_lifetime: 0.25,
+    });
+    expect(res.json()).not.toHaveProperty('session_lifetime_in_minutes');
+    const stored = (await t.deps.store.tenants.find())?.settings;
+    expect(stored).toMatchObject({
+      session_lifetime_in_minutes: 90,
+      idle_session_lifetime_in_minutes: 20,
+      ephemeral_session_lifetime_in_minutes: 30,
+      idle_ephemeral_session_lifetime_in_minutes: 15,
+    });
+    expect(stored).not.toHaveProperty('session_lifetime');
+    // What GET answers can be sent back as it is (the Deploy CLI does).
+    const again = await patch({
+      idle_session_lifetime: res.json<{ idle_session_lifetime: number }>().idle_session_lifetime,
+    });
+    expect(again.json()).toEqual(res.json());
+    expect((await t.deps.store.tenants.find())?.settings).toMatchObject({
+      idle_session_lifetime_in_minutes: 20,
+    });
+
+    for (const [body, message] of [
+      [
+        { session_lifetime: 2, session_lifetime_in_minutes: 120 },
+        'Payload validation error: session_lifetime and session_lifetime_in_minutes cannot be specified together.',
+      ],
+      [
+        { idle_session_lifetime: 0.001 },
+        'Payload validation error: idle_session_lifetime must be at least one minute.',
+      ],
+      [
+        { session_lifetime_in_minutes: 1.5 },
+        "Payload validation error: 'must be integer' on property session_lifetime_in_minutes.",
+      ],
+    ] as const) {
+      const refused = await patch(body);
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message,
+        errorCode: 'invalid_body',
+      });
+    }
+  });
+
+  it('round-trips the other settings Auth0 documents', async () => {
+    const body = {
+      default_redirection_uri: 'https://app.example.com/login',
+      change_password: { enabled: true, html: '<p>change</p>' },
+      guardian_mfa_page: { enabled: false, html: '<p>mfa</p>' },
+      error_page: { html: '', show_log_link: false, url: 'https://app.example.com/error' },
+      device_flow: { charset: 'base20', mask: '****-****' },
+      default_token_quota: { clients: { client_credentials: { enforce: true, per_day: 100 } } },
+      sandbox_version: '22',
+      legacy_sandbox_version: '18',
+      security_headers: { x_xss_protection: null },
+      session_cookie: { mode: 'non-persistent' },
+      sessions: {
+        oidc_logout_prompt_enabled: true,
+        anonymous: { lifetime_in_minutes: 60, activate_cookie: false },
+      },
+      customize_mfa_in_postlogin_action: false,
+      acr_values_supported: ['urn:mace:incommon:iap:silver'],
+      mtls: { enable_endpoint_aliases: false },
+      pushed_authorization_requests_supported: false,
+      authorization_response_iss_parameter_supported: true,
+      skip_non_verifiable_callback_uri_confirmation_prompt: false,
+      client_id_metadata_document_supported: false,
+      enable_ai_guide: false,
+      phone_consolidated_experience: false,
+      include_session_metadata_in_tenant_logs: true,
+      dynamic_client_registration_security_mode: 'strict',
+      country_codes: { list: ['DE', 'FR'], mode: 'allow' },
+    };
+    const res = await api(t.app, { method: 'PATCH', url: '/api/v2/tenants/settings', token, body });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject(body);
+    expect((await api(t.app, { method: 'GET', url: '/api/v2/tenants/settings', token })).json()).toEqual(
+      res.json(),
+    );
+  });
+
   it('applies fields/include_fields on GET', async () => {
     const only = await api(t.app, {
       method: 'GET',
