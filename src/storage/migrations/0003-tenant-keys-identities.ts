@@ -42,6 +42,16 @@ const big = (name: string, notNull = true): Column => ({ name, type: 'bigint', n
 const tenant = text('tenant_id');
 const tenantFk: ForeignKey = { columns: ['tenant_id'], table: 'tenants', references: ['id'] };
 const stamps = [text('created_at'), text('updated_at')];
+/** A row that belongs to a row of another table, within the same tenant, and goes with it. */
+const owner = (table: string, column: string, key: string): ForeignKey => ({
+  columns: ['tenant_id', column],
+  table,
+  references: ['tenant_id', key],
+  cascade: true,
+});
+const toUser = owner('users', 'user_id', 'user_id');
+const toClient = owner('clients', 'client_id', 'client_id');
+const toRole = owner('roles', 'role_id', 'id');
 
 const userCols = [
   tenant,
@@ -157,14 +167,7 @@ const V3: readonly TableSpec[] = [
       text('expires_at', false),
     ],
     primaryKey: ['tenant_id', 'id'],
-    foreignKeys: [
-      {
-        columns: ['tenant_id', 'client_id'],
-        table: 'clients',
-        references: ['tenant_id', 'client_id'],
-        cascade: true,
-      },
-    ],
+    foreignKeys: [toClient],
     indexes: [['tenant_id', 'client_id']],
   },
   {
@@ -191,15 +194,7 @@ const V3: readonly TableSpec[] = [
       ['tenant_id', 'client_id', 'audience', 'subject_type'],
       ['tenant_id', 'default_for', 'audience', 'subject_type'],
     ],
-    foreignKeys: [
-      tenantFk,
-      {
-        columns: ['tenant_id', 'client_id'],
-        table: 'clients',
-        references: ['tenant_id', 'client_id'],
-        cascade: true,
-      },
-    ],
+    foreignKeys: [tenantFk, toClient],
     indexes: [['tenant_id', 'audience']],
   },
   {
@@ -263,14 +258,7 @@ const V3: readonly TableSpec[] = [
       ['tenant_id', 'connection', 'email_norm'],
       ['tenant_id', 'connection', 'username_norm'],
     ],
-    foreignKeys: [
-      {
-        columns: ['tenant_id', 'user_id'],
-        table: 'users',
-        references: ['tenant_id', 'user_id'],
-        cascade: true,
-      },
-    ],
+    foreignKeys: [toUser],
     indexes: [['tenant_id', 'user_id']],
     copyFrom: 'users',
     copy: (dialect) => {
@@ -294,38 +282,21 @@ const V3: readonly TableSpec[] = [
     name: 'role_permissions',
     columns: [tenant, text('role_id'), text('resource_server_identifier'), text('permission_name')],
     primaryKey: ['tenant_id', 'role_id', 'resource_server_identifier', 'permission_name'],
-    foreignKeys: [
-      { columns: ['tenant_id', 'role_id'], table: 'roles', references: ['tenant_id', 'id'], cascade: true },
-    ],
+    foreignKeys: [toRole],
     indexes: [['tenant_id', 'resource_server_identifier']],
   },
   {
     name: 'user_roles',
     columns: [tenant, text('user_id'), text('role_id'), text('created_at')],
     primaryKey: ['tenant_id', 'user_id', 'role_id'],
-    foreignKeys: [
-      {
-        columns: ['tenant_id', 'user_id'],
-        table: 'users',
-        references: ['tenant_id', 'user_id'],
-        cascade: true,
-      },
-      { columns: ['tenant_id', 'role_id'], table: 'roles', references: ['tenant_id', 'id'], cascade: true },
-    ],
+    foreignKeys: [toUser, toRole],
     indexes: [['tenant_id', 'role_id', 'user_id']],
   },
   {
     name: 'user_permissions',
     columns: [tenant, text('user_id'), text('resource_server_identifier'), text('permission_name')],
     primaryKey: ['tenant_id', 'user_id', 'resource_server_identifier', 'permission_name'],
-    foreignKeys: [
-      {
-        columns: ['tenant_id', 'user_id'],
-        table: 'users',
-        references: ['tenant_id', 'user_id'],
-        cascade: true,
-      },
-    ],
+    foreignKeys: [toUser],
     indexes: [['tenant_id', 'resource_server_identifier']],
   },
   {
@@ -349,20 +320,7 @@ const V3: readonly TableSpec[] = [
     ],
     primaryKey: ['tenant_id', 'id'],
     unique: [['tenant_id', 'token_hash']],
-    foreignKeys: [
-      {
-        columns: ['tenant_id', 'user_id'],
-        table: 'users',
-        references: ['tenant_id', 'user_id'],
-        cascade: true,
-      },
-      {
-        columns: ['tenant_id', 'client_id'],
-        table: 'clients',
-        references: ['tenant_id', 'client_id'],
-        cascade: true,
-      },
-    ],
+    foreignKeys: [toUser, toClient],
     indexes: [
       ['tenant_id', 'family_id'],
       ['tenant_id', 'user_id', 'client_id', 'audience'],
@@ -381,20 +339,7 @@ const V3: readonly TableSpec[] = [
     ],
     primaryKey: ['tenant_id', 'id'],
     unique: [['tenant_id', 'user_id', 'client_id', 'audience']],
-    foreignKeys: [
-      {
-        columns: ['tenant_id', 'user_id'],
-        table: 'users',
-        references: ['tenant_id', 'user_id'],
-        cascade: true,
-      },
-      {
-        columns: ['tenant_id', 'client_id'],
-        table: 'clients',
-        references: ['tenant_id', 'client_id'],
-        cascade: true,
-      },
-    ],
+    foreignKeys: [toUser, toClient],
   },
   {
     name: 'one_time_values',
@@ -413,6 +358,17 @@ function v3(name: string): TableSpec {
   return spec;
 }
 
+// Before this migration, foreign keys named the parent's id alone.
+const oldOwner = (table: string, column: string, key: string): ForeignKey => ({
+  columns: [column],
+  table,
+  references: [key],
+  cascade: true,
+});
+const oldToUser = oldOwner('users', 'user_id', 'user_id');
+const oldToClient = oldOwner('clients', 'client_id', 'client_id');
+const oldToRole = oldOwner('roles', 'role_id', 'id');
+
 /** The tables as 0001 and 0002 left them (for `down`), parents before children. */
 const V2: readonly TableSpec[] = [
   {
@@ -424,16 +380,13 @@ const V2: readonly TableSpec[] = [
   {
     ...v3('client_credentials'),
     primaryKey: ['id'],
-    foreignKeys: [{ columns: ['client_id'], table: 'clients', references: ['client_id'], cascade: true }],
+    foreignKeys: [oldToClient],
     indexes: [['client_id']],
   },
   {
     ...v3('client_grants'),
     primaryKey: ['id'],
-    foreignKeys: [
-      tenantFk,
-      { columns: ['client_id'], table: 'clients', references: ['client_id'], cascade: true },
-    ],
+    foreignKeys: [tenantFk, oldToClient],
   },
   {
     ...v3('signing_keys'),
@@ -478,41 +431,32 @@ const V2: readonly TableSpec[] = [
   {
     ...v3('role_permissions'),
     primaryKey: ['role_id', 'resource_server_identifier', 'permission_name'],
-    foreignKeys: [{ columns: ['role_id'], table: 'roles', references: ['id'], cascade: true }],
+    foreignKeys: [oldToRole],
     indexes: [],
   },
   {
     ...v3('user_roles'),
     primaryKey: ['user_id', 'role_id'],
-    foreignKeys: [
-      { columns: ['user_id'], table: 'users', references: ['user_id'], cascade: true },
-      { columns: ['role_id'], table: 'roles', references: ['id'], cascade: true },
-    ],
+    foreignKeys: [oldToUser, oldToRole],
     indexes: [['role_id']],
   },
   {
     ...v3('user_permissions'),
     primaryKey: ['user_id', 'resource_server_identifier', 'permission_name'],
-    foreignKeys: [{ columns: ['user_id'], table: 'users', references: ['user_id'], cascade: true }],
+    foreignKeys: [oldToUser],
     indexes: [],
   },
   {
     ...v3('refresh_tokens'),
     primaryKey: ['id'],
     unique: [['token_hash']],
-    foreignKeys: [
-      { columns: ['user_id'], table: 'users', references: ['user_id'], cascade: true },
-      { columns: ['client_id'], table: 'clients', references: ['client_id'], cascade: true },
-    ],
+    foreignKeys: [oldToUser, oldToClient],
     indexes: [['family_id'], ['tenant_id', 'user_id', 'client_id', 'audience']],
   },
   {
     ...v3('consents'),
     primaryKey: ['id'],
-    foreignKeys: [
-      { columns: ['user_id'], table: 'users', references: ['user_id'], cascade: true },
-      { columns: ['client_id'], table: 'clients', references: ['client_id'], cascade: true },
-    ],
+    foreignKeys: [oldToUser, oldToClient],
   },
   {
     name: 'used_jtis',
