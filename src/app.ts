@@ -37,7 +37,7 @@ export interface AppOptions {
 const MAX_PARAM_LENGTH = 4096;
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** For errors no surface plugin caught: router failures and unknown routes. */
+/** Every error: each surface's, the router's and unknown routes', rendered by the surface table. */
 function sendSurfaceError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const rendered = renderErrorForPath(req.url, err);
   if (rendered.status >= 500) req.log.error({ err }, 'unhandled error');
@@ -68,7 +68,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     const plain = /^[\w./-]*$/.test(path);
     const allowed = plain ? ROUTE_METHODS.filter((method) => app.hasRoute({ method, url: path })) : [];
     if (allowed.length > 0) void reply.header('allow', allowed.join(', '));
-    throw routeNotFound(req.url, allowed);
+    throw routeNotFound(req.method, req.url, allowed);
   });
   await deps.keystore.reload();
   // First: it builds the discovery and OpenAPI documents from the routes registered after it.

@@ -11,6 +11,7 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'too_many_requests'
   | 'invalid_token'
+  | 'insufficient_scope'
   | 'too_many_attempts'
   | 'unauthorized'
   | 'temporarily_unavailable';
@@ -21,6 +22,8 @@ export class OAuthError extends AppError {
     message: string,
     readonly status = 400,
     detail?: string,
+    /** The `WWW-Authenticate` challenge to send with this error, if any. */
+    readonly challenge?: string,
   ) {
     super(message, detail);
   }
@@ -32,10 +35,10 @@ export class InvalidRequest extends OAuthError {
   }
 }
 
-/** Client authentication failed (RFC 6749 §5.2): 401 with WWW-Authenticate. */
+/** Client authentication failed (RFC 6749 §5.2): 401, with a Basic challenge when the client used Basic. */
 export class InvalidClient extends OAuthError {
-  constructor(message = 'Client authentication failed', detail?: string) {
-    super('invalid_client', message, 401, detail);
+  constructor(message = 'Client authentication failed', detail?: string, challenge?: string) {
+    super('invalid_client', message, 401, detail, challenge);
   }
 }
 
@@ -68,4 +71,33 @@ export class AccessDenied extends OAuthError {
   constructor(message: string, detail?: string) {
     super('access_denied', message, 403, detail);
   }
+}
+
+/** 429 on the Authentication API (Auth0's documented body for an exceeded rate limit). */
+export class TooManyRequestsOAuth extends OAuthError {
+  constructor() {
+    super(
+      'too_many_requests',
+      'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+      429,
+    );
+  }
+}
+
+/**
+ * RFC 6750 §3.1 error at a bearer-protected endpoint (userinfo), with its `WWW-Authenticate: Bearer` challenge:
+ * 401 for a missing or bad token, 403 for a token lacking the scope.
+ */
+export function bearerTokenError(
+  realm: string,
+  code: 'invalid_request' | 'invalid_token' | 'insufficient_scope',
+  description: string,
+): OAuthError {
+  return new OAuthError(
+    code,
+    description,
+    code === 'insufficient_scope' ? 403 : 401,
+    undefined,
+    `Bearer realm="${realm}", error="${code}", error_description="${description}"`,
+  );
 }

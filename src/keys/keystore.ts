@@ -1,7 +1,4 @@
-import { createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
-
-type CryptoKey = webcrypto.CryptoKey;
-import { importPKCS8 } from 'jose';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { SigningKey } from '../domain/signing-key.js';
 import { certDerBase64, certX5t } from './generate.js';
 
@@ -27,7 +24,7 @@ interface LoadedKey {
  * nodes converge.
  */
 export class Keystore {
-  private current: { kid: string; pem: string; byAlg: Map<string, Promise<CryptoKey>> } | undefined;
+  private current: { kid: string; pem: string; key?: KeyObject } | undefined;
   private verifiable = new Map<string, LoadedKey>();
   private jwks: { keys: Jwk[] } = { keys: [] };
   private loadedAt = 0;
@@ -44,7 +41,7 @@ export class Keystore {
     const keys = await this.loadKeys();
     const live = keys.filter((k) => k.revokedAt === undefined && k.state !== 'retired');
     const current = keys.find((k) => k.state === 'current');
-    this.current = current && { kid: current.kid, pem: current.privateKeyPem, byAlg: new Map() };
+    this.current = current && { kid: current.kid, pem: current.privateKeyPem };
     this.verifiable = new Map(
       live.map((k) => [
         k.kid,
@@ -70,9 +67,9 @@ export class Keystore {
     this.loadedAt = this.now();
   }
 
-  /** Reloads when the cached view is older than the refresh interval. */
-  async ensureFresh(): Promise<void> {
-    await this.reloadIfOlderThan(this.refreshMs);
+  /** Reloads when the cached view is older than the refresh interval; nothing to wait for otherwise. */
+  ensureFresh(): Promise<void> | undefined {
+    return this.now() - this.loadedAt < this.refreshMs ? undefined : this.reloadIfOlderThan(this.refreshMs);
   }
 
   /**
@@ -92,19 +89,14 @@ export class Keystore {
   }
 
   /**
-   * The current key as a WebCrypto key for `alg`, imported once: jose signs through WebCrypto, which runs
-   * the RSA work on libuv's thread pool and keeps the event loop free.
+   * The current private key, parsed once; it signs every RSA algorithm the tenant offers.
    * @throws Error when no current key exists (bootstrap not run).
    */
-  async signingKey(alg: 'RS256' | 'RS512' | 'PS256'): Promise<{ kid: string; privateKey: CryptoKey }> {
+  signingKey(): { kid: string; privateKey: KeyObject } {
     const current = this.current;
     if (!current) throw new Error('no current signing key');
-    let key = current.byAlg.get(alg);
-    if (!key) {
-      key = importPKCS8(current.pem, alg);
-      current.byAlg.set(alg, key);
-    }
-    return { kid: current.kid, privateKey: await key };
+    current.key ??= createPrivateKey(current.pem);
+    return { kid: current.kid, privateKey: current.key };
   }
 
   publicKey(kid: string): KeyObject | undefined {

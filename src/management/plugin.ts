@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { NotFound, TooManyRequests } from '../errors/api.js';
+import { TooManyRequests } from '../errors/api.js';
+import { authenticatedRequests } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
-import { createMemoryRateLimiter, createRedisRateLimiter, rateLimitHeaders } from '../server/rate-limit.js';
-import { renderApiError } from '../server/render-api-error.js';
-import { createManagementAuthenticator, isScopeCheck } from './auth.js';
+import { addressKey } from '../server/failed-auth-limit.js';
+import { createMemoryRateLimiter, createRedisRateLimiter } from '../server/rate-limit.js';
+import { routeNotFound } from '../server/surface-errors.js';
+import { managementAuthError } from './auth.js';
 import { clientGrantRoutes } from './client-grants/routes.js';
 import { clientRoutes } from './clients/routes.js';
 import { connectionRoutes } from './connections/routes.js';
@@ -16,12 +18,19 @@ import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
 import { actionRoutes } from './actions/routes.js';
+import { managementAudience } from './scopes.js';
 
 const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a successful call of this route changes in the nodes' caches ('keys': the signing keys). */
+    readonly invalidates?: 'config' | 'keys';
+  }
+}
+
 /** The Management API v2 surface: bearer auth, scope checks, Auth0's error shape. */
 export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  const authenticate = createManagementAuthenticator(deps);
   const now = () => deps.clock.now();
   const limiter = deps.redis
     ? createRedisRateLimiter(
@@ -31,47 +40,45 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
         (m) => {
           app.log.warn(m);
         },
-        'latchkey:rl:mgmt:',
+        `${deps.redisNamespace}rl:mgmt:`,
       )
     : createMemoryRateLimiter(deps.managementRateLimit, now);
 
-  app.decorateRequest('managementAuth', null);
-  app.setErrorHandler((err, req, reply) => {
-    const rendered = renderApiError(err);
-    if (rendered.status >= 500) req.log.error({ err }, 'management api error');
-    return reply.status(rendered.status).headers(rendered.headers).send(rendered.body);
+  await app.register(authenticatedRequests, {
+    tokens: deps.verifiedTokens,
+    now,
+    audience: managementAudience(deps.config.issuer),
+    audienceRule: 'exact',
+    schemes: ['Bearer'],
+    failure: managementAuthError,
+    failedAuth: {
+      limiter: deps.failedAuth,
+      key: (req) => addressKey(deps.tenantId, req.ip),
+      tooManyRequests: () => new TooManyRequests(),
+    },
+    rateLimit: {
+      limiter,
+      key: (auth) => auth.clientId ?? auth.sub,
+      tooManyRequests: () => new TooManyRequests(),
+    },
   });
-  app.setNotFoundHandler(() => {
-    throw new NotFound('not_found', 'Not Found');
-  });
-  app.addHook('onRequest', async (req, reply) => {
-    await authenticate(req);
-    const result = await limiter.hit(req.managementAuth?.clientId ?? req.managementAuth?.sub ?? 'anonymous');
-    void reply.headers(rateLimitHeaders(result));
-    if (!result.allowed) {
-      // SDKs back off by Retry-After first (spec 0).
-      void reply.header('retry-after', String(Math.max(1, result.reset - Math.floor(now() / 1000))));
-      throw new TooManyRequests();
-    }
-  });
-  // Any successful write can change what the token endpoint must answer.
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (req.method !== 'GET' && reply.statusCode < 400) {
-      deps.invalidation.publish(req.url.includes('/keys/signing') ? 'keys' : 'config');
-    }
-    return Promise.resolve(payload);
+  // Unknown paths under /api/v2 authenticate (and count against the rate limit) like known ones.
+  app.setNotFoundHandler((req) => {
+    throw routeNotFound(req.method, req.url, []);
   });
 
-  // Auth0 answers an unknown query parameter with invalid_query_string, also on routes that take none.
   app.addHook('onRoute', (route) => {
+    // Auth0 answers an unknown query parameter with invalid_query_string, also on routes that take none.
     route.schema = { ...route.schema, querystring: route.schema?.querystring ?? NO_QUERY };
-    // Scope checks run before validation: a caller without the scope learns nothing about the schema.
-    const preHandlers = [route.preHandler ?? []].flat();
-    const checks = preHandlers.filter(isScopeCheck);
-    if (checks.length > 0) {
-      type Hooks = NonNullable<typeof route.preValidation>;
-      route.preValidation = [...[route.preValidation ?? []].flat(), ...checks] as Hooks;
-      route.preHandler = preHandlers.filter((h) => !isScopeCheck(h));
+    // Only writes that change what the nodes cache tell the nodes; reads and other writes pay nothing.
+    const what = route.config?.invalidates;
+    if (what !== undefined) {
+      type Hooks = NonNullable<typeof route.onSend>;
+      const publish = async (_req: unknown, reply: { statusCode: number }, payload: unknown) => {
+        if (reply.statusCode < 400) deps.invalidation.publish(what);
+        return payload;
+      };
+      route.onSend = [...[route.onSend ?? []].flat(), publish] as Hooks;
     }
   });
 

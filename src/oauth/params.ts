@@ -8,15 +8,29 @@ export type TokenParams = Readonly<Record<string, unknown>>;
  * @throws InvalidRequest for a non-object body or a repeated parameter (RFC 6749 §3.2).
  */
 export function parseTokenParams(body: unknown): TokenParams {
+  return rejectDuplicates(parseTokenBody(body));
+}
+
+/** @throws InvalidRequest for a body that is not an object of parameters. */
+export function parseTokenBody(body: unknown): TokenParams {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body))
     throw new InvalidRequest('Request body must be an object');
-  for (const [name, value] of Object.entries(body)) {
+  return body as TokenParams;
+}
+
+/**
+ * A form field sent twice arrives as an array of strings.
+ * @throws InvalidRequest naming the repeated parameter (RFC 6749 §3.2).
+ */
+export function rejectDuplicates(params: TokenParams): TokenParams {
+  for (const name of Object.keys(params)) {
+    const value = params[name];
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
       throw new InvalidRequest(`Duplicate parameter: ${name}`);
     }
   }
-  return body as TokenParams;
+  return params;
 }
 
 /** @throws InvalidRequest when present but not a string. */

@@ -1,7 +1,10 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { bearerTokenError, InvalidClient, TooManyRequestsOAuth, type OAuthError } from '../errors/oauth.js';
+import { authenticatedRequests, scopeCheck, type AuthFailure } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
-import { renderOAuthError } from '../server/render-oauth-error.js';
+import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
+import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
 import { authenticateClient } from './client-auth/index.js';
 import {
   JWKS_DISCOVERY,
@@ -11,21 +14,25 @@ import {
 } from './discovery.js';
 import { parseTokenParams, requiredString } from './params.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
-import { userinfo } from './userinfo.js';
+import { userinfoClaims } from './userinfo.js';
 import { handleTokenRequest } from './token-endpoint.js';
-import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
 /** The Authentication API: discovery, JWKS, token, revocation and userinfo. */
 export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(formbody);
-  app.setErrorHandler((err, req, reply) => {
-    const rendered = renderOAuthError(err);
-    if (rendered.status >= 500) req.log.error({ err }, 'oauth error');
-    return reply.status(rendered.status).headers(rendered.headers).send(rendered.body);
-  });
   const tokenDeps = createTokenEndpointDeps(deps);
+  const now = () => deps.clock.now();
+  const address = (req: { ip: string }) => addressKey(deps.tenantId, req.ip);
+  // Unknown clients, wrong secrets and bad assertions count against the caller's address.
+  const clientAuthFailures = failedAuthHooks({
+    limiter: deps.failedAuth,
+    key: address,
+    tooManyRequests: () => new TooManyRequestsOAuth(),
+    isFailure: (err) => err instanceof InvalidClient,
+    now,
+  });
 
   // Built from the `discovery` entries of the routes registered (see meta/discovery-registry.ts).
   app.get('/.well-known/openid-configuration', async (_req, reply) => {
@@ -41,31 +48,48 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     return deps.keystore.jwksDocument({ includeAlg: !removeAlg });
   });
 
-  app.get('/userinfo', { config: { discovery: USERINFO_ENDPOINT_DISCOVERY } }, async (req, reply) => {
-    void reply.headers(NO_STORE);
-    const result = await userinfo(req.headers.authorization, {
-      issuer: deps.config.issuer,
-      nowSeconds: Math.floor(deps.clock.now() / 1000),
-      publicKey: async (kid) => {
-        await deps.keystore.ensureFresh();
-        return deps.keystore.publicKey(kid);
+  await app.register(async (userinfo) => {
+    const realm = deps.config.issuer;
+    await userinfo.register(authenticatedRequests, {
+      tokens: deps.verifiedTokens,
+      now,
+      audience: `${deps.config.issuer}userinfo`,
+      audienceRule: 'includes',
+      schemes: ['Bearer'],
+      failure: (failure) => userinfoAuthError(realm, failure),
+      failedAuth: {
+        limiter: deps.failedAuth,
+        key: address,
+        tooManyRequests: () => new TooManyRequestsOAuth(),
       },
-      findUser: (id) => deps.store.users.findById(id),
+      subject: async (auth) => {
+        const user = await deps.store.users.findById(auth.sub);
+        if (!user) throw bearerTokenError(realm, 'invalid_token', 'The user no longer exists');
+        return user;
+      },
     });
-    if (result.ok) return result.claims;
-    // RFC 6750 §3.1: a valid token lacking the scope is 403; a missing or bad one is 401.
-    return reply
-      .status(result.error === 'insufficient_scope' ? 403 : 401)
-      .header(
-        'www-authenticate',
-        `Bearer realm="${deps.config.issuer}", error="${result.error}", error_description="${result.description}"`,
-      )
-      .send({ error: result.error, error_description: result.description });
+    userinfo.get(
+      '/userinfo',
+      {
+        config: { discovery: USERINFO_ENDPOINT_DISCOVERY },
+        preHandler: scopeCheck((req) => {
+          if (req.auth?.scopes.has('openid') !== true) {
+            throw bearerTokenError(realm, 'insufficient_scope', 'The token was not granted openid');
+          }
+        }),
+      },
+      async (req, reply) => {
+        void reply.headers(NO_STORE);
+        // The subject hook has loaded the user or refused the request.
+        if (!req.user) throw bearerTokenError(realm, 'invalid_token', 'The user no longer exists');
+        return userinfoClaims(req.user, req.auth?.claims.scope);
+      },
+    );
   });
 
   app.post(
     '/oauth/revoke',
-    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY } },
+    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY }, ...clientAuthFailures },
     async (req, reply) => {
       const params = parseTokenParams(req.body);
       const { client } = await authenticateClient(
@@ -84,9 +108,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.post(
     '/oauth/token',
-    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY } },
+    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY }, ...clientAuthFailures },
     async (req, reply) => {
-      await deps.keystore.ensureFresh();
+      const reloading = deps.keystore.ensureFresh();
+      if (reloading) await reloading;
       const response = await handleTokenRequest(
         { body: req.body, authorization: req.headers.authorization, ip: req.ip },
         tokenDeps,
@@ -95,6 +120,13 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     },
   );
 };
+
+/** RFC 6750 §3.1: a request without a usable bearer header is invalid_request, a bad token invalid_token. */
+function userinfoAuthError(realm: string, failure: AuthFailure): OAuthError {
+  return failure.reason === 'missing' || failure.reason === 'bad_header'
+    ? bearerTokenError(realm, 'invalid_request', 'Missing access token')
+    : bearerTokenError(realm, 'invalid_token', failure.message);
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,8 +1,9 @@
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors/oauth.js';
-import { authenticateClient, type ClientAuthDeps } from './client-auth/index.js';
+import type { Client } from '../domain/client.js';
+import { authenticateClient, CLIENT_AUTH_PARAMS, type ClientAuthDeps } from './client-auth/index.js';
 import { GRANTS } from './grants/index.js';
 import type { GrantDeps, GrantHandler, TokenResponse } from './grants/types.js';
-import { optionalString, parseTokenParams } from './params.js';
+import { optionalString, parseTokenBody, rejectDuplicates, type TokenParams } from './params.js';
 
 export interface TokenEndpointInput {
   readonly body: unknown;
@@ -12,28 +13,45 @@ export interface TokenEndpointInput {
 
 export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
 
+/** Every parameter some grant or client authentication reads; anything else is dropped unread. */
+const KNOWN_PARAMS: ReadonlySet<string> = new Set([
+  'grant_type',
+  ...CLIENT_AUTH_PARAMS,
+  ...[...GRANTS.values()].flatMap((grant) => [...grant.params]),
+]);
+
 /**
- * POST /oauth/token, in node-oidc-provider's order: parse, reject duplicates, pick the grant,
- * authenticate the client, check the grant is allowed for it, dispatch.
+ * POST /oauth/token, in node-oidc-provider's order: parse, allow-list params, reject duplicates, authenticate
+ * the client, check the grant type is supported and allowed for it, dispatch.
  * @throws OAuthError subclasses, rendered as `{error, error_description}`.
  */
 export async function handleTokenRequest(
   input: TokenEndpointInput,
   deps: TokenEndpointDeps,
 ): Promise<TokenResponse> {
-  const params = parseTokenParams(input.body);
-  const grant = selectGrant(optionalString(params, 'grant_type'));
+  const params = rejectDuplicates(allowListed(parseTokenBody(input.body)));
   const { client, method } = await authenticateClient({ params, authorization: input.authorization }, deps);
-  if (!client.grantTypes.includes(grant.grantType)) {
-    throw new UnauthorizedClient(`Grant type '${grant.grantType}' not allowed for the client.`);
-  }
+  const grant = supportedGrant(optionalString(params, 'grant_type'));
+  assertGrantAllowed(client, grant);
   return grant.handle({ client, authMethod: method, params, ip: input.ip }, deps);
 }
 
-function selectGrant(grantType: string | undefined): GrantHandler {
+function allowListed(body: TokenParams): TokenParams {
+  const names = Object.keys(body);
+  if (names.every((name) => KNOWN_PARAMS.has(name))) return body;
+  return Object.fromEntries(names.filter((name) => KNOWN_PARAMS.has(name)).map((name) => [name, body[name]]));
+}
+
+function supportedGrant(grantType: string | undefined): GrantHandler {
   if (grantType === undefined || grantType === '')
     throw new InvalidRequest('Missing required parameter: grant_type');
   const grant = GRANTS.get(grantType);
   if (!grant) throw new UnsupportedGrantType(`Unsupported grant type: ${grantType}`);
   return grant;
+}
+
+function assertGrantAllowed(client: Client, grant: GrantHandler): void {
+  if (!client.grantTypes.includes(grant.grantType)) {
+    throw new UnauthorizedClient(`Grant type '${grant.grantType}' not allowed for the client.`);
+  }
 }

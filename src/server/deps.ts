@@ -11,8 +11,15 @@ import type { Storage } from '../storage/db.js';
 import { createStore, type Store } from '../storage/repositories/index.js';
 import { DEFAULT_TENANT_ID } from '../domain/tenant.js';
 import { createInvalidation, type Invalidation } from './invalidation.js';
+import {
+  createFailureLimiter,
+  FAILED_AUTH_PER_ADDRESS,
+  type FailureLimit,
+  type FailureLimiter,
+} from './failed-auth-limit.js';
 import { createLookups, type Lookups } from './lookups.js';
 import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } from './one-time-store.js';
+import { createVerifiedTokens, type VerifiedTokens } from './verified-tokens.js';
 
 export interface Deps {
   readonly config: Config;
@@ -22,6 +29,10 @@ export interface Deps {
   readonly keystore: Keystore;
   readonly signer: JwtSigner;
   readonly lookups: Lookups;
+  /** Access tokens this node verified, until they expire or their key is revoked. */
+  readonly verifiedTokens: VerifiedTokens;
+  /** Failed authentications per client address, shared through Redis when configured. */
+  readonly failedAuth: FailureLimiter;
   readonly clock: Clock;
   readonly ids: Ids;
   /** Generates a signing key for this tenant (tests inject pre-made keys: RSA generation is slow). */
@@ -30,6 +41,8 @@ export interface Deps {
   readonly oneTime: OneTimeStore;
   /** Shared ephemeral state when LATCHKEY_REDIS_URL is set. */
   readonly redis: Redis | undefined;
+  /** Prefix of every Redis key and channel of this deployment. */
+  readonly redisNamespace: string;
   /** Clears cached configuration here and on every other node (through Redis when configured). */
   readonly invalidation: Invalidation;
   /** Management API requests per second per calling client. */
@@ -45,6 +58,9 @@ export interface DepsOverrides {
   readonly ids?: Ids;
   readonly generateKey?: Deps['generateKey'];
   readonly managementRateLimit?: number;
+  readonly failedAuthLimit?: FailureLimit;
+  /** Keeps deployments (or test apps) that share one Redis apart. */
+  readonly redisNamespace?: string;
 }
 
 /** Requests per second per calling client (per node, or across nodes with Redis). */
@@ -64,10 +80,31 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     () => store.signingKeys.list(),
     () => clock.now(),
   );
+  const signer = createJwtSigner(keystore);
   const lookups = createLookups(store, () => clock.now());
-  const invalidation = createInvalidation(redis, (what) => {
-    lookups.invalidate();
-    if (what === 'keys') void keystore.reload().catch(() => undefined);
+  const verifiedTokens = createVerifiedTokens(config.issuer, keystore, () => clock.now());
+  const redisNamespace = overrides.redisNamespace ?? 'latchkey:';
+  const invalidation = createInvalidation(
+    redis,
+    (what) => {
+      lookups.invalidate();
+      // Tokens of a revoked key are refused once the reload drops the key; forgetting them all is cheap.
+      if (what === 'keys') {
+        void keystore
+          .reload()
+          .then(() => {
+            verifiedTokens.clear();
+          })
+          .catch(() => undefined);
+      }
+    },
+    `${redisNamespace}invalidate`,
+  );
+  const failedAuth = createFailureLimiter({
+    limit: overrides.failedAuthLimit ?? FAILED_AUTH_PER_ADDRESS,
+    now: () => clock.now(),
+    redis,
+    prefix: `${redisNamespace}fail:`,
   });
   return {
     config,
@@ -75,15 +112,18 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     storage,
     store,
     keystore,
-    signer: createJwtSigner(keystore),
+    signer,
     lookups,
     oneTime: redis
       ? createRedisOneTimeStore(redis, tenantId)
       : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000)),
+    verifiedTokens,
+    failedAuth,
     invalidation,
     clock,
     ids: overrides.ids ?? randomIds,
     redis,
+    redisNamespace,
     managementRateLimit: overrides.managementRateLimit ?? MANAGEMENT_RATE_LIMIT,
     async close() {
       await invalidation.close();

@@ -1,7 +1,5 @@
 import type { Redis } from 'ioredis';
 
-const CHANNEL = 'latchkey:invalidate';
-
 export interface Invalidation {
   /** Tells this node and, through Redis, every other node that cached configuration changed. */
   publish(what: 'config' | 'keys'): void;
@@ -15,12 +13,13 @@ export interface Invalidation {
 export function createInvalidation(
   redis: Redis | undefined,
   onInvalidate: (what: 'config' | 'keys') => void,
+  channel = 'latchkey:invalidate',
 ): Invalidation {
   // The subscriber queues its SUBSCRIBE until connected (the main client fails fast instead) and resubscribes after reconnects.
   const subscriber = redis?.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
   subscriber?.on('error', () => undefined);
   if (subscriber) {
-    void subscriber.subscribe(CHANNEL).catch(() => undefined);
+    void subscriber.subscribe(channel).catch(() => undefined);
     subscriber.on('message', (_channel: string, message: string) => {
       onInvalidate(message === 'keys' ? 'keys' : 'config');
     });
@@ -28,7 +27,7 @@ export function createInvalidation(
   return {
     publish(what) {
       onInvalidate(what);
-      if (redis) void redis.publish(CHANNEL, what).catch(() => undefined);
+      if (redis) void redis.publish(channel, what).catch(() => undefined);
     },
     async close() {
       if (subscriber) await subscriber.quit().catch(() => undefined);

@@ -1,50 +1,88 @@
+import { LRUCache } from 'lru-cache';
 import type { Client } from '../domain/client.js';
 import type { ClientGrant } from '../domain/client-grant.js';
 import type { ResourceServer } from '../domain/resource-server.js';
-import { TtlCache } from '../lib/lru.js';
 import type { Store } from '../storage/repositories/index.js';
 
 /**
- * Read-through caches for the token endpoint's hot lookups. Entries live a few seconds so several
- * nodes converge; writes on this node clear them at once.
+ * Read-through caches for hot configuration reads (the token endpoint, Management reads by id). Entries live a
+ * few seconds so several nodes converge; writes clear them at once, here and, through Redis, on every node.
  */
 export interface Lookups {
   client(clientId: string): Promise<Client | undefined>;
   resourceServer(identifier: string): Promise<ResourceServer | undefined>;
+  resourceServerById(id: string): Promise<ResourceServer | undefined>;
   grants(clientId: string, audience: string): Promise<ClientGrant[]>;
   /** The tenant's settings (flags, default directory and audience); read by the token endpoint and JWKS. */
   tenantSettings(): Promise<Readonly<Record<string, unknown>>>;
   invalidate(): void;
 }
 
-const TTL_MS = 5_000;
-const MAX_ENTRIES = 10_000;
+export interface LookupLimits {
+  /** Entries per cache. */
+  readonly maxEntries: number;
+  /** Approximate characters of JSON per cache: a few large records cannot crowd out memory. */
+  readonly maxSize: number;
+  readonly ttlMs: number;
+}
 
-export function createLookups(store: Store, now: () => number): Lookups {
-  const clients = new TtlCache<Client | undefined>(MAX_ENTRIES, TTL_MS, now);
-  const apis = new TtlCache<ResourceServer | undefined>(MAX_ENTRIES, TTL_MS, now);
-  const grants = new TtlCache<ClientGrant[]>(MAX_ENTRIES, TTL_MS, now);
-  const settings = new TtlCache<Readonly<Record<string, unknown>>>(1, TTL_MS, now);
-  const through = async <V>(cache: TtlCache<V>, key: string, load: () => Promise<V>): Promise<V> => {
+export const LOOKUP_LIMITS: LookupLimits = { maxEntries: 10_000, maxSize: 16 * 1024 * 1024, ttlMs: 5_000 };
+
+/** A bounded LRU whose entries expire by the injected clock. */
+export function createTtlLru<V extends object>(limits: LookupLimits, now: () => number): LRUCache<string, V> {
+  return new LRUCache<string, V>({
+    max: limits.maxEntries,
+    maxSize: limits.maxSize,
+    sizeCalculation: (value, key) => key.length + JSON.stringify(value).length,
+    ttl: limits.ttlMs,
+    // Read the clock at every check: tests move a fake clock, and the default 1 ms memo uses a real timer.
+    ttlResolution: 0,
+    perf: { now },
+  });
+}
+
+export function createLookups(
+  store: Store,
+  now: () => number,
+  limits: LookupLimits = LOOKUP_LIMITS,
+): Lookups {
+  const clients = createTtlLru<Client>(limits, now);
+  const apis = createTtlLru<ResourceServer>(limits, now);
+  const apisById = createTtlLru<ResourceServer>(limits, now);
+  const grants = createTtlLru<ClientGrant[]>(limits, now);
+  const settings = createTtlLru<Readonly<Record<string, unknown>>>(limits, now);
+  // Bumped by every invalidation: a read that started before a write must not store what it read after it.
+  let generation = 0;
+  // Misses are not remembered: ids and audiences come from callers, who could otherwise fill the caches
+  // with made-up keys and push out the entries that matter.
+  const through = async <V extends object>(
+    cache: LRUCache<string, V>,
+    key: string,
+    load: () => Promise<V | undefined>,
+  ): Promise<V | undefined> => {
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
+    const started = generation;
     const value = await load();
-    cache.set(key, value);
+    if (value !== undefined && started === generation) cache.set(key, value);
     return value;
   };
   return {
     client: (id) => through(clients, id, () => store.clients.findById(id)),
     resourceServer: (identifier) =>
       through(apis, identifier, () => store.resourceServers.findByIdentifier(identifier)),
-    grants: (clientId, audience) =>
-      through(grants, `${clientId}\n${audience}`, () =>
+    resourceServerById: (id) => through(apisById, id, () => store.resourceServers.findById(id)),
+    grants: async (clientId, audience) =>
+      (await through(grants, `${clientId}\n${audience}`, () =>
         store.clientGrants.listForClientAndAudience(clientId, audience),
-      ),
-    tenantSettings: () =>
-      through(settings, 'tenant', async () => (await store.tenants.find())?.settings ?? {}),
+      )) ?? [],
+    tenantSettings: async () =>
+      (await through(settings, 'tenant', async () => (await store.tenants.find())?.settings)) ?? {},
     invalidate() {
+      generation += 1;
       clients.clear();
       apis.clear();
+      apisById.clear();
       grants.clear();
       settings.clear();
     },

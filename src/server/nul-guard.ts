@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { BadRequest } from '../errors/api.js';
 
 /** Objects and arrays nested deeper than this are refused; no Auth0 payload comes close. */
@@ -14,9 +14,17 @@ function findDefect(value: unknown, depth: number): Defect | undefined {
   }
   if (value === null || typeof value !== 'object') return undefined;
   if (depth >= MAX_INPUT_DEPTH) return 'too_deep';
-  const children = Array.isArray(value) ? (value as unknown[]) : Object.entries(value).flat();
-  for (const child of children) {
-    const defect = findDefect(child, depth + 1);
+  if (Array.isArray(value)) {
+    for (const child of value as unknown[]) {
+      const defect = findDefect(child, depth + 1);
+      if (defect) return defect;
+    }
+    return undefined;
+  }
+  // Keys are text too; a plain loop keeps the common case (a few string params) free of allocations.
+  for (const key of Object.keys(value)) {
+    const defect =
+      findDefect(key, depth + 1) ?? findDefect((value as Record<string, unknown>)[key], depth + 1);
     if (defect) return defect;
   }
   return undefined;
@@ -39,10 +47,17 @@ const DEFECT_MESSAGE: Record<Defect, string> = {
  * refused everywhere with a 400 instead of failing deep in a query. Every other control character is
  * kept exactly.
  */
-export async function refuseUnstorableInput(req: FastifyRequest): Promise<void> {
+export function refuseUnstorableInput(
+  req: FastifyRequest,
+  _reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
   for (const { part, code, label } of PARTS) {
     const defect = findDefect(req[part], 0);
-    if (defect) throw new BadRequest(code, `${label} validation error: ${DEFECT_MESSAGE[defect]}`);
+    if (defect) {
+      done(new BadRequest(code, `${label} validation error: ${DEFECT_MESSAGE[defect]}`));
+      return;
+    }
   }
-  await Promise.resolve();
+  done();
 }

@@ -8,7 +8,8 @@ export interface RateLimitResult {
 }
 
 export interface RateLimiter {
-  hit(key: string): Promise<RateLimitResult>;
+  /** In-process limiters answer at once; shared ones through a promise. */
+  hit(key: string): RateLimitResult | Promise<RateLimitResult>;
 }
 
 export function createMemoryRateLimiter(limit: number, now: () => number): RateLimiter {
@@ -23,12 +24,7 @@ export function createMemoryRateLimiter(limit: number, now: () => number): RateL
         windows.set(key, w);
       }
       w.count += 1;
-      return Promise.resolve({
-        allowed: w.count <= limit,
-        limit,
-        remaining: Math.max(0, limit - w.count),
-        reset: second + 1,
-      });
+      return { allowed: w.count <= limit, limit, remaining: Math.max(0, limit - w.count), reset: second + 1 };
     },
   };
 }

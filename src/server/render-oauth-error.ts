@@ -25,9 +25,7 @@ const FASTIFY_ERRORS: Readonly<Record<string, { status: number; text: string }>>
 export function renderOAuthError(err: unknown): RenderedOAuthError {
   const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
   if (err instanceof OAuthError) {
-    // RFC 6749 §5.2: the Basic challenge belongs to failed client authentication only.
-    if (err.status === 401 && err.code === 'invalid_client')
-      headers['www-authenticate'] = 'Basic realm="oauth", error="invalid_client"';
+    if (err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
     return { status: err.status, headers, body: { error: err.code, error_description: err.message } };
   }
   if (err instanceof AppError && err.status < 500) {

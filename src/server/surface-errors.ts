@@ -1,34 +1,79 @@
 import { NotFound } from '../errors/api.js';
 import type { AppError } from '../errors/app-error.js';
 import { OAuthError } from '../errors/oauth.js';
-import { renderApiError, type RenderedError } from './render-api-error.js';
-import { renderOAuthError, type RenderedOAuthError } from './render-oauth-error.js';
+import { renderApiError } from './render-api-error.js';
+import { renderOAuthError } from './render-oauth-error.js';
+import { renderProblemError } from './render-problem-error.js';
 
 export const MANAGEMENT_PREFIX = '/api/v2';
+const MY_ACCOUNT_PREFIX = '/me/v1';
 
-/** True for `/api/v2` and everything below it; every other path belongs to the OAuth surface. */
-export function isManagementPath(url: string): boolean {
-  const path = url.split('?', 1)[0] ?? '';
-  return path === MANAGEMENT_PREFIX || path.startsWith(`${MANAGEMENT_PREFIX}/`);
+export interface RenderedSurfaceError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+export interface Surface {
+  /** Paths equal to the prefix or below it belong to the surface; '' matches everything. */
+  readonly prefix: string;
+  render(err: unknown): RenderedSurfaceError;
+  /** The error for a request no route matched; `allowedMethods` are those the path does answer to. */
+  notFound(method: string, path: string, allowedMethods: readonly string[]): AppError;
 }
 
 /**
- * Renders an error raised before any surface plugin took the request (a malformed or over-long URL, an
- * unknown route) in the shape of the surface the path belongs to.
+ * Every error the app answers, a surface plugin's or the router's, is rendered by the surface its path belongs
+ * to, first match wins. The hosted login pages (`/u`, an HTML error page) join this table when they exist.
  */
-export function renderErrorForPath(url: string, err: unknown): RenderedError | RenderedOAuthError {
-  return isManagementPath(url) ? renderApiError(err) : renderOAuthError(err);
+const SURFACES: readonly Surface[] = [
+  {
+    prefix: MANAGEMENT_PREFIX,
+    render: renderApiError,
+    notFound: () => new NotFound('not_found', 'Not Found'),
+  },
+  {
+    prefix: MY_ACCOUNT_PREFIX,
+    render: renderProblemError,
+    notFound: (method, path) =>
+      new NotFound('not_found', `The requested resource ${method} ${path} was not found.`),
+  },
+  {
+    // The Authentication API: /oauth/*, /userinfo, /.well-known/* and every path no other surface claims.
+    prefix: '',
+    render: renderOAuthError,
+    notFound: (_method, _path, allowedMethods) =>
+      // RFC 6749 §5.2 has no "no such endpoint" code; invalid_request is what OAuth clients understand.
+      // RFC 9110 §15.5.6: a path that answers other methods is a 405.
+      allowedMethods.length > 0
+        ? new OAuthError('invalid_request', `Method not allowed; use ${allowedMethods.join(' or ')}`, 405)
+        : new OAuthError('invalid_request', 'Not Found', 404),
+  },
+];
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
-/**
- * The error for a request no route matched. `allowedMethods` lists the methods the path does answer to:
- * RFC 9110 §15.5.6 makes that a 405 rather than a 404.
- */
-export function routeNotFound(url: string, allowedMethods: readonly string[]): AppError {
-  if (isManagementPath(url)) return new NotFound('not_found', 'Not Found');
-  // RFC 6749 §5.2 has no "no such endpoint" code; invalid_request is what OAuth clients understand.
-  if (allowedMethods.length > 0) {
-    return new OAuthError('invalid_request', `Method not allowed; use ${allowedMethods.join(' or ')}`, 405);
+/** The surface a request URL belongs to. */
+export function surfaceOf(url: string): Surface {
+  const path = pathOf(url);
+  for (const surface of SURFACES) {
+    const { prefix } = surface;
+    if (prefix === '' || path === prefix || (path.startsWith(prefix) && path[prefix.length] === '/')) {
+      return surface;
+    }
   }
-  return new OAuthError('invalid_request', 'Not Found', 404);
+  throw new Error('unreachable: the last surface matches every path');
+}
+
+/** Renders any error in the shape of the surface the request's path belongs to. */
+export function renderErrorForPath(url: string, err: unknown): RenderedSurfaceError {
+  return surfaceOf(url).render(err);
+}
+
+/** The error for a request no route matched, in its surface's terms. */
+export function routeNotFound(method: string, url: string, allowedMethods: readonly string[]): AppError {
+  return surfaceOf(url).notFound(method, pathOf(url), allowedMethods);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { bootstrapTenant } from '../../src/bootstrap/service.js';
@@ -12,8 +13,9 @@ import {
   BOOTSTRAP_CLIENT_SECRET,
   MGMT_AUDIENCE,
   TEST_ISSUER,
+  UNLIMITED_FAILURES,
 } from '../helpers/build-test-app.js';
-import { api } from '../helpers/http.js';
+import { api, clientCredentials } from '../helpers/http.js';
 import { createTestKeyGenerator } from '../helpers/test-keys.js';
 
 const pgUrl = process.env['LATCHKEY_TEST_POSTGRES_URL'];
@@ -31,6 +33,8 @@ async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<boo
 // Two stateless nodes over one PostgreSQL schema and one Redis: a change on one is seen by the other at once.
 describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', () => {
   const schema = `n_${randomBytes(6).toString('hex')}`;
+  // One deployment: both nodes share this Redis namespace, no other test app does.
+  const redisNamespace = `latchkey-test:${schema}:`;
   const storages: Storage[] = [];
   const nodes: { app: FastifyInstance; deps: Deps }[] = [];
 
@@ -52,7 +56,11 @@ describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', (
       const storage = await createStorage(pgUrl ?? '', { schema });
       storages.push(storage);
       await migrateToLatest(storage);
-      const deps = createDeps(config, storage, { generateKey: createTestKeyGenerator(() => Date.now()) });
+      const deps = createDeps(config, storage, {
+        generateKey: createTestKeyGenerator(() => Date.now()),
+        failedAuthLimit: UNLIMITED_FAILURES,
+        redisNamespace,
+      });
       await bootstrapTenant(
         {
           tenantId: deps.tenantId,
@@ -138,8 +146,78 @@ describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', (
     expect(await eventually(async () => (await cc()).statusCode === 403, 2000)).toBe(true);
   });
 
+  it("a user PATCH on node A leaves node B's caches alone; a client PATCH clears them", async () => {
+    const token = await mgmtToken(0);
+    const created = await api(node(0), {
+      method: 'POST',
+      url: '/api/v2/clients',
+      token,
+      body: { name: 'cached on B', app_type: 'non_interactive' },
+    });
+    const client = created.json<{ client_id: string; client_secret: string }>();
+    await api(node(0), {
+      method: 'POST',
+      url: '/api/v2/client-grants',
+      token,
+      body: { client_id: client.client_id, audience: MGMT_AUDIENCE, scope: ['read:users'] },
+    });
+    const user = (
+      await api(node(0), {
+        method: 'POST',
+        url: '/api/v2/users',
+        token,
+        body: {
+          connection: 'Username-Password-Authentication',
+          email: 'b@example.com',
+          password: 'Aa1!aaaaaaaa',
+        },
+      })
+    ).json<{ user_id: string }>();
+    const oldSecret = { clientId: client.client_id, clientSecret: client.client_secret };
+    const onB = async () => (await clientCredentials(node(1), oldSecret, MGMT_AUDIENCE)).statusCode;
+    expect(await onB()).toBe(200);
+    // Change the secret behind the caches' back: node B keeps answering from its cache until told.
+    const stored = await nodes[0]?.deps.store.clients.findById(client.client_id);
+    if (!stored) throw new Error('client missing');
+    await nodes[0]?.deps.store.clients.update({
+      ...stored,
+      clientSecret: 'changed-in-storage-0123456789abcdef',
+    });
+
+    const heard: string[] = [];
+    const listener = new Redis(redisUrl ?? '');
+    listener.on('message', (_channel: string, message: string) => heard.push(message));
+    await listener.subscribe(`${redisNamespace}invalidate`);
+    try {
+      const patchedUser = await api(node(0), {
+        method: 'PATCH',
+        url: `/api/v2/users/${encodeURIComponent(user.user_id)}`,
+        token,
+        body: { user_metadata: { plan: 'gold' } },
+      });
+      expect(patchedUser.statusCode).toBe(200);
+      expect(await onB()).toBe(200);
+      const patchedClient = await api(node(0), {
+        method: 'PATCH',
+        url: `/api/v2/clients/${client.client_id}`,
+        token,
+        body: { name: 'renamed' },
+      });
+      expect(patchedClient.statusCode).toBe(200);
+      expect(await eventually(async () => (await onB()) === 401, 2000)).toBe(true);
+      // Messages from one publisher arrive in order: the user PATCH sent none before the client PATCH's.
+      expect(heard).toEqual(['config']);
+    } finally {
+      await listener.quit();
+    }
+  });
+
   it('a key rotation and revocation on node A reach node B', async () => {
     const oldToken = await mgmtToken(1);
+    // Node B remembers the token as verified; revoking its key must still take effect there.
+    expect(
+      (await api(node(1), { method: 'GET', url: '/api/v2/keys/signing', token: oldToken })).statusCode,
+    ).toBe(200);
     const token = await mgmtToken(0);
     const keys = (await api(node(0), { method: 'GET', url: '/api/v2/keys/signing', token })).json<
       { kid: string; current?: boolean }[]

@@ -14,6 +14,7 @@ export const TEST_ISSUER = 'https://latchkey.test/';
 export const MGMT_AUDIENCE = `${TEST_ISSUER}api/v2/`;
 export const BOOTSTRAP_CLIENT_ID = 'bootstrap-client';
 export const BOOTSTRAP_CLIENT_SECRET = 'bootstrap-secret-0123456789abcdef';
+export const UNLIMITED_FAILURES = { limit: 1_000_000_000, windowSeconds: 60 };
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -30,7 +31,7 @@ export interface TestApp {
 export async function buildTestApp(
   backend: TestBackend = { name: 'sqlite', url: 'sqlite::memory:' },
   configOverrides: Partial<Config> = {},
-  depsOverrides: Pick<DepsOverrides, 'managementRateLimit'> = {},
+  depsOverrides: Pick<DepsOverrides, 'managementRateLimit' | 'failedAuthLimit' | 'redisNamespace'> = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());
   const schema = backend.name === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
@@ -53,6 +54,10 @@ export async function buildTestApp(
   const deps = createDeps(config, storage, {
     clock,
     generateKey: createTestKeyGenerator(() => clock.now()),
+    // Test files fail authentications from 127.0.0.1 on purpose: only the tests of the limit run with one.
+    failedAuthLimit: UNLIMITED_FAILURES,
+    // Each app keeps its Redis keys and invalidation messages to itself, as separate deployments would.
+    redisNamespace: `latchkey-test:${randomBytes(6).toString('hex')}:`,
     ...depsOverrides,
   });
   const dropAll = async () => {
@@ -72,6 +77,16 @@ export async function buildTestApp(
         },
         deps,
       );
+      // Redis-backed limits fail open until connected: tests start once they count.
+      const redis = deps.redis;
+      if (redis && redis.status !== 'ready') {
+        await new Promise((resolve, reject) => {
+          redis.once('ready', resolve);
+          setTimeout(() => {
+            reject(new Error(`Redis at ${config.redisUrl ?? ''} not ready after 5 s`));
+          }, 5000).unref();
+        });
+      }
       return await buildApp(deps);
     } catch (error) {
       await dropAll();

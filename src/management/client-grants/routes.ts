@@ -47,6 +47,7 @@ export const clientGrantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = asyn
   app.post(
     '/client-grants',
     {
+      config: { invalidates: 'config' },
       schema: { body: ClientGrantCreate, response: { 201: ClientGrantView } },
       preHandler: requireScope('create:client_grants'),
     },
@@ -65,6 +66,7 @@ export const clientGrantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = asyn
   app.patch(
     '/client-grants/:id',
     {
+      config: { invalidates: 'config' },
       schema: { params: ClientGrantParams, body: ClientGrantUpdate, response: { 200: ClientGrantView } },
       preHandler: requireScope('update:client_grants'),
     },
@@ -73,7 +75,11 @@ export const clientGrantRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = asyn
 
   app.delete(
     '/client-grants/:id',
-    { schema: { params: ClientGrantParams }, preHandler: requireScope('delete:client_grants') },
+    {
+      config: { invalidates: 'config' },
+      schema: { params: ClientGrantParams },
+      preHandler: requireScope('delete:client_grants'),
+    },
     async (req, reply) => {
       await service.remove(req.params.id);
       return reply.status(204).send();

@@ -24,7 +24,7 @@ import {
 import { createClientService } from './service.js';
 
 // Auth0 shows client_secret only to tokens that may read client keys.
-const canReadKeys = (req: FastifyRequest) => req.managementAuth?.scopes.has('read:client_keys') === true;
+const canReadKeys = (req: FastifyRequest) => req.auth?.scopes.has('read:client_keys') === true;
 
 export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const service = createClientService(deps);
@@ -64,6 +64,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   app.post(
     '/clients',
     {
+      config: { invalidates: 'config' },
       schema: { body: ClientCreate, response: { 201: ClientView } },
       preHandler: requireScope('create:clients'),
     },
@@ -82,15 +83,13 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   app.patch(
     '/clients/:id',
     {
+      config: { invalidates: 'config' },
       schema: { params: ClientParams, body: ClientUpdate, response: { 200: ClientView } },
       preHandler: [
         requireScope('update:clients'),
         async (req) => {
           const body = req.body as { client_secret?: unknown };
-          if (
-            body.client_secret !== undefined &&
-            req.managementAuth?.scopes.has('update:client_keys') !== true
-          ) {
+          if (body.client_secret !== undefined && req.auth?.scopes.has('update:client_keys') !== true) {
             throw insufficientScope(['update:client_keys']);
           }
         },
@@ -101,7 +100,11 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
 
   app.delete(
     '/clients/:id',
-    { schema: { params: ClientParams }, preHandler: requireScope('delete:clients') },
+    {
+      config: { invalidates: 'config' },
+      schema: { params: ClientParams },
+      preHandler: requireScope('delete:clients'),
+    },
     async (req, reply) => {
       await service.remove(req.params.id);
       return reply.status(204).send();
@@ -111,6 +114,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   app.post(
     '/clients/:id/rotate-secret',
     {
+      config: { invalidates: 'config' },
       schema: { params: ClientParams, response: { 200: ClientView } },
       preHandler: requireScope('update:client_keys'),
     },
@@ -129,6 +133,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   app.post(
     '/clients/:id/credentials',
     {
+      config: { invalidates: 'config' },
       schema: { params: ClientParams, body: CredentialCreate, response: { 201: CredentialView } },
       preHandler: requireScope('create:client_credentials'),
     },
@@ -148,6 +153,7 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
   app.patch(
     '/clients/:id/credentials/:credential_id',
     {
+      config: { invalidates: 'config' },
       schema: { params: CredentialParams, body: CredentialUpdate, response: { 200: CredentialView } },
       preHandler: requireScope('update:client_credentials'),
     },
@@ -159,7 +165,11 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (ap
 
   app.delete(
     '/clients/:id/credentials/:credential_id',
-    { schema: { params: CredentialParams }, preHandler: requireScope('delete:client_credentials') },
+    {
+      config: { invalidates: 'config' },
+      schema: { params: CredentialParams },
+      preHandler: requireScope('delete:client_credentials'),
+    },
     async (req, reply) => {
       await service.deleteCredential(req.params.id, req.params.credential_id);
       return reply.status(204).send();

@@ -58,6 +58,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, 
   app.post(
     '/keys/signing/rotate',
     {
+      config: { invalidates: 'keys' },
       schema: { response: { 201: CertAndKid } },
       // Rotation needs both scopes (spec 4.3), unlike the usual any-of rule.
       preHandler: requireScopeSet(['create:signing_keys', 'update:signing_keys']),
@@ -71,6 +72,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, 
   app.put(
     '/keys/signing/:kid/revoke',
     {
+      config: { invalidates: 'keys' },
       schema: { params: KidParams, response: { 200: CertAndKid } },
       preHandler: requireScope('update:signing_keys'),
     },

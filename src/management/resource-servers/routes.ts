@@ -33,6 +33,7 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = a
   app.post(
     '/resource-servers',
     {
+      config: { invalidates: 'config' },
       schema: { body: ResourceServerCreate, response: { 201: ResourceServerView } },
       preHandler: requireScope('create:resource_servers'),
     },
@@ -56,6 +57,7 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = a
   app.patch(
     '/resource-servers/:id',
     {
+      config: { invalidates: 'config' },
       schema: {
         params: ResourceServerParams,
         body: ResourceServerUpdate,
@@ -68,7 +70,11 @@ export const resourceServerRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = a
 
   app.delete(
     '/resource-servers/:id',
-    { schema: { params: ResourceServerParams }, preHandler: requireScope('delete:resource_servers') },
+    {
+      config: { invalidates: 'config' },
+      schema: { params: ResourceServerParams },
+      preHandler: requireScope('delete:resource_servers'),
+    },
     async (req, reply) => {
       await service.remove(req.params.id);
       return reply.status(204).send();

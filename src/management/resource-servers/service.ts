@@ -93,7 +93,14 @@ export function createResourceServerService(deps: Deps) {
   }
 
   return {
-    get: find,
+    /** Reads through the node's configuration cache, which every resource-server write clears. */
+    async get(idOrIdentifier: string): Promise<ResourceServer> {
+      const rs =
+        (await deps.lookups.resourceServerById(idOrIdentifier)) ??
+        (await deps.lookups.resourceServer(idOrIdentifier));
+      if (!rs) throw notFound();
+      return rs;
+    },
 
     async list(page: { offset: number; limit: number }, identifiers: readonly string[]) {
       const [items, total] = await Promise.all([

@@ -25,6 +25,7 @@ export const tenantSettingsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = a
   app.patch(
     '/tenants/settings',
     {
+      config: { invalidates: 'config' },
       schema: { body: TenantSettingsUpdate, response: { 200: TenantSettingsView } },
       preHandler: requireScope('update:tenant_settings'),
     },

@@ -68,7 +68,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
           ['update:current_user_metadata', 'create:current_user_metadata'],
         ),
         async (req) => {
-          const auth = req.managementAuth;
+          const auth = req.auth;
           const fields = Object.keys(req.body);
           if (auth?.currentUserOnly === true && fields.some((f) => !CURRENT_USER_PATCHABLE.has(f))) {
             throw new Forbidden('insufficient_scope', 'A current-user token may only change user_metadata.');

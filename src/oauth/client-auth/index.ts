@@ -8,15 +8,33 @@ import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './typ
 export type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './types.js';
 
 const MAX_CLIENT_ID_LENGTH = 256;
+const BASIC_SCHEME = /^Basic(\s|$)/i;
+const BASIC_CHALLENGE = 'Basic realm="oauth", error="invalid_client"';
+
+/** Body parameters client authentication reads. */
+export const CLIENT_AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
 
 /**
  * Authenticates the client by exactly one of Basic, body secret, client assertion or none (spec 1.1).
- * @throws InvalidRequest when several methods are combined; InvalidClient when authentication fails.
+ * @throws InvalidRequest when several methods are combined; InvalidClient when authentication fails, with a
+ * Basic challenge when the client tried Basic (RFC 6749 §5.2), and only then.
  */
 export async function authenticateClient(
   input: ClientAuthInput,
   deps: ClientAuthDeps,
 ): Promise<AuthenticatedClient> {
+  const triedBasic = input.authorization !== undefined && BASIC_SCHEME.test(input.authorization);
+  try {
+    return await authenticate(input, deps);
+  } catch (error) {
+    if (triedBasic && error instanceof InvalidClient) {
+      throw new InvalidClient(error.message, error.detail, BASIC_CHALLENGE);
+    }
+    throw error;
+  }
+}
+
+async function authenticate(input: ClientAuthInput, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
   const basic = parseBasic(input.authorization);
   const bodyId = optionalString(input.params, 'client_id');
   const bodySecret = optionalString(input.params, 'client_secret');
@@ -86,7 +104,7 @@ function assertSecret(
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
 function parseBasic(header: string | undefined): { clientId: string; secret: string } | undefined {
-  if (header === undefined || !/^Basic(\s|$)/i.test(header)) return undefined;
+  if (header === undefined || !BASIC_SCHEME.test(header)) return undefined;
   const match = /^Basic +([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match?.[1]) throw new InvalidClient('Malformed Basic credentials');
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');

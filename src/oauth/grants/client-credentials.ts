@@ -8,6 +8,7 @@ import type { GrantHandler } from './types.js';
 /** RFC 6749 §4.4 under seed 002's client-access policy. */
 export const clientCredentials: GrantHandler = {
   grantType: 'client_credentials',
+  params: new Set(['audience', 'resource', 'scope', 'organization']),
   async handle({ client, authMethod, params }, deps) {
     if (authMethod === 'none')
       throw new UnauthorizedClient('Client credentials require client authentication');

@@ -67,11 +67,13 @@ function nonEmpty(value: unknown): string | undefined {
 /** Resource owner password grant against the tenant's default directory. */
 export const password: GrantHandler = {
   grantType: 'password',
+  params: new Set(['username', 'password', 'audience', 'scope', 'realm']),
   handle: (req, deps) => passwordLogin(req, deps, optionalString(req.params, 'realm')),
 };
 
 /** Auth0's password-realm grant: `realm` names the database connection. */
 export const passwordRealm: GrantHandler = {
   grantType: 'http://auth0.com/oauth/grant-type/password-realm',
+  params: new Set(['username', 'password', 'audience', 'scope', 'realm']),
   handle: (req, deps) => passwordLogin(req, deps, requiredString(req.params, 'realm')),
 };

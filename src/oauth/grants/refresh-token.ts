@@ -8,6 +8,7 @@ const UNKNOWN = 'Unknown or invalid refresh token.';
 /** RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2). */
 export const refreshToken: GrantHandler = {
   grantType: 'refresh_token',
+  params: new Set(['refresh_token', 'scope']),
   async handle({ client, params }, deps) {
     const presented = requiredString(params, 'refresh_token');
     const record = await deps.findRefreshToken(hashRefreshToken(presented));

@@ -58,5 +58,7 @@ export interface GrantDeps extends UserGrantDeps {
 
 export interface GrantHandler {
   readonly grantType: string;
+  /** Body params this grant reads besides client authentication; the token endpoint drops every other one. */
+  readonly params: ReadonlySet<string>;
   handle(req: TokenRequest, deps: GrantDeps): Promise<TokenResponse>;
 }

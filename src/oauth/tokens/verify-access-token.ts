@@ -22,19 +22,28 @@ export class TokenVerificationError extends Error {
 export interface VerifyInput {
   readonly token: string;
   readonly issuer: string;
-  /** The single audience the token must carry (a resource server identifier). */
-  readonly audience: string;
-  /** When true, an `aud` array (e.g. with userinfo) is refused: seed 003's one-audience rule. */
-  readonly singleAudience: boolean;
   readonly publicKey: (kid: string) => Promise<KeyObject | undefined>;
   readonly nowSeconds: number;
 }
 
+export interface VerifiedAccessToken {
+  readonly claims: AccessTokenClaims & { readonly exp: number };
+  /** The key that signed it: the token stops being valid when that key is revoked. */
+  readonly kid: string;
+}
+
 /**
- * Verifies an RS256 access token signed by the tenant.
+ * 'exact': `aud` must be this one audience (seed 003's one-audience rule, the Management API);
+ * 'includes': an `aud` array naming it is accepted (userinfo, the My Account API).
+ */
+export type AudienceRule = 'exact' | 'includes';
+
+/**
+ * Verifies an RS256 access token signed by the tenant: signature, issuer, expiry. The audience is the
+ * caller's to check ({@link assertAudience}), so one verification serves every surface.
  * @throws TokenVerificationError with the reason and an Auth0-style message.
  */
-export async function verifyAccessToken(input: VerifyInput): Promise<AccessTokenClaims> {
+export async function verifyAccessToken(input: VerifyInput): Promise<VerifiedAccessToken> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(input.token).kid;
@@ -42,7 +51,7 @@ export async function verifyAccessToken(input: VerifyInput): Promise<AccessToken
     throw new TokenVerificationError('malformed', 'Bad HTTP authentication header format');
   }
   const key = kid === undefined ? undefined : await input.publicKey(kid);
-  if (!key) throw new TokenVerificationError('invalid', 'Invalid token');
+  if (kid === undefined || !key) throw new TokenVerificationError('invalid', 'Invalid token');
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(input.token, key, {
@@ -57,11 +66,19 @@ export async function verifyAccessToken(input: VerifyInput): Promise<AccessToken
     }
     throw new TokenVerificationError('invalid', 'Invalid token');
   }
-  const aud = payload.aud;
-  const audiences = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
-  const ok = input.singleAudience
-    ? audiences.length === 1 && audiences[0] === input.audience
-    : audiences.includes(input.audience);
-  if (!ok) throw new TokenVerificationError('bad_audience', `Bad audience: ${audiences.join(' ')}`);
-  return payload as AccessTokenClaims;
+  return { claims: payload as AccessTokenClaims & { exp: number }, kid };
+}
+
+/**
+ * @throws TokenVerificationError('bad_audience') when the token's `aud` does not satisfy `rule` for `audience`.
+ */
+export function assertAudience(aud: JWTPayload['aud'], audience: string, rule: AudienceRule): void {
+  const ok =
+    rule === 'exact'
+      ? aud === audience || (Array.isArray(aud) && aud.length === 1 && aud[0] === audience)
+      : aud === audience || (Array.isArray(aud) && aud.includes(audience));
+  if (!ok) {
+    const audiences = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
+    throw new TokenVerificationError('bad_audience', `Bad audience: ${audiences.join(' ')}`);
+  }
 }

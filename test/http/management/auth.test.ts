@@ -101,6 +101,20 @@ describe.each(testBackends())('Management API authentication on $name (seed 003)
     });
   });
 
+  it('refuses a remembered token once it expires', async () => {
+    const token = await tenantSigned({ ...good(), exp: now() + 30 });
+    expect((await call(`Bearer ${token}`)).statusCode).toBe(200);
+    t.clock.advance(30_000);
+    const res = await call(`Bearer ${token}`);
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'Expired token received for JSON Web Token validation',
+      errorCode: 'invalid_token',
+    });
+  });
+
   it('answers 401 for a token signed by a key the tenant does not publish', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const kid =

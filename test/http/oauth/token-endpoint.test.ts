@@ -96,6 +96,34 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
       });
     });
 
+    it('sends no Basic challenge when a client that did not use Basic fails (RFC 6749 §5.2)', async () => {
+      const { api, client } = await appWithGrant();
+      const res = await clientCredentials(t.app, { ...client, clientSecret: 'wrong' }, api.identifier);
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expect(res.json()).toEqual({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+      });
+    });
+
+    it.each([
+      ['a wrong secret', (id: string) => basic(id, 'wrong')],
+      ['an unknown client', () => basic('nobody', 'whatever')],
+      ['malformed credentials', () => 'Basic !!!'],
+    ])('sends the Basic challenge when Basic fails with %s', async (_name, header) => {
+      const { api, client } = await appWithGrant({ tokenEndpointAuthMethod: 'client_secret_basic' });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { authorization: header(client.clientId) },
+        payload: { grant_type: 'client_credentials', audience: api.identifier },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Basic realm="oauth", error="invalid_client"');
+      expect(res.json<{ error: string }>().error).toBe('invalid_client');
+    });
+
     it('lets the bootstrap client use both post and basic', async () => {
       for (const request of [
         {
@@ -188,9 +216,13 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
 
   describe('request errors', () => {
     it.each([
-      [{}, 400, { error: 'invalid_request', error_description: 'Missing required parameter: grant_type' }],
       [
-        { grant_type: 'urn:made:up' },
+        { client_id: BOOTSTRAP_CLIENT_ID, client_secret: BOOTSTRAP_CLIENT_SECRET },
+        400,
+        { error: 'invalid_request', error_description: 'Missing required parameter: grant_type' },
+      ],
+      [
+        { grant_type: 'urn:made:up', client_id: BOOTSTRAP_CLIENT_ID, client_secret: BOOTSTRAP_CLIENT_SECRET },
         400,
         { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: urn:made:up' },
       ],
@@ -269,6 +301,83 @@ describe.each(testBackends())('POST /oauth/token on $name', (backend) => {
       expect(res.json()).toEqual({
         error: 'unauthorized_client',
         error_description: "Grant type 'client_credentials' not allowed for the client.",
+      });
+    });
+  });
+
+  describe('error precedence (node-oidc-provider order: parse, allow-list, duplicates, client, grant)', () => {
+    const unknownClient = { client_id: 'nobody', client_secret: 'whatever' };
+    const bootstrap = { client_id: BOOTSTRAP_CLIENT_ID, client_secret: BOOTSTRAP_CLIENT_SECRET };
+
+    it.each([
+      ['an unknown grant type', { grant_type: 'urn:made:up' }],
+      ['no grant type', {}],
+      ['a grant type the client may not use', { grant_type: 'password', username: 'u', password: 'p' }],
+    ])('authenticates the client before looking at %s', async (_name, fields) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: { ...fields, ...unknownClient },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+      });
+    });
+
+    it('answers a missing client id before the grant type', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: { grant_type: 'urn:x' },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'Missing required parameter: client_id',
+      });
+    });
+
+    it('refuses a repeated parameter before authenticating the client', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `${new URLSearchParams({ grant_type: 'client_credentials', ...unknownClient }).toString()}&scope=a&scope=b`,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'Duplicate parameter: scope',
+      });
+    });
+
+    it('drops parameters no grant reads, repeated ones included, instead of refusing them', async () => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `${new URLSearchParams({ grant_type: 'client_credentials', ...bootstrap, audience: MGMT_AUDIENCE }).toString()}&foo=1&foo=2`,
+      });
+      expect(res.statusCode).toBe(200);
+    });
+
+    it('checks the grant type is supported before it is allowed for the client', async () => {
+      const { client } = await appWithGrant({ grantTypes: ['authorization_code'] });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'urn:made:up',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+        },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual({
+        error: 'unsupported_grant_type',
+        error_description: 'Unsupported grant type: urn:made:up',
       });
     });
   });

@@ -45,4 +45,27 @@ describe.each(testBackends())('unknown routes and malformed URLs outside /api/v2
       });
     },
   );
+
+  it('answers unknown My Account paths in its problem+json shape', async () => {
+    const res = await t.app.inject({ method: 'POST', url: '/me/v1/authentication-methods?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(res.json()).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-404-0001',
+      status: 404,
+      title: 'Not Found',
+      detail: 'The requested resource POST /me/v1/authentication-methods was not found.',
+    });
+  });
+
+  it('answers a malformed My Account path in its problem+json shape', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/me/v1/%ZZ' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-400-0001',
+      status: 400,
+      title: 'Bad Request',
+      detail: 'Path validation error: the URL is not valid percent-encoded UTF-8.',
+    });
+  });
 });

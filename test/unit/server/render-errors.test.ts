@@ -141,16 +141,23 @@ describe('renderApiError (Management API shape)', () => {
 });
 
 describe('renderOAuthError (RFC 6749 shape)', () => {
-  it('adds WWW-Authenticate to 401 invalid_client and no-store everywhere', () => {
-    const r = renderOAuthError(new InvalidClient());
+  it('sends the challenge an invalid_client error carries, and no-store everywhere', () => {
+    const r = renderOAuthError(new InvalidClient(undefined, undefined, 'Basic realm="oauth"'));
     expect(r).toEqual({
       status: 401,
       headers: {
         'cache-control': 'no-store',
         pragma: 'no-cache',
-        'www-authenticate': 'Basic realm="oauth", error="invalid_client"',
+        'www-authenticate': 'Basic realm="oauth"',
       },
       body: { error: 'invalid_client', error_description: 'Client authentication failed' },
+    });
+  });
+
+  it('sends no challenge with an invalid_client error that carries none (RFC 6749 §5.2)', () => {
+    expect(renderOAuthError(new InvalidClient()).headers).toEqual({
+      'cache-control': 'no-store',
+      pragma: 'no-cache',
     });
   });
 

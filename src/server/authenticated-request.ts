@@ -1,0 +1,237 @@
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  preValidationHookHandler,
+} from 'fastify';
+import type { User } from '../domain/user.js';
+import type { AppError } from '../errors/app-error.js';
+import {
+  assertAudience,
+  TokenVerificationError,
+  type AudienceRule,
+  type VerifyFailure,
+} from '../oauth/tokens/verify-access-token.js';
+import { refusalHeaders, type FailureLimiter } from './failed-auth-limit.js';
+import { rateLimitHeaders, type RateLimiter, type RateLimitResult } from './rate-limit.js';
+import type { RequestAuth, VerifiedToken, VerifiedTokens } from './verified-tokens.js';
+
+export type { RequestAuth } from './verified-tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified token's principal on an authenticated surface; null elsewhere. */
+    auth: RequestAuth | null;
+    /** The user the token acts for, when the surface's subject hook loaded one. */
+    user: User | null;
+  }
+}
+
+/** Authorization schemes a surface accepts. Issue 12 adds 'DPoP'. */
+export type AuthScheme = 'Bearer';
+
+/** Why a request did not authenticate; each surface turns it into its own error. */
+export type AuthFailureReason = 'missing' | 'bad_header' | VerifyFailure;
+
+export class AuthFailure extends Error {
+  constructor(
+    readonly reason: AuthFailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AuthenticatedRequestOptions {
+  readonly tokens: VerifiedTokens;
+  readonly now: () => number;
+  /** The audience every token must carry, and whether an `aud` array naming it is enough. */
+  readonly audience: string;
+  readonly audienceRule: AudienceRule;
+  readonly schemes: readonly AuthScheme[];
+  /** The surface's error for a failed authentication (its renderer gives it the surface's shape). */
+  readonly failure: (failure: AuthFailure) => AppError;
+  /** Failed authentications per client address; an address over the limit is refused before any check. */
+  readonly failedAuth?: {
+    readonly limiter: FailureLimiter;
+    readonly key: (req: FastifyRequest) => string;
+    readonly tooManyRequests: () => AppError;
+  };
+  /** Requests per second per key (the calling client on /api/v2, the tenant on /me/v1), with x-ratelimit-* headers. */
+  readonly rateLimit?: {
+    readonly limiter: RateLimiter;
+    readonly key: (auth: RequestAuth) => string;
+    readonly tooManyRequests: () => AppError;
+  };
+  /**
+   * Loads and checks the token's subject after the route's scope checks, before its handler; returns the user
+   * the token acts for, if any. The one place for subject rules (issue 9: the user still exists, is not
+   * blocked and was created before the token was issued).
+   */
+  readonly subject?: (auth: RequestAuth) => Promise<User | undefined>;
+}
+
+const BEARER = /^Bearer +(\S+)\s*$/i;
+const SCOPE_CHECK = Symbol('scope check');
+
+/** A route's scope check: a synchronous hook that passes the surface's error to `done`. */
+export type ScopeCheck = preValidationHookHandler & { readonly [SCOPE_CHECK]: true };
+
+/**
+ * Marks a route preHandler as a scope check: `check` throws the surface's error when the token falls short.
+ * Surfaces with authenticated requests run scope checks before validation, so a caller without the scope
+ * learns nothing about the route's schema.
+ */
+export function scopeCheck(check: (req: FastifyRequest) => void): ScopeCheck {
+  const hook: preValidationHookHandler = (req, _reply, done) => {
+    try {
+      check(req);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
+  };
+  return Object.assign(hook, { [SCOPE_CHECK]: true as const });
+}
+
+function isScopeCheck(hook: unknown): boolean {
+  return typeof hook === 'function' && SCOPE_CHECK in hook;
+}
+
+type Outcome = RequestAuth | AuthFailure;
+
+/** Synchronous for a remembered token (the hot path), a promise when the token must be verified. */
+function authenticate(req: FastifyRequest, options: AuthenticatedRequestOptions): Outcome | Promise<Outcome> {
+  const header = req.headers.authorization;
+  if (header === undefined || header === '') return new AuthFailure('missing', 'Missing authentication');
+  const remembered = options.tokens.get(header);
+  if (remembered) return admit(remembered, options);
+  // TODO(#12): the DPoP scheme (`DPoP <token>` with a `DPoP` proof header) is read here when a surface lists it.
+  const token = options.schemes.includes('Bearer') ? BEARER.exec(header)?.[1] : undefined;
+  if (token === undefined) return new AuthFailure('bad_header', 'Bad HTTP authentication header format');
+  return options.tokens.verify(header, token).then(
+    (verified) => admit(verified, options),
+    (error: unknown) => {
+      if (error instanceof TokenVerificationError) return new AuthFailure(error.reason, error.message);
+      throw error;
+    },
+  );
+}
+
+function admit(verified: VerifiedToken, options: AuthenticatedRequestOptions): Outcome {
+  try {
+    assertAudience(verified.auth.claims.aud, options.audience, options.audienceRule);
+  } catch (error) {
+    if (error instanceof TokenVerificationError) return new AuthFailure(error.reason, error.message);
+    throw error;
+  }
+  // TODO(#12): a DPoP-bound token (cnf.jkt) or the DPoP scheme needs its proof verified here (RFC 9449 §7).
+  return verified.auth;
+}
+
+/**
+ * The one authenticated-request path (architecture: /api/v2, /me/v1, /userinfo): registered inside a surface's
+ * plugin, it authenticates every request of that surface before routing goes further, applies its rate limits,
+ * hoists its routes' scope checks before validation and loads the token's subject. Errors are the surface's.
+ * Hooks take callbacks so that a remembered token costs no promise on the way through.
+ */
+export const authenticatedRequests: FastifyPluginAsync<AuthenticatedRequestOptions> = Object.assign(
+  async (app: FastifyInstance, options: AuthenticatedRequestOptions) => {
+    const { failedAuth, rateLimit, subject, now } = options;
+    if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
+    if (!app.hasRequestDecorator('user')) app.decorateRequest('user', null);
+
+    const applyRateLimit = (reply: FastifyReply, result: RateLimitResult, done: HookHandlerDoneFunction) => {
+      void reply.headers(rateLimitHeaders(result));
+      if (result.allowed) {
+        done();
+        return;
+      }
+      // SDKs back off by Retry-After first (spec 0).
+      void reply.header('retry-after', String(Math.max(1, result.reset - Math.floor(now() / 1000))));
+      done(rateLimit?.tooManyRequests());
+    };
+
+    const settle = (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      addressKey: string | undefined,
+      outcome: Outcome,
+      done: HookHandlerDoneFunction,
+    ): void => {
+      if (outcome instanceof AuthFailure) {
+        const error = options.failure(outcome);
+        // Asking without credentials is not a failed attempt; presenting bad ones is.
+        if (failedAuth && addressKey !== undefined && outcome.reason !== 'missing') {
+          failedAuth.limiter.recordFailure(addressKey, req.log).then(() => {
+            done(error);
+          }, done);
+          return;
+        }
+        done(error);
+        return;
+      }
+      req.auth = outcome;
+      if (!rateLimit) {
+        done();
+        return;
+      }
+      const result = rateLimit.limiter.hit(rateLimit.key(outcome));
+      if (result instanceof Promise) {
+        result.then((r) => {
+          applyRateLimit(reply, r, done);
+        }, done);
+        return;
+      }
+      applyRateLimit(reply, result, done);
+    };
+
+    app.addHook('onRequest', (req, reply, done) => {
+      let addressKey: string | undefined;
+      if (failedAuth) {
+        addressKey = failedAuth.key(req);
+        const refusal = failedAuth.limiter.refusal(addressKey);
+        if (refusal) {
+          void reply.headers(refusalHeaders(refusal, now()));
+          done(failedAuth.tooManyRequests());
+          return;
+        }
+      }
+      let outcome: Outcome | Promise<Outcome>;
+      try {
+        outcome = authenticate(req, options);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (outcome instanceof Promise) {
+        outcome.then((o) => {
+          settle(req, reply, addressKey, o, done);
+        }, done);
+        return;
+      }
+      settle(req, reply, addressKey, outcome, done);
+    });
+
+    if (subject) {
+      app.addHook('preHandler', async (req) => {
+        if (req.auth) req.user = (await subject(req.auth)) ?? null;
+      });
+    }
+
+    app.addHook('onRoute', (route) => {
+      const preHandlers = [route.preHandler ?? []].flat();
+      const checks = preHandlers.filter(isScopeCheck);
+      if (checks.length > 0) {
+        type Hooks = NonNullable<typeof route.preValidation>;
+        route.preValidation = [...[route.preValidation ?? []].flat(), ...checks] as Hooks;
+        route.preHandler = preHandlers.filter((h) => !isScopeCheck(h));
+      }
+    });
+  },
+  // Like fastify-plugin: the hooks apply to the surface that registers this, not to a child context.
+  { [Symbol.for('skip-override')]: true },
+);

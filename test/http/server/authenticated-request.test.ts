@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insufficientScope, NotFound, TooManyRequests, Unauthorized } from '../../../src/errors/api.js';
+import { managementAuthError } from '../../../src/management/auth.js';
+import type { AudienceRule } from '../../../src/oauth/tokens/verify-access-token.js';
+import { authenticatedRequests, scopeCheck } from '../../../src/server/authenticated-request.js';
+import { createMemoryRateLimiter } from '../../../src/server/rate-limit.js';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
+
+const ME = `${TEST_ISSUER}me/`;
+const USERINFO = `${TEST_ISSUER}userinfo`;
+const MY_ACCOUNT_RATE_LIMIT = 25;
+
+// A small My Account-like surface on the one authenticated-request path: the options differ per surface
+// (audience rule, rate-limit key and limit, subject hook), the errors take the /me/v1 problem+json shape.
+describe.each(testBackends())('the authenticated-request path configured per surface on $name', (backend) => {
+  let t: TestApp;
+  const subjectsLoaded: string[] = [];
+  beforeAll(async () => {
+    t = await buildTestApp(backend);
+    const surface = (rule: AudienceRule) => async (app: TestApp['app']) => {
+      await app.register(authenticatedRequests, {
+        tokens: t.deps.verifiedTokens,
+        now: t.clock.now,
+        audience: ME,
+        audienceRule: rule,
+        schemes: ['Bearer'],
+        failure: managementAuthError,
+        rateLimit: {
+          limiter: createMemoryRateLimiter(MY_ACCOUNT_RATE_LIMIT, t.clock.now),
+          key: () => t.deps.tenantId,
+          tooManyRequests: () => new TooManyRequests(),
+        },
+        subject: async (auth) => {
+          subjectsLoaded.push(auth.sub);
+          if (auth.sub === 'auth0|gone') throw new Unauthorized('The user no longer exists');
+          return undefined;
+        },
+      });
+      app.get(
+        '/factors',
+        {
+          preHandler: scopeCheck((req) => {
+            if (req.auth?.scopes.has('read:me:factors') !== true)
+              throw insufficientScope(['read:me:factors']);
+          }),
+        },
+        async (req) => ({ sub: req.auth?.sub }),
+      );
+      app.get('/missing', async () => {
+        throw new NotFound('not_found', 'No such factor.');
+      });
+    };
+    await t.app.register(surface('includes'), { prefix: '/me/v1' });
+    await t.app.register(surface('exact'), { prefix: '/me/v1/one-audience' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const now = () => Math.floor(t.clock.now() / 1000);
+  const token = (claims: Record<string, unknown> = {}) =>
+    t.deps.signer.sign(
+      {
+        iss: TEST_ISSUER,
+        sub: 'auth0|me',
+        aud: [ME, USERINFO],
+        iat: now(),
+        exp: now() + 60,
+        scope: 'openid read:me:factors',
+        ...claims,
+      },
+      { alg: 'RS256', typ: 'JWT' },
+    );
+  const get = async (url: string, bearer?: string) =>
+    t.app.inject({
+      method: 'GET',
+      url,
+      ...(bearer !== undefined ? { headers: { authorization: `Bearer ${bearer}` } } : {}),
+    });
+
+  it('accepts an aud array naming the audience where the surface allows it', async () => {
+    const res = await get('/me/v1/factors', await token());
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sub: 'auth0|me' });
+  });
+
+  it('refuses the same token where the surface wants exactly one audience, in problem+json', async () => {
+    const res = await get('/me/v1/one-audience/factors', await token());
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(res.json()).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-401-0001',
+      status: 401,
+      title: 'Unauthorized',
+      detail: `Bad audience: ${ME} ${USERINFO}`,
+    });
+    expect((await get('/me/v1/one-audience/factors', await token({ aud: ME }))).statusCode).toBe(200);
+  });
+
+  it('refuses a token for another audience on both', async () => {
+    for (const url of ['/me/v1/factors', '/me/v1/one-audience/factors']) {
+      const res = await get(url, await token({ aud: [USERINFO] }));
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ detail: `Bad audience: ${USERINFO}` });
+    }
+  });
+
+  it('answers a missing token and a missing scope in problem+json', async () => {
+    expect((await get('/me/v1/factors')).json()).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-401-0001',
+      status: 401,
+      title: 'Unauthorized',
+      detail: 'Missing authentication',
+    });
+    const res = await get('/me/v1/factors', await token({ scope: 'openid' }));
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-403-0002',
+      status: 403,
+      title: 'insufficient_scope',
+      detail: 'Insufficient scope, expected any of: read:me:factors',
+    });
+  });
+
+  it('renders handler errors through the same table', async () => {
+    const res = await get('/me/v1/missing', await token());
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-404-0001',
+      status: 404,
+      title: 'Not Found',
+      detail: 'No such factor.',
+    });
+  });
+
+  it('loads the subject after the scope checks, and its refusal stops the request', async () => {
+    subjectsLoaded.length = 0;
+    expect(
+      (await get('/me/v1/factors', await token({ sub: 'auth0|gone', scope: 'openid' }))).statusCode,
+    ).toBe(403);
+    expect(subjectsLoaded).toEqual([]);
+    const gone = await get('/me/v1/factors', await token({ sub: 'auth0|gone' }));
+    expect(gone.statusCode).toBe(401);
+    expect(gone.json()).toMatchObject({ detail: 'The user no longer exists' });
+    expect(subjectsLoaded).toEqual(['auth0|gone']);
+  });
+
+  it('limits the whole tenant to 25 requests a second, whoever calls, with x-ratelimit headers', async () => {
+    t.clock.set((Math.floor(t.clock.now() / 1000) + 1) * 1000);
+    const tokens = [await token({ sub: 'auth0|one' }), await token({ sub: 'auth0|two' })];
+    for (let i = 0; i < MY_ACCOUNT_RATE_LIMIT; i++) {
+      expect((await get('/me/v1/factors', tokens[i % 2])).statusCode).toBe(200);
+    }
+    const limited = await get('/me/v1/factors', tokens[0]);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['x-ratelimit-limit']).toBe(String(MY_ACCOUNT_RATE_LIMIT));
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(limited.json()).toEqual({
+      type: 'about:blank',
+      status: 429,
+      title: 'Too Many Requests',
+      detail:
+        'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+    });
+  });
+});
