@@ -1,4 +1,7 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
+import { importPKCS8 } from 'jose';
+
+type CryptoKey = webcrypto.CryptoKey;
 import type { SigningKey } from '../domain/signing-key.js';
 import { certDerBase64, certX5t } from './generate.js';
 
@@ -24,7 +27,7 @@ interface LoadedKey {
  * nodes converge.
  */
 export class Keystore {
-  private current: { kid: string; pem: string; key?: KeyObject } | undefined;
+  private current: { kid: string; pem: string; byAlg: Map<string, Promise<CryptoKey>> } | undefined;
   private verifiable = new Map<string, LoadedKey>();
   private jwks: { keys: Jwk[] } = { keys: [] };
   private loadedAt = 0;
@@ -41,7 +44,7 @@ export class Keystore {
     const keys = await this.loadKeys();
     const live = keys.filter((k) => k.revokedAt === undefined && k.state !== 'retired');
     const current = keys.find((k) => k.state === 'current');
-    this.current = current && { kid: current.kid, pem: current.privateKeyPem };
+    this.current = current && { kid: current.kid, pem: current.privateKeyPem, byAlg: new Map() };
     this.verifiable = new Map(
       live.map((k) => [
         k.kid,
@@ -89,14 +92,19 @@ export class Keystore {
   }
 
   /**
-   * The current private key, parsed once; it signs every RSA algorithm the tenant offers.
+   * The current key as a WebCrypto key for `alg`, imported once: jose signs through WebCrypto, which runs
+   * the RSA work on libuv's thread pool and keeps the event loop free.
    * @throws Error when no current key exists (bootstrap not run).
    */
-  signingKey(): { kid: string; privateKey: KeyObject } {
+  async signingKey(alg: 'RS256' | 'RS512' | 'PS256'): Promise<{ kid: string; privateKey: CryptoKey }> {
     const current = this.current;
     if (!current) throw new Error('no current signing key');
-    current.key ??= createPrivateKey(current.pem);
-    return { kid: current.kid, privateKey: current.key };
+    let key = current.byAlg.get(alg);
+    if (!key) {
+      key = importPKCS8(current.pem, alg);
+      current.byAlg.set(alg, key);
+    }
+    return { kid: current.kid, privateKey: await key };
   }
 
   publicKey(kid: string): KeyObject | undefined {
