@@ -41,7 +41,7 @@ export interface Deps {
   readonly oneTime: OneTimeStore;
   /** Shared ephemeral state when LATCHKEY_REDIS_URL is set. */
   readonly redis: Redis | undefined;
-  /** Prefix of every Redis key and channel of this deployment. */
+  /** Prefix of every Redis key and channel of this tenant's nodes (`latchkey:{tenant}:` by default). */
   readonly redisNamespace: string;
   /** Clears cached configuration here and on every other node (through Redis when configured). */
   readonly invalidation: Invalidation;
@@ -83,7 +83,8 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
   const signer = createJwtSigner(keystore);
   const lookups = createLookups(store, () => clock.now());
   const verifiedTokens = createVerifiedTokens(config.issuer, keystore, () => clock.now());
-  const redisNamespace = overrides.redisNamespace ?? 'latchkey:';
+  // Tenants sharing one Redis never see each other's counters, one-time values or invalidations.
+  const redisNamespace = overrides.redisNamespace ?? `latchkey:${tenantId}:`;
   const invalidation = createInvalidation(
     redis,
     (what) => {
@@ -115,7 +116,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     signer,
     lookups,
     oneTime: redis
-      ? createRedisOneTimeStore(redis, tenantId)
+      ? createRedisOneTimeStore(redis, `${redisNamespace}once:`)
       : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000)),
     verifiedTokens,
     failedAuth,

@@ -13,7 +13,7 @@ export interface Invalidation {
 export function createInvalidation(
   redis: Redis | undefined,
   onInvalidate: (what: 'config' | 'keys') => void,
-  channel = 'latchkey:invalidate',
+  channel: string,
 ): Invalidation {
   // The subscriber queues its SUBSCRIBE until connected (the main client fails fast instead) and resubscribes after reconnects.
   const subscriber = redis?.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });

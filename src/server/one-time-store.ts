@@ -39,8 +39,8 @@ export function createSqlOneTimeStore(
 /** How long a command waits for a connection that is still being made (at start, or after a blip). */
 const CONNECT_WAIT_MS = 2_000;
 
-export function createRedisOneTimeStore(redis: Redis, tenantId: string): OneTimeStore {
-  const prefix = `latchkey:once:${tenantId}:`;
+/** `prefix` keeps tenants (and test apps) sharing one Redis apart. */
+export function createRedisOneTimeStore(redis: Redis, prefix: string): OneTimeStore {
   // The client fails fast while disconnected (no offline queue); a connection under way is worth waiting for.
   const ready = async (): Promise<void> => {
     if (redis.status === 'ready') return;

@@ -55,7 +55,7 @@ export function createRedisRateLimiter(
   limit: number,
   now: () => number,
   warn: (message: string) => void,
-  prefix = 'latchkey:rl:',
+  prefix: string,
 ): RateLimiter {
   let warnedAt = -1;
   return {

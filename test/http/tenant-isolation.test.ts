@@ -43,7 +43,12 @@ interface TenantApp {
   readonly token: string;
 }
 
-async function tenantApp(storage: Storage, tenantId: string, issuer: string): Promise<TenantApp> {
+async function tenantApp(
+  storage: Storage,
+  tenantId: string,
+  issuer: string,
+  run: string,
+): Promise<TenantApp> {
   const secret = `secret-of-${tenantId}-0123456789abcdef`;
   const config: Config = Object.freeze({
     port: 0,
@@ -62,6 +67,11 @@ async function tenantApp(storage: Storage, tenantId: string, issuer: string): Pr
   const deps = createDeps(config, storage, {
     tenantId,
     clock,
+    // Small enough to exhaust in a test; each tenant counts its own callers' failures.
+    failedAuthLimit: { limit: 3, windowSeconds: 600 },
+    // Deployments name their tenant in every Redis key (latchkey:{tenant}:); a run of its own here, since
+    // counts outlive the app.
+    redisNamespace: `latchkey-test:${run}:${tenantId}:`,
     // Real keys: the test key pool would hand both tenants the same ones.
     generateKey: (state) => generateSigningKey({ tenantId, issuer, state, now: new Date(clock.now()) }),
   });
@@ -99,8 +109,9 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
     });
     await migrateToLatest(storage);
     statements.length = 0;
-    a = await tenantApp(storage, 'default', 'https://a.latchkey.test/');
-    b = await tenantApp(storage, 'acme', 'https://b.latchkey.test/');
+    const run = randomBytes(6).toString('hex');
+    a = await tenantApp(storage, 'default', 'https://a.latchkey.test/', run);
+    b = await tenantApp(storage, 'acme', 'https://b.latchkey.test/', run);
   });
   afterAll(async () => {
     for (const t of [a, b]) {
@@ -248,6 +259,31 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
         expect((await login(own)).statusCode).toBe(200);
       }
     }
+  });
+
+  it('counts failed authentications per tenant: one tenant locking an address out leaves the other open', async () => {
+    const address = '198.51.100.7';
+    const wrong = (t: TenantApp) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        remoteAddress: address,
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: BOOT_ID,
+          client_secret: 'wrong',
+          audience: 'x',
+        },
+      });
+    for (let i = 0; i < 3; i += 1) expect((await wrong(a)).statusCode).toBe(401);
+    expect((await wrong(a)).statusCode).toBe(429);
+    expect((await wrong(b)).statusCode).toBe(401);
+  });
+
+  it('names the tenant in every Redis key and channel by default', async () => {
+    const deps = createDeps({ ...a.deps.config, redisUrl: undefined }, storage, { tenantId: 'acme' });
+    expect(deps.redisNamespace).toBe('latchkey:acme:');
+    await deps.close();
   });
 
   it('scopes every statement it ran to a tenant', () => {

@@ -71,13 +71,13 @@ describe.skipIf(redisUrl === undefined)('the Redis one-time store', () => {
     await redis.quit();
   });
   behavesAsOneTimeStore(() => ({
-    store: createRedisOneTimeStore(redis, tenant),
+    store: createRedisOneTimeStore(redis, `latchkey:${tenant}:once:`),
     expire: () => new Promise((resolve) => setTimeout(resolve, 1_100)),
   }));
 
   it('keeps tenants apart: the same key is held separately per tenant', async () => {
-    const other = createRedisOneTimeStore(redis, `${tenant}-other`);
-    const own = createRedisOneTimeStore(redis, tenant);
+    const other = createRedisOneTimeStore(redis, `latchkey:${tenant}-other:once:`);
+    const own = createRedisOneTimeStore(redis, `latchkey:${tenant}:once:`);
     expect(await own.putOnce('shared', 'a', 60)).toBe(true);
     expect(await other.putOnce('shared', 'b', 60)).toBe(true);
     expect(await other.takeOnce('shared')).toBe('b');
@@ -92,7 +92,7 @@ describe.skipIf(redisUrl === undefined)('the Redis one-time store', () => {
     });
     down.on('error', () => undefined);
     await new Promise((resolve) => down.once('end', resolve));
-    const store = createRedisOneTimeStore(down, tenant);
+    const store = createRedisOneTimeStore(down, `latchkey:${tenant}:once:`);
     const error = await store.putOnce('k', 'v', 60).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OneTimeStoreUnavailable);
     expect(isUnavailable(error)).toBe(true);

@@ -62,7 +62,7 @@ describe.skipIf(!redisUrl)('Redis rate limiter', () => {
     const clock = createFakeClock();
     const warnings: string[] = [];
     const dead = connect('redis://127.0.0.1:1', { enableOfflineQueue: false, lazyConnect: true });
-    const limiter = createRedisRateLimiter(dead, 1, clock.now, (m) => warnings.push(m));
+    const limiter = createRedisRateLimiter(dead, 1, clock.now, (m) => warnings.push(m), 'latchkey-test:rl:');
     const results = [await limiter.hit('t'), await limiter.hit('t'), await limiter.hit('t')];
     expect(results.every((r) => r.allowed)).toBe(true);
     expect(warnings).toHaveLength(1);
