@@ -52,12 +52,6 @@ export class NotFound extends ApiError {
 export class Conflict extends ApiError {
   readonly status = 409;
 }
-export class PayloadTooLarge extends ApiError {
-  readonly status = 413;
-  constructor(message = 'Payload too large') {
-    super('payload_too_large', message);
-  }
-}
 export class TooManyRequests extends ApiError {
   readonly status = 429;
   constructor(
@@ -70,8 +64,4 @@ export class TooManyRequests extends ApiError {
 /** 403 insufficient_scope in Auth0's wording. */
 export function insufficientScope(expected: readonly string[]): Forbidden {
   return new Forbidden('insufficient_scope', `Insufficient scope, expected any of: ${expected.join(', ')}`);
-}
-
-export function assertThat(condition: unknown, error: () => AppError): asserts condition {
-  if (!condition) throw error();
 }

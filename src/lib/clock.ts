@@ -4,7 +4,3 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-
-export function epochSeconds(clock: Clock): number {
-  return Math.floor(clock.now() / 1000);
-}

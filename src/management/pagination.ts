@@ -1,8 +1,8 @@
 import { Type, type Static, type TArray, type TSchema } from 'typebox';
 import { BadRequest } from '../errors/api.js';
 
-export const MAX_PER_PAGE = 100;
-export const DEFAULT_PER_PAGE = 50;
+const MAX_PER_PAGE = 100;
+const DEFAULT_PER_PAGE = 50;
 
 export const PageQuery = {
   page: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -20,9 +20,7 @@ export const CheckpointQuery = {
   take: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE })),
 };
 
-const PAGE_QUERY_SCHEMA = Type.Object(PageQuery);
-export type PageParams = Static<typeof PAGE_QUERY_SCHEMA>;
-export const PageQuerySchema = PAGE_QUERY_SCHEMA;
+export type PageParams = Static<ReturnType<typeof Type.Object<typeof PageQuery>>>;
 
 export function toPage(query: PageParams): { offset: number; limit: number } {
   const limit = query.per_page ?? DEFAULT_PER_PAGE;
@@ -61,7 +59,7 @@ export function selectFields<T extends object>(
 }
 
 /** Opaque checkpoint cursor: base64url of the last id seen. */
-export function encodeCursor(lastId: string): string {
+function encodeCursor(lastId: string): string {
   return Buffer.from(lastId, 'utf8').toString('base64url');
 }
 
@@ -72,7 +70,7 @@ function isCursorId(id: string): boolean {
 }
 
 /** @throws BadRequest invalid_query_string unless `from` is a cursor this server could have issued. */
-export function decodeCursor(from: string): string {
+function decodeCursor(from: string): string {
   const id = Buffer.from(from, 'base64url').toString('utf8');
   // A forged cursor may decode to NUL or other bytes PostgreSQL refuses in a text comparison.
   if (!isCursorId(id) || encodeCursor(id) !== from) {

@@ -24,7 +24,7 @@ export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
  * A strict CSP: nothing loads unless the page names it. Inline <style> and <script> run only with this
  * response's nonce, and no third-party origin is allowed.
  */
-export function contentSecurityPolicy(nonce: string): string {
+function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,

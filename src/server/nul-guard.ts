@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { BadRequest } from '../errors/api.js';
 
 /** Objects and arrays nested deeper than this are refused; no Auth0 payload comes close. */
-export const MAX_INPUT_DEPTH = 32;
+const MAX_INPUT_DEPTH = 32;
 
 type Defect = 'unstorable_text' | 'too_deep';
 

@@ -30,7 +30,7 @@ export interface TokenCacheLimits {
   readonly maxSize: number;
 }
 
-export const TOKEN_CACHE_LIMITS: TokenCacheLimits = { maxEntries: 20_000, maxSize: 16 * 1024 * 1024 };
+const TOKEN_CACHE_LIMITS: TokenCacheLimits = { maxEntries: 20_000, maxSize: 16 * 1024 * 1024 };
 
 /**
  * Access tokens signed by the tenant, verified once and remembered, by the Authorization header that carried

@@ -5,7 +5,6 @@ import {
   Kysely,
   PostgresDialect,
   SqliteDialect,
-  sql,
   type KyselyConfig as KyselyConfigBase,
   type Transaction,
 } from 'kysely';
@@ -104,8 +103,4 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await admin.end();
   }
-}
-
-export async function ping(db: Db): Promise<void> {
-  await sql`select 1`.execute(db);
 }

@@ -4,7 +4,7 @@ import type { Identity, User } from '../domain/user.js';
 import { checkPassword, hashPassword } from './passwords.js';
 
 /** Brute-force protection: per user and IP, as Auth0 describes it. */
-export const BRUTE_FORCE = { limit: 10, windowSeconds: 900, blockSeconds: 900 } as const;
+const BRUTE_FORCE = { limit: 10, windowSeconds: 900, blockSeconds: 900 } as const;
 
 export type LoginFailure =
   /** No connection was named and the tenant has no default directory. */

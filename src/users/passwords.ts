@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 
 /** argon2id cost tuned to ~20-50 ms per hash on a 2-core machine (see bench/users.js); hashing runs on the libuv pool. */
 // `algorithm: 2` is Argon2id (@node-rs/argon2 exports it as an ambient const enum).
-export const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 47_104, timeCost: 2, parallelism: 1 } as const;
+const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 47_104, timeCost: 2, parallelism: 1 } as const;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Identity, User } from '../../src/domain/user.js';
+import { userIdProvider, userIdValue, type Identity, type User } from '../../src/domain/user.js';
 import { createSecretBox } from '../../src/lib/secret-box.js';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
@@ -75,10 +75,9 @@ export function ownIdentityOf(
   connection: string,
   passwordHash: string | undefined,
 ): Identity {
-  const bar = user.userId.indexOf('|');
   return {
-    provider: user.userId.slice(0, bar),
-    userId: user.userId.slice(bar + 1),
+    provider: userIdProvider(user.userId),
+    userId: userIdValue(user.userId),
     connection,
     isSocial: false,
     email: user.email,

@@ -3,7 +3,7 @@ import type { Client, ClientCredential } from '../../domain/client.js';
 import { FreeKeyMap } from '../maps.js';
 import { CheckpointQuery, FieldsQuery, PageQuery, listView } from '../pagination.js';
 
-export const GRANT_TYPES = [
+const GRANT_TYPES = [
   'authorization_code',
   'implicit',
   'refresh_token',
@@ -105,7 +105,7 @@ const CreateAuthMethods = Type.Object(
   { additionalProperties: false },
 );
 
-export const APP_TYPES = [
+const APP_TYPES = [
   'native',
   'spa',
   'regular_web',

@@ -38,7 +38,7 @@ export const RoleUsersQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const PermissionRef = Type.Object(
+const PermissionRef = Type.Object(
   {
     resource_server_identifier: Type.String({ minLength: 1, maxLength: 600 }),
     permission_name: Type.String({ minLength: 1, maxLength: 280 }),
@@ -82,7 +82,7 @@ export const UserPermissionView = Type.Object({
   ),
 });
 export type UserPermissionView = Static<typeof UserPermissionView>;
-export const RoleUserView = Type.Object({
+const RoleUserView = Type.Object({
   user_id: Type.String(),
   email: Type.Optional(Type.String()),
   name: Type.Optional(Type.String()),

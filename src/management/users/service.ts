@@ -31,7 +31,7 @@ const SORTABLE = new Set<UserSortField>([
 ]);
 
 /** Policy check shared by user creation, password changes and (later) signup. */
-export function assertPasswordPolicy(connection: Connection, password: string): void {
+function assertPasswordPolicy(connection: Connection, password: string): void {
   const policy = connection.options['passwordPolicy'];
   const complexity = connection.options['password_complexity_options'] as { min_length?: number } | undefined;
   const problems = passwordProblems(
@@ -404,7 +404,7 @@ function assertMetadataSize(field: 'user_metadata' | 'app_metadata', merged: Rec
 }
 
 /** Auth0: metadata merges one level deep; a null value removes the key; null for the whole object clears it. */
-export function mergeMetadata(
+function mergeMetadata(
   current: Readonly<Record<string, unknown>>,
   patch: Record<string, unknown> | null | undefined,
 ): Record<string, unknown> {

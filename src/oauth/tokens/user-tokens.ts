@@ -101,7 +101,7 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
  * The user-delegated policy of seed 002 for this request: client grants, RBAC and the API's policy.
  * @throws AccessDenied / UnauthorizedClient when the policy refuses.
  */
-export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise<UserAccessDecision> {
+async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise<UserAccessDecision> {
   const { client, user, requested } = input;
   const oidcRequested = (requested ?? []).filter((s) => OIDC.has(s));
   const apiRequested = requested?.filter((s) => !OIDC.has(s));
@@ -149,7 +149,7 @@ export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): 
  * Signs the tokens the decision allows and lists the writes that must land together for them to be valid.
  * Nothing is stored here.
  */
-export async function buildUserTokens(
+async function buildUserTokens(
   input: UserTokenInput,
   decision: UserAccessDecision,
   deps: GrantDeps,
