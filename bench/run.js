@@ -200,16 +200,47 @@ async function measure(threads) {
   }
 }
 
+/** The same-work floor: CPU per token of the bare jose server (bench/bare-token-server.js) under the same load. */
+async function measureBare() {
+  const port = PORT + 100;
+  const child = spawn(process.execPath, ['bench/bare-token-server.js', String(port), ISSUER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  try {
+    const request = {
+      url: `http://127.0.0.1:${port}/oauth/token`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'bench-client',
+        client_secret: 'bench-client-secret-0123456789',
+        audience: 'https://bench.example.com/',
+      }).toString(),
+    };
+    await cannon({ ...request, duration: 2 });
+    const before = cpuSeconds(child.pid);
+    const cc = await cannon({ ...request, duration: SECONDS });
+    const used = cpuSeconds(child.pid) - before;
+    if (cc.non2xx > 0) throw new Error(`bare token server answered ${cc.non2xx} errors`);
+    return { rate: okRate(cc), cpuPerToken: (used * 1e6) / Math.max(1, cc['2xx']), p99: cc.latency.p99 };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 const cores = availableParallelism();
 const okRate = (r) => (r.requests.total - r.non2xx) / (r.duration || SECONDS);
 const rounds = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const raw = rawSigning(Math.min(SECONDS, 5));
   const jose = await joseSequentialRate(Math.min(SECONDS, 3));
+  const bare = await measureBare();
   const pooled = await measure(undefined);
   const single = await measure(1);
-  rounds.push({ raw, pooled, single });
-  report(round, raw, jose, pooled, single);
+  rounds.push({ raw, bare, pooled, single });
+  report(round, raw, jose, bare, pooled, single);
 }
 if (ROUNDS > 1) {
   const spread = (xs) =>
@@ -217,9 +248,14 @@ if (ROUNDS > 1) {
   console.log(`\nCPU per token ÷ bare RS256 signature over ${ROUNDS} rounds (goal <= 1.1):`);
   console.log(`  thread pool:  ${spread(rounds.map((r) => r.pooled.cpuPerToken / r.raw.cpuMicros))}`);
   console.log(`  one thread:   ${spread(rounds.map((r) => r.single.cpuPerToken / r.raw.cpuMicros))}`);
+  console.log(
+    `  bare jose server (same-work floor): ${spread(rounds.map((r) => r.bare.cpuPerToken / r.raw.cpuMicros))}`,
+  );
+  console.log(`\nCPU per token ÷ the bare jose server's, same run (thread pool):`);
+  console.log(`  ${spread(rounds.map((r) => r.pooled.cpuPerToken / r.bare.cpuPerToken))}`);
 }
 
-function report(round, rawSigning, jose, pooled, single) {
+function report(round, rawSigning, jose, bare, pooled, single) {
   const raw = rawSigning.rate;
   console.log(
     `\nLatchkey bench, round ${round} (${cores} cores, ${CONNECTIONS} connections, ${SECONDS}s per run, SQLite, load generator on the same machine)`,
@@ -228,6 +264,9 @@ function report(round, rawSigning, jose, pooled, single) {
     `  raw RS256 signing, 1 core (node:crypto)        ${fmt(raw)} /s   baseline; ${rawSigning.cpuMicros.toFixed(0)} µs CPU per signature`,
   );
   console.log(`  jose, one token at a time (reference)          ${fmt(jose)} /s`);
+  console.log(
+    `  bare node:http + jose token server (floor)     ${fmt(bare.rate)} /s   p99 ${bare.p99} ms; CPU per token ${bare.cpuPerToken.toFixed(0)} µs = ${(bare.cpuPerToken / rawSigning.cpuMicros).toFixed(2)} x a bare signature`,
+  );
   for (const [label, r, used] of [
     [`signing on libuv's thread pool (default size)`, pooled, cores],
     ['signing on one thread (UV_THREADPOOL_SIZE=1)', single, 1],
@@ -241,7 +280,7 @@ function report(round, rawSigning, jose, pooled, single) {
       `      server used ${r.serverCores.toFixed(2)} cores (event loop + signing threads; the load generator shares the machine): ${(rate / (raw * r.serverCores)).toFixed(2)} of raw x cores the server used`,
     );
     console.log(
-      `      CPU per token ${r.cpuPerToken.toFixed(0)} µs (server user + system ÷ tokens) = ${(r.cpuPerToken / rawSigning.cpuMicros).toFixed(2)} x a bare RS256 signature (goal <= 1.1)`,
+      `      CPU per token ${r.cpuPerToken.toFixed(0)} µs (server user + system ÷ tokens) = ${(r.cpuPerToken / rawSigning.cpuMicros).toFixed(2)} x a bare RS256 signature (goal <= 1.1), ${(r.cpuPerToken / bare.cpuPerToken).toFixed(2)} x the bare jose server`,
     );
     console.log(
       `  GET /api/v2/resource-servers/{id}: ${fmt(okRate(r.rs))} 2xx/s (p99 ${r.rs.latency.p99} ms; ${r.rs.non2xx} answered 429 by the per-client limit)`,
