@@ -64,9 +64,10 @@ async function bootstrap(config: Config, deps: Deps): ReturnType<typeof bootstra
   }
 }
 
-// Printed to stdout once, never through the logger: the logger must not carry secrets.
+// Printed once on stderr, apart from the JSON log on stdout: log shippers index the log, and the logger
+// must never carry secrets.
 function printBootstrapClient(config: Config, client: { clientId: string; clientSecret: string }): void {
-  process.stdout.write(
+  process.stderr.write(
     [
       '',
       'Latchkey generated a bootstrap machine-to-machine client (shown once; store it now):',

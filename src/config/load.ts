@@ -136,7 +136,7 @@ function resolveSecret(
 
 // The embedded default keeps its generated key beside the database so restarts can decrypt.
 function createSecretFile(path: string): string {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
   return secret;

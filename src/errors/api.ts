@@ -29,6 +29,8 @@ abstract class ApiError extends AppError {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
+    /** The `WWW-Authenticate` challenge to send with this error, if any. */
+    readonly challenge?: string,
   ) {
     super(message);
   }
@@ -39,8 +41,8 @@ export class BadRequest extends ApiError {
 }
 export class Unauthorized extends ApiError {
   readonly status = 401;
-  constructor(message: string) {
-    super('invalid_token', message);
+  constructor(message: string, challenge?: string) {
+    super('invalid_token', message, challenge);
   }
 }
 export class Forbidden extends ApiError {

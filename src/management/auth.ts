@@ -3,18 +3,28 @@ import { BadRequest, Forbidden, Unauthorized, insufficientScope } from '../error
 import type { AppError } from '../errors/app-error.js';
 import { scopeCheck, type AuthFailure, type ScopeCheck } from '../server/authenticated-request.js';
 
-/** Management API answers to a failed authentication (spec 4.2). */
+/**
+ * Management API answers to a failed authentication (spec 4.2), each with RFC 6750 §3's challenge: none of an
+ * error for a request without credentials, `invalid_request` for a malformed header, `invalid_token` otherwise.
+ */
 export function managementAuthError(failure: AuthFailure): AppError {
   switch (failure.reason) {
     case 'missing':
-      return new Unauthorized('Missing authentication');
+      return new Unauthorized('Missing authentication', 'Bearer');
     case 'bad_header':
     case 'malformed':
-      return new BadRequest('invalid_body', 'Bad HTTP authentication header format');
+      return new BadRequest(
+        'invalid_body',
+        'Bad HTTP authentication header format',
+        'Bearer error="invalid_request"',
+      );
     case 'invalid':
     case 'expired':
     case 'bad_audience':
-      return new Unauthorized(failure.message);
+      return new Unauthorized(
+        failure.message,
+        `Bearer error="invalid_token", error_description="${failure.message.replaceAll('"', "'")}"`,
+      );
     default: {
       const unknown: never = failure.reason;
       throw new Error(`unknown failure ${String(unknown)}`);

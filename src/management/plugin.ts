@@ -50,6 +50,8 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
     audience: managementAudience(deps.config.issuer),
     audienceRule: 'exact',
     schemes: ['Bearer'],
+    // Answers carry client secrets and user data: never cached, never sniffed into another type.
+    headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
     failure: managementAuthError,
     failedAuth: {
       limiter: deps.failedAuth,

@@ -51,6 +51,8 @@ export interface AuthenticatedRequestOptions {
   readonly audience: string;
   readonly audienceRule: AudienceRule;
   readonly schemes: readonly AuthScheme[];
+  /** Headers every answer of the surface carries, errors included (e.g. no-store where bodies hold secrets). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The surface's error for a failed authentication (its renderer gives it the surface's shape). */
   readonly failure: (failure: AuthFailure) => AppError;
   /** Failed authentications per client address; an address over the limit is refused before any check. */
@@ -140,7 +142,7 @@ function admit(verified: VerifiedToken, options: AuthenticatedRequestOptions): O
  */
 export const authenticatedRequests: FastifyPluginAsync<AuthenticatedRequestOptions> = Object.assign(
   async (app: FastifyInstance, options: AuthenticatedRequestOptions) => {
-    const { failedAuth, rateLimit, subject, now } = options;
+    const { failedAuth, rateLimit, subject, now, headers } = options;
     if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
     if (!app.hasRequestDecorator('user')) app.decorateRequest('user', null);
 
@@ -190,6 +192,7 @@ export const authenticatedRequests: FastifyPluginAsync<AuthenticatedRequestOptio
     };
 
     app.addHook('onRequest', (req, reply, done) => {
+      if (headers) void reply.headers(headers);
       let addressKey: string | undefined;
       if (failedAuth) {
         addressKey = failedAuth.key(req);

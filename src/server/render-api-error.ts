@@ -1,7 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { AppError } from '../errors/app-error.js';
-import { OAuthError } from '../errors/oauth.js';
 import { isUnavailable } from './unavailable.js';
 
 export interface RenderedError {
@@ -32,7 +31,11 @@ const CONTEXT: Readonly<Record<string, ValidationContext | undefined>> = {
 /** Management API error body: `{statusCode, error, message, errorCode}` (spec 4.2). */
 export function renderApiError(err: unknown): RenderedError {
   if (err instanceof AppError && err.status < 500) {
-    return make(err.status, err.message, err instanceof OAuthError ? err.code : err.code);
+    const rendered = make(err.status, err.message, err.code);
+    const challenge = (err as { challenge?: unknown }).challenge;
+    return typeof challenge === 'string'
+      ? { ...rendered, headers: { 'www-authenticate': challenge } }
+      : rendered;
   }
   const e = (typeof err === 'object' && err !== null ? err : {}) as FastifyLikeError;
   if (e.validation) {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -47,8 +47,22 @@ export async function createStorage(url: string, options: CreateDbOptions = {}):
   return createPostgres(url, options.schema, config);
 }
 
+/**
+ * The database holds password hashes and sealed secrets: only its owner may read it. A folder this creates is
+ * 0700; the file is created (or tightened) to 0600 before SQLite opens it, and SQLite gives its -wal and -shm
+ * files the database file's mode.
+ */
+function restrictToOwner(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  for (const companion of [`${path}-wal`, `${path}-shm`]) {
+    if (existsSync(companion)) chmodSync(companion, 0o600);
+  }
+}
+
 function createSqlite(path: string, config: KyselyConfig): Storage {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') restrictToOwner(path);
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,10 @@ const BIN = ['--import', 'tsx', 'src/bin/latchkey.ts'];
 interface Run {
   readonly child: ChildProcess;
   output(): string;
+  /** What went to stdout alone: the JSON log. */
+  stdout(): string;
+  /** What went to stderr alone. */
+  stderr(): string;
   exited: Promise<number | null>;
 }
 
@@ -21,17 +25,22 @@ function run(args: string[], env: Record<string, string>): Run {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const append = (d: Buffer) => {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
-  };
-  child.stdout.on('data', append);
-  child.stderr.on('data', append);
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => {
       resolve(code);
     });
   });
-  return { child, output: () => out, exited };
+  return { child, output: () => out, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
 async function waitFor(url: string, ms = 20_000): Promise<Response> {
@@ -70,9 +79,18 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
     children.push(first.child);
     const discovery = await waitFor(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
     expect(((await discovery.json()) as { issuer: string }).issuer).toBe(`http://localhost:${port}/`);
-    const id = /client_id:\s+(\S+)/.exec(first.output())?.[1];
-    const secret = /client_secret:\s+(\S+)/.exec(first.output())?.[1];
+    const id = /client_id:\s+(\S+)/.exec(first.stderr())?.[1];
+    const secret = /client_secret:\s+(\S+)/.exec(first.stderr())?.[1];
     expect(id).toMatch(/^[A-Za-z0-9]{32}$/);
+    // Issue 9: the secret is shown once on stderr, never in the JSON log on stdout.
+    expect(first.stderr().split(secret ?? '').length).toBe(2);
+    expect(first.stdout()).not.toContain(secret ?? '');
+    // Only the owner may read the database, its journal and the generated key.
+    const mode = (path: string) => statSync(path).mode & 0o777;
+    expect(mode(join(dir, 'data'))).toBe(0o700);
+    for (const file of ['latchkey.sqlite', 'latchkey.sqlite-wal', 'latchkey.sqlite-shm', 'secret.key']) {
+      expect([file, mode(join(dir, 'data', file))]).toEqual([file, 0o600]);
+    }
     const token = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
