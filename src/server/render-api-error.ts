@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { AppError } from '../errors/app-error.js';
+import { ServiceUnavailable } from '../errors/api.js';
 import { OAuthError } from '../errors/oauth.js';
 import { isUnavailable } from './unavailable.js';
 
@@ -31,7 +32,7 @@ const CONTEXT: Readonly<Record<string, ValidationContext | undefined>> = {
 
 /** Management API error body: `{statusCode, error, message, errorCode}` (spec 4.2). */
 export function renderApiError(err: unknown): RenderedError {
-  if (err instanceof AppError && err.status < 500) {
+  if (err instanceof AppError && (err.status < 500 || err instanceof ServiceUnavailable)) {
     return make(err.status, err.message, err instanceof OAuthError ? err.code : err.code);
   }
   const e = (typeof err === 'object' && err !== null ? err : {}) as FastifyLikeError;

@@ -12,6 +12,13 @@ import {
 type KyselyConfig = Pick<KyselyConfigBase, 'log'>;
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { registerDeadline } from './search-deadline.js';
+import {
+  createInlineSearchReads,
+  createPostgresSearchReads,
+  createWorkerSearchReads,
+  type SearchReads,
+} from './search-reads.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -20,6 +27,8 @@ export type DbOrTx = Kysely<Database> | Transaction<Database>;
 export interface Storage {
   readonly db: Db;
   readonly dialect: DialectName;
+  /** Where user searches run: off the event loop, and cut off at a deadline. */
+  readonly searchReads: SearchReads;
   close(): Promise<void>;
 }
 
@@ -43,11 +52,11 @@ export async function createStorage(url: string, options: CreateDbOptions = {}):
         },
       }
     : {};
-  if (url.startsWith('sqlite:')) return createSqlite(url.slice('sqlite:'.length), config);
+  if (url.startsWith('sqlite:')) return createSqlite(url.slice('sqlite:'.length), config, log);
   return createPostgres(url, options.schema, config);
 }
 
-function createSqlite(path: string, config: KyselyConfig): Storage {
+function createSqlite(path: string, config: KyselyConfig, onQuery: CreateDbOptions['onQuery']): Storage {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
@@ -59,12 +68,17 @@ function createSqlite(path: string, config: KyselyConfig): Storage {
   database.pragma('optimize=0x10002');
   const optimizer = setInterval(() => database.pragma('optimize'), 3_600_000);
   optimizer.unref();
+  registerDeadline(database);
   const db = new Kysely<Database>({ ...config, dialect: new SqliteDialect({ database }) });
+  const searchReads =
+    path === ':memory:' ? createInlineSearchReads(db) : createWorkerSearchReads({ path, onQuery });
   return {
     db,
     dialect: 'sqlite',
+    searchReads,
     close: async () => {
       clearInterval(optimizer);
+      await searchReads.close();
       await db.destroy();
     },
   };
@@ -91,7 +105,7 @@ async function createPostgres(
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Database>({ ...config, dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', searchReads: createPostgresSearchReads(db), close: () => db.destroy() };
 }
 
 /** Drops a test schema; used by the test helpers only. */
