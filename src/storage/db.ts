@@ -52,11 +52,15 @@ export async function createStorage(url: string, options: CreateDbOptions = {}):
         },
       }
     : {};
-  if (url.startsWith('sqlite:')) return createSqlite(url.slice('sqlite:'.length), config, log);
+  if (url.startsWith('sqlite:')) return await createSqlite(url.slice('sqlite:'.length), config, log);
   return createPostgres(url, options.schema, config);
 }
 
-function createSqlite(path: string, config: KyselyConfig, onQuery: CreateDbOptions['onQuery']): Storage {
+async function createSqlite(
+  path: string,
+  config: KyselyConfig,
+  onQuery: CreateDbOptions['onQuery'],
+): Promise<Storage> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
@@ -70,8 +74,16 @@ function createSqlite(path: string, config: KyselyConfig, onQuery: CreateDbOptio
   optimizer.unref();
   registerDeadline(database);
   const db = new Kysely<Database>({ ...config, dialect: new SqliteDialect({ database }) });
-  const searchReads =
-    path === ':memory:' ? createInlineSearchReads(db) : createWorkerSearchReads({ path, onQuery });
+  let searchReads: SearchReads = createInlineSearchReads(db);
+  if (path !== ':memory:') {
+    const worker = createWorkerSearchReads({ path, onQuery });
+    // Started with the server, so no search waits for it and a worker that cannot open the file fails start-up.
+    await worker.start().catch(async (error: unknown) => {
+      await db.destroy();
+      throw error;
+    });
+    searchReads = worker;
+  }
   return {
     db,
     dialect: 'sqlite',

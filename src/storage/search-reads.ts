@@ -77,14 +77,26 @@ type Reply =
 const MAX_QUEUED = 64;
 const GRACE_MS = 1_000;
 
+/** Search reads on a worker thread, which can be started ahead of the first search. */
+export interface WorkerSearchReads extends SearchReads {
+  /** Starts the worker and resolves once its connection is open. @throws when it cannot open the file. */
+  start(): Promise<void>;
+}
+
+interface Running {
+  readonly worker: Worker;
+  ready: boolean;
+  readonly started: Promise<void>;
+}
+
 /**
  * SQLite file: reads run on a worker thread with its own read-only connection, one at a time. The SQL is
  * compiled on the main thread (by the same Kysely code as every other query), so only text, parameters and
  * rows cross. A worker that does not answer by its deadline plus a grace period is terminated and replaced.
  */
-export function createWorkerSearchReads(options: WorkerSearchReadsOptions): SearchReads {
+export function createWorkerSearchReads(options: WorkerSearchReadsOptions): WorkerSearchReads {
   const graceMs = options.graceMs ?? GRACE_MS;
-  let worker: Worker | undefined;
+  let running: Running | undefined;
   let nextId = 0;
   const jobs = new Map<number, Job>();
   let watchdog: NodeJS.Timeout | undefined;
@@ -93,35 +105,54 @@ export function createWorkerSearchReads(options: WorkerSearchReadsOptions): Sear
     for (const job of jobs.values()) job.reject(error());
     jobs.clear();
   };
-  const discard = (w: Worker) => {
-    if (worker !== w) return;
-    worker = undefined;
+  const discard = (r: Running) => {
+    if (running !== r) return;
+    running = undefined;
     clearTimeout(watchdog);
     watchdog = undefined;
-    void w.terminate();
+    void r.worker.terminate();
   };
-  // Jobs finish in the order they were sent: the oldest is the one running.
+  // Jobs finish in the order they were sent: the oldest is the one running. A worker still opening its
+  // connection is not timed yet (its jobs' own deadline checks still apply).
   const watch = () => {
     clearTimeout(watchdog);
     watchdog = undefined;
     const oldest = jobs.values().next();
-    if (oldest.done === true || worker === undefined) {
-      worker?.unref();
+    const r = running;
+    if (oldest.done === true || r === undefined) {
+      r?.worker.unref();
       return;
     }
-    worker.ref();
-    const w = worker;
+    r.worker.ref();
+    if (!r.ready) return;
     watchdog = setTimeout(
       () => {
-        discard(w);
+        discard(r);
         failAll(() => new QueryTimeout());
       },
       Math.max(0, oldest.value.deadline + graceMs - Date.now()),
     );
   };
-  const spawn = (): Worker => {
-    const w = startWorker(options.path);
-    w.on('message', (reply: Reply) => {
+  const spawn = (): Running => {
+    const worker = startWorker(options.path);
+    let opened = (): void => undefined;
+    let failed = (_error: Error): void => undefined;
+    const r: Running = {
+      worker,
+      ready: false,
+      started: new Promise<void>((resolve, reject) => {
+        opened = resolve;
+        failed = reject;
+      }),
+    };
+    r.started.catch(() => undefined);
+    worker.on('message', (reply: Reply | { readonly ready: true }) => {
+      if ('ready' in reply) {
+        r.ready = true;
+        opened();
+        watch();
+        return;
+      }
       const job = jobs.get(reply.id);
       if (!job) return;
       jobs.delete(reply.id);
@@ -131,35 +162,40 @@ export function createWorkerSearchReads(options: WorkerSearchReadsOptions): Sear
       watch();
     });
     const died = (error: Error) => {
-      if (worker !== w) return;
-      discard(w);
+      failed(error);
+      if (running !== r) return;
+      discard(r);
       failAll(() => error);
     };
-    w.on('error', died);
-    w.on('exit', (code) => {
+    worker.on('error', died);
+    worker.on('exit', (code) => {
       died(new Error(`search worker exited with code ${String(code)}`));
     });
-    return w;
+    return r;
   };
 
   return {
+    start() {
+      running ??= spawn();
+      return running.started;
+    },
     all<R>(query: CompiledQuery<R>, deadline: number): Promise<R[]> {
       if (jobs.size >= MAX_QUEUED) return Promise.reject(new QueryTimeout());
       options.onQuery?.(query.sql);
-      worker ??= spawn();
+      running ??= spawn();
       const id = (nextId += 1);
       const rows = new Promise<R[]>((resolve, reject) => {
         jobs.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, deadline });
       });
-      worker.postMessage({ id, sql: query.sql, parameters: query.parameters });
+      running.worker.postMessage({ id, sql: query.sql, parameters: query.parameters });
       if (jobs.size === 1) watch();
       return rows;
     },
     async close() {
-      const w = worker;
-      if (w) discard(w);
+      const r = running;
+      if (r) discard(r);
       failAll(() => new Error('storage closed'));
-      await w?.terminate();
+      await r?.worker.terminate();
     },
   };
 }

@@ -7,6 +7,7 @@ const { path } = workerData as { path: string };
 const database = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
 database.pragma('busy_timeout = 1000');
 registerDeadline(database);
+parentPort?.postMessage({ ready: true });
 
 parentPort?.on('message', ({ id, sql, parameters }: { id: number; sql: string; parameters: unknown[] }) => {
   try {
