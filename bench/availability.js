@@ -81,9 +81,9 @@ const CORPUS = [
   ['50 _exists_ on metadata', words(50, (i) => `_exists_:app_metadata.k${i % 19}`)],
   [
     'deep AND/OR/NOT, 10 levels',
-    Array.from({ length: 5 }, (_, i) => `(${letters(i, 4)} OR NOT (name:${letters(i + 9, 5)} AND `).join('') +
+    Array.from({ length: 3 }, (_, i) => `(${letters(i, 4)} OR NOT (name:${letters(i + 9, 5)} AND `).join('') +
       'nickname:zzz' +
-      '))'.repeat(5),
+      '))'.repeat(3),
   ],
   ['10 long phrases (~190 chars each)', words(10, (i) => `"${letters(i, 185)}"`).replaceAll('" "', '" OR "')],
   ['50 date ranges', words(50, (i) => `last_login:[2024-01-${String((i % 28) + 1).padStart(2, '0')} TO *]`)],
