@@ -68,6 +68,7 @@ describe('parseSearchQuery (Lucene subset of Auth0 search v3)', () => {
       },
     ],
     ['user_id:auth0\\|abc', { kind: 'term', field: 'user_id', value: 'auth0|abc', phrase: false }],
+    ['nickname:who?', { kind: 'term', field: 'nickname', value: 'who?', phrase: false }],
   ])('parses %s', (q, ast) => {
     expect(parseSearchQuery(q)).toEqual(ast);
   });
