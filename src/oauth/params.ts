@@ -8,18 +8,18 @@ export type TokenParams = Readonly<Record<string, unknown>>;
  * @throws InvalidRequest for a non-object body or a repeated parameter (RFC 6749 §3.2).
  */
 export function parseTokenParams(body: unknown): TokenParams {
-  return assertParamLengths(rejectDuplicates(parseTokenBody(body)));
+  return rejectDuplicates(parseTokenBody(body));
 }
 
 /**
  * Longest value of each identifier parameter. Nothing longer can name anything: Auth0 caps a resource server
- * identifier at 600 characters (Management API), connection names at 128; our client ids (bootstrap included)
- * are at most 64. Refusing them up front keeps them out of lookups, logs and error text.
+ * identifier at 600 characters (Management API), connection names at 128, and no grant type comes near 128.
+ * Refusing them up front keeps them out of lookups, logs and error text. (Client ids are bounded by client
+ * authentication, which answers invalid_client.)
  */
 export const PARAM_MAX_LENGTHS: Readonly<Record<string, number>> = {
   audience: 600,
   resource: 600,
-  client_id: 64,
   realm: 128,
   grant_type: 128,
 };

@@ -74,7 +74,6 @@ describe.each(testBackends())('identifier lengths at the token endpoint on $name
 
   it.each([
     ['resource', 601, { resource: 'r'.repeat(601) }],
-    ['client_id', 65, { client_id: 'c'.repeat(65) }],
     ['realm', 129, { grant_type: 'password', realm: 'r'.repeat(129), username: 'u', password: 'p' }],
     ['grant_type', 129, { grant_type: 'g'.repeat(129) }],
   ])('refuses a %s longer than its cap without echoing it', async (name, length, extra) => {
@@ -95,16 +94,24 @@ describe.each(testBackends())('identifier lengths at the token endpoint on $name
     });
   });
 
-  it('refuses an overlong client_id at the revocation endpoint too', async () => {
-    const res = await t.app.inject({
-      method: 'POST',
-      url: '/oauth/revoke',
-      ...form({ client_id: 'c'.repeat(60 * 1024), client_secret: 'x', token: 't' }),
-    });
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({
-      error: 'invalid_request',
-      error_description: 'Invalid parameter: client_id must be at most 64 characters',
-    });
-  });
+  it.each(['/oauth/token', '/oauth/revoke'])(
+    'answers a 60 KB client_id at %s with a short invalid_client, without echoing it',
+    async (url) => {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        ...form({
+          grant_type: 'client_credentials',
+          client_id: 'c'.repeat(60 * 1024),
+          client_secret: 'x',
+          token: 't',
+        }),
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed',
+      });
+    },
+  );
 });
