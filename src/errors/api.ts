@@ -20,6 +20,7 @@ export type ApiErrorCode =
   | 'inexistent_role'
   | 'user_conflict'
   | 'temporarily_unavailable'
+  | 'query_timeout'
   | 'payload_too_large'
   | 'not_found'
   | 'too_many_requests'
@@ -61,6 +62,11 @@ export class TooManyRequests extends ApiError {
   ) {
     super('too_many_requests', message);
   }
+}
+
+/** A 503 whose message is meant for the caller (a search that ran too long), unlike an outage's. */
+export class ServiceUnavailable extends ApiError {
+  readonly status = 503;
 }
 
 /** 403 insufficient_scope in Auth0's wording. */

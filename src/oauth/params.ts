@@ -11,6 +11,32 @@ export function parseTokenParams(body: unknown): TokenParams {
   return rejectDuplicates(parseTokenBody(body));
 }
 
+/**
+ * Longest value of each identifier parameter. Nothing longer can name anything: Auth0 caps a resource server
+ * identifier at 600 characters (Management API), connection names at 128, and no grant type comes near 128.
+ * Refusing them up front keeps them out of lookups, logs and error text. (Client ids are bounded by client
+ * authentication, which answers invalid_client.)
+ */
+export const PARAM_MAX_LENGTHS: Readonly<Record<string, number>> = {
+  audience: 600,
+  resource: 600,
+  realm: 128,
+  grant_type: 128,
+};
+
+/**
+ * @throws InvalidRequest naming the parameter that is longer than its cap (never echoing its value).
+ */
+export function assertParamLengths(params: TokenParams): TokenParams {
+  for (const [name, max] of Object.entries(PARAM_MAX_LENGTHS)) {
+    const value = params[name];
+    if (typeof value === 'string' && value.length > max) {
+      throw new InvalidRequest(`Invalid parameter: ${name} must be at most ${String(max)} characters`);
+    }
+  }
+  return params;
+}
+
 /** @throws InvalidRequest for a body that is not an object of parameters. */
 export function parseTokenBody(body: unknown): TokenParams {
   if (body === undefined || body === null) return {};

@@ -3,7 +3,13 @@ import type { Client } from '../domain/client.js';
 import { authenticateClient, CLIENT_AUTH_PARAMS, type ClientAuthDeps } from './client-auth/index.js';
 import { GRANTS } from './grants/index.js';
 import type { GrantDeps, GrantHandler, TokenResponse } from './grants/types.js';
-import { optionalString, parseTokenBody, rejectDuplicates, type TokenParams } from './params.js';
+import {
+  assertParamLengths,
+  optionalString,
+  parseTokenBody,
+  rejectDuplicates,
+  type TokenParams,
+} from './params.js';
 
 export interface TokenEndpointInput {
   readonly body: unknown;
@@ -21,7 +27,8 @@ const KNOWN_PARAMS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * POST /oauth/token, in node-oidc-provider's order: parse, allow-list params, reject duplicates, authenticate
+ * POST /oauth/token, in node-oidc-provider's order: parse, allow-list params, reject duplicates and overlong
+ * identifiers, authenticate
  * the client, check the grant type is supported and allowed for it, dispatch.
  * @throws OAuthError subclasses, rendered as `{error, error_description}`.
  */
@@ -29,7 +36,7 @@ export async function handleTokenRequest(
   input: TokenEndpointInput,
   deps: TokenEndpointDeps,
 ): Promise<TokenResponse> {
-  const params = rejectDuplicates(allowListed(parseTokenBody(input.body)));
+  const params = assertParamLengths(rejectDuplicates(allowListed(parseTokenBody(input.body))));
   const { client, method } = await authenticateClient({ params, authorization: input.authorization }, deps);
   const grant = supportedGrant(optionalString(params, 'grant_type'));
   assertGrantAllowed(client, grant);

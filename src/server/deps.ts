@@ -61,6 +61,8 @@ export interface DepsOverrides {
   readonly failedAuthLimit?: FailureLimit;
   /** Keeps deployments (or test apps) that share one Redis apart. */
   readonly redisNamespace?: string;
+  /** How long a user search may run (Auth0: 2 s); tests shorten it to reach the timeout. */
+  readonly searchTimeoutMs?: number;
 }
 
 /** Requests per second per calling client (per node, or across nodes with Redis). */
@@ -69,7 +71,12 @@ export const MANAGEMENT_RATE_LIMIT = 5_000;
 export function createDeps(config: Config, storage: Storage, overrides: DepsOverrides = {}): Deps {
   const clock = overrides.clock ?? systemClock;
   const tenantId = overrides.tenantId ?? DEFAULT_TENANT_ID;
-  const store = createStore(storage, tenantId, createSecretBox(config.secret));
+  const store = createStore(
+    storage,
+    tenantId,
+    createSecretBox(config.secret),
+    overrides.searchTimeoutMs === undefined ? {} : { searchTimeoutMs: overrides.searchTimeoutMs },
+  );
   // No offline queue: with Redis down, commands fail at once and callers apply their fail-open/closed rule.
   const redis =
     config.redisUrl === undefined

@@ -16,7 +16,11 @@ export interface Lookups {
   /** The tenant's settings (flags, default directory and audience); read by the token endpoint and JWKS. */
   tenantSettings(): Promise<Readonly<Record<string, unknown>>>;
   invalidate(): void;
+  /** Entries and approximate characters held by each cache (what callers' input can grow). */
+  sizes(): Readonly<Record<LookupCache, { readonly entries: number; readonly size: number }>>;
 }
+
+export type LookupCache = 'clients' | 'apis' | 'apisById' | 'grants' | 'settings';
 
 export interface LookupLimits {
   /** Entries per cache. */
@@ -78,6 +82,19 @@ export function createLookups(
       )) ?? [],
     tenantSettings: async () =>
       (await through(settings, 'tenant', async () => (await store.tenants.find())?.settings)) ?? {},
+    sizes() {
+      const of = (cache: { readonly size: number; readonly calculatedSize: number }) => ({
+        entries: cache.size,
+        size: cache.calculatedSize,
+      });
+      return {
+        clients: of(clients),
+        apis: of(apis),
+        apisById: of(apisById),
+        grants: of(grants),
+        settings: of(settings),
+      };
+    },
     invalidate() {
       generation += 1;
       clients.clear();

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { AppError } from '../errors/app-error.js';
+import { ServiceUnavailable } from '../errors/api.js';
 import { isUnavailable } from './unavailable.js';
 
 export interface RenderedError {
@@ -30,7 +31,7 @@ const CONTEXT: Readonly<Record<string, ValidationContext | undefined>> = {
 
 /** Management API error body: `{statusCode, error, message, errorCode}` (spec 4.2). */
 export function renderApiError(err: unknown): RenderedError {
-  if (err instanceof AppError && err.status < 500) {
+  if (err instanceof AppError && (err.status < 500 || err instanceof ServiceUnavailable)) {
     const rendered = make(err.status, err.message, err.code);
     const challenge = (err as { challenge?: unknown }).challenge;
     return typeof challenge === 'string'

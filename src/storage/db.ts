@@ -12,6 +12,13 @@ import {
 type KyselyConfig = Pick<KyselyConfigBase, 'log'>;
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { registerDeadline } from './search-deadline.js';
+import {
+  createInlineSearchReads,
+  createPostgresSearchReads,
+  createWorkerSearchReads,
+  type SearchReads,
+} from './search-reads.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -20,6 +27,8 @@ export type DbOrTx = Kysely<Database> | Transaction<Database>;
 export interface Storage {
   readonly db: Db;
   readonly dialect: DialectName;
+  /** Where user searches run: off the event loop, and cut off at a deadline. */
+  readonly searchReads: SearchReads;
   close(): Promise<void>;
 }
 
@@ -43,7 +52,7 @@ export async function createStorage(url: string, options: CreateDbOptions = {}):
         },
       }
     : {};
-  if (url.startsWith('sqlite:')) return createSqlite(url.slice('sqlite:'.length), config);
+  if (url.startsWith('sqlite:')) return await createSqlite(url.slice('sqlite:'.length), config, log);
   return createPostgres(url, options.schema, config);
 }
 
@@ -61,7 +70,11 @@ function restrictToOwner(path: string): void {
   }
 }
 
-function createSqlite(path: string, config: KyselyConfig): Storage {
+async function createSqlite(
+  path: string,
+  config: KyselyConfig,
+  onQuery: CreateDbOptions['onQuery'],
+): Promise<Storage> {
   if (path !== ':memory:') restrictToOwner(path);
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');
@@ -73,12 +86,25 @@ function createSqlite(path: string, config: KyselyConfig): Storage {
   database.pragma('optimize=0x10002');
   const optimizer = setInterval(() => database.pragma('optimize'), 3_600_000);
   optimizer.unref();
+  registerDeadline(database);
   const db = new Kysely<Database>({ ...config, dialect: new SqliteDialect({ database }) });
+  let searchReads: SearchReads = createInlineSearchReads(db);
+  if (path !== ':memory:') {
+    const worker = createWorkerSearchReads({ path, onQuery });
+    // Started with the server, so no search waits for it and a worker that cannot open the file fails start-up.
+    await worker.start().catch(async (error: unknown) => {
+      await db.destroy();
+      throw error;
+    });
+    searchReads = worker;
+  }
   return {
     db,
     dialect: 'sqlite',
+    searchReads,
     close: async () => {
       clearInterval(optimizer);
+      await searchReads.close();
       await db.destroy();
     },
   };
@@ -105,7 +131,7 @@ async function createPostgres(
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Database>({ ...config, dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', searchReads: createPostgresSearchReads(db), close: () => db.destroy() };
 }
 
 /** Drops a test schema; used by the test helpers only. */

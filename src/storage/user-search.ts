@@ -59,7 +59,9 @@ export function compileUserSearch(node: SearchNode, eb: Eb, dialect: DialectName
     case 'range':
       return range(node, eb);
     case 'prefix':
-      return prefix(node.field, node.prefix, eb);
+      return wildcard(node.field, node.prefix, 'prefix', eb);
+    case 'suffix':
+      return wildcard(node.field, node.suffix, 'suffix', eb);
     case 'term':
       return term(node.field, node.value, node.phrase, eb, dialect);
   }
@@ -112,15 +114,16 @@ function textMatch(column: Expression<unknown>, value: string, phrase: boolean, 
   return like(sql`' ' || ${column} || ' '`, `% ${escapeLike(value)} %`);
 }
 
-function prefix(field: string | undefined, start: string, eb: Eb): Cond {
-  const pattern = `${escapeLike(start.toLowerCase())}%`;
+function wildcard(field: string | undefined, literal: string, at: 'prefix' | 'suffix', eb: Eb): Cond {
+  const patternOf = (text: string) => (at === 'prefix' ? `${escapeLike(text)}%` : `%${escapeLike(text)}`);
+  const pattern = patternOf(literal.toLowerCase());
   if (field === undefined) return eb.or(FREE_TEXT.map((col) => like(col, pattern)));
   const normalized = NORMALIZED[field];
   if (normalized) return like(normalized, pattern);
   if (CASELESS_TEXT.has(field)) return like(sql`lower(${sql.ref(field)})`, pattern);
-  if (EXACT_TEXT.has(field)) return like(sql.ref(field), `${escapeLike(start)}%`);
+  if (EXACT_TEXT.has(field)) return like(sql.ref(field), patternOf(literal));
   if (field === 'connection' || field === 'identities.connection') {
-    return hasIdentity(eb, () => like('identities.connection', `${escapeLike(start)}%`));
+    return hasIdentity(eb, () => like('identities.connection', patternOf(literal)));
   }
   if (metadataPath(field)) throw invalid('wildcards are not available on metadata fields');
   throw invalid(`wildcards are not available on ${field}`);

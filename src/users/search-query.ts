@@ -11,6 +11,7 @@ export type SearchNode =
       readonly phrase: boolean;
     }
   | { readonly kind: 'prefix'; readonly field: string | undefined; readonly prefix: string }
+  | { readonly kind: 'suffix'; readonly field: string | undefined; readonly suffix: string }
   | { readonly kind: 'exists'; readonly field: string }
   | {
       readonly kind: 'range';
@@ -30,8 +31,26 @@ type Token =
   | { type: 'lparen' }
   | { type: 'rparen' };
 
-const MAX_QUERY_LENGTH = 2000;
-const MAX_DEPTH = 20;
+/**
+ * What one search may cost. Auth0 documents no numbers besides its 2 s timeout and 1000-result window, only
+ * advice (few wildcards, none leading); every term here can mean a scan of the tenant's users, so the limits
+ * keep a query to what a person writes, and the storage's deadline cuts whatever still runs long.
+ */
+export const SEARCH_LIMITS = {
+  /** Characters of `q`. */
+  length: 2000,
+  /** Terms (a word, phrase, wildcard, range or `_exists_`) in the whole query. */
+  terms: 50,
+  /** Distinct fields named, a term without a field counting as one more. */
+  fields: 20,
+  wildcards: 10,
+  /** Of the wildcards, those that lead (`*son`): no index can serve them, on any engine. */
+  leadingWildcards: 2,
+  /** Nested parentheses and NOTs. */
+  depth: 10,
+  /** Segments of a metadata path (`user_metadata.a.b` has two). */
+  metadataPath: 5,
+} as const;
 
 function invalid(message: string): BadRequest {
   return new BadRequest(
@@ -45,14 +64,19 @@ function invalid(message: string): BadRequest {
  * @throws BadRequest invalid_query_string with the reason.
  */
 export function parseSearchQuery(q: string): SearchNode {
-  if (q.length > MAX_QUERY_LENGTH) throw invalid('query is too long');
+  if (q.length > SEARCH_LIMITS.length)
+    throw invalid(`the query is longer than ${SEARCH_LIMITS.length} characters`);
   const tokens = tokenize(q);
   if (tokens.length === 0) throw invalid('query is empty');
   let pos = 0;
   const peek = (): Token | undefined => tokens[pos];
+  const tooDeep = (depth: number) => {
+    if (depth > SEARCH_LIMITS.depth)
+      throw invalid(`the query nests more than ${SEARCH_LIMITS.depth} levels deep (parentheses and NOT)`);
+  };
 
   const parseOr = (depth: number): SearchNode => {
-    if (depth > MAX_DEPTH) throw invalid('query nests too deeply');
+    tooDeep(depth);
     const children = [parseAnd(depth)];
     for (;;) {
       const t = peek();
@@ -74,7 +98,8 @@ export function parseSearchQuery(q: string): SearchNode {
     const t = peek();
     if (t?.type === 'op' && t.op === 'NOT') {
       pos += 1;
-      return { kind: 'not', child: parseUnary(depth) };
+      tooDeep(depth + 1);
+      return { kind: 'not', child: parseUnary(depth + 1) };
     }
     return parsePrimary(depth);
   };
@@ -125,18 +150,66 @@ export function parseSearchQuery(q: string): SearchNode {
 
   const root = parseOr(0);
   if (pos < tokens.length) throw invalid('unbalanced )');
+  assertWithinLimits(root);
   return root;
 }
 
+function assertWithinLimits(root: SearchNode): void {
+  let terms = 0;
+  let wildcards = 0;
+  let leading = 0;
+  const fields = new Set<string | undefined>();
+  const visit = (node: SearchNode): void => {
+    switch (node.kind) {
+      case 'and':
+      case 'or':
+        node.children.forEach(visit);
+        return;
+      case 'not':
+        visit(node.child);
+        return;
+      case 'suffix':
+        leading += 1;
+        wildcards += 1;
+        break;
+      case 'prefix':
+        wildcards += 1;
+        break;
+      case 'term':
+      case 'exists':
+      case 'range':
+        break;
+    }
+    terms += 1;
+    fields.add(node.field);
+    const path = node.field ?? '';
+    if (/^(user|app)_metadata\./.test(path) && path.split('.').length - 1 > SEARCH_LIMITS.metadataPath)
+      throw invalid(`a metadata path has more than ${SEARCH_LIMITS.metadataPath} levels`);
+  };
+  visit(root);
+  if (terms > SEARCH_LIMITS.terms) throw invalid(`the query has more than ${SEARCH_LIMITS.terms} terms`);
+  if (fields.size > SEARCH_LIMITS.fields)
+    throw invalid(`the query names more than ${SEARCH_LIMITS.fields} fields`);
+  if (wildcards > SEARCH_LIMITS.wildcards)
+    throw invalid(`the query has more than ${SEARCH_LIMITS.wildcards} wildcards`);
+  if (leading > SEARCH_LIMITS.leadingWildcards)
+    throw invalid(`the query has more than ${SEARCH_LIMITS.leadingWildcards} leading wildcards`);
+}
+
 function wordNode(field: string | undefined, text: string): SearchNode {
-  const star = text.indexOf('*');
-  if (star === -1) return { kind: 'term', field, value: text, phrase: false };
-  if (star !== text.length - 1 || text.slice(0, -1).includes('*') || text.includes('?')) {
-    throw invalid('only trailing wildcards are supported');
+  if (!text.includes('*')) return { kind: 'term', field, value: text, phrase: false };
+  const literal = text.replace(/^\*|\*$/g, '');
+  if (literal.includes('*') || literal.includes('?') || literal.length === text.length - 2) {
+    throw invalid('a wildcard is one * at the start or at the end of a word');
   }
-  // Auth0 compat: a wildcard needs at least 3 characters before it.
-  if (text.length - 1 < 3) throw invalid('a wildcard needs at least 3 characters before *');
-  return { kind: 'prefix', field, prefix: text.slice(0, -1) };
+  if (text.endsWith('*')) {
+    // Stricter than Auth0, which takes `name:j*`: so short a prefix matches a large share of the users.
+    if (literal.length < 3) throw invalid('a wildcard needs at least 3 characters before *');
+    return { kind: 'prefix', field, prefix: literal };
+  }
+  // Auth0 compat: a suffix search (`name:*usa`) needs at least 3 characters after the *.
+  if (literal.length < 3) throw invalid('a leading wildcard needs at least 3 characters after *');
+  return { kind: 'suffix', field, suffix: literal };
 }
 
 function tokenize(q: string): Token[] {

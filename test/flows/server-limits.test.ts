@@ -44,6 +44,20 @@ describe('HTTP server limits on a listening server', () => {
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
   });
 
+  it('cuts off the review’s attack, a body sent one byte every 5 s, at the default 30 s request timeout', async () => {
+    const port = await listen({});
+    const raw = await openRaw(port);
+    raw.socket.write(
+      'POST /oauth/token HTTP/1.1\r\nHost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\n',
+    );
+    // Each byte keeps the socket from idling, so only the request deadline can end it (issue 9: 95 s and more).
+    drip(raw, 'grant_type=client_credentials'.padEnd(100, 'x'), 5000);
+    const closedAfter = await raw.closedAfter;
+    expect(closedAfter).toBeGreaterThanOrEqual(30_000);
+    expect(closedAfter).toBeLessThan(32_500);
+    expect(raw.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+  }, 45_000);
+
   it('cuts off headers that trickle in once the headers timeout passes', async () => {
     const port = await listen({ requestTimeoutMs: 5000, headersTimeoutMs: 500 });
     const raw = await openRaw(port);

@@ -31,7 +31,10 @@ export interface TestApp {
 export async function buildTestApp(
   backend: TestBackend = { name: 'sqlite', url: 'sqlite::memory:' },
   configOverrides: Partial<Config> = {},
-  depsOverrides: Pick<DepsOverrides, 'managementRateLimit' | 'failedAuthLimit' | 'redisNamespace'> = {},
+  depsOverrides: Pick<
+    DepsOverrides,
+    'managementRateLimit' | 'failedAuthLimit' | 'redisNamespace' | 'searchTimeoutMs'
+  > = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());
   const schema = backend.name === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;

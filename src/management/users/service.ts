@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../../domain/connection.js';
 import { isOwnIdentity, ownIdentity, type Identity, type User } from '../../domain/user.js';
-import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
+import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
+import { QueryTimeout } from '../../storage/search-deadline.js';
 import type { UserSortField } from '../../storage/repositories/users.js';
 import { hashPassword } from '../../users/passwords.js';
 import { isPasswordPolicy, passwordProblems } from '../../users/password-policy.js';
@@ -105,7 +106,16 @@ export function createUserService(deps: Deps) {
       const [items, total] = await Promise.all([
         store.users.list(listQuery, page),
         store.users.count(listQuery),
-      ]);
+      ]).catch((error: unknown) => {
+        // Auth0 compat: a search that does not complete within two seconds answers 503.
+        if (error instanceof QueryTimeout) {
+          throw new ServiceUnavailable(
+            'query_timeout',
+            'The query exceeded the timeout. Please try refining your search criteria.',
+          );
+        }
+        throw error;
+      });
       return { items, total: Math.min(total, SEARCH_WINDOW) };
     },
 

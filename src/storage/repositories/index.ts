@@ -1,5 +1,5 @@
 import type { DbOrTx, DialectName, Storage } from '../db.js';
-import { createUserRepository } from './users.js';
+import { createUserRepository, SEARCH_TIMEOUT_MS, type UserSearchOptions } from './users.js';
 import { createRoleRepository } from './roles.js';
 import { createRefreshTokenRepository } from './refresh-tokens.js';
 import { createConsentRepository } from './consents.js';
@@ -13,9 +13,15 @@ import { createTenantRepository } from './tenants.js';
 import { createConnectionRepository } from './connections.js';
 import { createOneTimeValueRepository } from './one-time-values.js';
 
-function createRepositoriesOn(db: DbOrTx, tenantId: string, box: SecretBox, dialect: DialectName) {
+function createRepositoriesOn(
+  db: DbOrTx,
+  tenantId: string,
+  box: SecretBox,
+  dialect: DialectName,
+  search: UserSearchOptions,
+) {
   return {
-    users: createUserRepository(db, tenantId, dialect),
+    users: createUserRepository(db, tenantId, dialect, search),
     roles: createRoleRepository(db, tenantId, dialect),
     refreshTokens: createRefreshTokenRepository(db, tenantId),
     consents: createConsentRepository(db, tenantId),
@@ -36,12 +42,23 @@ export interface Store extends Repositories {
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
 }
 
-export function createStore(storage: Storage, tenantId: string, box: SecretBox): Store {
+export interface StoreOptions {
+  /** How long a user search may run before it is stopped (Auth0: 2 s). */
+  readonly searchTimeoutMs?: number;
+}
+
+export function createStore(
+  storage: Storage,
+  tenantId: string,
+  box: SecretBox,
+  options: StoreOptions = {},
+): Store {
+  const search = { reads: storage.searchReads, timeoutMs: options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS };
   return {
-    ...createRepositoriesOn(storage.db, tenantId, box, storage.dialect),
+    ...createRepositoriesOn(storage.db, tenantId, box, storage.dialect, search),
     transaction: (work) =>
       storage.db
         .transaction()
-        .execute((trx) => work(createRepositoriesOn(trx, tenantId, box, storage.dialect))),
+        .execute((trx) => work(createRepositoriesOn(trx, tenantId, box, storage.dialect, search))),
   };
 }

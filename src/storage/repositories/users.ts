@@ -4,6 +4,8 @@ import type { IdentitiesTable, UsersTable } from '../schema.js';
 import type { Identity, User } from '../../domain/user.js';
 import type { SearchNode } from '../../users/search-query.js';
 import { compileUserSearch } from '../user-search.js';
+import { beforeDeadline } from '../search-deadline.js';
+import type { SearchReads } from '../search-reads.js';
 import { fromBool, fromJson, toBool, toJson } from '../json.js';
 import type { Page } from './resource-servers.js';
 
@@ -28,6 +30,14 @@ const SORT_COLUMNS: Record<
   name: 'name_norm',
   user_id: 'user_id',
 };
+
+/** Auth0 answers a user search that runs longer than two seconds with 503. */
+export const SEARCH_TIMEOUT_MS = 2_000;
+
+export interface UserSearchOptions {
+  readonly reads: SearchReads;
+  readonly timeoutMs: number;
+}
 
 /** A user found through one of its identities: the identity holds the password that was presented. */
 export interface LoginMatch {
@@ -136,7 +146,12 @@ function fromIdentity(tenantId: string, userId: string, i: Identity): IdentityRo
 }
 
 /** Users with their identities: one aggregate, so a user is never read or written without them. */
-export function createUserRepository(db: DbOrTx, tenantId: string, dialect: DialectName) {
+export function createUserRepository(
+  db: DbOrTx,
+  tenantId: string,
+  dialect: DialectName,
+  search: UserSearchOptions,
+) {
   const users = () => db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
   const identitiesOf = async (userIds: readonly string[]): Promise<Map<string, Identity[]>> => {
     const byUser = new Map<string, Identity[]>();
@@ -188,8 +203,10 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
       return user ? [{ user, identity: toIdentity(row) }] : [];
     });
   };
-  const filtered = (query: UserListQuery) => {
-    let q = db.selectFrom('users').where('users.tenant_id', '=', tenantId);
+  const filtered = (query: UserListQuery, deadline: number) => {
+    let q = db.selectFrom('users');
+    if (dialect === 'sqlite') q = q.where(beforeDeadline(deadline));
+    q = q.where('users.tenant_id', '=', tenantId);
     const connection = query.connection;
     if (connection !== undefined) {
       q = q.where((eb) =>
@@ -271,18 +288,27 @@ export function createUserRepository(db: DbOrTx, tenantId: string, dialect: Dial
       }
       return matches([...firstPerConnection.values()]);
     },
+    /**
+     * A page of the users `query` finds; the search runs through `SearchReads`, outside any transaction.
+     * @throws QueryTimeout when it runs past the search timeout.
+     */
     async list(query: UserListQuery, page: Page): Promise<User[]> {
-      let q = filtered(query).selectAll('users');
+      const deadline = Date.now() + search.timeoutMs;
+      let q = filtered(query, deadline).selectAll('users');
       q = query.sort
         ? q.orderBy(`users.${SORT_COLUMNS[query.sort.field]}`, query.sort.direction)
         : q.orderBy('users.created_at', 'asc');
-      return withIdentities(await q.orderBy('users.user_id').limit(page.limit).offset(page.offset).execute());
+      const compiled = q.orderBy('users.user_id').limit(page.limit).offset(page.offset).compile();
+      return withIdentities(await search.reads.all(compiled, deadline));
     },
+    /** @throws QueryTimeout when the count runs past the search timeout. */
     async count(query: UserListQuery): Promise<number> {
-      const row = await filtered(query)
+      const deadline = Date.now() + search.timeoutMs;
+      const compiled = filtered(query, deadline)
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+        .compile();
+      const [row] = await search.reads.all(compiled, deadline);
+      return Number(row?.n ?? 0);
     },
     /** @throws the driver's unique violation when an identity's email/username already exists in its connection. */
     async insert(user: User): Promise<void> {
