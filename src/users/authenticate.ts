@@ -201,11 +201,9 @@ export function unknownLoginSubject(connection: string, login: string): string {
     normalised.length <= MAX_KEYED_LOGIN
       ? normalised
       : `sha256:${createHash('sha256').update(normalised).digest('hex')}`;
-  return `${UNKNOWN_LOGIN_PREFIX}${connection}:${name}`;
+  // User ids (`provider|id`) never start with `login:`.
+  return `login:${connection}:${name}`;
 }
-
-/** Subjects of login names without an account start with this; user ids (`provider|id`) never do. */
-export const UNKNOWN_LOGIN_PREFIX = 'login:';
 
 async function resolveConnection(input: PasswordLogin, deps: AuthenticateDeps): Promise<Connection> {
   let name = input.connection;

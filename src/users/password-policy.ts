@@ -65,7 +65,7 @@ export function passwordProblems(
   return problems;
 }
 
-export function isPasswordPolicy(value: unknown): value is PasswordPolicy {
+function isPasswordPolicy(value: unknown): value is PasswordPolicy {
   return typeof value === 'string' && value in RULES;
 }
 
@@ -100,7 +100,7 @@ export interface PasswordOptions {
 }
 
 /** Auth0's default when password_history is on without a size. */
-export const DEFAULT_HISTORY_SIZE = 5;
+const DEFAULT_HISTORY_SIZE = 5;
 
 export function passwordOptionsOf(options: Readonly<Record<string, unknown>>): PasswordOptions {
   const policy = options['passwordPolicy'];
