@@ -79,9 +79,10 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   return app;
 }
 
-// Fastify takes a hop count at run time but its types do not; a function says the same thing.
+// Fastify refuses a bare hop count (it cannot vouch for the peer); a function trusts the last `value` hops,
+// so the address is the one the outermost of them saw.
 function toTrustProxy(
-  value: boolean | number | string,
-): boolean | string | ((address: string, hop: number) => boolean) {
+  value: false | number | string,
+): false | string | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address, hop) => hop < value : value;
 }

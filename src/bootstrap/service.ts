@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Ids } from '../lib/ids.js';
 import { hexId } from '../lib/ids.js';
 import type { SigningKey } from '../domain/signing-key.js';
-import { DEFAULT_CONNECTION_OPTIONS } from '../domain/connection.js';
+import { DEFAULT_DIRECTORY_OPTIONS } from '../domain/connection.js';
 import type { Client } from '../domain/client.js';
 import type { ResourceServer } from '../domain/resource-server.js';
 import { DEFAULT_TOKEN_LIFETIME, DEFAULT_TOKEN_LIFETIME_FOR_WEB } from '../domain/resource-server.js';
@@ -53,7 +53,7 @@ export async function bootstrapTenant(input: BootstrapInput, deps: BootstrapDeps
         id: deps.ids.prefixed('con'),
         name: DEFAULT_CONNECTION_NAME,
         strategy: 'auth0',
-        options: DEFAULT_CONNECTION_OPTIONS,
+        options: DEFAULT_DIRECTORY_OPTIONS,
         enabledClients: [],
         createdAt: now,
         updatedAt: now,

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   DEFAULT_DATABASE_URL,
   DEFAULT_SERVER_SETTINGS,
@@ -142,14 +143,29 @@ function createSecretFile(path: string): string {
   return secret;
 }
 
-/** Fastify's `trustProxy`: off, on, a hop count, or a comma-separated list of addresses/CIDRs. */
-function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
+/**
+ * Which X-Forwarded-For entries to believe: none (`false`), the last `n` hops, or those added by the listed
+ * proxies. `true` means one hop, the proxy in front of the server: believing every entry would let a client
+ * name any address it likes in the header and escape the per-address limits.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): false | number | string {
   if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  if (/^\d{1,2}$/.test(raw)) return Number(raw);
-  if (/^[0-9a-fA-F:.,/ ]+$/.test(raw)) return raw;
-  problems.push('LATCHKEY_TRUST_PROXY: true, false, a hop count, or comma-separated addresses/CIDRs');
+  if (raw === 'true') return 1;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw) === 0 ? false : Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.every(isAddressOrRange)) return entries.join(', ');
+  problems.push(
+    'LATCHKEY_TRUST_PROXY: true (one hop), false, a hop count, or comma-separated proxy addresses/CIDRs',
+  );
   return false;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 const MAX_TIMEOUT_SECONDS = 3600;

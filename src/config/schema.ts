@@ -10,8 +10,11 @@ export interface Config {
   readonly bootstrapClientId: string | undefined;
   readonly bootstrapClientSecret: string | undefined;
   readonly logLevel: string;
-  /** Whether X-Forwarded-For is believed (brute-force protection keys on the client IP). */
-  readonly trustProxy: boolean | number | string;
+  /**
+   * Which X-Forwarded-For entries are believed (brute-force protection keys on the client IP): none, the last
+   * n hops, or those added by the listed proxy addresses/CIDRs (comma-separated).
+   */
+  readonly trustProxy: false | number | string;
   readonly server: ServerSettings;
 }
 

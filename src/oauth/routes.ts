@@ -22,7 +22,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 /** The Authentication API: discovery, JWKS, token, revocation and userinfo. */
 export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(formbody);
-  const tokenDeps = createTokenEndpointDeps(deps);
+  const tokenDeps = createTokenEndpointDeps(deps, app.log);
   const now = () => deps.clock.now();
   const address = (req: { ip: string }) => addressKey(deps.tenantId, req.ip);
   // Unknown clients, wrong secrets and bad assertions count against the caller's address.

@@ -10,10 +10,13 @@ import { createSecretBox } from '../lib/secret-box.js';
 import type { Storage } from '../storage/db.js';
 import { createStore, type Store } from '../storage/repositories/index.js';
 import { DEFAULT_TENANT_ID } from '../domain/tenant.js';
+import { PASSWORD_CHECK_FLOOR_MS } from '../users/authenticate.js';
 import { createInvalidation, type Invalidation } from './invalidation.js';
 import {
   createFailureLimiter,
   FAILED_AUTH_PER_ADDRESS,
+  FAILED_LOGINS_PER_ADDRESS,
+  FAILED_LOGINS_PER_IDENTIFIER,
   type FailureLimit,
   type FailureLimiter,
 } from './failed-auth-limit.js';
@@ -33,6 +36,10 @@ export interface Deps {
   readonly verifiedTokens: VerifiedTokens;
   /** Failed authentications per client address, shared through Redis when configured. */
   readonly failedAuth: FailureLimiter;
+  /** Password sign-in attempts per address and per login name, shared through Redis when configured. */
+  readonly failedLogins: { readonly perAddress: FailureLimiter; readonly perIdentifier: FailureLimiter };
+  /** Every password sign-in answers no sooner than this (users/authenticate.ts). */
+  readonly passwordCheckFloorMs: number;
   readonly clock: Clock;
   readonly ids: Ids;
   /** Generates a signing key for this tenant (tests inject pre-made keys: RSA generation is slow). */
@@ -59,6 +66,9 @@ export interface DepsOverrides {
   readonly generateKey?: Deps['generateKey'];
   readonly managementRateLimit?: number;
   readonly failedAuthLimit?: FailureLimit;
+  readonly failedLoginLimits?: { readonly perAddress?: FailureLimit; readonly perIdentifier?: FailureLimit };
+  /** Tests that do not measure timing run without the floor. */
+  readonly passwordCheckFloorMs?: number;
   /** Keeps deployments (or test apps) that share one Redis apart. */
   readonly redisNamespace?: string;
   /** How long a user search may run (Auth0: 2 s); tests shorten it to reach the timeout. */
@@ -114,6 +124,18 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     redis,
     prefix: `${redisNamespace}fail:`,
   });
+  const loginLimiter = (limit: FailureLimit, kind: string) =>
+    createFailureLimiter({ limit, now: () => clock.now(), redis, prefix: `${redisNamespace}${kind}:` });
+  const failedLogins = {
+    perAddress: loginLimiter(
+      overrides.failedLoginLimits?.perAddress ?? FAILED_LOGINS_PER_ADDRESS,
+      'login-address',
+    ),
+    perIdentifier: loginLimiter(
+      overrides.failedLoginLimits?.perIdentifier ?? FAILED_LOGINS_PER_IDENTIFIER,
+      'login-identifier',
+    ),
+  };
   return {
     config,
     tenantId,
@@ -127,6 +149,8 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
       : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000)),
     verifiedTokens,
     failedAuth,
+    failedLogins,
+    passwordCheckFloorMs: overrides.passwordCheckFloorMs ?? PASSWORD_CHECK_FLOOR_MS,
     invalidation,
     clock,
     ids: overrides.ids ?? randomIds,

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { IssuanceWrites } from '../oauth/grants/types.js';
 import type { TokenEndpointDeps } from '../oauth/token-endpoint.js';
 import type { Deps } from './deps.js';
+import type { WarningLog } from './failed-auth-limit.js';
+import { createLoginThrottle } from './login-throttle.js';
 
 /** Nothing was written: another request had already rotated the presented refresh token. */
 class RotationRaced extends Error {}
 
 /** Wires the token endpoint's narrow dependencies to the stores, caches and keys of this node. */
-export function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
+export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpointDeps {
   const { store } = deps;
   const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
   return {
@@ -42,6 +44,8 @@ export function createTokenEndpointDeps(deps: Deps): TokenEndpointDeps {
           : {}),
       }),
     loginFailures: store.loginFailures,
+    throttleLogin: createLoginThrottle(deps, log),
+    passwordCheckFloorMs: deps.passwordCheckFloorMs,
     effectivePermissions: (userId, audience) => store.roles.effectivePermissions(userId, audience),
     findRefreshToken: (hash) => store.refreshTokens.findByHash(hash),
     revokeRefreshFamily: (familyId, at) => store.refreshTokens.revokeFamily(familyId, at),

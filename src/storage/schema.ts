@@ -221,11 +221,23 @@ export interface ConsentsTable {
 
 export interface LoginFailuresTable {
   tenant_id: string;
-  user_id: string;
+  /** The user id of the account a login name belongs to, or `login:{connection}:{name}` when none has it. */
+  subject: string;
   ip: string;
   failures: number;
   window_start: number;
   blocked_until: number | null;
+}
+
+/** Passwords an identity used before its current one, kept while its connection's password_history is on. */
+export interface PasswordHistoryTable {
+  tenant_id: string;
+  provider: string;
+  identity_user_id: string;
+  /** Counts up per identity: the order the passwords were replaced in. */
+  seq: number;
+  password_hash: string;
+  created_at: string;
 }
 
 export interface Database {
@@ -246,4 +258,5 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   consents: ConsentsTable;
   login_failures: LoginFailuresTable;
+  password_history: PasswordHistoryTable;
 }

@@ -1,9 +1,18 @@
 import { hash, verify } from '@node-rs/argon2';
-import bcrypt from 'bcryptjs';
+import { parseOptions, verify as verifyBcrypt } from '@node-rs/bcrypt';
 
 /** argon2id cost tuned to ~20-50 ms per hash on a 2-core machine (see bench/users.js); hashing runs on the libuv pool. */
 // `algorithm: 2` is Argon2id (@node-rs/argon2 exports it as an ambient const enum).
 const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 47_104, timeCost: 2, parallelism: 1 } as const;
+
+/**
+ * Highest bcrypt cost an imported hash may have. Auth0 hashes passwords with bcrypt at cost 10 (its password
+ * hash exports read `$2b$10$…`); every step above doubles the work, and a verification holds a libuv thread
+ * for all of it, so a higher cost would let one imported user stall sign-ins (cost 17: ~6 s per check).
+ */
+export const BCRYPT_MAX_COST = 10;
+
+const BCRYPT_PREFIX = /^\$2[aby]\$/;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
@@ -15,11 +24,32 @@ export interface PasswordCheck {
   readonly needsRehash: boolean;
 }
 
-/** Verifies against argon2id or an imported bcrypt hash; never throws for a malformed hash. */
-export async function checkPassword(password: string, stored: string): Promise<PasswordCheck> {
+/** The cost of a bcrypt hash, or undefined when `stored` is not one the verifier would accept. */
+export function bcryptCost(stored: string): number | undefined {
+  if (!BCRYPT_PREFIX.test(stored)) return undefined;
   try {
-    if (/^\$2[aby]\$/.test(stored)) {
-      return { ok: await bcrypt.compare(password, stored), needsRehash: true };
+    return parseOptions(stored).cost;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `stored` can be checked at a bounded cost: argon2id, or bcrypt of at most BCRYPT_MAX_COST. */
+export function isVerifiableHash(stored: string): boolean {
+  if (!BCRYPT_PREFIX.test(stored)) return stored.startsWith('$argon2');
+  const cost = bcryptCost(stored);
+  return cost !== undefined && cost <= BCRYPT_MAX_COST;
+}
+
+/**
+ * Verifies against argon2id or an imported bcrypt hash, both on libuv's thread pool; never throws for a
+ * malformed hash, and never runs a bcrypt hash above BCRYPT_MAX_COST.
+ */
+export async function checkPassword(password: string, stored: string): Promise<PasswordCheck> {
+  if (!isVerifiableHash(stored)) return { ok: false, needsRehash: false };
+  try {
+    if (BCRYPT_PREFIX.test(stored)) {
+      return { ok: await verifyBcrypt(password, stored), needsRehash: true };
     }
     return { ok: await verify(stored, password), needsRehash: false };
   } catch {

@@ -33,7 +33,12 @@ export async function buildTestApp(
   configOverrides: Partial<Config> = {},
   depsOverrides: Pick<
     DepsOverrides,
-    'managementRateLimit' | 'failedAuthLimit' | 'redisNamespace' | 'searchTimeoutMs'
+    | 'managementRateLimit'
+    | 'failedAuthLimit'
+    | 'failedLoginLimits'
+    | 'passwordCheckFloorMs'
+    | 'redisNamespace'
+    | 'searchTimeoutMs'
   > = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());
@@ -59,6 +64,9 @@ export async function buildTestApp(
     generateKey: createTestKeyGenerator(() => clock.now()),
     // Test files fail authentications from 127.0.0.1 on purpose: only the tests of the limit run with one.
     failedAuthLimit: UNLIMITED_FAILURES,
+    failedLoginLimits: { perAddress: UNLIMITED_FAILURES, perIdentifier: UNLIMITED_FAILURES },
+    // The sign-in floor would add a quarter second to every login; the timing tests set it.
+    passwordCheckFloorMs: 0,
     // Each app keeps its Redis keys and invalidation messages to itself, as separate deployments would.
     redisNamespace: `latchkey-test:${randomBytes(6).toString('hex')}:`,
     ...depsOverrides,

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { userIdProvider, userIdValue, type Identity, type User } from '../../src/domain/user.js';
 import { createSecretBox } from '../../src/lib/secret-box.js';
-import { createStorage, dropSchema } from '../../src/storage/db.js';
+import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import { createStore, type Store } from '../../src/storage/repositories/index.js';
 import type { TestBackend } from './backends.js';
 
 export interface TestStore {
   readonly store: Store;
+  /** For the tests that look at rows no repository reads. */
+  readonly storage: Storage;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export async function openTestStore(backend: TestBackend): Promise<TestStore> {
   await store.tenants.ensure({}, '2024-01-01T00:00:00.000Z');
   return {
     store,
+    storage,
     async close() {
       await storage.close();
       if (schema !== undefined) await dropSchema(backend.url, schema);

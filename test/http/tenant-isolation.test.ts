@@ -29,6 +29,7 @@ const TENANT_TABLES = [
   'refresh_tokens',
   'consents',
   'login_failures',
+  'password_history',
   'one_time_values',
 ];
 
@@ -259,6 +260,32 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
         expect((await login(own)).statusCode).toBe(200);
       }
     }
+  });
+
+  it('keeps each tenant’s password history to itself', async () => {
+    for (const t of [a, b]) {
+      const conn = (await call(t, 'GET', '/api/v2/connections?name=Username-Password-Authentication')).json<
+        { id: string }[]
+      >()[0]!;
+      const patched = await call(t, 'PATCH', `/api/v2/connections/${conn.id}`, {
+        options: { passwordPolicy: 'low', password_history: { enable: true, size: 3 } },
+      });
+      expect(patched.statusCode).toBe(200);
+      const created = await call(t, 'POST', '/api/v2/users', {
+        connection: 'Username-Password-Authentication',
+        user_id: 'history-id',
+        email: 'history@example.com',
+        password: 'first-passphrase',
+      });
+      expect(created.statusCode).toBe(201);
+    }
+    const user = `/api/v2/users/${encodeURIComponent('auth0|history-id')}`;
+    expect((await call(a, 'PATCH', user, { password: 'second-passphrase' })).statusCode).toBe(200);
+    expect((await call(a, 'PATCH', user, { password: 'first-passphrase' })).statusCode).toBe(400);
+    // Tenant B's user with the same id has a history of its own.
+    expect((await call(b, 'PATCH', user, { password: 'second-passphrase' })).statusCode).toBe(200);
+    expect((await call(b, 'PATCH', user, { password: 'third-passphrase' })).statusCode).toBe(200);
+    expect((await call(a, 'PATCH', user, { password: 'third-passphrase' })).statusCode).toBe(200);
   });
 
   it('counts failed authentications per tenant: one tenant locking an address out leaves the other open', async () => {

@@ -10,10 +10,41 @@ const Options = Type.Object(
       Type.Union([Type.Enum(['none', 'low', 'fair', 'good', 'excellent']), Type.Null()]),
     ),
     password_complexity_options: Type.Optional(
-      Type.Object(
-        { min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })) },
-        { additionalProperties: false },
-      ),
+      Type.Union([
+        Type.Object(
+          { min_length: Type.Optional(Type.Integer({ minimum: 1, maximum: 128 })) },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
+    // Auth0: custom words besides its built-in list, up to 200 entries.
+    password_dictionary: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            enable: Type.Boolean(),
+            dictionary: Type.Optional(
+              Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 200 }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
+    password_no_personal_info: Type.Optional(
+      Type.Union([Type.Object({ enable: Type.Boolean() }, { additionalProperties: false }), Type.Null()]),
+    ),
+    // Auth0 keeps up to 24 previous passwords per user.
+    password_history: Type.Optional(
+      Type.Union([
+        Type.Object(
+          { enable: Type.Boolean(), size: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 })) },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
     ),
     requires_username: Type.Optional(Type.Boolean()),
     brute_force_protection: Type.Optional(Type.Boolean()),

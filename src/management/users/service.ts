@@ -5,9 +5,10 @@ import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../../errors
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
 import { QueryTimeout } from '../../storage/search-deadline.js';
+import type { Repositories } from '../../storage/repositories/index.js';
 import type { UserSortField } from '../../storage/repositories/users.js';
-import { hashPassword } from '../../users/passwords.js';
-import { isPasswordPolicy, passwordProblems } from '../../users/password-policy.js';
+import { BCRYPT_MAX_COST, bcryptCost, hashPassword } from '../../users/passwords.js';
+import { checkNewPassword, passwordOptionsOf, type PasswordOwner } from '../../users/password-policy.js';
 import { parseSearchQuery } from '../../users/search-query.js';
 import {
   METADATA_MAX_PROPERTIES,
@@ -31,21 +32,24 @@ const SORTABLE = new Set<UserSortField>([
   'user_id',
 ]);
 
-/** Policy check shared by user creation, password changes and (later) signup. */
-function assertPasswordPolicy(connection: Connection, password: string): void {
-  const policy = connection.options['passwordPolicy'];
-  const complexity = connection.options['password_complexity_options'] as { min_length?: number } | undefined;
-  const problems = passwordProblems(
+/**
+ * The connection's password options (strength, dictionary, personal data, history) for a password about to be
+ * set; the same check as sign-up.
+ * @throws BadRequest in Auth0's words, e.g. "PasswordHistoryError: Password has previously been used".
+ */
+async function assertNewPassword(
+  connection: Connection,
+  password: string,
+  owner: PasswordOwner,
+  latestHashes?: (count: number) => Promise<readonly string[]>,
+): Promise<void> {
+  const rejected = await checkNewPassword({
     password,
-    isPasswordPolicy(policy) ? policy : 'none',
-    complexity?.min_length,
-  );
-  if (problems.length > 0) {
-    throw new BadRequest(
-      'invalid_body',
-      `PasswordStrengthError: Password is too weak. It must have ${problems.join('; ')}.`,
-    );
-  }
+    options: connection.options,
+    owner,
+    ...(latestHashes ? { latestHashes } : {}),
+  });
+  if (rejected) throw new BadRequest('invalid_body', `${rejected.name}: ${rejected.message}`);
 }
 
 export function createUserService(deps: Deps) {
@@ -182,7 +186,13 @@ export function createUserService(deps: Deps) {
       const before = await get(userId);
       const connection = await databaseConnection(ownIdentity(before).connection);
       if (body.connection !== undefined) await assertOwnConnection(before, body.connection);
-      if (typeof body.password === 'string') assertPasswordPolicy(connection, body.password);
+      if (typeof body.password === 'string') {
+        const own = ownIdentity(before);
+        await assertNewPassword(connection, body.password, ownerAfter(before, body), async (count) => [
+          ...(own.passwordHash !== undefined ? [own.passwordHash] : []),
+          ...(await store.passwordHistory.recent(own, count - 1)),
+        ]);
+      }
       assertUsernameRule(connection, body.username, 'update');
       if (body.email === null)
         throw new BadRequest(
@@ -197,6 +207,7 @@ export function createUserService(deps: Deps) {
           const current = await repos.users.findForUpdate(userId);
           if (!current) throw notFound();
           const next = applyUpdate(current, body, newHash, now());
+          if (newHash !== undefined) await rememberPassword(repos, connection, current, next.updatedAt);
           const stored = await repos.users.update(next);
           if (!stored) throw notFound();
           return stored;
@@ -295,7 +306,15 @@ async function initialPasswordHash(connection: Connection, body: UserCreate): Pr
   if (body.custom_password_hash !== undefined) return importedHash(body.custom_password_hash);
   if (body.password === undefined)
     throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: password'.");
-  assertPasswordPolicy(connection, body.password);
+  await assertNewPassword(connection, body.password, {
+    email: body.email,
+    username: body.username,
+    name: body.name,
+    nickname: body.nickname,
+    givenName: body.given_name,
+    familyName: body.family_name,
+    userMetadata: body.user_metadata,
+  });
   return hashPassword(body.password);
 }
 
@@ -323,13 +342,48 @@ function importedHash(custom: CustomPasswordHash): string {
       'Payload validation error: custom_password_hash hash.encoding must be utf8 for bcrypt.',
     );
   }
-  if (!BCRYPT_HASH.test(custom.hash.value)) {
+  const cost = BCRYPT_HASH.test(custom.hash.value) ? bcryptCost(custom.hash.value) : undefined;
+  if (cost === undefined) {
     throw new BadRequest(
       'invalid_body',
       'Payload validation error: custom_password_hash hash.value is not a bcrypt hash ($2a$, $2b$ or $2y$).',
     );
   }
+  if (cost > BCRYPT_MAX_COST) {
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: custom_password_hash bcrypt cost ${cost} is above ${BCRYPT_MAX_COST}, the highest accepted (Auth0 hashes with cost 10); ask the user to reset the password instead.`,
+    );
+  }
   return custom.hash.value;
+}
+
+/** The profile the user will have once `body` is applied, for the personal-data password option. */
+function ownerAfter(user: User, body: UserUpdate): PasswordOwner {
+  const pick = (value: string | null | undefined, was: string | undefined) =>
+    value === undefined ? was : (value ?? undefined);
+  return {
+    email: pick(body.email, user.email),
+    username: pick(body.username, user.username),
+    name: pick(body.name, user.name),
+    nickname: pick(body.nickname, user.nickname),
+    givenName: pick(body.given_name, user.givenName),
+    familyName: pick(body.family_name, user.familyName),
+    userMetadata: { ...user.userMetadata, ...body.user_metadata },
+  };
+}
+
+/** With password_history on, the password being replaced joins the identity's history (the current one counts too). */
+async function rememberPassword(
+  repos: Repositories,
+  connection: Connection,
+  current: User,
+  at: string,
+): Promise<void> {
+  const keep = passwordOptionsOf(connection.options).historySize - 1;
+  const own = ownIdentity(current);
+  if (keep <= 0 || own.passwordHash === undefined) return;
+  await repos.passwordHistory.add(own, own.passwordHash, at, keep);
 }
 
 /** Auth0 reserves these app_metadata properties for the user record itself. */

@@ -44,12 +44,23 @@ function toOAuthError({ reason, connection }: LoginError): OAuthError {
       return new InvalidRequest(`Unknown realm: ${connection ?? ''}`);
     case 'connection_not_enabled':
       return new AccessDenied(`The connection ${connection ?? ''} is not enabled for this client.`);
-    case 'wrong_credentials':
+    case 'unknown_user':
+    case 'wrong_password':
+    case 'password_unusable':
       return new InvalidGrant('Wrong email or password.');
+    // Known and unknown login names are throttled alike and answered alike.
     case 'too_many_attempts':
+    case 'identifier_throttled':
       return new OAuthError(
         'too_many_attempts',
         'Your account has been blocked after multiple consecutive login attempts. Wait for the block to expire or ask an administrator to lift it.',
+        429,
+      );
+    case 'address_throttled':
+      // Auth0 compat: the answer of its suspicious IP throttling.
+      return new OAuthError(
+        'too_many_attempts',
+        'We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.',
         429,
       );
     case 'blocked':

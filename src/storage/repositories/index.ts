@@ -4,6 +4,7 @@ import { createRoleRepository } from './roles.js';
 import { createRefreshTokenRepository } from './refresh-tokens.js';
 import { createConsentRepository } from './consents.js';
 import { createLoginFailureRepository } from './login-failures.js';
+import { createPasswordHistoryRepository } from './password-history.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import { createClientGrantRepository } from './client-grants.js';
 import { createClientRepository } from './clients.js';
@@ -26,6 +27,7 @@ function createRepositoriesOn(
     refreshTokens: createRefreshTokenRepository(db, tenantId),
     consents: createConsentRepository(db, tenantId),
     loginFailures: createLoginFailureRepository(db, tenantId),
+    passwordHistory: createPasswordHistoryRepository(db, tenantId),
     tenants: createTenantRepository(db, tenantId, dialect),
     connections: createConnectionRepository(db, tenantId),
     resourceServers: createResourceServerRepository(db, tenantId, box),

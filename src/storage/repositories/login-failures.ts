@@ -1,6 +1,10 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db.js';
 
+/**
+ * Failed password sign-ins per subject and IP: the subject is the user id of the account a login name
+ * belongs to, or the login name itself when no account has it, so both are blocked alike.
+ */
 export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
   return {
     /**
@@ -11,7 +15,7 @@ export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
      * are counted in the window.
      */
     async reserveAttempt(
-      userId: string,
+      subject: string,
       ip: string,
       now: number,
       windowSeconds: number,
@@ -23,14 +27,14 @@ export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
         .insertInto('login_failures')
         .values({
           tenant_id: tenantId,
-          user_id: userId,
+          subject,
           ip,
           failures: 1,
           window_start: now,
           blocked_until: null,
         })
         .onConflict((oc) =>
-          oc.columns(['tenant_id', 'user_id', 'ip']).doUpdateSet({
+          oc.columns(['tenant_id', 'subject', 'ip']).doUpdateSet({
             failures: sql<number>`case when ${stale} then 1 when ${activeBlock} then login_failures.failures else login_failures.failures + 1 end`,
             window_start: sql<number>`case when ${stale} then ${now} else login_failures.window_start end`,
             blocked_until: sql<number>`case when ${stale} then null else login_failures.blocked_until end`,
@@ -44,7 +48,7 @@ export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
      * Confirms that a reserved attempt failed: blocks the pair once the window holds `limit` failures.
      */
     async recordFailure(
-      userId: string,
+      subject: string,
       ip: string,
       now: number,
       limit: number,
@@ -54,26 +58,48 @@ export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
         .updateTable('login_failures')
         .set({ blocked_until: now + blockSeconds })
         .where('tenant_id', '=', tenantId)
-        .where('user_id', '=', userId)
+        .where('subject', '=', subject)
         .where('ip', '=', ip)
         .where('failures', '>=', limit)
         .where('blocked_until', 'is', null)
         .execute();
     },
-    async clear(userId: string, ip?: string): Promise<void> {
-      let q = db.deleteFrom('login_failures').where('tenant_id', '=', tenantId).where('user_id', '=', userId);
+    async clear(subject: string, ip?: string): Promise<void> {
+      let q = db
+        .deleteFrom('login_failures')
+        .where('tenant_id', '=', tenantId)
+        .where('subject', '=', subject);
       if (ip !== undefined) q = q.where('ip', '=', ip);
       await q.execute();
     },
-    async blocksFor(userId: string, now: number): Promise<{ ip: string; blockedUntil: number }[]> {
+    /** The active blocks of each of `subjects`. */
+    async blocksFor(
+      subjects: readonly string[],
+      now: number,
+    ): Promise<{ subject: string; ip: string; blockedUntil: number }[]> {
+      if (subjects.length === 0) return [];
       const rows = await db
         .selectFrom('login_failures')
-        .select(['ip', 'blocked_until'])
+        .select(['subject', 'ip', 'blocked_until'])
         .where('tenant_id', '=', tenantId)
-        .where('user_id', '=', userId)
+        .where('subject', 'in', subjects)
         .where('blocked_until', '>', now)
+        .orderBy('subject')
+        .orderBy('ip')
         .execute();
-      return rows.map((r) => ({ ip: r.ip, blockedUntil: Number(r.blocked_until) }));
+      return rows.map((r) => ({ subject: r.subject, ip: r.ip, blockedUntil: Number(r.blocked_until) }));
+    },
+    /**
+     * Forgets pairs whose window and block have both run out: they would start over at their next attempt
+     * anyway, and login names without accounts would otherwise pile up.
+     */
+    async prune(now: number, windowSeconds: number): Promise<void> {
+      await db
+        .deleteFrom('login_failures')
+        .where('tenant_id', '=', tenantId)
+        .where('window_start', '<', now - windowSeconds)
+        .where((eb) => eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<=', now)]))
+        .execute();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAILED_AUTH_PER_ADDRESS } from '../../../src/server/failed-auth-limit.js';
 import { testBackends } from '../../helpers/backends.js';
 import {
   BOOTSTRAP_CLIENT_ID,
@@ -154,6 +155,46 @@ describe.each(testBackends())('failed authentications per address on $name', (ba
     for (let i = 0; i < LIMIT; i++) expect((await userinfo()).statusCode).toBe(401);
     expectRefusal(await userinfo());
     expect((await token(address, BOOTSTRAP_CLIENT_SECRET)).statusCode).toBe(429);
+  });
+});
+
+describe.each(testBackends())('wrong client secrets at the default limit on $name', (backend) => {
+  it('refuses 270 of 300 wrong secrets for one client from one address, and then the right one', async () => {
+    const t = await buildTestApp(backend, {}, { failedAuthLimit: FAILED_AUTH_PER_ADDRESS });
+    try {
+      const address = freshAddress();
+      const statuses: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          remoteAddress: address,
+          payload: {
+            grant_type: 'client_credentials',
+            client_id: BOOTSTRAP_CLIENT_ID,
+            client_secret: `wrong-${i}`,
+            audience: MGMT_AUDIENCE,
+          },
+        });
+        statuses.push(res.statusCode);
+      }
+      const limit = FAILED_AUTH_PER_ADDRESS.limit;
+      expect(statuses).toEqual([...Array(limit).fill(401), ...Array(300 - limit).fill(429)]);
+      const right = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        remoteAddress: address,
+        payload: {
+          grant_type: 'client_credentials',
+          client_id: BOOTSTRAP_CLIENT_ID,
+          client_secret: BOOTSTRAP_CLIENT_SECRET,
+          audience: MGMT_AUDIENCE,
+        },
+      });
+      expect(right.statusCode).toBe(429);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -113,6 +113,11 @@ describe('loadConfig', () => {
     ['PORT', '70000'],
     ['HOST', ''],
     ['LATCHKEY_TRUST_PROXY', 'yes please'],
+    ['LATCHKEY_TRUST_PROXY', 'loopback'],
+    ['LATCHKEY_TRUST_PROXY', '10.0.0.0/33'],
+    ['LATCHKEY_TRUST_PROXY', '10.0.0'],
+    ['LATCHKEY_TRUST_PROXY', '10.0.0.1,'],
+    ['LATCHKEY_TRUST_PROXY', '2001:db8::/129'],
   ])('refuses %s=%j', (name, value) => {
     expect(() => loadConfig({ [name]: value, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
       new RegExp(`^Invalid configuration:\\n  - ${name}:`),
@@ -121,9 +126,13 @@ describe('loadConfig', () => {
 
   it.each([
     [undefined, false],
-    ['true', true],
+    ['0', false],
+    // One hop: the proxy in front; never every entry, which the client writes itself.
+    ['true', 1],
     ['1', 1],
+    ['2', 2],
     ['10.0.0.0/8, 127.0.0.1', '10.0.0.0/8, 127.0.0.1'],
+    ['10.0.0.1,2001:db8::/32', '10.0.0.1, 2001:db8::/32'],
   ])('reads LATCHKEY_TRUST_PROXY=%j as %j (off by default: X-Forwarded-For is not believed)', (raw, want) => {
     const env = raw === undefined ? {} : { LATCHKEY_TRUST_PROXY: raw };
     expect(loadConfig({ ...env, LATCHKEY_DATABASE_URL: 'sqlite::memory:' }).trustProxy).toEqual(want);

@@ -24,6 +24,41 @@ describe('failure limiter in process', () => {
   });
 });
 
+describe('failure limiter counting attempts before they are evaluated', () => {
+  it('refuses attempts beyond the limit in the window, and forgets cancelled ones', async () => {
+    const clock = createFakeClock(Date.UTC(2030, 0, 1, 0, 0, 30));
+    const limiter = createFailureLimiter({
+      limit: { limit: 2, windowSeconds: 60 },
+      now: clock.now,
+      prefix: 'x:',
+    });
+    const first = await limiter.attempt('a', silent);
+    await first.cancel();
+    const counted = [await limiter.attempt('a', silent), await limiter.attempt('a', silent)];
+    expect(counted.map((a) => a.refusal)).toEqual([undefined, undefined]);
+    const windowEnd = Date.UTC(2030, 0, 1, 0, 1, 0) / 1000;
+    expect((await limiter.attempt('a', silent)).refusal).toEqual({
+      allowed: false,
+      limit: 2,
+      remaining: 0,
+      reset: windowEnd,
+    });
+    expect((await limiter.attempt('b', silent)).refusal).toBeUndefined();
+    clock.set(windowEnd * 1000);
+    expect((await limiter.attempt('a', silent)).refusal).toBeUndefined();
+  });
+
+  it('lets parallel attempts through only up to the limit', async () => {
+    const limiter = createFailureLimiter({
+      limit: { limit: 3, windowSeconds: 60 },
+      now: Date.now,
+      prefix: 'x:',
+    });
+    const attempts = await Promise.all(Array.from({ length: 10 }, () => limiter.attempt('a', silent)));
+    expect(attempts.filter((a) => a.refusal === undefined)).toHaveLength(3);
+  });
+});
+
 describe('failure limiter with Redis down', () => {
   it('fails open and warns once per window', async () => {
     const clock = createFakeClock(Date.UTC(2030, 0, 1));
@@ -40,6 +75,7 @@ describe('failure limiter with Redis down', () => {
     const log = { warn: (m: string) => warnings.push(m) };
     for (let i = 0; i < 3; i++) await limiter.recordFailure('a', log);
     expect(limiter.refusal('a')).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect((await limiter.attempt('a', log)).refusal).toBeUndefined();
     expect(warnings).toEqual([
       expect.stringMatching(/^failed-authentication limiter: Redis unavailable, failing open/),
     ]);

@@ -1,0 +1,50 @@
+import { hash as bcryptHash } from '@node-rs/bcrypt';
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import {
+  BCRYPT_MAX_COST,
+  checkPassword,
+  hashPassword,
+  isVerifiableHash,
+} from '../../../src/users/passwords.js';
+
+const PASSWORD = 'Imported-Pass-1';
+
+describe('checkPassword on imported bcrypt hashes', () => {
+  it('verifies on the thread pool: the event loop stays free while four cost-10 checks run', async () => {
+    const stored = await bcryptHash(PASSWORD, { cost: BCRYPT_MAX_COST });
+    const before = performance.eventLoopUtilization();
+    const checks = await Promise.all(Array.from({ length: 4 }, () => checkPassword(PASSWORD, stored)));
+    const busy = performance.eventLoopUtilization(before);
+    expect(checks).toEqual(Array(4).fill({ ok: true, needsRehash: true }));
+    // Verified on the main thread (bcryptjs) the loop is busy throughout (utilization near 1).
+    expect(busy.utilization).toBeLessThan(0.5);
+  });
+
+  it('answers a hash above the cost cap at once, as a failure, without running it', async () => {
+    const cheap = await bcryptHash(PASSWORD, { cost: 4 });
+    // A cost-31 hash would hold a thread for days: only its cost is read.
+    const costly = cheap.replace(/^\$2b\$04\$/, '$2b$31$');
+    const started = performance.now();
+    expect(await checkPassword(PASSWORD, costly)).toEqual({ ok: false, needsRehash: false });
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+
+  it.each([
+    ['$2b$10$', true],
+    ['$2a$10$', true],
+    ['$2y$10$', true],
+    ['$2b$04$', true],
+    ['$2b$11$', false],
+    ['$2b$17$', false],
+  ])('treats a bcrypt hash starting %s as verifiable: %s', async (prefix, verifiable) => {
+    const stored = (await bcryptHash(PASSWORD, { cost: 4 })).replace(/^\$2b\$04\$/, prefix);
+    expect(isVerifiableHash(stored)).toBe(verifiable);
+  });
+
+  it('treats argon2id as verifiable and anything else as not', async () => {
+    expect(isVerifiableHash(await hashPassword(PASSWORD))).toBe(true);
+    expect(isVerifiableHash('$2b$10$short')).toBe(false);
+    expect(isVerifiableHash('5f4dcc3b5aa765d61d8327deb882cf99')).toBe(false);
+  });
+});
