@@ -13,6 +13,7 @@ import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
+import { refreshTokenRoutes } from './refresh-tokens/routes.js';
 import { userBlockRoutes } from './user-blocks/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
@@ -91,6 +92,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(userRoutes, { deps });
   await app.register(roleRoutes, { deps });
   await app.register(grantRoutes, { deps });
+  await app.register(refreshTokenRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
   await app.register(actionRoutes);
 };

@@ -100,7 +100,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       const record = await deps.store.refreshTokens.findByHash(hashRefreshToken(token));
       // RFC 7009 §2.2: an unknown or foreign token still answers 200, so token validity does not leak.
       if (record && record.clientId === client.clientId) {
-        await deps.store.refreshTokens.revokeFamily(record.familyId, Math.floor(deps.clock.now() / 1000));
+        const at = Math.floor(deps.clock.now() / 1000);
+        await deps.store.refreshTokens.revokeFamily(record.familyId, at, 'revoked');
       }
       return reply.headers(NO_STORE).status(200).send();
     },
@@ -113,7 +114,12 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       const reloading = deps.keystore.ensureFresh();
       if (reloading) await reloading;
       const response = await handleTokenRequest(
-        { body: req.body, authorization: req.headers.authorization, ip: req.ip },
+        {
+          body: req.body,
+          authorization: req.headers.authorization,
+          ip: req.ip,
+          userAgent: req.headers['user-agent'],
+        },
         tokenDeps,
       );
       return reply.headers(NO_STORE).send(response);

@@ -9,6 +9,7 @@ export interface TokenEndpointInput {
   readonly body: unknown;
   readonly authorization: string | undefined;
   readonly ip: string;
+  readonly userAgent: string | undefined;
 }
 
 export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
@@ -33,7 +34,7 @@ export async function handleTokenRequest(
   const { client, method } = await authenticateClient({ params, authorization: input.authorization }, deps);
   const grant = supportedGrant(optionalString(params, 'grant_type'));
   assertGrantAllowed(client, grant);
-  return grant.handle({ client, authMethod: method, params, ip: input.ip }, deps);
+  return grant.handle({ client, authMethod: method, params, ip: input.ip, userAgent: input.userAgent }, deps);
 }
 
 function allowListed(body: TokenParams): TokenParams {

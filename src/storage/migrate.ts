@@ -3,6 +3,7 @@ import type { Storage } from './db.js';
 import * as initial from './migrations/0001-initial.js';
 import * as users from './migrations/0002-users.js';
 import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
+import * as tokens from './migrations/0006-tokens.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-initial': initial,
   '0002-users': users,
   '0003-tenant-keys-identities': tenantKeys,
+  '0006-tokens': tokens,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -214,6 +214,14 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
     expect((await call(b, 'GET', user)).json()).toMatchObject({ user_metadata: { tenant: b.issuer } });
     expect((await call(a, 'GET', `/api/v2/roles/${roleB}`)).statusCode).toBe(404);
 
+    // Refresh-token endpoints and the revocation a block makes.
+    expect((await call(a, 'GET', `${user}/refresh-tokens`)).json()).toEqual({ tokens: [] });
+    expect((await call(a, 'DELETE', `${user}/refresh-tokens`)).statusCode).toBe(204);
+    expect((await call(a, 'GET', '/api/v2/refresh-tokens/rt_missing')).statusCode).toBe(404);
+    expect((await call(a, 'DELETE', '/api/v2/refresh-tokens/rt_missing')).statusCode).toBe(204);
+    expect((await call(a, 'PATCH', user, { blocked: true })).statusCode).toBe(200);
+    expect((await call(a, 'PATCH', user, { blocked: false })).statusCode).toBe(200);
+
     expect((await call(a, 'DELETE', user)).statusCode).toBe(204);
     expect((await call(a, 'GET', user)).statusCode).toBe(404);
     expect((await call(b, 'GET', user)).statusCode).toBe(200);

@@ -234,7 +234,7 @@ describe.each(testBackends())('migration 0003 (tenant keys, identities) on $name
     const storage = await open();
     await migrateTo(storage, '0002-users');
     await writeV2Rows(storage.db as unknown as Kysely<unknown>);
-    expect(await migrateToLatest(storage)).toEqual(['0003-tenant-keys-identities']);
+    expect(await migrateToLatest(storage)).toContain('0003-tenant-keys-identities');
 
     const store = createStore(storage, 'default', box);
     const match = await store.users.findByLogin('Username-Password-Authentication', 'ANA@example.com');
@@ -305,7 +305,7 @@ describe.each(testBackends())('migration 0003 (tenant keys, identities) on $name
       values ('default', 'key-z', 'RS256', 'next', '{}', 'x', 'cert', 'fp', 'tp', ${T})`.execute(storage.db);
     const keys = await sql<{ kid: string }>`select kid from signing_keys order by seq`.execute(storage.db);
     expect(keys.rows.map((r) => r.kid)).toEqual(['key-a', 'key-b', 'key-z']);
-    expect(await migrateToLatest(storage)).toEqual(['0003-tenant-keys-identities']);
+    expect(await migrateToLatest(storage)).toContain('0003-tenant-keys-identities');
     const store = createStore(storage, 'default', box);
     expect((await store.users.findById('auth0|abc123'))?.identities).toHaveLength(1);
   });

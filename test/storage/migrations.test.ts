@@ -4,7 +4,7 @@ import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js
 import { migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
 import { testBackends } from '../helpers/backends.js';
 
-const ALL = ['0001-initial', '0002-users', '0003-tenant-keys-identities'];
+const ALL = ['0001-initial', '0002-users', '0003-tenant-keys-identities', '0006-tokens'];
 
 const TABLES = [
   'client_credentials',
@@ -58,9 +58,7 @@ describe.each(testBackends())('migrations on $name', (backend) => {
     const storage = await open();
     expect(await migrateToLatest(storage)).toEqual(ALL);
     expect(await tableNames(storage, schema)).toEqual(TABLES);
-    await migrateDown(storage);
-    await migrateDown(storage);
-    await migrateDown(storage);
+    for (const _ of ALL) await migrateDown(storage);
     expect(await tableNames(storage, schema)).toEqual([]);
     expect(await migrateToLatest(storage)).toEqual(ALL);
     expect(await tableNames(storage, schema)).toEqual(TABLES);
