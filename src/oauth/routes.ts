@@ -13,6 +13,7 @@ import {
   USERINFO_ENDPOINT_DISCOVERY,
 } from './discovery.js';
 import { parseTokenParams, requiredString } from './params.js';
+import { subjectProblem } from './tokens/subject-standing.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
 import { userinfoClaims } from './userinfo.js';
 import { handleTokenRequest } from './token-endpoint.js';
@@ -64,7 +65,11 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       },
       subject: async (auth) => {
         const user = await deps.store.users.findById(auth.sub);
-        if (!user) throw bearerTokenError(realm, 'invalid_token', 'The user no longer exists');
+        const problem = subjectProblem(user, auth.claims.iat ?? 0);
+        if (!user || problem !== undefined) {
+          const gone = problem === 'blocked' ? 'The user is blocked' : 'The user no longer exists';
+          throw bearerTokenError(realm, 'invalid_token', gone);
+        }
         return user;
       },
     });
