@@ -4,6 +4,7 @@ import { authenticateClient, CLIENT_AUTH_PARAMS, type ClientAuthDeps } from './c
 import { GRANTS } from './grants/index.js';
 import type { GrantDeps, GrantHandler, TokenResponse } from './grants/types.js';
 import { optionalString, parseTokenBody, rejectDuplicates, type TokenParams } from './params.js';
+import { assertClientNeedsNoProofOfPossession } from './tokens/sender-constraint.js';
 
 export interface TokenEndpointInput {
   readonly body: unknown;
@@ -23,7 +24,8 @@ const KNOWN_PARAMS: ReadonlySet<string> = new Set([
 
 /**
  * POST /oauth/token, in node-oidc-provider's order: parse, allow-list params, reject duplicates, authenticate
- * the client, check the grant type is supported and allowed for it, dispatch.
+ * the client, check the grant type is supported and allowed for it (and that the client demands nothing this
+ * server cannot give), dispatch.
  * @throws OAuthError subclasses, rendered as `{error, error_description}`.
  */
 export async function handleTokenRequest(
@@ -34,6 +36,7 @@ export async function handleTokenRequest(
   const { client, method } = await authenticateClient({ params, authorization: input.authorization }, deps);
   const grant = supportedGrant(optionalString(params, 'grant_type'));
   assertGrantAllowed(client, grant);
+  assertClientNeedsNoProofOfPossession(client);
   return grant.handle({ client, authMethod: method, params, ip: input.ip, userAgent: input.userAgent }, deps);
 }
 

@@ -11,6 +11,8 @@ import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { buildAccessToken } from './access-token.js';
 import { buildIdToken, type IdTokenAlg } from './id-token.js';
 import { refreshPolicy, type RefreshPolicy } from './refresh-policy.js';
+import { assertApiNeedsNoProofOfPossession } from './sender-constraint.js';
+import { encryptAccessToken, tokenEncryptionOf } from './token-encryption.js';
 
 /** Scopes that are about the user's identity, not an API (OIDC Core §5.4). */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'] as const;
@@ -116,6 +118,7 @@ async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise
         : {}),
     });
     if (!decision.allowed) throw refusal(decision.reason, client, api);
+    assertApiNeedsNoProofOfPossession(api, client);
     // Seed 003: a user's token for the Management API never carries any-user scopes.
     const cap = api.identifier === managementAudience(deps.issuer) ? CURRENT_USER : undefined;
     apiScopes = cap ? decision.scopes.filter((s) => cap.has(s)) : decision.scopes;
@@ -162,7 +165,9 @@ async function buildUserTokens(
     jti: deps.newJti(),
     ...(context.jkt !== undefined ? { jkt: context.jkt } : {}),
   });
-  const accessToken = await deps.signer.sign(access.payload, access.sign);
+  const signed = await deps.signer.sign(access.payload, access.sign);
+  const encryption = decision.isApi ? tokenEncryptionOf(decision.target.extra) : undefined;
+  const accessToken = encryption ? await encryptAccessToken(signed, encryption) : signed;
   const response: { -readonly [K in keyof TokenResponse]: TokenResponse[K] } = {
     access_token: accessToken,
     expires_in: access.expiresIn,
