@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { bearerTokenError, InvalidClient, TooManyRequestsOAuth, type OAuthError } from '../errors/oauth.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerTokenError, InvalidClient, OAuthError, TooManyRequestsOAuth } from '../errors/oauth.js';
 import { authenticatedRequests, scopeCheck, type AuthFailure } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
@@ -34,6 +35,18 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     isFailure: (err) => err instanceof InvalidClient,
     now,
   });
+  // Refusals answer generically (a failed client authentication never says which check failed); why is logged.
+  const endpointHooks = {
+    onRequest: clientAuthFailures.onRequest,
+    onError: [
+      clientAuthFailures.onError,
+      async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
+        if (err instanceof OAuthError && err.detail !== undefined) {
+          req.log.info({ error: err.code, detail: err.detail }, 'token endpoint refusal');
+        }
+      },
+    ],
+  };
 
   // Built from the `discovery` entries of the routes registered (see meta/discovery-registry.ts).
   app.get('/.well-known/openid-configuration', async (_req, reply) => {
@@ -94,7 +107,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.post(
     '/oauth/revoke',
-    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY }, ...clientAuthFailures },
+    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY }, ...endpointHooks },
     async (req, reply) => {
       const params = parseTokenParams(req.body);
       const { client } = await authenticateClient(
@@ -114,7 +127,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.post(
     '/oauth/token',
-    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY }, ...clientAuthFailures },
+    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY }, ...endpointHooks },
     async (req, reply) => {
       const reloading = deps.keystore.ensureFresh();
       if (reloading) await reloading;
