@@ -1,3 +1,29 @@
+/**
+ * Why a refresh token stopped working, kept on the row so tenant logs and audits can tell a leak (reuse) from
+ * an administrator's action.
+ */
+export type RevocationReason =
+  /** RFC 7009 revocation by the client (`POST /oauth/revoke`). */
+  | 'revoked'
+  /** A rotated token was presented again outside the leeway (RFC 9700 §4.14.2): the family is revoked. */
+  | 'reuse'
+  /** Two exchanges of one rotating token raced; the loser counts as reuse. */
+  | 'reuse_race'
+  | 'password_changed'
+  | 'user_blocked'
+  /** `DELETE /api/v2/grants…`: the user withdrew the application's access. */
+  | 'grant_deleted'
+  /** `DELETE /api/v2/refresh-tokens/{id}` or `DELETE /api/v2/users/{id}/refresh-tokens`. */
+  | 'deleted_by_admin';
+
+/** Where a refresh token was issued and last used (Auth0's `device`). */
+export interface RefreshTokenDevice {
+  readonly initialIp: string | undefined;
+  readonly initialUserAgent: string | undefined;
+  readonly lastIp: string | undefined;
+  readonly lastUserAgent: string | undefined;
+}
+
 export interface RefreshTokenRecord {
   readonly id: string;
   /** SHA-256 of the token: the token itself is never stored. */
@@ -16,6 +42,8 @@ export interface RefreshTokenRecord {
   readonly lastUsedAt: number | undefined;
   readonly rotatedAt: number | undefined;
   readonly revokedAt: number | undefined;
+  readonly revokedReason: RevocationReason | undefined;
+  readonly device: RefreshTokenDevice;
 }
 
 export interface Consent {

@@ -10,6 +10,7 @@ export type ApiErrorCode =
   | 'inexistent_resource_server'
   | 'inexistent_client'
   | 'inexistent_grant'
+  | 'inexistent_refresh_token'
   | 'inexistent_key'
   | 'inexistent_user'
   | 'resource_server_conflict'

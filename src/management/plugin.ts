@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { TooManyRequests } from '../errors/api.js';
-import { authenticatedRequests } from '../server/authenticated-request.js';
+import { TooManyRequests, Unauthorized } from '../errors/api.js';
+import { subjectProblem } from '../oauth/tokens/subject-standing.js';
+import { authenticatedRequests, type RequestAuth } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '../server/rate-limit.js';
@@ -13,6 +14,7 @@ import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
+import { refreshTokenRoutes } from './refresh-tokens/routes.js';
 import { userBlockRoutes } from './user-blocks/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
@@ -63,6 +65,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
       key: (auth) => auth.clientId ?? auth.sub,
       tooManyRequests: () => new TooManyRequests(),
     },
+    subject: userSubject(deps),
   });
   // Unknown paths under /api/v2 authenticate (and count against the rate limit) like known ones.
   app.setNotFoundHandler((req) => {
@@ -93,6 +96,21 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(userRoutes, { deps });
   await app.register(roleRoutes, { deps });
   await app.register(grantRoutes, { deps });
+  await app.register(refreshTokenRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
   await app.register(actionRoutes);
 };
+
+/**
+ * A user's token acts only for a user that exists, is not blocked and is older than the token (Auth0's 401
+ * "Invalid token" otherwise). A client-credentials token acts for no user and pays nothing here.
+ */
+function userSubject(deps: Deps): (auth: RequestAuth) => Promise<undefined> | undefined {
+  const assertStanding = async (userId: string, issuedAt: number): Promise<undefined> => {
+    if (subjectProblem(await deps.store.users.findStanding(userId), issuedAt) !== undefined) {
+      throw new Unauthorized('Invalid token');
+    }
+    return undefined;
+  };
+  return (auth) => (auth.isUser ? assertStanding(auth.sub, auth.claims.iat ?? 0) : undefined);
+}

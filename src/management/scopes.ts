@@ -82,6 +82,8 @@ export const MANAGEMENT_SCOPES = [
   'read:logs_users',
   'read:grants',
   'delete:grants',
+  'read:refresh_tokens',
+  'delete:refresh_tokens',
   'read:actions',
   'read:user_blocks',
   'update:user_blocks',

@@ -1,6 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { bearerTokenError, InvalidClient, TooManyRequestsOAuth, type OAuthError } from '../errors/oauth.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerTokenError, InvalidClient, OAuthError, TooManyRequestsOAuth } from '../errors/oauth.js';
 import { authenticatedRequests, scopeCheck, type AuthFailure } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
@@ -13,6 +14,7 @@ import {
   USERINFO_ENDPOINT_DISCOVERY,
 } from './discovery.js';
 import { parseTokenParams, requiredString } from './params.js';
+import { subjectProblem } from './tokens/subject-standing.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
 import { userinfoClaims } from './userinfo.js';
 import { handleTokenRequest } from './token-endpoint.js';
@@ -33,6 +35,18 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     isFailure: (err) => err instanceof InvalidClient,
     now,
   });
+  // Refusals answer generically (a failed client authentication never says which check failed); why is logged.
+  const endpointHooks = {
+    onRequest: clientAuthFailures.onRequest,
+    onError: [
+      clientAuthFailures.onError,
+      async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
+        if (err instanceof OAuthError && err.detail !== undefined) {
+          req.log.info({ error: err.code, detail: err.detail }, 'token endpoint refusal');
+        }
+      },
+    ],
+  };
 
   // Built from the `discovery` entries of the routes registered (see meta/discovery-registry.ts).
   app.get('/.well-known/openid-configuration', async (_req, reply) => {
@@ -64,7 +78,11 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       },
       subject: async (auth) => {
         const user = await deps.store.users.findById(auth.sub);
-        if (!user) throw bearerTokenError(realm, 'invalid_token', 'The user no longer exists');
+        const problem = subjectProblem(user, auth.claims.iat ?? 0);
+        if (!user || problem !== undefined) {
+          const gone = problem === 'blocked' ? 'The user is blocked' : 'The user no longer exists';
+          throw bearerTokenError(realm, 'invalid_token', gone);
+        }
         return user;
       },
     });
@@ -89,7 +107,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.post(
     '/oauth/revoke',
-    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY }, ...clientAuthFailures },
+    { bodyLimit: 64 * 1024, config: { discovery: REVOCATION_ENDPOINT_DISCOVERY }, ...endpointHooks },
     async (req, reply) => {
       const params = parseTokenParams(req.body);
       const { client } = await authenticateClient(
@@ -100,7 +118,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       const record = await deps.store.refreshTokens.findByHash(hashRefreshToken(token));
       // RFC 7009 §2.2: an unknown or foreign token still answers 200, so token validity does not leak.
       if (record && record.clientId === client.clientId) {
-        await deps.store.refreshTokens.revokeFamily(record.familyId, Math.floor(deps.clock.now() / 1000));
+        const at = Math.floor(deps.clock.now() / 1000);
+        await deps.store.refreshTokens.revokeFamily(record.familyId, at, 'revoked');
       }
       return reply.headers(NO_STORE).status(200).send();
     },
@@ -108,12 +127,17 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
 
   app.post(
     '/oauth/token',
-    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY }, ...clientAuthFailures },
+    { bodyLimit: 64 * 1024, config: { discovery: TOKEN_ENDPOINT_DISCOVERY }, ...endpointHooks },
     async (req, reply) => {
       const reloading = deps.keystore.ensureFresh();
       if (reloading) await reloading;
       const response = await handleTokenRequest(
-        { body: req.body, authorization: req.headers.authorization, ip: req.ip },
+        {
+          body: req.body,
+          authorization: req.headers.authorization,
+          ip: req.ip,
+          userAgent: req.headers['user-agent'],
+        },
         tokenDeps,
       );
       return reply.headers(NO_STORE).send(response);

@@ -10,11 +10,13 @@ import {
   rejectDuplicates,
   type TokenParams,
 } from './params.js';
+import { assertClientNeedsNoProofOfPossession } from './tokens/sender-constraint.js';
 
 export interface TokenEndpointInput {
   readonly body: unknown;
   readonly authorization: string | undefined;
   readonly ip: string;
+  readonly userAgent: string | undefined;
 }
 
 export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
@@ -28,8 +30,8 @@ const KNOWN_PARAMS: ReadonlySet<string> = new Set([
 
 /**
  * POST /oauth/token, in node-oidc-provider's order: parse, allow-list params, reject duplicates and overlong
- * identifiers, authenticate
- * the client, check the grant type is supported and allowed for it, dispatch.
+ * identifiers, authenticate the client, check the grant type is supported and allowed for it (and that the client
+ * demands nothing this server cannot give), dispatch.
  * @throws OAuthError subclasses, rendered as `{error, error_description}`.
  */
 export async function handleTokenRequest(
@@ -40,7 +42,8 @@ export async function handleTokenRequest(
   const { client, method } = await authenticateClient({ params, authorization: input.authorization }, deps);
   const grant = supportedGrant(optionalString(params, 'grant_type'));
   assertGrantAllowed(client, grant);
-  return grant.handle({ client, authMethod: method, params, ip: input.ip }, deps);
+  assertClientNeedsNoProofOfPossession(client);
+  return grant.handle({ client, authMethod: method, params, ip: input.ip, userAgent: input.userAgent }, deps);
 }
 
 function allowListed(body: TokenParams): TokenParams {

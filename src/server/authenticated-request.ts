@@ -70,9 +70,9 @@ export interface AuthenticatedRequestOptions {
   /**
    * Loads and checks the token's subject after the route's scope checks, before its handler; returns the user
    * the token acts for, if any. The one place for subject rules (issue 9: the user still exists, is not
-   * blocked and was created before the token was issued).
+   * blocked and was created before the token was issued). A synchronous answer costs no promise.
    */
-  readonly subject?: (auth: RequestAuth) => Promise<User | undefined>;
+  readonly subject?: (auth: RequestAuth) => User | undefined | Promise<User | undefined>;
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
@@ -220,8 +220,27 @@ export const authenticatedRequests: FastifyPluginAsync<AuthenticatedRequestOptio
     });
 
     if (subject) {
-      app.addHook('preHandler', async (req) => {
-        if (req.auth) req.user = (await subject(req.auth)) ?? null;
+      app.addHook('preHandler', (req, _reply, done) => {
+        if (!req.auth) {
+          done();
+          return;
+        }
+        let loaded: User | undefined | Promise<User | undefined>;
+        try {
+          loaded = subject(req.auth);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        if (loaded instanceof Promise) {
+          loaded.then((user) => {
+            req.user = user ?? null;
+            done();
+          }, done);
+          return;
+        }
+        req.user = loaded ?? null;
+        done();
       });
     }
 

@@ -48,7 +48,7 @@ export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpo
     passwordCheckFloorMs: deps.passwordCheckFloorMs,
     effectivePermissions: (userId, audience) => store.roles.effectivePermissions(userId, audience),
     findRefreshToken: (hash) => store.refreshTokens.findByHash(hash),
-    revokeRefreshFamily: (familyId, at) => store.refreshTokens.revokeFamily(familyId, at),
+    revokeRefreshFamily: (familyId, at, reason) => store.refreshTokens.revokeFamily(familyId, at, reason),
     saveIssuance: (writes) => saveIssuance(deps, writes),
   };
 }
@@ -65,8 +65,8 @@ async function saveIssuance(deps: Deps, writes: IssuanceWrites): Promise<'saved'
         throw new RotationRaced();
       }
       if (writes.touched) {
-        const { id, at, idleExpiresAt } = writes.touched;
-        await repos.refreshTokens.touch(id, at, idleExpiresAt);
+        const { id, at, idleExpiresAt, from } = writes.touched;
+        await repos.refreshTokens.touch(id, at, idleExpiresAt, from);
       }
       if (writes.refreshToken) await repos.refreshTokens.insert(writes.refreshToken);
       if (writes.consent) await repos.consents.upsert(writes.consent);

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001-initial.js';
 import * as users from './migrations/0002-users.js';
 import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
 import * as signIn from './migrations/0005-sign-in.js';
+import * as tokens from './migrations/0006-tokens.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0002-users': users,
   '0003-tenant-keys-identities': tenantKeys,
   '0005-sign-in': signIn,
+  '0006-tokens': tokens,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -206,6 +206,11 @@ export interface RefreshTokensTable {
   last_used_at: number | null;
   rotated_at: number | null;
   revoked_at: number | null;
+  revoked_reason: string | null;
+  initial_ip: string | null;
+  initial_user_agent: string | null;
+  last_ip: string | null;
+  last_user_agent: string | null;
 }
 
 export interface ConsentsTable {

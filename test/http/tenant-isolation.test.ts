@@ -215,6 +215,27 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
     expect((await call(b, 'GET', user)).json()).toMatchObject({ user_metadata: { tenant: b.issuer } });
     expect((await call(a, 'GET', `/api/v2/roles/${roleB}`)).statusCode).toBe(404);
 
+    // Refresh-token endpoints, the revocation a block makes, and a user's own token finding its user.
+    expect((await call(a, 'GET', `${user}/refresh-tokens`)).json()).toEqual({ tokens: [] });
+    expect((await call(a, 'DELETE', `${user}/refresh-tokens`)).statusCode).toBe(204);
+    expect((await call(a, 'GET', '/api/v2/refresh-tokens/rt_missing')).statusCode).toBe(404);
+    expect((await call(a, 'DELETE', '/api/v2/refresh-tokens/rt_missing')).statusCode).toBe(204);
+    expect((await call(a, 'PATCH', user, { blocked: true })).statusCode).toBe(200);
+    expect((await call(a, 'PATCH', user, { blocked: false })).statusCode).toBe(200);
+    const now = Math.floor(Date.now() / 1000) + 5;
+    const own = await a.deps.signer.sign(
+      {
+        iss: a.issuer,
+        sub: 'auth0|same-id',
+        aud: `${a.issuer}api/v2/`,
+        iat: now,
+        exp: now + 60,
+        scope: 'read:current_user',
+      },
+      { alg: 'RS256', typ: 'JWT' },
+    );
+    expect((await api(a.app, { method: 'GET', url: user, token: own })).statusCode).toBe(200);
+
     expect((await call(a, 'DELETE', user)).statusCode).toBe(204);
     expect((await call(a, 'GET', user)).statusCode).toBe(404);
     expect((await call(b, 'GET', user)).statusCode).toBe(200);

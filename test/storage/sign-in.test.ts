@@ -77,7 +77,7 @@ describe.each(testBackends())('migration 0005 (sign-in) on $name', (backend) => 
     );
     await sql`insert into login_failures (tenant_id, user_id, ip, failures, window_start, blocked_until)
       values ('default', 'auth0|abc', '192.0.2.9', 10, 100, 4000000000)`.execute(storage.db);
-    expect(await migrateToLatest(storage)).toEqual(['0005-sign-in']);
+    expect(await migrateToLatest(storage)).toContain('0005-sign-in');
 
     const store = createStore(storage, 'default', createSecretBox('m'.repeat(32)));
     expect(await store.loginFailures.blocksFor(['auth0|abc'], 0)).toEqual([

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import type { ResourceServer } from '../../domain/resource-server.js';
+import { TOKEN_ENCRYPTION_ALGS, type TokenEncryption } from '../../oauth/tokens/token-encryption.js';
 import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
 const ScopeItem = Type.Object(
@@ -44,7 +45,36 @@ const SubjectTypeAuthorization = Type.Object(
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const OpenObject = Type.Object({}, { additionalProperties: true });
 
-/** Fields Auth0 accepts and we store and echo without acting on them yet. */
+/**
+ * Auth0's JWE settings (docs: configure-json-web-encryption): the PEM is a public key or certificate, checked on
+ * write and never returned; responses carry its thumbprint instead.
+ */
+const TokenEncryptionBody = Type.Object(
+  {
+    format: Type.Literal('compact-nested-jwe'),
+    encryption_key: Type.Object(
+      {
+        name: Type.Optional(Type.String({ maxLength: 255 })),
+        alg: Type.Union(TOKEN_ENCRYPTION_ALGS.map((alg) => Type.Literal(alg))),
+        kid: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        pem: Type.String({ minLength: 1, maxLength: 16_384 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+const TokenEncryptionView = Type.Object({
+  format: Type.String(),
+  encryption_key: Type.Object({
+    name: Type.Optional(Type.String()),
+    alg: Type.String(),
+    kid: Type.Optional(Type.String()),
+    thumbprint_sha256: Type.Optional(Type.String()),
+  }),
+});
+
+/** Fields Auth0 accepts and we store and echo (token_encryption and proof_of_possession are acted on). */
 export const EXTRA_FIELDS = [
   'allow_online_access',
   'allow_online_access_with_ephemeral_sessions',
@@ -86,7 +116,7 @@ const mutable = {
   allow_online_access_with_ephemeral_sessions: Type.Optional(Type.Boolean()),
   consent_policy: Type.Optional(Nullable(Type.Literal('transactional-authorization-with-mfa'))),
   authorization_details: Type.Optional(Nullable(Type.Array(OpenObject, { maxItems: 100 }))),
-  token_encryption: Type.Optional(Nullable(OpenObject)),
+  token_encryption: Type.Optional(Nullable(TokenEncryptionBody)),
   proof_of_possession: Type.Optional(
     Nullable(
       Type.Object(
@@ -159,7 +189,7 @@ export const ResourceServerView = Type.Object({
   allow_online_access_with_ephemeral_sessions: Type.Optional(Type.Boolean()),
   consent_policy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   authorization_details: Type.Optional(Type.Union([Type.Array(OpenObject), Type.Null()])),
-  token_encryption: Type.Optional(Type.Union([OpenObject, Type.Null()])),
+  token_encryption: Type.Optional(Type.Union([TokenEncryptionView, Type.Null()])),
   proof_of_possession: Type.Optional(Type.Union([OpenObject, Type.Null()])),
   authorization_policy: Type.Optional(Type.Union([OpenObject, Type.Null()])),
 });
@@ -167,8 +197,17 @@ export type ResourceServerView = Static<typeof ResourceServerView>;
 
 export const ResourceServerListView = listView('resource_servers', ResourceServerView);
 
+/** What Auth0 shows of an encryption key: everything but the key material. */
+function toTokenEncryptionView(stored: unknown): Static<typeof TokenEncryptionView> | null {
+  if (stored === null || typeof stored !== 'object') return null;
+  // Values stored before keys were checked on write may lack any part of this shape.
+  const { format, encryption_key: key } = stored as Partial<TokenEncryption>;
+  const { pem: _pem, ...shown } = key ?? { alg: 'unknown' as TokenEncryption['encryption_key']['alg'] };
+  return { format: String(format), encryption_key: shown };
+}
+
 export function toResourceServerView(rs: ResourceServer): ResourceServerView {
-  const { [ANONYMOUS_USER_POLICY]: anonymous, ...extra } = rs.extra;
+  const { [ANONYMOUS_USER_POLICY]: anonymous, token_encryption: encryption, ...extra } = rs.extra;
   return {
     id: rs.id,
     name: rs.name,
@@ -191,5 +230,6 @@ export function toResourceServerView(rs: ResourceServer): ResourceServerView {
       ...(typeof anonymous === 'string' ? { anonymous_user: { policy: anonymous } } : {}),
     },
     ...(extra as Partial<ResourceServerView>),
+    ...(encryption !== undefined ? { token_encryption: toTokenEncryptionView(encryption) } : {}),
   };
 }

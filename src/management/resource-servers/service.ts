@@ -6,6 +6,7 @@ import { hexId } from '../../lib/ids.js';
 import type { Repositories } from '../../storage/repositories/index.js';
 import type { Deps } from '../../server/deps.js';
 import { isUniqueViolation } from '../../storage/json.js';
+import { EncryptionKeyError, readEncryptionKey } from '../../oauth/tokens/token-encryption.js';
 import { managementAudience } from '../scopes.js';
 import { MY_ACCOUNT_API_NAME, MY_ACCOUNT_SCOPES, myAccountAudience } from './my-account.js';
 import {
@@ -46,6 +47,7 @@ export function createResourceServerService(deps: Deps) {
     repos: Repositories,
     current: ResourceServer,
     body: ResourceServerUpdate,
+    encryption: StoredEncryption,
   ): Promise<ResourceServer> {
     if (current.isSystem) {
       const refused = Object.keys(body).filter((k) => !SYSTEM_UPDATABLE.has(k));
@@ -84,7 +86,7 @@ export function createResourceServerService(deps: Deps) {
       tokenDialect: body.token_dialect ?? current.tokenDialect,
       userPolicy: body.subject_type_authorization?.user?.policy ?? current.userPolicy,
       clientPolicy: body.subject_type_authorization?.client?.policy ?? current.clientPolicy,
-      extra: { ...current.extra, ...pickExtra(body) },
+      extra: { ...current.extra, ...pickExtra(body, encryption) },
       updatedAt: now(),
     };
     assertLifetimes(next);
@@ -147,7 +149,7 @@ export function createResourceServerService(deps: Deps) {
         clientPolicy: isMyAccount
           ? 'deny_all'
           : (body.subject_type_authorization?.client?.policy ?? 'require_client_grant'),
-        extra: pickExtra(body),
+        extra: pickExtra(body, await checkedEncryption(body.token_encryption)),
         createdAt: at,
         updatedAt: at,
       };
@@ -167,10 +169,11 @@ export function createResourceServerService(deps: Deps) {
     },
 
     async update(idOrIdentifier: string, body: ResourceServerUpdate): Promise<ResourceServer> {
+      const encryption = await checkedEncryption(body.token_encryption);
       // Read-modify-write of the whole row: one writer at a time, or concurrent PATCHes undo each other.
       return store.transaction(async (repos) => {
         await repos.tenants.lock();
-        return updateIn(repos, await find(idOrIdentifier, repos), body);
+        return updateIn(repos, await find(idOrIdentifier, repos), body, encryption);
       });
     },
 
@@ -191,11 +194,30 @@ export function createResourceServerService(deps: Deps) {
   };
 }
 
-function pickExtra(body: ResourceServerUpdate): Record<string, unknown> {
+/** `token_encryption` as stored: the checked key with its thumbprint (undefined: not in the request). */
+type StoredEncryption = Record<string, unknown> | null | undefined;
+
+/** @throws BadRequest when the key cannot encrypt access tokens. */
+async function checkedEncryption(body: ResourceServerUpdate['token_encryption']): Promise<StoredEncryption> {
+  if (body === undefined || body === null) return body;
+  try {
+    const { thumbprint } = await readEncryptionKey(body.encryption_key.pem);
+    return { ...body, encryption_key: { ...body.encryption_key, thumbprint_sha256: thumbprint } };
+  } catch (error) {
+    if (!(error instanceof EncryptionKeyError)) throw error;
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: token_encryption.encryption_key.pem ${error.message}.`,
+    );
+  }
+}
+
+function pickExtra(body: ResourceServerUpdate, encryption: StoredEncryption): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
   for (const field of EXTRA_FIELDS) {
     if (body[field] !== undefined) extra[field] = body[field];
   }
+  if (encryption !== undefined) extra['token_encryption'] = encryption;
   const anonymous = body.subject_type_authorization?.anonymous_user?.policy;
   if (anonymous !== undefined) extra[ANONYMOUS_USER_POLICY] = anonymous;
   return extra;

@@ -210,6 +210,11 @@ export function createUserService(deps: Deps) {
           if (newHash !== undefined) await rememberPassword(repos, connection, current, next.updatedAt);
           const stored = await repos.users.update(next);
           if (!stored) throw notFound();
+          // ASVS V3.3.3: a new password or a block ends the user's sessions in every application too.
+          const ended =
+            newHash !== undefined ? 'password_changed' : body.blocked === true ? 'user_blocked' : undefined;
+          if (ended)
+            await repos.refreshTokens.revokeForUser(userId, Math.floor(deps.clock.now() / 1000), ended);
           return stored;
         });
       } catch (error) {

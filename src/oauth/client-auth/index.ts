@@ -10,14 +10,18 @@ export type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './typ
 const MAX_CLIENT_ID_LENGTH = 256;
 const BASIC_SCHEME = /^Basic(\s|$)/i;
 const BASIC_CHALLENGE = 'Basic realm="oauth", error="invalid_client"';
+const FAILED = 'Client authentication failed';
+const failed = (detail: string) => new InvalidClient(FAILED, detail);
 
 /** Body parameters client authentication reads. */
 export const CLIENT_AUTH_PARAMS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
 
 /**
  * Authenticates the client by exactly one of Basic, body secret, client assertion or none (spec 1.1).
- * @throws InvalidRequest when several methods are combined; InvalidClient when authentication fails, with a
- * Basic challenge when the client tried Basic (RFC 6749 §5.2), and only then.
+ * @throws InvalidRequest when the request itself is malformed (several methods, no client_id); InvalidClient
+ * when authentication fails, always with the same message so the answer tells neither whether the client
+ * exists, nor how it authenticates, nor which check failed (the detail is for logs), and with a Basic
+ * challenge when the caller tried Basic (RFC 6749 §5.2), and only then.
  */
 export async function authenticateClient(
   input: ClientAuthInput,
@@ -28,7 +32,7 @@ export async function authenticateClient(
     return await authenticate(input, deps);
   } catch (error) {
     if (triedBasic && error instanceof InvalidClient) {
-      throw new InvalidClient(error.message, error.detail, BASIC_CHALLENGE);
+      throw new InvalidClient(FAILED, error.detail, BASIC_CHALLENGE);
     }
     throw error;
   }
@@ -51,14 +55,14 @@ async function authenticate(input: ClientAuthInput, deps: ClientAuthDeps): Promi
     }
     const clientId = assertionClientId(assertion);
     if (bodyId !== undefined && bodyId !== clientId)
-      throw new InvalidClient('client_id does not match client_assertion');
+      throw failed(`client_id ${bodyId} does not match the client_assertion's sub`);
     const client = await findOrFail(clientId, deps);
     await verifyClientAssertion(client, assertion, deps);
     return { client, method: 'private_key_jwt' };
   }
   if (basic !== undefined) {
     if (bodyId !== undefined && bodyId !== basic.clientId)
-      throw new InvalidClient('client_id does not match credentials');
+      throw failed(`client_id ${bodyId} does not match the Basic credentials`);
     const client = await findOrFail(basic.clientId, deps);
     assertSecret(client, basic.secret, 'client_secret_basic');
     return { client, method: 'client_secret_basic' };
@@ -70,17 +74,19 @@ async function authenticate(input: ClientAuthInput, deps: ClientAuthDeps): Promi
     assertSecret(client, bodySecret, 'client_secret_post');
     return { client, method: 'client_secret_post' };
   }
-  if (client.tokenEndpointAuthMethod !== 'none') throw new InvalidClient('Client authentication is required');
+  if (client.tokenEndpointAuthMethod !== 'none') {
+    throw failed(`${client.clientId}: no credentials presented, the client is not public`);
+  }
   return { client, method: 'none' };
 }
 
 async function findOrFail(clientId: string, deps: ClientAuthDeps): Promise<Client> {
   // Ids arrive from headers and JWT claims too; text a database cannot hold never reaches a query.
   if (clientId.length > MAX_CLIENT_ID_LENGTH || clientId.includes('\u0000') || !clientId.isWellFormed()) {
-    throw new InvalidClient('Client authentication failed', 'malformed client id');
+    throw failed('malformed client id');
   }
   const client = await deps.findClient(clientId);
-  if (!client) throw new InvalidClient('Client authentication failed', `unknown client ${clientId}`);
+  if (!client) throw failed(`unknown client ${clientId}`);
   return client;
 }
 
@@ -95,10 +101,7 @@ function assertSecret(
     : client.tokenEndpointAuthMethod === method;
   const matches = safeEqual(secret, client.clientSecret);
   if (!allowed || !matches) {
-    throw new InvalidClient(
-      'Client authentication failed',
-      `${client.clientId}: ${allowed ? 'wrong secret' : `${method} not allowed`}`,
-    );
+    throw failed(`${client.clientId}: ${allowed ? 'wrong secret' : `${method} not allowed`}`);
   }
 }
 
@@ -106,16 +109,16 @@ function assertSecret(
 function parseBasic(header: string | undefined): { clientId: string; secret: string } | undefined {
   if (header === undefined || !BASIC_SCHEME.test(header)) return undefined;
   const match = /^Basic +([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!match?.[1]) throw new InvalidClient('Malformed Basic credentials');
+  if (!match?.[1]) throw failed('malformed Basic credentials');
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new InvalidClient('Malformed Basic credentials');
+  if (colon < 0) throw failed('malformed Basic credentials');
   try {
     return {
       clientId: decodeURIComponent(decoded.slice(0, colon).replaceAll('+', ' ')),
       secret: decodeURIComponent(decoded.slice(colon + 1).replaceAll('+', ' ')),
     };
   } catch {
-    throw new InvalidClient('Malformed Basic credentials');
+    throw failed('malformed Basic credentials');
   }
 }

@@ -1,8 +1,11 @@
+import type { ClientGrant } from '../../domain/client-grant.js';
 import { AccessDenied, InvalidRequest, UnauthorizedClient } from '../../errors/oauth.js';
 import { evaluateAccess } from '../../policy/evaluate.js';
 import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
-import { optionalString, parseScope } from '../params.js';
+import { optionalString, parseScope, type TokenParams } from '../params.js';
 import { buildAccessToken } from '../tokens/access-token.js';
+import { assertApiNeedsNoProofOfPossession } from '../tokens/sender-constraint.js';
+import { encryptAccessToken, tokenEncryptionOf } from '../tokens/token-encryption.js';
 import type { GrantHandler } from './types.js';
 
 /** RFC 6749 §4.4 under seed 002's client-access policy. */
@@ -18,11 +21,12 @@ export const clientCredentials: GrantHandler = {
       throw new InvalidRequest('Missing required parameter: audience');
     const api = await deps.findApi(audience);
     if (!api) throw new AccessDenied(`Service not enabled within domain: ${audience}`);
+    const grants = await deps.findGrants(client.clientId, audience);
     const decision = evaluateAccess({
       subject: 'client',
       api: toPolicyApi(api),
       client: { clientId: client.clientId, isFirstParty: client.isFirstParty },
-      grants: (await deps.findGrants(client.clientId, audience)).map(toPolicyGrant),
+      grants: grants.map(toPolicyGrant),
       requestedScopes: parseScope(optionalString(params, 'scope')),
     });
     if (!decision.allowed) {
@@ -32,6 +36,11 @@ export const clientCredentials: GrantHandler = {
           : `Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants`,
       );
     }
+    assertNoOrganizationRequired(
+      grants.find((g) => g.id === decision.grantId),
+      params,
+    );
+    assertApiNeedsNoProofOfPossession(api, client);
     const now = deps.nowSeconds();
     const token = buildAccessToken({
       issuer: deps.issuer,
@@ -44,11 +53,30 @@ export const clientCredentials: GrantHandler = {
       nowSeconds: now,
       jti: deps.newJti(),
     });
+    const signed = await deps.signer.sign(token.payload, token.sign);
+    const encryption = tokenEncryptionOf(api.extra);
     return {
-      access_token: await deps.signer.sign(token.payload, token.sign),
+      access_token: encryption ? await encryptAccessToken(signed, encryption) : signed,
       ...(decision.scopes.length > 0 ? { scope: decision.scopes.join(' ') } : {}),
       expires_in: token.expiresIn,
       token_type: 'Bearer',
     };
   },
 };
+
+/**
+ * Auth0: `organization_usage: "require"` means the application must name an organization. Latchkey has no
+ * organizations yet, so such a grant can never be satisfied: refuse rather than issue a token that carries
+ * no organization.
+ */
+function assertNoOrganizationRequired(grant: ClientGrant | undefined, params: TokenParams): void {
+  if (grant?.organizationUsage !== 'require') return;
+  if (optionalString(params, 'organization') === undefined) {
+    throw new InvalidRequest(
+      `Missing required parameter: organization (the client grant for "${grant.audience}" requires one)`,
+    );
+  }
+  throw new AccessDenied(
+    `The client grant for "${grant.audience}" requires an organization, and this server does not support organizations yet.`,
+  );
+}

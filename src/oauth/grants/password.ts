@@ -9,7 +9,7 @@ async function passwordLogin(
   deps: GrantDeps,
   realm: string | undefined,
 ): Promise<TokenResponse> {
-  const { client, params, ip } = req;
+  const { client, params, ip, userAgent } = req;
   const login = {
     clientId: client.clientId,
     connection: realm,
@@ -26,7 +26,14 @@ async function passwordLogin(
   const audience =
     optionalString(params, 'audience') ?? nonEmpty((await deps.tenantSettings())['default_audience']);
   return issueUserTokens(
-    { client, user, audience, requested: parseScope(optionalString(params, 'scope')), gty: 'password' },
+    {
+      client,
+      user,
+      audience,
+      requested: parseScope(optionalString(params, 'scope')),
+      gty: 'password',
+      from: { ip, userAgent },
+    },
     deps,
   );
 }

@@ -1,40 +1,48 @@
 import { InvalidGrant, InvalidScope, OAuthError } from '../../errors/oauth.js';
 import { optionalString, parseScope, requiredString } from '../params.js';
-import { hashRefreshToken, issueUserTokens, refreshSettings } from '../tokens/user-tokens.js';
+import { refreshPolicy, underPolicy } from '../tokens/refresh-policy.js';
+import { hashRefreshToken, issueUserTokens } from '../tokens/user-tokens.js';
 import type { GrantHandler } from './types.js';
 
 const UNKNOWN = 'Unknown or invalid refresh token.';
 
-/** RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2). */
+/**
+ * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2). Every refusal answers the same; its
+ * `detail` starts with the reason (unknown, other_client, revoked, expired, idle_expired, reuse, no_user),
+ * for logs.
+ */
 export const refreshToken: GrantHandler = {
   grantType: 'refresh_token',
   params: new Set(['refresh_token', 'scope']),
-  async handle({ client, params }, deps) {
+  async handle({ client, params, ip, userAgent }, deps) {
     const presented = requiredString(params, 'refresh_token');
-    const record = await deps.findRefreshToken(hashRefreshToken(presented));
+    const found = await deps.findRefreshToken(hashRefreshToken(presented));
     const now = deps.nowSeconds();
-    if (!record || record.clientId !== client.clientId || record.revokedAt !== undefined)
-      throw new InvalidGrant(UNKNOWN);
-    if (
-      (record.expiresAt !== undefined && record.expiresAt <= now) ||
-      (record.idleExpiresAt !== undefined && record.idleExpiresAt <= now)
-    ) {
-      throw new InvalidGrant(UNKNOWN);
-    }
-    if (record.rotating && record.rotatedAt !== undefined) {
-      // A rotated token used again outside the leeway (0 = no leeway) means it leaked: revoke the whole family.
-      const leeway = refreshSettings(client).leeway ?? 0;
-      if (leeway === 0 || now - record.rotatedAt > leeway) {
-        await deps.revokeRefreshFamily(record.familyId, now);
-        throw new InvalidGrant(UNKNOWN, `reuse of rotated refresh token ${record.id}`);
-      }
+    if (!found) throw new InvalidGrant(UNKNOWN, 'unknown: no such refresh token');
+    if (found.clientId !== client.clientId)
+      throw new InvalidGrant(UNKNOWN, `other_client: refresh token ${found.id} belongs to another client`);
+    if (found.revokedAt !== undefined)
+      throw new InvalidGrant(
+        UNKNOWN,
+        `revoked: refresh token ${found.id} (${found.revokedReason ?? 'revoked'})`,
+      );
+    const policy = refreshPolicy(client);
+    const record = underPolicy(found, policy);
+    if (record.expiresAt !== undefined && record.expiresAt <= now)
+      throw new InvalidGrant(UNKNOWN, `expired: refresh token ${record.id}`);
+    if (record.idleExpiresAt !== undefined && record.idleExpiresAt <= now)
+      throw new InvalidGrant(UNKNOWN, `idle_expired: refresh token ${record.id}`);
+    if (record.rotatedAt !== undefined && (policy.leeway === 0 || now - record.rotatedAt > policy.leeway)) {
+      // A token already replaced by rotation, used again outside the leeway, has leaked: end its whole family.
+      await deps.revokeRefreshFamily(record.familyId, now, 'reuse');
+      throw new InvalidGrant(UNKNOWN, `reuse: rotated refresh token ${record.id} presented again`);
     }
     const requested = parseScope(optionalString(params, 'scope'));
     if (requested && !requested.every((s) => record.scope.includes(s))) {
       throw new InvalidScope('The requested scope exceeds the scope originally granted.');
     }
     const user = await deps.findUser(record.userId);
-    if (!user) throw new InvalidGrant(UNKNOWN);
+    if (!user) throw new InvalidGrant(UNKNOWN, `no_user: the user of refresh token ${record.id} is gone`);
     if (user.blocked) throw new OAuthError('unauthorized', 'user is blocked', 401);
     const userinfo = `${deps.issuer}userinfo`;
     // Seed 002: an omitted scope means exactly the scopes originally granted.
@@ -45,6 +53,7 @@ export const refreshToken: GrantHandler = {
         audience: record.audience === userinfo ? undefined : record.audience,
         requested: requested ?? [...record.scope],
         gty: 'refresh_token',
+        from: { ip, userAgent },
         refresh: record,
       },
       deps,

@@ -1,6 +1,6 @@
 import type { Client } from '../../domain/client.js';
 import type { ClientGrant } from '../../domain/client-grant.js';
-import type { Consent, RefreshTokenRecord } from '../../domain/refresh-token.js';
+import type { Consent, RefreshTokenRecord, RevocationReason } from '../../domain/refresh-token.js';
 import type { ResourceServer } from '../../domain/resource-server.js';
 import type { AuthenticateDeps } from '../../users/authenticate.js';
 import type { JwtSigner } from '../../keys/signer.js';
@@ -20,8 +20,15 @@ export interface TokenRequest {
   readonly client: Client;
   readonly authMethod: ClientAuthMethod;
   readonly params: TokenParams;
-  /** The caller's IP address, for brute-force protection. */
+  /** The caller's IP address, for brute-force protection and the refresh token's device. */
   readonly ip: string;
+  readonly userAgent: string | undefined;
+}
+
+/** Where a request came from, as a refresh token records it. */
+export interface RequestOrigin {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
 }
 
 /** The writes one user-token issuance needs, applied together in one transaction or not at all. */
@@ -29,7 +36,12 @@ export interface IssuanceWrites {
   /** The presented rotating refresh token is used up, unless another request used it first. */
   readonly rotated?: { readonly id: string; readonly at: number };
   /** The presented non-rotating refresh token was used: its idle window restarts. */
-  readonly touched?: { readonly id: string; readonly at: number; readonly idleExpiresAt: number | undefined };
+  readonly touched?: {
+    readonly id: string;
+    readonly at: number;
+    readonly idleExpiresAt: number | undefined;
+    readonly from: RequestOrigin;
+  };
   readonly refreshToken?: RefreshTokenRecord;
   /** The scopes the user delegated to the client for the API (Auth0's user grant). */
   readonly consent?: Consent;
@@ -39,7 +51,7 @@ export interface IssuanceWrites {
 export interface UserGrantDeps extends AuthenticateDeps {
   readonly effectivePermissions: (userId: string, audience: string) => Promise<string[]>;
   readonly findRefreshToken: (hash: string) => Promise<RefreshTokenRecord | undefined>;
-  readonly revokeRefreshFamily: (familyId: string, at: number) => Promise<void>;
+  readonly revokeRefreshFamily: (familyId: string, at: number, reason: RevocationReason) => Promise<void>;
   /**
    * Applies the writes in one transaction.
    * @returns 'raced' (nothing written) when the rotated token had already been used by another request.

@@ -6,10 +6,13 @@ import type { ResourceServer } from '../../domain/resource-server.js';
 import type { User } from '../../domain/user.js';
 import { AccessDenied, InvalidGrant, UnauthorizedClient } from '../../errors/oauth.js';
 import { evaluateAccess } from '../../policy/evaluate.js';
-import type { GrantDeps, IssuanceWrites, TokenResponse } from '../grants/types.js';
+import type { GrantDeps, IssuanceWrites, RequestOrigin, TokenResponse } from '../grants/types.js';
 import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { buildAccessToken } from './access-token.js';
 import { buildIdToken, type IdTokenAlg } from './id-token.js';
+import { refreshPolicy, type RefreshPolicy } from './refresh-policy.js';
+import { assertApiNeedsNoProofOfPossession } from './sender-constraint.js';
+import { encryptAccessToken, tokenEncryptionOf } from './token-encryption.js';
 
 /** Scopes that are about the user's identity, not an API (OIDC Core §5.4). */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'address', 'phone'] as const;
@@ -42,8 +45,10 @@ export interface UserTokenInput {
   /** Every scope requested (OIDC and API), or undefined when the request sent no scope. */
   readonly requested: readonly string[] | undefined;
   readonly gty: string;
+  /** Where the request came from: a refresh token records it as its device. */
+  readonly from: RequestOrigin;
   readonly context?: IssueContext;
-  /** The refresh token being exchanged: its family, expiry and rotation carry over. */
+  /** The refresh token being exchanged (with the expiry its client's policy gives it): its family carries over. */
   readonly refresh?: RefreshTokenRecord;
 }
 
@@ -59,20 +64,6 @@ export interface UserAccessDecision {
   readonly offline: boolean;
   /** Every granted scope, in the order the token lists them. */
   readonly scopes: readonly string[];
-}
-
-interface RefreshSettings {
-  rotation_type?: string;
-  expiration_type?: string;
-  token_lifetime?: number;
-  idle_token_lifetime?: number;
-  infinite_token_lifetime?: boolean;
-  infinite_idle_token_lifetime?: boolean;
-  leeway?: number;
-}
-
-export function refreshSettings(client: Client): RefreshSettings {
-  return (client.settings['refresh_token'] as RefreshSettings | undefined) ?? {};
 }
 
 export function hashRefreshToken(token: string): string {
@@ -91,8 +82,11 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
   if ((await deps.saveIssuance(writes)) === 'raced') {
     // Two requests raced with the same rotating token: the loser is a reuse.
     const family = input.refresh?.familyId;
-    if (family !== undefined) await deps.revokeRefreshFamily(family, deps.nowSeconds());
-    throw new InvalidGrant('Unknown or invalid refresh token.');
+    if (family !== undefined) await deps.revokeRefreshFamily(family, deps.nowSeconds(), 'reuse_race');
+    throw new InvalidGrant(
+      'Unknown or invalid refresh token.',
+      `reuse_race: refresh token ${input.refresh?.id ?? ''} was exchanged by two requests at once`,
+    );
   }
   return response;
 }
@@ -124,6 +118,7 @@ async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise
         : {}),
     });
     if (!decision.allowed) throw refusal(decision.reason, client, api);
+    assertApiNeedsNoProofOfPossession(api, client);
     // Seed 003: a user's token for the Management API never carries any-user scopes.
     const cap = api.identifier === managementAudience(deps.issuer) ? CURRENT_USER : undefined;
     apiScopes = cap ? decision.scopes.filter((s) => cap.has(s)) : decision.scopes;
@@ -170,7 +165,9 @@ async function buildUserTokens(
     jti: deps.newJti(),
     ...(context.jkt !== undefined ? { jkt: context.jkt } : {}),
   });
-  const accessToken = await deps.signer.sign(access.payload, access.sign);
+  const signed = await deps.signer.sign(access.payload, access.sign);
+  const encryption = decision.isApi ? tokenEncryptionOf(decision.target.extra) : undefined;
+  const accessToken = encryption ? await encryptAccessToken(signed, encryption) : signed;
   const response: { -readonly [K in keyof TokenResponse]: TokenResponse[K] } = {
     access_token: accessToken,
     expires_in: access.expiresIn,
@@ -180,23 +177,21 @@ async function buildUserTokens(
     response.id_token = await signIdToken(input, decision.oidcScopes, accessToken, now, deps);
   }
   const writes: { -readonly [K in keyof IssuanceWrites]: IssuanceWrites[K] } = {};
+  const policy = refreshPolicy(client);
   const presented = input.refresh;
-  if (presented?.rotating === true && presented.rotatedAt === undefined) {
+  // Auth0: a non-rotating token exchanged once its client rotates is replaced by a rotating one, as are a
+  // public client's older tokens (RFC 9700 §4.14.2).
+  const rotates = presented !== undefined && (presented.rotating || policy.rotating);
+  if (presented && rotates && presented.rotatedAt === undefined)
     writes.rotated = { id: presented.id, at: now };
+  if (presented && !rotates) {
+    const idleExpiresAt = policy.idleLifetime === undefined ? undefined : now + policy.idleLifetime;
+    writes.touched = { id: presented.id, at: now, idleExpiresAt, from: clipped(input.from) };
   }
-  if (presented?.rotating === false) writes.touched = touchOf(client, presented, now);
   // A non-rotating exchange keeps its refresh token; every other offline grant gets a new one.
-  if (decision.offline && presented?.rotating !== false) {
+  if (decision.offline && (presented === undefined || rotates)) {
     const token = randomBytes(48).toString('base64url');
-    writes.refreshToken = refreshRecord(
-      client,
-      user,
-      decision,
-      hashRefreshToken(token),
-      presented,
-      now,
-      deps,
-    );
+    writes.refreshToken = refreshRecord(input, decision, hashRefreshToken(token), policy, now, deps);
     response.refresh_token = token;
   }
   if (decision.scopes.length > 0) response.scope = decision.scopes.join(' ');
@@ -266,37 +261,27 @@ async function signIdToken(
   });
 }
 
-/** A non-rotating token's use: its idle window starts again. */
-function touchOf(
-  client: Client,
-  presented: RefreshTokenRecord,
-  now: number,
-): NonNullable<IssuanceWrites['touched']> {
-  const settings = refreshSettings(client);
-  const idle = settings.expiration_type === 'expiring' && settings.infinite_idle_token_lifetime !== true;
-  return {
-    id: presented.id,
-    at: now,
-    idleExpiresAt: idle ? now + (settings.idle_token_lifetime ?? 1_296_000) : undefined,
-  };
+/** User agents are kept to this length on a refresh token's device. */
+const MAX_USER_AGENT = 512;
+
+function clipped(from: RequestOrigin): RequestOrigin {
+  return { ip: from.ip, userAgent: from.userAgent?.slice(0, MAX_USER_AGENT) };
 }
 
-/** A rotated token stays in its family and keeps the family's absolute expiry (Auth0: counted from the grant). */
+/**
+ * A rotated token stays in its family and keeps the family's absolute expiry and first device (Auth0: the
+ * lifetime is counted from the grant and does not extend when tokens rotate).
+ */
 function refreshRecord(
-  client: Client,
-  user: User,
+  input: UserTokenInput,
   decision: UserAccessDecision,
   tokenHash: string,
-  presented: RefreshTokenRecord | undefined,
+  policy: RefreshPolicy,
   now: number,
   deps: GrantDeps,
 ): RefreshTokenRecord {
-  const settings = refreshSettings(client);
-  const expiring = settings.expiration_type === 'expiring';
-  const absoluteExpiry =
-    expiring && settings.infinite_token_lifetime !== true
-      ? now + (settings.token_lifetime ?? 2_592_000)
-      : undefined;
+  const { client, user, refresh: presented } = input;
+  const from = clipped(input.from);
   return {
     id: deps.newId('rt'),
     tokenHash,
@@ -305,16 +290,24 @@ function refreshRecord(
     clientId: client.clientId,
     audience: decision.target.identifier,
     scope: decision.scopes,
-    rotating: settings.rotation_type === 'rotating',
+    rotating: policy.rotating,
     createdAt: now,
-    expiresAt: presented ? presented.expiresAt : absoluteExpiry,
-    idleExpiresAt:
-      expiring && settings.infinite_idle_token_lifetime !== true
-        ? now + (settings.idle_token_lifetime ?? 1_296_000)
-        : undefined,
+    expiresAt: presented
+      ? presented.expiresAt
+      : policy.absoluteLifetime === undefined
+        ? undefined
+        : now + policy.absoluteLifetime,
+    idleExpiresAt: policy.idleLifetime === undefined ? undefined : now + policy.idleLifetime,
     lastUsedAt: undefined,
     rotatedAt: undefined,
     revokedAt: undefined,
+    revokedReason: undefined,
+    device: {
+      initialIp: presented ? presented.device.initialIp : from.ip,
+      initialUserAgent: presented ? presented.device.initialUserAgent : from.userAgent,
+      lastIp: from.ip,
+      lastUserAgent: from.userAgent,
+    },
   };
 }
 

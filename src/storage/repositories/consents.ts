@@ -102,6 +102,13 @@ export function createConsentRepository(db: DbOrTx, tenantId: string) {
         .where('audience', '=', audience)
         .execute();
     },
+    async deleteForUser(userId: string): Promise<void> {
+      await db
+        .deleteFrom('consents')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .execute();
+    },
     async delete(id: string): Promise<void> {
       await db.deleteFrom('consents').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
     },

@@ -39,6 +39,13 @@ export interface UserSearchOptions {
   readonly timeoutMs: number;
 }
 
+/** Whether a user may still act: it is not blocked, and since when it exists. */
+export interface UserStanding {
+  readonly blocked: boolean;
+  /** ISO 8601. */
+  readonly createdAt: string;
+}
+
 /** A user found through one of its identities: the identity holds the password that was presented. */
 export interface LoginMatch {
   readonly user: User;
@@ -253,6 +260,16 @@ export function createUserRepository(
   return {
     async findById(userId: string): Promise<User | undefined> {
       return one(await users().where('user_id', '=', userId).executeTakeFirst());
+    },
+    /** What a token acting for the user needs to know of it, in one narrow read (no identities). */
+    async findStanding(userId: string): Promise<UserStanding | undefined> {
+      const row = await db
+        .selectFrom('users')
+        .select(['blocked', 'created_at'])
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return row && { blocked: toBool(row.blocked), createdAt: row.created_at };
     },
     /** The users among `userIds` that exist, in the order of `userIds`. */
     async findByIds(userIds: readonly string[]): Promise<User[]> {

@@ -298,7 +298,7 @@ describe.each(testBackends())('/api/v2/clients on $name', (backend) => {
     expect(replay.statusCode).toBe(401);
     expect(replay.json()).toEqual({
       error: 'invalid_client',
-      error_description: 'client_assertion jti has already been used',
+      error_description: 'Client authentication failed',
     });
     expect((await exchange(await assertion('https://elsewhere.example.com/'))).statusCode).toBe(401);
     // The key was registered for RS256: the same key signing PS256 does not authenticate.
@@ -312,7 +312,7 @@ describe.each(testBackends())('/api/v2/clients on $name', (backend) => {
       .sign(await importPKCS8(await exportPKCS8(privateKey), 'PS256'));
     expect((await exchange(ps256)).json()).toEqual({
       error: 'invalid_client',
-      error_description: 'Invalid client_assertion',
+      error_description: 'Client authentication failed',
     });
     expect((await secretToken(created.client_id, created.client_secret)).statusCode).toBe(401);
 
