@@ -1,5 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import { parseOptions, verify as verifyBcrypt } from '@node-rs/bcrypt';
+import { verify as verifyBcrypt } from '@node-rs/bcrypt';
 
 /** argon2id cost tuned to ~20-50 ms per hash on a 2-core machine (see bench/users.js); hashing runs on the libuv pool. */
 // `algorithm: 2` is Argon2id (@node-rs/argon2 exports it as an ambient const enum).
@@ -13,6 +13,8 @@ const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 47_104, timeCost: 2, parallel
 export const BCRYPT_MAX_COST = 10;
 
 const BCRYPT_PREFIX = /^\$2[aby]\$/;
+/** Modular crypt format: `$2b$`, two-digit cost, `$`, 22 characters of salt and 31 of hash. */
+const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2_OPTIONS);
@@ -26,12 +28,10 @@ export interface PasswordCheck {
 
 /** The cost of a bcrypt hash, or undefined when `stored` is not one the verifier would accept. */
 export function bcryptCost(stored: string): number | undefined {
-  if (!BCRYPT_PREFIX.test(stored)) return undefined;
-  try {
-    return parseOptions(stored).cost;
-  } catch {
-    return undefined;
-  }
+  const match = BCRYPT_HASH.exec(stored);
+  if (!match) return undefined;
+  const cost = Number(match[1]);
+  return cost >= 4 && cost <= 31 ? cost : undefined;
 }
 
 /** Whether `stored` can be checked at a bounded cost: argon2id, or bcrypt of at most BCRYPT_MAX_COST. */

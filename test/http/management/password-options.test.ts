@@ -136,7 +136,7 @@ describe.each(testBackends())('connection password options on $name', (backend) 
     [11, 400],
     [10, 201],
   ])('imports a bcrypt custom_password_hash of cost %i with %i', async (cost, status) => {
-    const value = await bcryptHash('Imported-Pass-1', { cost });
+    const value = await bcryptHash('Imported-Pass-1', cost);
     const res = await createUser({ custom_password_hash: { algorithm: 'bcrypt', hash: { value } } });
     expect(res.statusCode).toBe(status);
     if (status === 400) {

@@ -35,11 +35,11 @@ describe.each(testBackends())('password sign-in timing on $name', (backend) => {
     await make.user({ email: emails.blocked, blocked: true });
     await make.user({ email: emails.throttled });
     // Imported before the cost cap existed; the API now refuses such a hash. Running it would take days.
-    const cheap = await bcryptHash(PASSWORD, { cost: 4 });
-    await make.user({ email: emails.overCap, passwordHash: cheap.replace(/^\$2b\$04\$/, '$2b$31$') });
+    const cheap = await bcryptHash(PASSWORD, 4);
+    await make.user({ email: emails.overCap, passwordHash: cheap.replace(/^\$2[aby]\$04\$/, '$2b$31$') });
     const token = await t.managementToken();
     for (const email of [emails.imported, emails.importedToo]) {
-      const value = await bcryptHash(PASSWORD, { cost: BCRYPT_MAX_COST });
+      const value = await bcryptHash(PASSWORD, BCRYPT_MAX_COST);
       const res = await api(t.app, {
         method: 'POST',
         url: '/api/v2/users',

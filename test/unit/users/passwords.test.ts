@@ -12,7 +12,7 @@ const PASSWORD = 'Imported-Pass-1';
 
 describe('checkPassword on imported bcrypt hashes', () => {
   it('verifies on the thread pool: the event loop stays free while four cost-10 checks run', async () => {
-    const stored = await bcryptHash(PASSWORD, { cost: BCRYPT_MAX_COST });
+    const stored = await bcryptHash(PASSWORD, BCRYPT_MAX_COST);
     const before = performance.eventLoopUtilization();
     const checks = await Promise.all(Array.from({ length: 4 }, () => checkPassword(PASSWORD, stored)));
     const busy = performance.eventLoopUtilization(before);
@@ -22,9 +22,9 @@ describe('checkPassword on imported bcrypt hashes', () => {
   });
 
   it('answers a hash above the cost cap at once, as a failure, without running it', async () => {
-    const cheap = await bcryptHash(PASSWORD, { cost: 4 });
+    const cheap = await bcryptHash(PASSWORD, 4);
     // A cost-31 hash would hold a thread for days: only its cost is read.
-    const costly = cheap.replace(/^\$2b\$04\$/, '$2b$31$');
+    const costly = cheap.replace(/^\$2[aby]\$04\$/, '$2b$31$');
     const started = performance.now();
     expect(await checkPassword(PASSWORD, costly)).toEqual({ ok: false, needsRehash: false });
     expect(performance.now() - started).toBeLessThan(50);
@@ -38,13 +38,18 @@ describe('checkPassword on imported bcrypt hashes', () => {
     ['$2b$11$', false],
     ['$2b$17$', false],
   ])('treats a bcrypt hash starting %s as verifiable: %s', async (prefix, verifiable) => {
-    const stored = (await bcryptHash(PASSWORD, { cost: 4 })).replace(/^\$2b\$04\$/, prefix);
+    const stored = (await bcryptHash(PASSWORD, 4)).replace(/^\$2[aby]\$04\$/, prefix);
     expect(isVerifiableHash(stored)).toBe(verifiable);
   });
 
   it('treats argon2id as verifiable and anything else as not', async () => {
     expect(isVerifiableHash(await hashPassword(PASSWORD))).toBe(true);
     expect(isVerifiableHash('$2b$10$short')).toBe(false);
+    const valid = '$2b$10$' + 'a'.repeat(53);
+    expect(isVerifiableHash(valid)).toBe(true);
+    expect(isVerifiableHash(valid + 'a')).toBe(false);
+    expect(isVerifiableHash('$2b$03$' + 'a'.repeat(53))).toBe(false);
+    expect(isVerifiableHash('$2b$1a$' + 'a'.repeat(53))).toBe(false);
     expect(isVerifiableHash('5f4dcc3b5aa765d61d8327deb882cf99')).toBe(false);
   });
 });
