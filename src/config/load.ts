@@ -201,6 +201,15 @@ function parseServerSettings(env: Env, problems: string[]): ServerSettings {
       maxConnections = defaults.maxConnections;
     }
   }
+  let logRetentionDays = defaults.logRetentionDays;
+  const rawRetention = env['LATCHKEY_LOG_RETENTION_DAYS'];
+  if (rawRetention !== undefined) {
+    logRetentionDays = Number(rawRetention);
+    if (!/^\d{1,4}$/.test(rawRetention) || logRetentionDays < 1 || logRetentionDays > 3650) {
+      problems.push(`LATCHKEY_LOG_RETENTION_DAYS: whole days from 1 to 3650, got "${rawRetention}"`);
+      logRetentionDays = defaults.logRetentionDays;
+    }
+  }
   return Object.freeze({
     requestTimeoutMs,
     headersTimeoutMs,
@@ -208,5 +217,6 @@ function parseServerSettings(env: Env, problems: string[]): ServerSettings {
     connectionTimeoutMs: defaults.connectionTimeoutMs,
     maxConnections,
     shutdownTimeoutMs,
+    logRetentionDays,
   });
 }

@@ -32,6 +32,8 @@ export interface ServerSettings {
   readonly maxConnections: number;
   /** How long in-flight requests may take to finish after SIGTERM/SIGINT before they are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Tenant log events older than this many days are deleted (Auth0 keeps 1 to 30 by plan). */
+  readonly logRetentionDays: number;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
@@ -43,6 +45,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
   maxConnections: 10_000,
   // Below Kubernetes' default 30 s grace period, so the deadline is ours and not SIGKILL's.
   shutdownTimeoutMs: 10_000,
+  logRetentionDays: 30,
 });
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -23,6 +23,7 @@ import {
 import { createLookups, type Lookups } from './lookups.js';
 import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } from './one-time-store.js';
 import { createVerifiedTokens, type VerifiedTokens } from './verified-tokens.js';
+import { createEventRecorder, type EventRecorder } from '../logs/recorder.js';
 
 export interface Deps {
   readonly config: Config;
@@ -54,6 +55,8 @@ export interface Deps {
   readonly invalidation: Invalidation;
   /** Management API requests per second per calling client. */
   readonly managementRateLimit: number;
+  /** Tenant log events (Auth0's logs): every login, token exchange, failure and Management write. */
+  readonly events: EventRecorder;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -73,6 +76,8 @@ export interface DepsOverrides {
   readonly redisNamespace?: string;
   /** How long a user search may run (Auth0: 2 s); tests shorten it to reach the timeout. */
   readonly searchTimeoutMs?: number;
+  /** Where the event recorder reports storage trouble (the app's logger once it exists). */
+  readonly warn?: (message: string, detail?: Record<string, unknown>) => void;
 }
 
 /** Requests per second per calling client (per node, or across nodes with Redis). */
@@ -136,9 +141,20 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
       'login-identifier',
     ),
   };
+  const events = createEventRecorder({
+    sink: store.logs,
+    now: () => clock.now(),
+    retentionMs: config.server.logRetentionDays * 86_400_000,
+    warn:
+      overrides.warn ??
+      ((message, detail) => {
+        process.emitWarning(`${message} ${JSON.stringify(detail ?? {})}`);
+      }),
+  });
   return {
     config,
     tenantId,
+    events,
     storage,
     store,
     keystore,
@@ -158,6 +174,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     redisNamespace,
     managementRateLimit: overrides.managementRateLimit ?? MANAGEMENT_RATE_LIMIT,
     async close() {
+      await events.close();
       await invalidation.close();
       if (redis) await redis.quit().catch(() => undefined);
     },

@@ -5,6 +5,7 @@ import * as users from './migrations/0002-users.js';
 import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
 import * as signIn from './migrations/0005-sign-in.js';
 import * as tokens from './migrations/0006-tokens.js';
+import * as logs from './migrations/0007-logs.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003-tenant-keys-identities': tenantKeys,
   '0005-sign-in': signIn,
   '0006-tokens': tokens,
+  '0007-logs': logs,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

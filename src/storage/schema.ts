@@ -245,6 +245,45 @@ export interface PasswordHistoryTable {
   created_at: string;
 }
 
+/** One Auth0 log event (`GET /api/v2/logs`), kept for the tenant's retention period. */
+export interface LogsTable {
+  tenant_id: string;
+  log_id: string;
+  /** When it happened, epoch milliseconds (ranges and retention). */
+  at: number;
+  type: string;
+  description: string | null;
+  client_id: string | null;
+  client_name: string | null;
+  connection: string | null;
+  connection_id: string | null;
+  strategy: string | null;
+  strategy_type: string | null;
+  user_id: string | null;
+  user_name: string | null;
+  audience: string | null;
+  scope: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  hostname: string | null;
+  details: Json | null;
+}
+
+/** An Auth0 log stream: where events are delivered besides the logs table. */
+export interface LogStreamsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  type: string;
+  status: string;
+  sink: Json;
+  filters: Json | null;
+  is_priority: Bool;
+  pii_config: Json | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   connections: ConnectionsTable;
@@ -264,4 +303,6 @@ export interface Database {
   consents: ConsentsTable;
   login_failures: LoginFailuresTable;
   password_history: PasswordHistoryTable;
+  logs: LogsTable;
+  log_streams: LogStreamsTable;
 }

@@ -31,6 +31,8 @@ const TENANT_TABLES = [
   'login_failures',
   'password_history',
   'one_time_values',
+  'logs',
+  'log_streams',
 ];
 
 // The same bootstrap client id in both tenants: ids are only unique within a tenant.

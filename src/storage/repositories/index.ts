@@ -13,6 +13,7 @@ import { createSigningKeyRepository } from './signing-keys.js';
 import { createTenantRepository } from './tenants.js';
 import { createConnectionRepository } from './connections.js';
 import { createOneTimeValueRepository } from './one-time-values.js';
+import { createLogRepository } from './logs.js';
 
 function createRepositoriesOn(
   db: DbOrTx,
@@ -35,6 +36,7 @@ function createRepositoriesOn(
     clientGrants: createClientGrantRepository(db, tenantId),
     signingKeys: createSigningKeyRepository(db, tenantId, box),
     oneTimeValues: createOneTimeValueRepository(db, tenantId),
+    logs: createLogRepository(db, tenantId, dialect, search),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;

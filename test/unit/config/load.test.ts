@@ -159,6 +159,7 @@ describe('loadConfig', () => {
       LATCHKEY_KEEP_ALIVE_TIMEOUT: '0.25',
       LATCHKEY_MAX_CONNECTIONS: '3',
       LATCHKEY_SHUTDOWN_TIMEOUT: '2.5',
+      LATCHKEY_LOG_RETENTION_DAYS: '7',
     });
     expect(config.server).toEqual({
       requestTimeoutMs: 5000,
@@ -168,6 +169,7 @@ describe('loadConfig', () => {
       connectionTimeoutMs: 60_000,
       maxConnections: 3,
       shutdownTimeoutMs: 2500,
+      logRetentionDays: 7,
     });
     expect(
       loadConfig({ LATCHKEY_DATABASE_URL: 'sqlite::memory:', LATCHKEY_HEADERS_TIMEOUT: '3' }).server
@@ -185,6 +187,9 @@ describe('loadConfig', () => {
     ['LATCHKEY_MAX_CONNECTIONS', '0'],
     ['LATCHKEY_MAX_CONNECTIONS', '1.5'],
     ['LATCHKEY_MAX_CONNECTIONS', '10000000'],
+    ['LATCHKEY_LOG_RETENTION_DAYS', '0'],
+    ['LATCHKEY_LOG_RETENTION_DAYS', '3651'],
+    ['LATCHKEY_LOG_RETENTION_DAYS', '1.5'],
   ])('refuses %s=%j', (name, value) => {
     expect(() => loadConfig({ [name]: value, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
       new RegExp(`^Invalid configuration:\\n  - ${name}:`),

@@ -1,0 +1,63 @@
+/** Auth0's log event codes that Latchkey records, with the event name Auth0 gives each and its stream filter category. */
+export const LOG_TYPES = {
+  s: { name: 'Success Login', category: 'auth.login.success' },
+  f: { name: 'Failed Login', category: 'auth.login.fail' },
+  fp: { name: 'Failed Login (Incorrect Password)', category: 'auth.login.fail' },
+  fu: { name: 'Failed Login (Invalid Email/Username)', category: 'auth.login.fail' },
+  limit_wc: { name: 'Blocked Account', category: 'auth.login.notification' },
+  limit_mu: { name: 'Blocked IP Address', category: 'auth.login.notification' },
+  seccft: {
+    name: 'Success Exchange (Client Credentials for Access Token)',
+    category: 'auth.token_exchange.success',
+  },
+  feccft: {
+    name: 'Failed Exchange (Client Credentials for Access Token)',
+    category: 'auth.token_exchange.fail',
+  },
+  sepft: { name: 'Success Exchange (Password for Access Token)', category: 'auth.token_exchange.success' },
+  fepft: { name: 'Failed Exchange (Password for Access Token)', category: 'auth.token_exchange.fail' },
+  sertft: {
+    name: 'Success Exchange (Refresh Token for Access Token)',
+    category: 'auth.token_exchange.success',
+  },
+  fertft: { name: 'Failed Exchange (Refresh Token for Access Token)', category: 'auth.token_exchange.fail' },
+  ferrt: { name: 'Failed Exchange (Rotating Refresh Token)', category: 'auth.token_exchange.fail' },
+  srrt: { name: 'Success Revocation', category: 'user.notification' },
+  scp: { name: 'Success Change Password', category: 'user.notification' },
+  sapi: { name: 'Success API Operation', category: 'management.success' },
+  fapi: { name: 'Failed API Operation', category: 'management.fail' },
+  api_limit: { name: 'Rate Limit on the Authentication or Management APIs', category: 'system.notification' },
+} as const;
+
+export type LogType = keyof typeof LOG_TYPES;
+
+export function isLogType(value: string): value is LogType {
+  return Object.hasOwn(LOG_TYPES, value);
+}
+
+/** What a caller records; the recorder adds the id and the time. */
+export interface NewLogEvent {
+  readonly type: LogType;
+  readonly description?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly clientName?: string | undefined;
+  readonly connection?: string | undefined;
+  readonly connectionId?: string | undefined;
+  readonly strategy?: string | undefined;
+  readonly strategyType?: string | undefined;
+  readonly userId?: string | undefined;
+  readonly userName?: string | undefined;
+  readonly audience?: string | undefined;
+  readonly scope?: string | undefined;
+  readonly ip?: string | undefined;
+  readonly userAgent?: string | undefined;
+  readonly hostname?: string | undefined;
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** One stored event, as `GET /api/v2/logs` returns it. */
+export interface LogEvent extends NewLogEvent {
+  readonly logId: string;
+  /** Epoch milliseconds. */
+  readonly at: number;
+}

@@ -1,0 +1,34 @@
+/** Names of fields whose values are credentials: never stored in an event, at any depth. */
+const SECRET_NAME =
+  /pass(word|wd)?|secret|token|assertion|authori[sz]ation|cookie|verifier|otp|code|key|hash|credential|signature|authn_response/i;
+
+const MAX_DEPTH = 5;
+const MAX_STRING = 1_000;
+const MAX_ITEMS = 50;
+
+/**
+ * A copy of `value` fit to be logged: fields named like credentials dropped, strings and lists cut short, and
+ * nesting bounded, so that no caller can put a secret or an unbounded body into a log event.
+ */
+export function scrubDetails(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return scrubObject(value, 0);
+}
+
+function scrubObject(value: Readonly<Record<string, unknown>>, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, item] of Object.entries(value).slice(0, MAX_ITEMS)) {
+    if (SECRET_NAME.test(name)) continue;
+    const clean = scrubValue(item, depth + 1);
+    if (clean !== undefined) out[name] = clean;
+  }
+  return out;
+}
+
+function scrubValue(value: unknown, depth: number): unknown {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+  if (depth > MAX_DEPTH) return undefined;
+  if (Array.isArray(value)) return value.slice(0, MAX_ITEMS).map((item) => scrubValue(item, depth + 1));
+  if (typeof value === 'object') return scrubObject(value as Record<string, unknown>, depth);
+  return undefined;
+}
