@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | 'inexistent_refresh_token'
   | 'inexistent_key'
   | 'inexistent_user'
+  | 'inexistent_log'
   | 'resource_server_conflict'
   | 'client_grant_conflict'
   | 'conflict'

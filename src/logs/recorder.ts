@@ -1,6 +1,6 @@
 import type { LogEvent, NewLogEvent } from '../domain/log-event.js';
 import { newLogId } from './log-ids.js';
-import { scrubDetails } from './scrub.js';
+import { scrubEvent } from './scrub.js';
 
 /** Where the recorder keeps events: the tenant's logs table. */
 export interface LogSink {
@@ -107,12 +107,7 @@ export function createEventRecorder(options: RecorderOptions): EventRecorder {
   return {
     record(event) {
       const at = now();
-      queue.push({
-        ...event,
-        ...(event.details === undefined ? {} : { details: scrubDetails(event.details) }),
-        logId: newLogId(at),
-        at,
-      });
+      queue.push({ ...scrubEvent(event), logId: newLogId(at), at });
       if (queue.length > maxQueued) {
         const excess = queue.length - maxQueued;
         queue = queue.slice(excess);

@@ -32,3 +32,21 @@ function scrubValue(value: unknown, depth: number): unknown {
   if (typeof value === 'object') return scrubObject(value as Record<string, unknown>, depth);
   return undefined;
 }
+
+/** Caller-controlled strings (user agent, host, login name) are cut to this many characters. */
+const MAX_FIELD = 600;
+
+/** The event with every string field cut short and its details scrubbed. */
+export function scrubEvent<E extends { readonly details?: Readonly<Record<string, unknown>> | undefined }>(
+  event: E,
+): E {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(event) as [string, unknown][]) {
+    if (value === undefined) continue;
+    if (typeof value === 'string')
+      out[name] = value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD)}…` : value;
+    else if (name === 'details') out[name] = scrubDetails(value as Record<string, unknown>);
+    else out[name] = value;
+  }
+  return out as E;
+}

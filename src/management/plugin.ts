@@ -20,7 +20,9 @@ import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
 import { actionRoutes } from './actions/routes.js';
+import { logRoutes } from './logs/routes.js';
 import { managementAudience } from './scopes.js';
+import { isManagementWrite, managementEvents } from '../logs/management-events.js';
 
 const NO_QUERY = Type.Object({}, { additionalProperties: false });
 
@@ -72,6 +74,25 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
     throw routeNotFound(req.method, req.url, []);
   });
 
+  // Every write by an authenticated caller is a tenant log event (Auth0's sapi/fapi), recorded off the request path.
+  app.addHook('onResponse', async (req, reply) => {
+    if (!req.auth || !isManagementWrite(req.method)) return;
+    const route = (req.routeOptions.url ?? '').replace(/^\/api\/v2/, '');
+    const events = managementEvents({
+      method: req.method,
+      route,
+      path: req.url.split('?')[0]?.replace(/^\/api\/v2/, '') ?? '',
+      params: (req.params ?? {}) as Record<string, string>,
+      body: req.body,
+      status: reply.statusCode,
+      auth: req.auth,
+      ip: req.ip,
+      userAgent: req.headers['user-agent'],
+      hostname: req.hostname,
+    });
+    for (const event of events) deps.events.record(event);
+  });
+
   app.addHook('onRoute', (route) => {
     // Auth0 answers an unknown query parameter with invalid_query_string, also on routes that take none.
     route.schema = { ...route.schema, querystring: route.schema?.querystring ?? NO_QUERY };
@@ -98,6 +119,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(grantRoutes, { deps });
   await app.register(refreshTokenRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
+  await app.register(logRoutes, { deps });
   await app.register(actionRoutes);
 };
 

@@ -18,6 +18,12 @@ import { subjectProblem } from './tokens/subject-standing.js';
 import { hashRefreshToken } from './tokens/user-tokens.js';
 import { userinfoClaims } from './userinfo.js';
 import { handleTokenRequest } from './token-endpoint.js';
+import {
+  tokenFailureEvent,
+  tokenSuccessEvents,
+  type RequestFacts,
+  type TokenAudit,
+} from '../logs/token-events.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -120,6 +126,18 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       if (record && record.clientId === client.clientId) {
         const at = Math.floor(deps.clock.now() / 1000);
         await deps.store.refreshTokens.revokeFamily(record.familyId, at, 'revoked');
+        const facts = requestFacts(req);
+        deps.events.record({
+          type: 'srrt',
+          description: 'Refresh token revoked',
+          clientId: client.clientId,
+          clientName: client.name,
+          userId: record.userId,
+          audience: record.audience,
+          ip: facts.ip,
+          userAgent: facts.userAgent,
+          hostname: facts.hostname,
+        });
       }
       return reply.headers(NO_STORE).status(200).send();
     },
@@ -131,19 +149,33 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     async (req, reply) => {
       const reloading = deps.keystore.ensureFresh();
       if (reloading) await reloading;
-      const response = await handleTokenRequest(
-        {
-          body: req.body,
-          authorization: req.headers.authorization,
-          ip: req.ip,
-          userAgent: req.headers['user-agent'],
-        },
-        tokenDeps,
-      );
+      const audit: TokenAudit = {};
+      const facts = requestFacts(req);
+      let response;
+      try {
+        response = await handleTokenRequest(
+          {
+            body: req.body,
+            authorization: req.headers.authorization,
+            ip: req.ip,
+            userAgent: facts.userAgent,
+            audit,
+          },
+          tokenDeps,
+        );
+      } catch (error) {
+        deps.events.record(tokenFailureEvent(audit, facts, error));
+        throw error;
+      }
+      for (const event of tokenSuccessEvents(audit, facts, response.scope)) deps.events.record(event);
       return reply.headers(NO_STORE).send(response);
     },
   );
 };
+
+function requestFacts(req: FastifyRequest): RequestFacts {
+  return { ip: req.ip, userAgent: req.headers['user-agent'], hostname: req.hostname };
+}
 
 /** RFC 6750 §3.1: a request without a usable bearer header is invalid_request, a bad token invalid_token. */
 function userinfoAuthError(realm: string, failure: AuthFailure): OAuthError {

@@ -11,12 +11,15 @@ import {
   type TokenParams,
 } from './params.js';
 import { assertClientNeedsNoProofOfPossession } from './tokens/sender-constraint.js';
+import type { TokenAudit } from '../logs/token-events.js';
 
 export interface TokenEndpointInput {
   readonly body: unknown;
   readonly authorization: string | undefined;
   readonly ip: string;
   readonly userAgent: string | undefined;
+  /** Filled in as the request is handled, for its log event (see logs/token-events.ts). */
+  readonly audit: TokenAudit;
 }
 
 export type TokenEndpointDeps = ClientAuthDeps & GrantDeps;
@@ -38,12 +41,21 @@ export async function handleTokenRequest(
   input: TokenEndpointInput,
   deps: TokenEndpointDeps,
 ): Promise<TokenResponse> {
+  const { audit } = input;
   const params = assertParamLengths(rejectDuplicates(allowListed(parseTokenBody(input.body))));
+  audit.grantType = optionalString(params, 'grant_type');
+  audit.clientId = optionalString(params, 'client_id');
+  audit.audience = optionalString(params, 'audience') ?? optionalString(params, 'resource');
   const { client, method } = await authenticateClient({ params, authorization: input.authorization }, deps);
+  audit.clientId = client.clientId;
+  audit.clientName = client.name;
   const grant = supportedGrant(optionalString(params, 'grant_type'));
   assertGrantAllowed(client, grant);
   assertClientNeedsNoProofOfPossession(client);
-  return grant.handle({ client, authMethod: method, params, ip: input.ip, userAgent: input.userAgent }, deps);
+  return grant.handle(
+    { client, authMethod: method, params, ip: input.ip, userAgent: input.userAgent, audit },
+    deps,
+  );
 }
 
 function allowListed(body: TokenParams): TokenParams {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bootstrapTenant, type BootstrapInput } from '../../src/bootstrap/service.js';
-import type { Config } from '../../src/config/schema.js';
+import { DEFAULT_SERVER_SETTINGS, type Config } from '../../src/config/schema.js';
 import { MANAGEMENT_SCOPES } from '../../src/management/scopes.js';
 import { createDeps, type Deps } from '../../src/server/deps.js';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
@@ -27,7 +27,7 @@ describe.each(testBackends())('tenant bootstrap on $name', (backend) => {
     });
     await migrateToLatest(storage);
     const clock = createFakeClock();
-    const config = { issuer: ISSUER, secret } as Config;
+    const config = { issuer: ISSUER, secret, server: DEFAULT_SERVER_SETTINGS } as Config;
     return createDeps(config, storage, { clock, generateKey: createTestKeyGenerator(() => clock.now()) });
   }
 

@@ -9,7 +9,7 @@ async function passwordLogin(
   deps: GrantDeps,
   realm: string | undefined,
 ): Promise<TokenResponse> {
-  const { client, params, ip, userAgent } = req;
+  const { client, params, ip, userAgent, audit } = req;
   const login = {
     clientId: client.clientId,
     connection: realm,
@@ -17,12 +17,19 @@ async function passwordLogin(
     password: requiredString(params, 'password'),
     ip,
   };
+  audit.userName = login.login;
+  audit.connection = realm;
   let user;
   try {
-    ({ user } = await authenticateUser(login, deps));
+    let connection;
+    ({ user, connection } = await authenticateUser(login, deps));
+    audit.connection = connection.name;
   } catch (error) {
-    throw error instanceof LoginError ? toOAuthError(error) : error;
+    if (!(error instanceof LoginError)) throw error;
+    Object.assign(audit, { login: error.reason, userId: error.userId, connection: error.connection });
+    throw toOAuthError(error);
   }
+  audit.userId = user.userId;
   const audience =
     optionalString(params, 'audience') ?? nonEmpty((await deps.tenantSettings())['default_audience']);
   return issueUserTokens(

@@ -14,11 +14,13 @@ const UNKNOWN = 'Unknown or invalid refresh token.';
 export const refreshToken: GrantHandler = {
   grantType: 'refresh_token',
   params: new Set(['refresh_token', 'scope']),
-  async handle({ client, params, ip, userAgent }, deps) {
+  async handle({ client, params, ip, userAgent, audit }, deps) {
     const presented = requiredString(params, 'refresh_token');
     const found = await deps.findRefreshToken(hashRefreshToken(presented));
     const now = deps.nowSeconds();
     if (!found) throw new InvalidGrant(UNKNOWN, 'unknown: no such refresh token');
+    audit.userId = found.userId;
+    audit.audience = found.audience;
     if (found.clientId !== client.clientId)
       throw new InvalidGrant(UNKNOWN, `other_client: refresh token ${found.id} belongs to another client`);
     if (found.revokedAt !== undefined)

@@ -6,6 +6,7 @@ import type { AuthenticateDeps } from '../../users/authenticate.js';
 import type { JwtSigner } from '../../keys/signer.js';
 import type { ClientAuthMethod } from '../client-auth/types.js';
 import type { TokenParams } from '../params.js';
+import type { TokenAudit } from '../../logs/token-events.js';
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -23,6 +24,8 @@ export interface TokenRequest {
   /** The caller's IP address, for brute-force protection and the refresh token's device. */
   readonly ip: string;
   readonly userAgent: string | undefined;
+  /** Filled in as the grant learns who signs in, for the request's log event. */
+  readonly audit: TokenAudit;
 }
 
 /** Where a request came from, as a refresh token records it. */

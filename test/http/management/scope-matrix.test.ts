@@ -407,6 +407,14 @@ const ROUTES: readonly RouteCase[] = [
   { method: 'DELETE', route: '/user-blocks/:id', url: `/user-blocks/${U}`, accepted: ['update:users'] },
   { method: 'GET', route: '/user-blocks', url: '/user-blocks?identifier=x', accepted: ['read:users'] },
   { method: 'DELETE', route: '/user-blocks', url: '/user-blocks?identifier=x', accepted: ['update:users'] },
+  { method: 'GET', route: '/logs', url: '/logs', accepted: ['read:logs'] },
+  { method: 'GET', route: '/logs/:id', url: '/logs/900missing', accepted: ['read:logs'] },
+  {
+    method: 'GET',
+    route: '/users/:id/logs',
+    url: `/users/${U}/logs`,
+    accepted: ['read:logs', 'read:logs_users'],
+  },
 ];
 
 const forbidden = (expected: readonly string[]) => ({

@@ -1,0 +1,106 @@
+import type { LogType, NewLogEvent } from '../domain/log-event.js';
+import { InvalidClient, OAuthError } from '../errors/oauth.js';
+import type { LoginFailure } from '../users/authenticate.js';
+
+/** What one token request learned along the way, for its log event; the grants fill in what they know. */
+export interface TokenAudit {
+  grantType?: string | undefined;
+  clientId?: string | undefined;
+  clientName?: string | undefined;
+  userId?: string | undefined;
+  userName?: string | undefined;
+  connection?: string | undefined;
+  audience?: string | undefined;
+  login?: LoginFailure | undefined;
+}
+
+export interface RequestFacts {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+  readonly hostname: string | undefined;
+}
+
+const PASSWORD_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/password-realm']);
+
+/** The success and failure codes of each grant's exchange (Auth0's `s…ft` / `f…ft`). */
+function exchangeTypes(grantType: string | undefined): { ok: LogType; failed: LogType } {
+  if (grantType !== undefined && PASSWORD_GRANTS.has(grantType)) return { ok: 'sepft', failed: 'fepft' };
+  if (grantType === 'refresh_token') return { ok: 'sertft', failed: 'fertft' };
+  return { ok: 'seccft', failed: 'feccft' };
+}
+
+/** Auth0's code for each way a password sign-in fails. */
+const LOGIN_FAILURE_TYPES: Record<LoginFailure, LogType> = {
+  unknown_user: 'fu',
+  wrong_password: 'fp',
+  password_unusable: 'fp',
+  too_many_attempts: 'limit_wc',
+  identifier_throttled: 'limit_wc',
+  address_throttled: 'limit_mu',
+  blocked: 'f',
+  no_default_connection: 'f',
+  unknown_connection: 'f',
+  connection_not_enabled: 'f',
+};
+
+function common(audit: TokenAudit, facts: RequestFacts): Omit<NewLogEvent, 'type'> {
+  return {
+    clientId: audit.clientId,
+    clientName: audit.clientName,
+    userId: audit.userId,
+    userName: audit.userName,
+    connection: audit.connection,
+    audience: audit.audience,
+    ip: facts.ip,
+    userAgent: facts.userAgent,
+    hostname: facts.hostname,
+  };
+}
+
+/** The events of a token request that succeeded: a password sign-in is a login and an exchange. */
+export function tokenSuccessEvents(
+  audit: TokenAudit,
+  facts: RequestFacts,
+  scope: string | undefined,
+): NewLogEvent[] {
+  const base = { ...common(audit, facts), scope };
+  const types = exchangeTypes(audit.grantType);
+  const exchange: NewLogEvent = { ...base, type: types.ok, description: '' };
+  if (types.ok !== 'sepft') return [exchange];
+  return [{ ...base, type: 's', description: '', strategy: 'auth0', strategyType: 'database' }, exchange];
+}
+
+/**
+ * The event of a token request that failed. The description is what the caller was told; `details.reason`
+ * is why, as the server knows it (fixed words and ids, never a presented secret).
+ */
+export function tokenFailureEvent(audit: TokenAudit, facts: RequestFacts, error: unknown): NewLogEvent {
+  const base = common(audit, facts);
+  const oauth = error instanceof OAuthError ? error : undefined;
+  const description = oauth?.message ?? 'Internal error';
+  const details = { error: oauth?.code ?? 'server_error', ...(reasonOf(audit, oauth) ?? {}) };
+  if (audit.login !== undefined) {
+    return {
+      ...base,
+      type: LOGIN_FAILURE_TYPES[audit.login],
+      description,
+      strategy: 'auth0',
+      strategyType: 'database',
+      details,
+    };
+  }
+  const reuse = audit.grantType === 'refresh_token' && oauth?.detail?.startsWith('reuse') === true;
+  const type = reuse ? 'ferrt' : exchangeTypes(audit.grantType).failed;
+  return {
+    ...base,
+    type,
+    description: error instanceof InvalidClient ? 'Unauthorized' : description,
+    details,
+  };
+}
+
+function reasonOf(audit: TokenAudit, error: OAuthError | undefined): { reason: string } | undefined {
+  if (audit.login !== undefined) return { reason: audit.login };
+  // What the server logs about a refusal (ids and fixed words, never a presented secret), kept short.
+  return error?.detail === undefined ? undefined : { reason: error.detail.slice(0, 200) };
+}
