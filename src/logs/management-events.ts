@@ -60,8 +60,29 @@ export function managementEvents(call: ManagementCall): NewLogEvent[] {
   return [event, { ...base, type: 'scp', description: 'Password changed by an administrator' }];
 }
 
-/** Auth0-like wording: "Create a client", "Delete a user", "Create roles of a user". */
+/** Calls whose generic wording would read badly, in Auth0's words where it has them. */
+const WORDING: Readonly<Record<string, string>> = {
+  'POST /clients/:id/rotate-secret': 'Rotate a client secret',
+  'POST /keys/signing/rotate': 'Rotate the Application Signing Key',
+  'PUT /keys/signing/:kid/revoke': 'Revoke an Application Signing Key',
+  'PATCH /tenants/settings': 'Update tenant settings',
+  'POST /users/:id/roles': 'Assign roles to a user',
+  'DELETE /users/:id/roles': 'Remove roles from a user',
+  'POST /users/:id/permissions': 'Assign permissions to a user',
+  'DELETE /users/:id/permissions': 'Remove permissions from a user',
+  'POST /roles/:id/users': 'Assign users to a role',
+  'POST /roles/:id/permissions': 'Add permissions to a role',
+  'DELETE /roles/:id/permissions': 'Remove permissions from a role',
+  'PATCH /connections/:id/clients': 'Update the enabled clients of a connection',
+  'DELETE /user-blocks': 'Unblock a user by identifier',
+  'DELETE /user-blocks/:id': 'Unblock a user',
+  'DELETE /grants': 'Delete the grants of a user',
+};
+
+/** Auth0-like wording: "Create a client", "Delete a user", "Delete refresh tokens of a user". */
 export function describe(method: string, route: string): string {
+  const known = WORDING[`${method} ${route}`];
+  if (known !== undefined) return known;
   const verb = VERBS[method] ?? method;
   const segments = route.split('/').filter((s) => s !== '');
   const statics = segments.filter((s) => !s.startsWith(':'));

@@ -2,6 +2,9 @@
 const SECRET_NAME =
   /pass(word|wd)?|secret|token|assertion|authori[sz]ation|cookie|verifier|otp|code|key|hash|credential|signature|authn_response/i;
 
+/** Names that look like credentials but are not (an HTTP status, an error code). */
+const SAFE_NAMES = new Set(['statusCode', 'errorCode', 'error_code']);
+
 const MAX_DEPTH = 5;
 const MAX_STRING = 1_000;
 const MAX_ITEMS = 50;
@@ -17,7 +20,7 @@ export function scrubDetails(value: Readonly<Record<string, unknown>>): Record<s
 function scrubObject(value: Readonly<Record<string, unknown>>, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, item] of Object.entries(value).slice(0, MAX_ITEMS)) {
-    if (SECRET_NAME.test(name)) continue;
+    if (SECRET_NAME.test(name) && !SAFE_NAMES.has(name)) continue;
     const clean = scrubValue(item, depth + 1);
     if (clean !== undefined) out[name] = clean;
   }
