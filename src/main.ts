@@ -27,9 +27,19 @@ export async function migrate(
 export async function start(config: Config = loadConfig()): Promise<void> {
   const storage = await createStorage(config.databaseUrl);
   await migrateToLatest(storage);
-  const deps = createDeps(config, storage);
+  // The event recorder reports storage trouble through the app's logger once it exists.
+  const logger: { warn?: (message: string, detail?: Record<string, unknown>) => void } = {};
+  const deps = createDeps(config, storage, {
+    warn: (message, detail) => {
+      if (logger.warn) logger.warn(message, detail);
+      else process.emitWarning(message);
+    },
+  });
   const { generatedClient } = await bootstrap(config, deps);
   const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
+  logger.warn = (message, detail) => {
+    app.log.warn(detail ?? {}, message);
+  };
   if (generatedClient) printBootstrapClient(config, generatedClient);
   stopGracefullyOnSignals({
     app,
