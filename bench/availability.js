@@ -2,7 +2,9 @@
 // at a running server while another client measures how long the event loop is held (latency of the discovery
 // document, and monitorEventLoopDelay inside the server); then 3,000 client-credentials requests with unique
 // 60 KB audiences, with the server's memory before and after.
-// Usage: npm run bench:availability [-- --users 100000 --dist ./dist --db /path/reused.sqlite --skip search|memory]
+// The same for tenant logs: 100,000 log events and a worst-case log-search corpus, and what pruning a day of
+// expired events costs the event loop.
+// Usage: npm run bench:availability [-- --users 100000 --dist ./dist --db /path/reused.sqlite --skip search|logs|memory]
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,6 +93,71 @@ const CORPUS = [
   ['50 email domains', words(50, (i) => `email.domain:${letters(i, 8)}.com`)],
 ];
 
+const LOG_FIELDS = [
+  'type:fp',
+  'user_id:"auth0|1"',
+  'user_name:user1@example.com',
+  'client_id:abc',
+  'client_name:app',
+  'connection:partners',
+  'ip:"10.0.0.1"',
+  'audience:"https://api"',
+  'description:wrong',
+  'hostname:x',
+  'user_agent:curl',
+  'scope:read',
+  'strategy:auth0',
+  'log_id:900',
+  'date:[2026-01-01 TO *]',
+];
+
+const LOG_CORPUS = [
+  ['50 free-text words', words(50, (i) => letters(i, 2))],
+  [
+    '10 trailing wildcards + 40 words',
+    `${words(10, (i) => `${letters(i, 3)}*`)} ${words(40, (i) => letters(i, 4))}`,
+  ],
+  [
+    '2 leading + 8 trailing wildcards on fields',
+    `user_name:*${letters(1, 3)} description:*${letters(2, 3)} ${words(8, (i) => `user_agent:${letters(i, 3)}*`)}`,
+  ],
+  ['every field', LOG_FIELDS.join(' OR ')],
+  ['every field AND-ed, negated', `NOT (${LOG_FIELDS.join(' AND ')})`],
+  ['50 date ranges', words(50, (i) => `date:[2026-01-${String((i % 28) + 1).padStart(2, '0')} TO *]`)],
+  ['50 user ids', words(50, (i) => `user_id:"auth0|${i}"`)],
+];
+
+/** 100,000 recent log events of the kinds a busy tenant has (recent: none is due for pruning). */
+async function seedLogs(storage, count) {
+  const types = ['s', 'sepft', 'fp', 'fu', 'seccft', 'feccft', 'sapi', 'sertft'];
+  const now = Date.now();
+  for (let start = 0; start < count; start += 2000) {
+    const rows = [];
+    for (let i = start; i < Math.min(count, start + 2000); i++) {
+      const at = now - (count - i) * 1000;
+      rows.push({
+        tenant_id: 'default',
+        log_id: `900${new Date(at).toISOString().replace(/\D/g, '').slice(0, 17)}${String(i).padStart(36, '0')}`,
+        at,
+        type: types[i % types.length],
+        description: i % 3 === 0 ? 'Wrong email or password.' : '',
+        client_id: `client${i % 50}`,
+        client_name: `App ${i % 50}`,
+        connection: 'Username-Password-Authentication',
+        user_id: `auth0|${(i % 100_000).toString(16).padStart(24, '0')}`,
+        user_name: `user${i % 100_000}@example.com`,
+        audience: 'https://api.example.com/',
+        scope: 'read:a',
+        ip: `10.0.${i % 256}.${(i >> 8) % 256}`,
+        user_agent: 'Mozilla/5.0 (X11; Linux x86_64) bench',
+        hostname: 'id.example.com',
+        details: JSON.stringify({ error: 'invalid_grant' }),
+      });
+    }
+    await storage.db.insertInto('logs').values(rows).execute();
+  }
+}
+
 async function seed(path) {
   const storage = await createStorage(`sqlite:${path}`);
   await migrateToLatest(storage);
@@ -113,6 +180,16 @@ async function seed(path) {
     await seedUsers(storage, USERS);
     await sql`analyze`.execute(storage.db);
     console.log(`  seeded ${USERS} users in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const logs = await storage.db
+    .selectFrom('logs')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  if (Number(logs.n) < USERS) {
+    const t0 = performance.now();
+    await seedLogs(storage, USERS);
+    await sql`analyze`.execute(storage.db);
+    console.log(`  seeded ${USERS} log events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   await deps.close();
   await storage.close();
@@ -253,6 +330,54 @@ async function searchCorpus(server) {
   console.log(`    longest event-loop hold over the corpus: ${worst.toFixed(0)} ms (goal: 100 ms)`);
 }
 
+async function logCorpus(server) {
+  const bearer = await token();
+  console.log(
+    `\n  worst-case log searches (GET /api/v2/logs?q=…&include_totals=true) at ${USERS} events: status, time, slowest discovery answer, longest hold`,
+  );
+  let worst = 0;
+  const cases = [
+    ...LOG_CORPUS.map(([name, q]) => [
+      name,
+      `q=${encodeURIComponent(q)}&include_totals=true&per_page=50`,
+      q.length,
+    ]),
+    ['no q, page 19 sorted by user_name', 'sort=user_name:1&page=19&per_page=50&include_totals=true', 0],
+    ['checkpoint: take 100 from the oldest', 'from=900&take=100', 0],
+  ];
+  for (const [name, query, length] of cases) {
+    await server.ask('reset');
+    const t = performance.now();
+    const { result: status, slowestProbe } = await whileProbing(async () => {
+      const res = await fetch(`${ISSUER}api/v2/logs?${query}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      await res.arrayBuffer();
+      return res.status;
+    });
+    const took = performance.now() - t;
+    const { maxHoldMs } = await report(server);
+    worst = Math.max(worst, maxHoldMs);
+    console.log(
+      `    ${name.padEnd(44)} ${String(length).padStart(5)} chars  ${status}  ${ms(took)}  probe ${ms(slowestProbe())}  hold ${ms(maxHoldMs)}`,
+    );
+  }
+  console.log(`    longest event-loop hold over the log corpus: ${worst.toFixed(0)} ms (goal: 100 ms)`);
+}
+
+/** What one pruning round (up to 5,000 expired events) costs, on a copy of the database. */
+async function pruneCost(path) {
+  const storage = await createStorage(`sqlite:${path}`);
+  const deps = createDeps(config(`sqlite:${path}`), storage);
+  const t = performance.now();
+  const deleted = await deps.store.logs.pruneBefore(Date.now());
+  console.log(
+    `\n  one pruning round (every 10 minutes at most): ${deleted} expired events deleted in ${(performance.now() - t).toFixed(0)} ms on the event loop`,
+  );
+  await deps.close();
+  await storage.close();
+}
+
 async function audienceAttack(server) {
   const requests = 3000;
   const before = await server.ask('gc');
@@ -302,9 +427,11 @@ await seed(path);
 const server = await startServer(path);
 try {
   if (args.skip !== 'search') await searchCorpus(server);
+  if (args.skip !== 'logs') await logCorpus(server);
   if (args.skip !== 'memory') await audienceAttack(server);
 } finally {
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.once('exit', r));
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }
+if (args.skip !== 'logs') await pruneCost(path);
+if (dir) rmSync(dir, { recursive: true, force: true });
