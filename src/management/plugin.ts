@@ -15,6 +15,7 @@ import { userRoutes } from './users/routes.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
 import { refreshTokenRoutes } from './refresh-tokens/routes.js';
+import { logStreamRoutes } from './log-streams/routes.js';
 import { userBlockRoutes } from './user-blocks/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
@@ -120,6 +121,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(refreshTokenRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
   await app.register(logRoutes, { deps });
+  await app.register(logStreamRoutes, { deps });
   await app.register(actionRoutes);
 };
 

@@ -24,6 +24,7 @@ import { createLookups, type Lookups } from './lookups.js';
 import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } from './one-time-store.js';
 import { createVerifiedTokens, type VerifiedTokens } from './verified-tokens.js';
 import { createEventRecorder, type EventRecorder } from '../logs/recorder.js';
+import { createStreamDelivery, type StreamDelivery } from '../logs/streams.js';
 
 export interface Deps {
   readonly config: Config;
@@ -57,6 +58,8 @@ export interface Deps {
   readonly managementRateLimit: number;
   /** Tenant log events (Auth0's logs): every login, token exchange, failure and Management write. */
   readonly events: EventRecorder;
+  /** Posts each stored batch of events to the tenant's active HTTP log streams. */
+  readonly streamDelivery: StreamDelivery;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -78,6 +81,8 @@ export interface DepsOverrides {
   readonly searchTimeoutMs?: number;
   /** Where the event recorder reports storage trouble (the app's logger once it exists). */
   readonly warn?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Waits before each log stream delivery retry (1 s, 4 s, 16 s by default); tests shorten them. */
+  readonly logStreamRetryDelaysMs?: readonly number[];
 }
 
 /** Requests per second per calling client (per node, or across nodes with Redis). */
@@ -104,6 +109,19 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
   );
   const signer = createJwtSigner(keystore);
   const lookups = createLookups(store, () => clock.now());
+  const warn =
+    overrides.warn ??
+    ((message: string, detail?: Record<string, unknown>) => {
+      process.emitWarning(`${message} ${JSON.stringify(detail ?? {})}`);
+    });
+  const streamDelivery = createStreamDelivery({
+    load: () => store.logStreams.list(),
+    now: () => clock.now(),
+    warn,
+    ...(overrides.logStreamRetryDelaysMs === undefined
+      ? {}
+      : { retryDelaysMs: overrides.logStreamRetryDelaysMs }),
+  });
   const verifiedTokens = createVerifiedTokens(config.issuer, keystore, () => clock.now());
   // Tenants sharing one Redis never see each other's counters, one-time values or invalidations.
   const redisNamespace = overrides.redisNamespace ?? `latchkey:${tenantId}:`;
@@ -111,6 +129,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     redis,
     (what) => {
       lookups.invalidate();
+      streamDelivery.invalidate();
       // Tokens of a revoked key are refused once the reload drops the key; forgetting them all is cheap.
       if (what === 'keys') {
         void keystore
@@ -145,16 +164,16 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     sink: store.logs,
     now: () => clock.now(),
     retentionMs: config.server.logRetentionDays * 86_400_000,
-    warn:
-      overrides.warn ??
-      ((message, detail) => {
-        process.emitWarning(`${message} ${JSON.stringify(detail ?? {})}`);
-      }),
+    warn,
+  });
+  events.onStored((batch) => {
+    streamDelivery.deliver(batch);
   });
   return {
     config,
     tenantId,
     events,
+    streamDelivery,
     storage,
     store,
     keystore,
@@ -175,6 +194,8 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     managementRateLimit: overrides.managementRateLimit ?? MANAGEMENT_RATE_LIMIT,
     async close() {
       await events.close();
+      // After the recorder: its last batches are delivered (or given up) before the process goes.
+      await streamDelivery.close();
       await invalidation.close();
       if (redis) await redis.quit().catch(() => undefined);
     },

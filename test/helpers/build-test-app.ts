@@ -39,6 +39,8 @@ export async function buildTestApp(
     | 'passwordCheckFloorMs'
     | 'redisNamespace'
     | 'searchTimeoutMs'
+    | 'logStreamRetryDelaysMs'
+    | 'warn'
   > = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());

@@ -4,7 +4,14 @@ import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js
 import { migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
 import { testBackends } from '../helpers/backends.js';
 
-const ALL = ['0001-initial', '0002-users', '0003-tenant-keys-identities', '0005-sign-in', '0006-tokens', '0007-logs'];
+const ALL = [
+  '0001-initial',
+  '0002-users',
+  '0003-tenant-keys-identities',
+  '0005-sign-in',
+  '0006-tokens',
+  '0007-logs',
+];
 
 const TABLES = [
   'client_credentials',

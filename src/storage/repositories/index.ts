@@ -14,6 +14,7 @@ import { createTenantRepository } from './tenants.js';
 import { createConnectionRepository } from './connections.js';
 import { createOneTimeValueRepository } from './one-time-values.js';
 import { createLogRepository } from './logs.js';
+import { createLogStreamRepository } from './log-streams.js';
 
 function createRepositoriesOn(
   db: DbOrTx,
@@ -37,6 +38,7 @@ function createRepositoriesOn(
     signingKeys: createSigningKeyRepository(db, tenantId, box),
     oneTimeValues: createOneTimeValueRepository(db, tenantId),
     logs: createLogRepository(db, tenantId, dialect, search),
+    logStreams: createLogStreamRepository(db, tenantId, box),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;

@@ -415,6 +415,33 @@ const ROUTES: readonly RouteCase[] = [
     url: `/users/${U}/logs`,
     accepted: ['read:logs', 'read:logs_users'],
   },
+  { method: 'GET', route: '/log-streams', url: '/log-streams', accepted: ['read:log_streams'] },
+  {
+    method: 'POST',
+    route: '/log-streams',
+    url: '/log-streams',
+    body: { type: 'http', sink: { httpEndpoint: 'https://scope-matrix.example.com/logs' } },
+    accepted: ['create:log_streams'],
+  },
+  {
+    method: 'GET',
+    route: '/log-streams/:id',
+    url: '/log-streams/lst_missing',
+    accepted: ['read:log_streams'],
+  },
+  {
+    method: 'PATCH',
+    route: '/log-streams/:id',
+    url: '/log-streams/lst_missing',
+    body: { name: 'Renamed' },
+    accepted: ['update:log_streams'],
+  },
+  {
+    method: 'DELETE',
+    route: '/log-streams/:id',
+    url: '/log-streams/lst_missing',
+    accepted: ['delete:log_streams'],
+  },
 ];
 
 const forbidden = (expected: readonly string[]) => ({
