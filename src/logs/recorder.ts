@@ -34,6 +34,7 @@ export interface EventRecorder {
 
 const BATCH = 500;
 const PRUNE_EVERY_MS = 10 * 60_000;
+const DROP_WARNING_EVERY_MS = 10_000;
 
 /**
  * Batches events into multi-row inserts off the request's path: a request pays for an object in an array, the
@@ -49,6 +50,7 @@ export function createEventRecorder(options: RecorderOptions): EventRecorder {
   let writing: Promise<void> | undefined;
   let nextPruneAt = 0;
   let dropped = 0;
+  let nextDropWarningAt = 0;
   let failures = 0;
 
   const schedule = (ms: number) => {
@@ -60,16 +62,17 @@ export function createEventRecorder(options: RecorderOptions): EventRecorder {
   };
 
   const writeBatch = async (): Promise<boolean> => {
-    const batch = queue.slice(0, BATCH);
+    const batch = queue.splice(0, BATCH);
     try {
       await sink.insertMany(batch);
     } catch (error) {
+      // Back at the front, ahead of what arrived meanwhile, for the next try.
+      queue = batch.concat(queue);
       failures += 1;
       warn('tenant log events not stored; will retry', { events: batch.length, error: String(error) });
       return false;
     }
     failures = 0;
-    queue = queue.slice(batch.length);
     for (const listener of listeners) listener(batch);
     return true;
   };
@@ -112,7 +115,11 @@ export function createEventRecorder(options: RecorderOptions): EventRecorder {
         const excess = queue.length - maxQueued;
         queue = queue.slice(excess);
         dropped += excess;
-        warn('tenant log queue full: oldest events dropped', { dropped });
+        // Once per interval, not per event: a flood of drops must not become a flood of warnings.
+        if (at >= nextDropWarningAt) {
+          nextDropWarningAt = at + DROP_WARNING_EVERY_MS;
+          warn('tenant log queue full: oldest events dropped', { dropped });
+        }
       }
       schedule(delayMs);
     },
