@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
-import { BadRequest } from '../errors/api.js';
-import type { SearchNode } from '../users/search-query.js';
+import { invalidQuery, type SearchNode } from '../users/search-query.js';
+import { escapeLike } from './user-search.js';
 import type { Database } from './schema.js';
 
 type Eb = ExpressionBuilder<Database, 'logs'>;
@@ -28,24 +28,13 @@ const TEXT_FIELDS = new Set([
 /** A term without a field looks in these. */
 const FREE_TEXT = ['type', 'description', 'user_id', 'user_name', 'client_id', 'client_name'] as const;
 
-function invalid(message: string): BadRequest {
-  return new BadRequest(
-    'invalid_query_string',
-    `Query validation error: 'invalid query: ${message}' on property q.`,
-  );
-}
-
 function column(field: string): string {
-  if (!TEXT_FIELDS.has(field)) throw invalid(`unknown field ${field}`);
+  if (!TEXT_FIELDS.has(field)) throw invalidQuery(`unknown field ${field}`);
   return field;
 }
 
 function like(col: string, pattern: string): Cond {
   return sql<SqlBool>`lower(${sql.ref(col)}) like ${pattern.toLowerCase()} escape '\\'`;
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /**
@@ -94,7 +83,7 @@ function dayOf(value: string): Extract<SearchNode, { kind: 'range' }> {
 }
 
 function dateRange(node: Extract<SearchNode, { kind: 'range' }>, eb: Eb): Cond {
-  if (node.field !== 'date') throw invalid(`ranges are only available on date, not ${node.field}`);
+  if (node.field !== 'date') throw invalidQuery(`ranges are only available on date, not ${node.field}`);
   const parts: Cond[] = [];
   if (node.from !== undefined)
     parts.push(eb('at', node.fromInclusive ? '>=' : '>', instant(node.from, 'date')));
@@ -104,6 +93,6 @@ function dateRange(node: Extract<SearchNode, { kind: 'range' }>, eb: Eb): Cond {
 
 function instant(value: string, field: string): number {
   const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(at)) throw invalid(`${field} takes an ISO 8601 date, got ${value}`);
+  if (Number.isNaN(at)) throw invalidQuery(`${field} takes an ISO 8601 date, got ${value}`);
   return at;
 }

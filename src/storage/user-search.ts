@@ -1,8 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { DialectName } from './db.js';
 import type { Database } from './schema.js';
-import { BadRequest } from '../errors/api.js';
-import type { SearchNode } from '../users/search-query.js';
+import { invalidQuery, type SearchNode } from '../users/search-query.js';
 
 type Eb = ExpressionBuilder<Database, 'users'>;
 type Cond = Expression<SqlBool>;
@@ -25,14 +24,8 @@ const IDENTITY_FIELDS = new Set([
 ]);
 const FREE_TEXT = ['email_norm', 'name_norm', 'username_norm'] as const;
 
-function invalid(message: string): BadRequest {
-  return new BadRequest(
-    'invalid_query_string',
-    `Query validation error: 'invalid query: ${message}' on property q.`,
-  );
-}
-
-function escapeLike(value: string): string {
+/** Escapes LIKE wildcards; every LIKE here names `\\` as its escape character. */
+export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
@@ -81,7 +74,7 @@ function term(field: string | undefined, value: string, phrase: boolean, eb: Eb,
   if (field === 'email.domain') return like('email_norm', `%@${escapeLike(value.toLowerCase())}`);
   if (EXACT_TEXT.has(field)) return eb(sql.ref(field), '=', value);
   if (BOOLEANS.has(field)) {
-    if (value !== 'true' && value !== 'false') throw invalid(`${field} is true or false`);
+    if (value !== 'true' && value !== 'false') throw invalidQuery(`${field} is true or false`);
     return eb(sql.ref(field), '=', value === 'true' ? 1 : 0);
   }
   if (field === 'logins_count') return eb('logins_count', '=', integer(value, field));
@@ -93,7 +86,7 @@ function term(field: string | undefined, value: string, phrase: boolean, eb: Eb,
     return hasIdentity(eb, (i) => i('identities.identity_user_id', '=', value));
   const meta = metadataPath(field);
   if (meta) return metadataEquals(meta.column, meta.path, value, eb, dialect);
-  throw invalid(`unknown field ${field}`);
+  throw invalidQuery(`unknown field ${field}`);
 }
 
 // Identity fields match when any of the user's identities (its own or a linked one) matches.
@@ -125,8 +118,8 @@ function wildcard(field: string | undefined, literal: string, at: 'prefix' | 'su
   if (field === 'connection' || field === 'identities.connection') {
     return hasIdentity(eb, () => like('identities.connection', patternOf(literal)));
   }
-  if (metadataPath(field)) throw invalid('wildcards are not available on metadata fields');
-  throw invalid(`wildcards are not available on ${field}`);
+  if (metadataPath(field)) throw invalidQuery('wildcards are not available on metadata fields');
+  throw invalidQuery(`wildcards are not available on ${field}`);
 }
 
 function range(node: Extract<SearchNode, { kind: 'range' }>, eb: Eb): Cond {
@@ -150,9 +143,9 @@ function range(node: Extract<SearchNode, { kind: 'range' }>, eb: Eb): Cond {
     }
     parts.push(eb(col, 'is not', null));
   } else if (metadataPath(node.field)) {
-    throw invalid('ranges are not available on metadata fields');
+    throw invalidQuery('ranges are not available on metadata fields');
   } else {
-    throw invalid(`ranges are not available on ${node.field}`);
+    throw invalidQuery(`ranges are not available on ${node.field}`);
   }
   return eb.and(parts);
 }
@@ -166,7 +159,7 @@ function exists(field: string, eb: Eb, dialect: DialectName): Cond {
   if (BOOLEANS.has(field) || IDENTITY_FIELDS.has(field) || field === 'logins_count') return eb.lit(true);
   const meta = metadataPath(field);
   if (meta) return eb(metadataValue(meta.column, meta.path, dialect), 'is not', null);
-  throw invalid(`unknown field ${field}`);
+  throw invalidQuery(`unknown field ${field}`);
 }
 
 function metadataPath(
@@ -174,7 +167,7 @@ function metadataPath(
 ): { column: 'user_metadata' | 'app_metadata'; path: string[] } | undefined {
   const [root, ...path] = field.split('.');
   if ((root !== 'user_metadata' && root !== 'app_metadata') || path.length === 0) return undefined;
-  if (path.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw invalid(`bad metadata path ${field}`);
+  if (path.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw invalidQuery(`bad metadata path ${field}`);
   return { column: root, path };
 }
 
@@ -200,7 +193,7 @@ function metadataEquals(
 }
 
 function integer(value: string, field: string): number {
-  if (!/^-?\d{1,15}$/.test(value)) throw invalid(`${field} needs an integer`);
+  if (!/^-?\d{1,15}$/.test(value)) throw invalidQuery(`${field} needs an integer`);
   // Clamp to the column's 32-bit range: PostgreSQL refuses a larger literal instead of comparing it.
   return Math.max(-2_147_483_648, Math.min(2_147_483_647, Number(value)));
 }
@@ -213,13 +206,13 @@ function datePrefix(value: string): string {
   const m = /^\d{4}(?:-(\d{2}))?$/.exec(value);
   if (!m) return date(value);
   const month = Number(m[1] ?? 1);
-  if (month < 1 || month > 12) throw invalid(`bad date ${value}`);
+  if (month < 1 || month > 12) throw invalidQuery(`bad date ${value}`);
   return value;
 }
 
 function date(value: string): string {
   const m = DATE_BOUND.exec(value);
-  if (!m) throw invalid(`bad date ${value}`);
+  if (!m) throw invalidQuery(`bad date ${value}`);
   const [year, month, day, hour, minute, second] = m
     .slice(1, 7)
     .map((p: string | undefined) => Number(p ?? 0)) as [number, number, number, number, number, number];
@@ -231,6 +224,6 @@ function date(value: string): string {
     t.getUTCHours() === hour &&
     t.getUTCMinutes() === minute &&
     t.getUTCSeconds() === second;
-  if (!real) throw invalid(`bad date ${value}`);
+  if (!real) throw invalidQuery(`bad date ${value}`);
   return value;
 }

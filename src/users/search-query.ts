@@ -52,7 +52,8 @@ export const SEARCH_LIMITS = {
   metadataPath: 5,
 } as const;
 
-function invalid(message: string): BadRequest {
+/** Auth0's answer to a query it cannot run, for the parser and the storage compilers alike. */
+export function invalidQuery(message: string): BadRequest {
   return new BadRequest(
     'invalid_query_string',
     `Query validation error: 'invalid query: ${message}' on property q.`,
@@ -65,14 +66,16 @@ function invalid(message: string): BadRequest {
  */
 export function parseSearchQuery(q: string): SearchNode {
   if (q.length > SEARCH_LIMITS.length)
-    throw invalid(`the query is longer than ${SEARCH_LIMITS.length} characters`);
+    throw invalidQuery(`the query is longer than ${SEARCH_LIMITS.length} characters`);
   const tokens = tokenize(q);
-  if (tokens.length === 0) throw invalid('query is empty');
+  if (tokens.length === 0) throw invalidQuery('query is empty');
   let pos = 0;
   const peek = (): Token | undefined => tokens[pos];
   const tooDeep = (depth: number) => {
     if (depth > SEARCH_LIMITS.depth)
-      throw invalid(`the query nests more than ${SEARCH_LIMITS.depth} levels deep (parentheses and NOT)`);
+      throw invalidQuery(
+        `the query nests more than ${SEARCH_LIMITS.depth} levels deep (parentheses and NOT)`,
+      );
   };
 
   const parseOr = (depth: number): SearchNode => {
@@ -105,11 +108,11 @@ export function parseSearchQuery(q: string): SearchNode {
   };
   const parsePrimary = (depth: number): SearchNode => {
     const t = tokens[pos++];
-    if (t === undefined) throw invalid('unexpected end of query');
+    if (t === undefined) throw invalidQuery('unexpected end of query');
     switch (t.type) {
       case 'lparen': {
         const inner = parseOr(depth + 1);
-        if (tokens[pos++]?.type !== 'rparen') throw invalid('missing )');
+        if (tokens[pos++]?.type !== 'rparen') throw invalidQuery('missing )');
         return inner;
       }
       case 'field':
@@ -119,18 +122,18 @@ export function parseSearchQuery(q: string): SearchNode {
       case 'phrase':
         return { kind: 'term', field: undefined, value: t.text, phrase: true };
       case 'rparen':
-        throw invalid('unexpected )');
+        throw invalidQuery('unexpected )');
       case 'range':
-        throw invalid('a range needs a field');
+        throw invalidQuery('a range needs a field');
       case 'op':
-        throw invalid(`unexpected ${t.op}`);
+        throw invalidQuery(`unexpected ${t.op}`);
     }
   };
   const parseFieldValue = (field: string): SearchNode => {
     const t = tokens[pos++];
-    if (t === undefined) throw invalid(`missing value for ${field}`);
+    if (t === undefined) throw invalidQuery(`missing value for ${field}`);
     if (field === '_exists_') {
-      if (t.type !== 'word') throw invalid('_exists_ needs a field name');
+      if (t.type !== 'word') throw invalidQuery('_exists_ needs a field name');
       return { kind: 'exists', field: t.text };
     }
     if (t.type === 'word') return wordNode(field, t.text);
@@ -145,11 +148,11 @@ export function parseSearchQuery(q: string): SearchNode {
         toInclusive: t.toInclusive,
       };
     }
-    throw invalid(`unexpected token after ${field}:`);
+    throw invalidQuery(`unexpected token after ${field}:`);
   };
 
   const root = parseOr(0);
-  if (pos < tokens.length) throw invalid('unbalanced )');
+  if (pos < tokens.length) throw invalidQuery('unbalanced )');
   assertWithinLimits(root);
   return root;
 }
@@ -184,31 +187,31 @@ function assertWithinLimits(root: SearchNode): void {
     fields.add(node.field);
     const path = node.field ?? '';
     if (/^(user|app)_metadata\./.test(path) && path.split('.').length - 1 > SEARCH_LIMITS.metadataPath)
-      throw invalid(`a metadata path has more than ${SEARCH_LIMITS.metadataPath} levels`);
+      throw invalidQuery(`a metadata path has more than ${SEARCH_LIMITS.metadataPath} levels`);
   };
   visit(root);
-  if (terms > SEARCH_LIMITS.terms) throw invalid(`the query has more than ${SEARCH_LIMITS.terms} terms`);
+  if (terms > SEARCH_LIMITS.terms) throw invalidQuery(`the query has more than ${SEARCH_LIMITS.terms} terms`);
   if (fields.size > SEARCH_LIMITS.fields)
-    throw invalid(`the query names more than ${SEARCH_LIMITS.fields} fields`);
+    throw invalidQuery(`the query names more than ${SEARCH_LIMITS.fields} fields`);
   if (wildcards > SEARCH_LIMITS.wildcards)
-    throw invalid(`the query has more than ${SEARCH_LIMITS.wildcards} wildcards`);
+    throw invalidQuery(`the query has more than ${SEARCH_LIMITS.wildcards} wildcards`);
   if (leading > SEARCH_LIMITS.leadingWildcards)
-    throw invalid(`the query has more than ${SEARCH_LIMITS.leadingWildcards} leading wildcards`);
+    throw invalidQuery(`the query has more than ${SEARCH_LIMITS.leadingWildcards} leading wildcards`);
 }
 
 function wordNode(field: string | undefined, text: string): SearchNode {
   if (!text.includes('*')) return { kind: 'term', field, value: text, phrase: false };
   const literal = text.replace(/^\*|\*$/g, '');
   if (literal.includes('*') || literal.includes('?') || literal.length === text.length - 2) {
-    throw invalid('a wildcard is one * at the start or at the end of a word');
+    throw invalidQuery('a wildcard is one * at the start or at the end of a word');
   }
   if (text.endsWith('*')) {
     // Stricter than Auth0, which takes `name:j*`: so short a prefix matches a large share of the users.
-    if (literal.length < 3) throw invalid('a wildcard needs at least 3 characters before *');
+    if (literal.length < 3) throw invalidQuery('a wildcard needs at least 3 characters before *');
     return { kind: 'prefix', field, prefix: literal };
   }
   // Auth0 compat: a suffix search (`name:*usa`) needs at least 3 characters after the *.
-  if (literal.length < 3) throw invalid('a leading wildcard needs at least 3 characters after *');
+  if (literal.length < 3) throw invalidQuery('a leading wildcard needs at least 3 characters after *');
   return { kind: 'suffix', field, suffix: literal };
 }
 
@@ -231,10 +234,10 @@ function tokenize(q: string): Token[] {
       i = end + 1;
     } else if (c === '[' || c === '{') {
       const close = q.slice(i).search(/[\]}]/);
-      if (close === -1) throw invalid('unterminated range');
+      if (close === -1) throw invalidQuery('unterminated range');
       const body = q.slice(i + 1, i + close);
       const match = /^\s*(\S+)\s+TO\s+(\S+)\s*$/.exec(body);
-      if (!match) throw invalid('a range is written [from TO to]');
+      if (!match) throw invalidQuery('a range is written [from TO to]');
       tokens.push({
         type: 'range',
         from: stripQuotes(match[1] ?? '*'),
@@ -257,14 +260,14 @@ function tokenize(q: string): Token[] {
         j += 1;
       }
       if (q.charAt(j) === ':') {
-        if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text)) throw invalid(`bad field name "${text}"`);
+        if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(text)) throw invalidQuery(`bad field name "${text}"`);
         tokens.push({ type: 'field', name: text });
         i = j + 1;
       } else if (text === 'AND' || text === 'OR' || text === 'NOT') {
         tokens.push({ type: 'op', op: text });
         i = j;
       } else {
-        if (text === '') throw invalid(`unexpected character "${q.charAt(j)}"`);
+        if (text === '') throw invalidQuery(`unexpected character "${q.charAt(j)}"`);
         tokens.push({ type: 'word', text });
         i = j;
       }
@@ -278,7 +281,7 @@ function findClosingQuote(q: string, from: number): number {
     if (q.charAt(i) === '\\') i += 1;
     else if (q.charAt(i) === '"') return i;
   }
-  throw invalid('unterminated "');
+  throw invalidQuery('unterminated "');
 }
 
 function unescape(s: string): string {
