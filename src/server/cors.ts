@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onSendHookHandler, RouteHandlerMethod } from 'fastify';
+import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler, RouteHandlerMethod } from 'fastify';
 import type { Client } from '../domain/client.js';
 import { clientOriginPatterns, normalizeOrigin, originAllowed, type OriginPattern } from '../oauth/cors.js';
 
@@ -74,7 +74,7 @@ export function preflightHandler(options: PreflightOptions): RouteHandlerMethod 
  */
 export function corsOnSend(
   clientOf: (req: FastifyRequest) => Promise<Client | undefined>,
-): onSendHookHandler<unknown> {
+): onSendAsyncHookHandler {
   return async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     void reply.header('vary', 'Origin');
     const origin = normalizeOrigin(req.headers.origin);
