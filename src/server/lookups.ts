@@ -64,6 +64,8 @@ export function createLookups(
   const origins = createTtlLru<{ readonly patterns: readonly OriginPattern[] }>(limits, now);
   // Bumped by every invalidation: a read that started before a write must not store what it read after it.
   let generation = 0;
+  let originsLoading:
+    { readonly generation: number; readonly loading: Promise<{ patterns: OriginPattern[] }> } | undefined;
   // Misses are not remembered: ids and audiences come from callers, who could otherwise fill the caches
   // with made-up keys and push out the entries that matter.
   const through = async <V extends object>(
@@ -89,9 +91,21 @@ export function createLookups(
       )) ?? [],
     tenantSettings: async () =>
       (await through(settings, 'tenant', async () => (await store.tenants.find())?.settings)) ?? {},
-    tenantOrigins: async () =>
-      (await through(origins, 'tenant', async () => ({ patterns: await loadTenantOrigins(store) })))
-        ?.patterns ?? [],
+    tenantOrigins: async () => {
+      // One scan of the clients at a time: a burst of preflights after an invalidation shares it.
+      const load = () => {
+        if (originsLoading?.generation !== generation) {
+          const loading = loadTenantOrigins(store).then((patterns) => ({ patterns }));
+          originsLoading = { generation, loading };
+          const done = () => {
+            if (originsLoading?.loading === loading) originsLoading = undefined;
+          };
+          loading.then(done, done);
+        }
+        return originsLoading.loading;
+      };
+      return (await through(origins, 'tenant', load))?.patterns ?? [];
+    },
     sizes() {
       const of = (cache: { readonly size: number; readonly calculatedSize: number }) => ({
         entries: cache.size,
