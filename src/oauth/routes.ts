@@ -42,7 +42,6 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     isFailure: (err) => err instanceof InvalidClient,
     now,
   });
-  // Refusals answer generically (a failed client authentication never says which check failed); why is logged.
   // CORS (server/cors.ts): preflights are checked against every application's origins, actual requests
   // against those of the application the request is for.
   const tenantOrigins = () => deps.lookups.tenantOrigins();
@@ -60,6 +59,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     const clientId = req.auth?.clientId ?? req.auth?.claims['client_id'];
     return typeof clientId === 'string' ? deps.lookups.client(clientId) : undefined;
   };
+  // Refusals answer generically (a failed client authentication never says which check failed); why is logged.
   const endpointHooks = {
     onRequest: clientAuthFailures.onRequest,
     onSend: corsOnSend(namedClient),
