@@ -6,7 +6,8 @@ import { authenticatedRequests, scopeCheck, type AuthFailure } from '../server/a
 import type { Deps } from '../server/deps.js';
 import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
 import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
-import { authenticateClient } from './client-auth/index.js';
+import { corsOnSend, preflightHandler } from '../server/cors.js';
+import { authenticateClient, namedClientId } from './client-auth/index.js';
 import {
   JWKS_DISCOVERY,
   REVOCATION_ENDPOINT_DISCOVERY,
@@ -41,9 +42,27 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
     isFailure: (err) => err instanceof InvalidClient,
     now,
   });
+  // CORS (server/cors.ts): preflights are checked against every application's origins, actual requests
+  // against those of the application the request is for.
+  const tenantOrigins = () => deps.lookups.tenantOrigins();
+  for (const url of ['/oauth/token', '/oauth/revoke']) {
+    app.options(url, preflightHandler({ methods: ['POST'], tenantOrigins }));
+  }
+  app.options('/userinfo', preflightHandler({ methods: ['GET'], tenantOrigins }));
+  const namedClient = async (req: FastifyRequest) => {
+    const body = isRecord(req.body) ? req.body : {};
+    const clientId = namedClientId(body, req.headers.authorization);
+    return clientId === undefined ? undefined : deps.lookups.client(clientId);
+  };
+  // `azp` in Auth0's dialect, `client_id` in RFC 9068's.
+  const tokenClient = async (req: FastifyRequest) => {
+    const clientId = req.auth?.clientId ?? req.auth?.claims['client_id'];
+    return typeof clientId === 'string' ? deps.lookups.client(clientId) : undefined;
+  };
   // Refusals answer generically (a failed client authentication never says which check failed); why is logged.
   const endpointHooks = {
     onRequest: clientAuthFailures.onRequest,
+    onSend: corsOnSend(namedClient),
     onError: [
       clientAuthFailures.onError,
       async (req: FastifyRequest, _reply: FastifyReply, err: Error) => {
@@ -96,6 +115,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       '/userinfo',
       {
         config: { discovery: USERINFO_ENDPOINT_DISCOVERY },
+        onSend: corsOnSend(tokenClient),
         preHandler: scopeCheck((req) => {
           if (req.auth?.scopes.has('openid') !== true) {
             throw bearerTokenError(realm, 'insufficient_scope', 'The token was not granted openid');

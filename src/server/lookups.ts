@@ -3,6 +3,7 @@ import type { Client } from '../domain/client.js';
 import type { ClientGrant } from '../domain/client-grant.js';
 import type { ResourceServer } from '../domain/resource-server.js';
 import type { Store } from '../storage/repositories/index.js';
+import { clientOriginPatterns, type OriginPattern } from '../oauth/cors.js';
 
 /**
  * Read-through caches for hot configuration reads (the token endpoint, Management reads by id). Entries live a
@@ -15,12 +16,17 @@ export interface Lookups {
   grants(clientId: string, audience: string): Promise<ClientGrant[]>;
   /** The tenant's settings (flags, default directory and audience); read by the token endpoint and JWKS. */
   tenantSettings(): Promise<Readonly<Record<string, unknown>>>;
+  /**
+   * Every origin pattern any application of the tenant lists (web_origins, allowed_origins, callbacks):
+   * what a CORS preflight, which names no client, is checked against.
+   */
+  tenantOrigins(): Promise<readonly OriginPattern[]>;
   invalidate(): void;
   /** Entries and approximate characters held by each cache (what callers' input can grow). */
   sizes(): Readonly<Record<LookupCache, { readonly entries: number; readonly size: number }>>;
 }
 
-export type LookupCache = 'clients' | 'apis' | 'apisById' | 'grants' | 'settings';
+export type LookupCache = 'clients' | 'apis' | 'apisById' | 'grants' | 'settings' | 'origins';
 
 export interface LookupLimits {
   /** Entries per cache. */
@@ -55,8 +61,11 @@ export function createLookups(
   const apisById = createTtlLru<ResourceServer>(limits, now);
   const grants = createTtlLru<ClientGrant[]>(limits, now);
   const settings = createTtlLru<Readonly<Record<string, unknown>>>(limits, now);
+  const origins = createTtlLru<{ readonly patterns: readonly OriginPattern[] }>(limits, now);
   // Bumped by every invalidation: a read that started before a write must not store what it read after it.
   let generation = 0;
+  let originsLoading:
+    { readonly generation: number; readonly loading: Promise<{ patterns: OriginPattern[] }> } | undefined;
   // Misses are not remembered: ids and audiences come from callers, who could otherwise fill the caches
   // with made-up keys and push out the entries that matter.
   const through = async <V extends object>(
@@ -82,6 +91,21 @@ export function createLookups(
       )) ?? [],
     tenantSettings: async () =>
       (await through(settings, 'tenant', async () => (await store.tenants.find())?.settings)) ?? {},
+    tenantOrigins: async () => {
+      // One scan of the clients at a time: a burst of preflights after an invalidation shares it.
+      const load = () => {
+        if (originsLoading?.generation !== generation) {
+          const loading = loadTenantOrigins(store).then((patterns) => ({ patterns }));
+          originsLoading = { generation, loading };
+          const done = () => {
+            if (originsLoading?.loading === loading) originsLoading = undefined;
+          };
+          loading.then(done, done);
+        }
+        return originsLoading.loading;
+      };
+      return (await through(origins, 'tenant', load))?.patterns ?? [];
+    },
     sizes() {
       const of = (cache: { readonly size: number; readonly calculatedSize: number }) => ({
         entries: cache.size,
@@ -93,6 +117,7 @@ export function createLookups(
         apisById: of(apisById),
         grants: of(grants),
         settings: of(settings),
+        origins: of(origins),
       };
     },
     invalidate() {
@@ -102,6 +127,23 @@ export function createLookups(
       apisById.clear();
       grants.clear();
       settings.clear();
+      origins.clear();
     },
   };
+}
+
+const ORIGIN_PAGE = 500;
+
+/** The union of every application's origin patterns, deduplicated, read page by page in client_id order. */
+async function loadTenantOrigins(store: Store): Promise<OriginPattern[]> {
+  const seen = new Map<string, OriginPattern>();
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.clients.listAfter({}, after, ORIGIN_PAGE);
+    for (const client of page) {
+      for (const pattern of clientOriginPatterns(client.settings)) seen.set(JSON.stringify(pattern), pattern);
+    }
+    if (page.length < ORIGIN_PAGE) return [...seen.values()];
+    after = page.at(-1)?.clientId;
+  }
 }

@@ -77,4 +77,37 @@ describe.each(testBackends())('configuration lookups on $name', (backend) => {
     await s.store.clients.update({ ...app, name: 'Renamed' });
     expect((await lookups.client(app.clientId))?.name).toBe('Renamed');
   });
+
+  it("holds the union of every application's origins, shares one scan and clears on invalidation", async () => {
+    const clock = createFakeClock();
+    const lookups = createLookups(s.store, clock.now);
+    const before = (await lookups.tenantOrigins()).length;
+    // More clients than one page of the scan, the last one listing a new origin.
+    for (let i = 0; i < 500; i += 1) await s.store.clients.insert(client());
+    await s.store.clients.insert(client({ settings: { allowed_origins: ['https://a.example.com'] } }));
+    const page = client({
+      settings: { web_origins: ['https://a.example.com', 'https://*.b.example.com'], callbacks: ['x:y'] },
+    });
+    await s.store.clients.insert(page);
+    lookups.invalidate();
+    const [first, second] = await Promise.all([lookups.tenantOrigins(), lookups.tenantOrigins()]);
+    expect(second).toBe(first);
+    expect(first.slice(before)).toEqual([
+      { kind: 'exact', origin: 'https://a.example.com' },
+      {
+        kind: 'wildcard',
+        scheme: 'https:',
+        port: '',
+        labelPrefix: '',
+        labelSuffix: '',
+        parent: 'b.example.com',
+      },
+    ]);
+    await s.store.clients.update({ ...page, settings: {} });
+    expect(await lookups.tenantOrigins()).toBe(first);
+    lookups.invalidate();
+    expect((await lookups.tenantOrigins()).slice(before)).toEqual([
+      { kind: 'exact', origin: 'https://a.example.com' },
+    ]);
+  });
 });

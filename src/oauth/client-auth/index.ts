@@ -1,7 +1,7 @@
 import { InvalidClient, InvalidRequest } from '../../errors/oauth.js';
 import { safeEqual } from '../../lib/secret-box.js';
 import type { Client } from '../../domain/client.js';
-import { optionalString } from '../params.js';
+import { optionalString, type TokenParams } from '../params.js';
 import { CLIENT_ASSERTION_TYPE, assertionClientId, verifyClientAssertion } from './private-key-jwt.js';
 import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput } from './types.js';
 
@@ -78,6 +78,25 @@ async function authenticate(input: ClientAuthInput, deps: ClientAuthDeps): Promi
     throw failed(`${client.clientId}: no credentials presented, the client is not public`);
   }
   return { client, method: 'none' };
+}
+
+/**
+ * The client a token or revocation request names (Basic user, client assertion `sub` or `client_id`), without
+ * authenticating it: what CORS answers are decided for, errors included. Undefined when none is readable.
+ */
+export function namedClientId(params: TokenParams, authorization: string | undefined): string | undefined {
+  try {
+    const basic = parseBasic(authorization);
+    const assertion = optionalString(params, 'client_assertion');
+    const id =
+      basic?.clientId ??
+      (assertion !== undefined ? assertionClientId(assertion) : optionalString(params, 'client_id'));
+    const readable =
+      id !== undefined && id.length <= MAX_CLIENT_ID_LENGTH && !id.includes('\u0000') && id.isWellFormed();
+    return readable ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function findOrFail(clientId: string, deps: ClientAuthDeps): Promise<Client> {
