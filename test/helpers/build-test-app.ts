@@ -41,6 +41,8 @@ export async function buildTestApp(
     | 'searchTimeoutMs'
     | 'logStreamRetryDelaysMs'
     | 'warn'
+    | 'mail'
+    | 'info'
   > = {},
 ): Promise<TestApp> {
   const clock = createFakeClock(Date.now());
