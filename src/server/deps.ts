@@ -25,6 +25,7 @@ import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } fro
 import { createVerifiedTokens, type VerifiedTokens } from './verified-tokens.js';
 import { createEventRecorder, type EventRecorder } from '../logs/recorder.js';
 import { createStreamDelivery, type StreamDelivery } from '../logs/streams.js';
+import { createTickets, type Tickets } from '../users/tickets.js';
 import { createMailSender, type MailLog, type MailSender } from '../mail/sender.js';
 
 export interface Deps {
@@ -63,6 +64,8 @@ export interface Deps {
   readonly streamDelivery: StreamDelivery;
   /** Outgoing email: SMTP when LATCHKEY_SMTP_URL is set, the app's log otherwise. */
   readonly mail: MailSender;
+  /** Password-change and email-verification tickets, single-use, in the one-time store. */
+  readonly tickets: Tickets;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -181,9 +184,13 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     ((message: string, detail: Record<string, unknown>) => {
       process.stdout.write(`${JSON.stringify({ level: 'info', msg: message, ...detail })}\n`);
     });
+  const oneTime = redis
+    ? createRedisOneTimeStore(redis, `${redisNamespace}once:`)
+    : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000));
   return {
     config,
     tenantId,
+    tickets: createTickets({ oneTime, now: () => clock.now(), secret: config.secret }),
     events,
     mail: overrides.mail ?? createMailSender(config.mail, info),
     streamDelivery,
@@ -192,9 +199,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     keystore,
     signer,
     lookups,
-    oneTime: redis
-      ? createRedisOneTimeStore(redis, `${redisNamespace}once:`)
-      : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000)),
+    oneTime,
     verifiedTokens,
     failedAuth,
     failedLogins,
