@@ -7,7 +7,7 @@ const VIEWS = fileURLToPath(new URL('../../src/mail/views/', import.meta.url));
 
 // The HTML forms escape every interpolation; the text forms are plain text and must not be escaped.
 const html = new Eta({ views: VIEWS, cache: true, autoEscape: true });
-const text = new Eta({ views: VIEWS, cache: true, autoEscape: false });
+const text = new Eta({ views: VIEWS, cache: true, autoEscape: false, autoTrim: false });
 
 /** Who the message is from, in words: the tenant's friendly name. */
 interface Sender {
@@ -19,8 +19,8 @@ function compose(view: string, to: string, subject: string, data: Record<string,
   return {
     to,
     subject,
-    text: text.render(`./${view}.txt`, it),
-    html: html.render(`./${view}.html`, it),
+    text: text.render(`./${view}.txt.eta`, it),
+    html: html.render(`./${view}.html.eta`, it),
   };
 }
 
