@@ -8,7 +8,7 @@ import { createUserService, PasswordRejected } from '../management/users/service
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
 import { rateLimitHeaders } from '../server/rate-limit.js';
-import { sendPasswordResetEmail } from '../users/account-links.js';
+import { sendPasswordResetEmail, sendVerificationEmail } from '../users/account-links.js';
 import { badRequest, DbConnectionError, passwordError, renderDbConnectionError } from './errors.js';
 
 /** Auth0's answer to every change_password request, whether or not the address has an account. */
@@ -67,6 +67,13 @@ export const dbConnectionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
         userName: user.email,
         ...facts,
       });
+      // As Auth0 does, a new user is asked to verify the address; sent in the background.
+      if (!user.emailVerified) {
+        const signedUp = user;
+        void sendVerificationEmail(deps, signedUp, { clientId: client.clientId }).catch((error: unknown) => {
+          req.log.warn({ err: error }, 'verification email failed');
+        });
+      }
       return await reply.header('cache-control', 'no-store').send(signupView(user));
     } catch (error) {
       await countFailure(req);

@@ -169,6 +169,35 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
     expect(mine).toContain('scpr');
   });
 
+  it('sign-up emails a verification link that verifies the address', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/dbconnections/signup',
+      payload: {
+        client_id: client.clientId,
+        connection: CONNECTION,
+        email: 'fresh@example.com',
+        password: NEW,
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const mail = await smtp.waitFor((m) => m.to === 'fresh@example.com');
+    expect(mail.subject).toBe('Verify your email for Acme Corp');
+    const link = new URL(
+      /https:\/\/latchkey\.test\/u\/email-verification\?ticket=[\w%-]+/.exec(mail.text)?.[0] ?? '',
+    );
+    expect((await t.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode).toBe(
+      200,
+    );
+    const userId = `auth0|${res.json<{ _id: string }>()._id}`;
+    const after = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/users/${encodeURIComponent(userId)}`,
+      token,
+    });
+    expect(after.json()).toMatchObject({ email_verified: true });
+  });
+
   it('a ticket expires with the app clock', async () => {
     const user = await make.user({ email: 'expires@example.com', password: OLD });
     const res = await api(t.app, {
