@@ -24,6 +24,7 @@ export const LOG_REDACT = [
   'req.headers.dpop',
   'req.body.client_secret',
   'req.body.password',
+  'req.body.password_confirmation',
   'req.body.client_assertion',
   'req.body.refresh_token',
 ];
