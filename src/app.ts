@@ -9,6 +9,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
 import { selfDescription } from './meta/plugin.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { accountPageRoutes } from './pages/account-routes.js';
+import { dbConnectionRoutes } from './dbconnections/routes.js';
 import { pageRoutes } from './pages/routes.js';
 import type { Deps } from './server/deps.js';
 import { httpServerOptions, limitConnections } from './server/http-limits.js';
@@ -22,6 +24,7 @@ export const LOG_REDACT = [
   'req.headers.dpop',
   'req.body.client_secret',
   'req.body.password',
+  'req.body.password_confirmation',
   'req.body.client_assertion',
   'req.body.refresh_token',
 ];
@@ -75,7 +78,9 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(selfDescription, { issuer: deps.config.issuer });
   await app.register(oauthRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
+  await app.register(dbConnectionRoutes, { deps });
   await app.register(pageRoutes, { deps });
+  await app.register(accountPageRoutes, { deps });
   return app;
 }
 

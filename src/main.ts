@@ -28,17 +28,27 @@ export async function start(config: Config = loadConfig()): Promise<void> {
   const storage = await createStorage(config.databaseUrl);
   await migrateToLatest(storage);
   // The event recorder reports storage trouble through the app's logger once it exists.
-  const logger: { warn?: (message: string, detail?: Record<string, unknown>) => void } = {};
+  const logger: {
+    warn?: (message: string, detail?: Record<string, unknown>) => void;
+    info?: (message: string, detail: Record<string, unknown>) => void;
+  } = {};
   const deps = createDeps(config, storage, {
     warn: (message, detail) => {
       if (logger.warn) logger.warn(message, detail);
       else process.emitWarning(message);
+    },
+    info: (message, detail) => {
+      if (logger.info) logger.info(message, detail);
+      else process.stdout.write(`${JSON.stringify({ level: 'info', msg: message, ...detail })}\n`);
     },
   });
   const { generatedClient } = await bootstrap(config, deps);
   const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
   logger.warn = (message, detail) => {
     app.log.warn(detail ?? {}, message);
+  };
+  logger.info = (message, detail) => {
+    app.log.info(detail, message);
   };
   if (generatedClient) printBootstrapClient(config, generatedClient);
   stopGracefullyOnSignals({

@@ -6,8 +6,10 @@ import {
   DEFAULT_DATABASE_URL,
   DEFAULT_SERVER_SETTINGS,
   MIN_SECRET_LENGTH,
+  defaultMailFrom,
   type Config,
   type Env,
+  type MailSettings,
   type ServerSettings,
 } from './schema.js';
 
@@ -54,6 +56,7 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
   if (!LOG_LEVELS.has(logLevel)) problems.push(`LATCHKEY_LOG_LEVEL: one of ${[...LOG_LEVELS].join(', ')}`);
   const trustProxy = parseTrustProxy(env['LATCHKEY_TRUST_PROXY'], problems);
   const server = parseServerSettings(env, problems);
+  const mail = parseMailSettings(env, issuer, problems);
   // Only a config that is otherwise valid may create the secret file.
   const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, {
     required: needsSecret,
@@ -72,7 +75,30 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
     logLevel,
     trustProxy,
     server,
+    mail,
   });
+}
+
+/** LATCHKEY_SMTP_URL (smtp:// or smtps://, with a host) and LATCHKEY_MAIL_FROM (an address, optionally with a name). */
+function parseMailSettings(env: Env, issuer: string, problems: string[]): MailSettings {
+  const smtpUrl = env['LATCHKEY_SMTP_URL'];
+  if (smtpUrl !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(smtpUrl);
+    } catch {
+      url = undefined;
+    }
+    // The URL may carry a password: never echo it.
+    if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+      problems.push('LATCHKEY_SMTP_URL: must be an smtp:// or smtps:// URL with a host');
+    }
+  }
+  const from = env['LATCHKEY_MAIL_FROM'] ?? defaultMailFrom(issuer);
+  if (!/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(from.trim())) {
+    problems.push('LATCHKEY_MAIL_FROM: an address, optionally with a name: "Name <no-reply@example.com>"');
+  }
+  return Object.freeze({ smtpUrl, from: from.trim() });
 }
 
 function parsePort(raw: string | undefined, problems: string[]): number {

@@ -16,6 +16,27 @@ export interface Config {
    */
   readonly trustProxy: false | number | string;
   readonly server: ServerSettings;
+  /** Outgoing email; absent in hand-built configs, which then log each message instead of sending it. */
+  readonly mail?: MailSettings;
+}
+
+/** Where outgoing email (password reset, verification) goes. */
+export interface MailSettings {
+  /** `smtp://user:pass@host:587` or `smtps://…`; without it each message is written to the app's log. */
+  readonly smtpUrl: string | undefined;
+  /** The From header, e.g. `Latchkey <no-reply@id.example.com>`. */
+  readonly from: string;
+}
+
+/** The From address when LATCHKEY_MAIL_FROM is not set: no-reply at the issuer's host. */
+export function defaultMailFrom(issuer: string): string {
+  let host = 'localhost';
+  try {
+    host = new URL(issuer).hostname;
+  } catch {
+    // An invalid issuer is reported by its own check.
+  }
+  return `Latchkey <no-reply@${host}>`;
 }
 
 /** HTTP server limits and the shutdown deadline. */

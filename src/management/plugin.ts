@@ -17,6 +17,7 @@ import { grantRoutes } from './grants/routes.js';
 import { refreshTokenRoutes } from './refresh-tokens/routes.js';
 import { logStreamRoutes } from './log-streams/routes.js';
 import { userBlockRoutes } from './user-blocks/routes.js';
+import { ticketRoutes } from './tickets/routes.js';
 import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
@@ -120,6 +121,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(grantRoutes, { deps });
   await app.register(refreshTokenRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
+  await app.register(ticketRoutes, { deps });
   await app.register(logRoutes, { deps });
   await app.register(logStreamRoutes, { deps });
   await app.register(actionRoutes);

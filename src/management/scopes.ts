@@ -22,6 +22,7 @@ export const MANAGEMENT_SCOPES = [
   'update:authentication_methods',
   'delete:authentication_methods',
   'delete:guardian_enrollments',
+  'create:user_tickets',
   'read:clients',
   'create:clients',
   'update:clients',

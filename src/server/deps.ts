@@ -25,6 +25,8 @@ import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } fro
 import { createVerifiedTokens, type VerifiedTokens } from './verified-tokens.js';
 import { createEventRecorder, type EventRecorder } from '../logs/recorder.js';
 import { createStreamDelivery, type StreamDelivery } from '../logs/streams.js';
+import { createTickets, type Tickets } from '../users/tickets.js';
+import { createMailSender, type MailLog, type MailSender } from '../mail/sender.js';
 
 export interface Deps {
   readonly config: Config;
@@ -60,6 +62,10 @@ export interface Deps {
   readonly events: EventRecorder;
   /** Posts each stored batch of events to the tenant's active HTTP log streams. */
   readonly streamDelivery: StreamDelivery;
+  /** Outgoing email: SMTP when LATCHKEY_SMTP_URL is set, the app's log otherwise. */
+  readonly mail: MailSender;
+  /** Password-change and email-verification tickets, single-use, in the one-time store. */
+  readonly tickets: Tickets;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -83,6 +89,10 @@ export interface DepsOverrides {
   readonly warn?: (message: string, detail?: Record<string, unknown>) => void;
   /** Waits before each log stream delivery retry (1 s, 4 s, 16 s by default); tests shorten them. */
   readonly logStreamRetryDelaysMs?: readonly number[];
+  /** Replaces the sender configured by `config.mail`. */
+  readonly mail?: MailSender;
+  /** Where the log mail sender writes (the app's logger once it exists). */
+  readonly info?: MailLog;
 }
 
 /** Requests per second per calling client (per node, or across nodes with Redis). */
@@ -169,19 +179,27 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
   events.onStored((batch) => {
     streamDelivery.deliver(batch);
   });
+  const info =
+    overrides.info ??
+    ((message: string, detail: Record<string, unknown>) => {
+      process.stdout.write(`${JSON.stringify({ level: 'info', msg: message, ...detail })}\n`);
+    });
+  const oneTime = redis
+    ? createRedisOneTimeStore(redis, `${redisNamespace}once:`)
+    : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000));
   return {
     config,
     tenantId,
+    tickets: createTickets({ oneTime, now: () => clock.now(), secret: config.secret }),
     events,
+    mail: overrides.mail ?? createMailSender(config.mail, info),
     streamDelivery,
     storage,
     store,
     keystore,
     signer,
     lookups,
-    oneTime: redis
-      ? createRedisOneTimeStore(redis, `${redisNamespace}once:`)
-      : createSqlOneTimeStore(store.oneTimeValues, () => Math.floor(clock.now() / 1000)),
+    oneTime,
     verifiedTokens,
     failedAuth,
     failedLogins,

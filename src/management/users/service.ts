@@ -8,7 +8,12 @@ import { QueryTimeout } from '../../storage/search-deadline.js';
 import type { Repositories } from '../../storage/repositories/index.js';
 import type { UserSortField } from '../../storage/repositories/users.js';
 import { BCRYPT_MAX_COST, bcryptCost, hashPassword } from '../../users/passwords.js';
-import { checkNewPassword, passwordOptionsOf, type PasswordOwner } from '../../users/password-policy.js';
+import {
+  checkNewPassword,
+  passwordOptionsOf,
+  type PasswordOwner,
+  type PasswordRejection,
+} from '../../users/password-policy.js';
 import { parseSearchQuery } from '../../users/search-query.js';
 import {
   METADATA_MAX_PROPERTIES,
@@ -32,6 +37,13 @@ const SORTABLE = new Set<UserSortField>([
   'user_id',
 ]);
 
+/** A new password the connection's options refuse; sign-up and the reset page render `rejection` their own way. */
+export class PasswordRejected extends BadRequest {
+  constructor(readonly rejection: PasswordRejection) {
+    super('invalid_body', `${rejection.name}: ${rejection.message}`);
+  }
+}
+
 /**
  * The connection's password options (strength, dictionary, personal data, history) for a password about to be
  * set; the same check as sign-up.
@@ -49,7 +61,7 @@ async function assertNewPassword(
     owner,
     ...(latestHashes ? { latestHashes } : {}),
   });
-  if (rejected) throw new BadRequest('invalid_body', `${rejected.name}: ${rejected.message}`);
+  if (rejected) throw new PasswordRejected(rejected);
 }
 
 export function createUserService(deps: Deps) {

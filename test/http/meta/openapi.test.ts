@@ -217,6 +217,8 @@ describe.each(testBackends())('the OpenAPI document on $name', (backend) => {
       '/userinfo',
       '/oauth/revoke',
       '/oauth/token',
+      '/dbconnections/signup',
+      '/dbconnections/change_password',
     ]);
   });
 });

@@ -205,4 +205,34 @@ describe('loadConfig', () => {
       }),
     ).toThrow('LATCHKEY_HEADERS_TIMEOUT: must not exceed LATCHKEY_REQUEST_TIMEOUT');
   });
+
+  it('reads the mail settings: no SMTP and a From at the issuer host by default', () => {
+    const base = { LATCHKEY_DATABASE_URL: 'sqlite::memory:', LATCHKEY_ISSUER: 'https://id.example.com/' };
+    expect(loadConfig(base).mail).toEqual({ smtpUrl: undefined, from: 'Latchkey <no-reply@id.example.com>' });
+    expect(
+      loadConfig({
+        ...base,
+        LATCHKEY_SMTP_URL: 'smtps://user:pass@smtp.example.com:465',
+        LATCHKEY_MAIL_FROM: 'Acme <auth@acme.example>',
+      }).mail,
+    ).toEqual({ smtpUrl: 'smtps://user:pass@smtp.example.com:465', from: 'Acme <auth@acme.example>' });
+  });
+
+  it.each([
+    ['LATCHKEY_SMTP_URL', 'http://smtp.example.com', 'LATCHKEY_SMTP_URL: must be an smtp:// or smtps:// URL'],
+    ['LATCHKEY_SMTP_URL', 'smtp://user:hunter2@', 'LATCHKEY_SMTP_URL: must be an smtp:// or smtps:// URL'],
+    ['LATCHKEY_MAIL_FROM', 'not an address', 'LATCHKEY_MAIL_FROM: an address'],
+    ['LATCHKEY_MAIL_FROM', 'A <a@b.c>\r\nBcc: x@y.z', 'LATCHKEY_MAIL_FROM: an address'],
+  ])('refuses %s=%s', (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value, LATCHKEY_DATABASE_URL: 'sqlite::memory:' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String(error)).toContain(message);
+    // A password in the SMTP URL never reaches the error text.
+    expect(String(error)).not.toContain('hunter2');
+  });
 });
