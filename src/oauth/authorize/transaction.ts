@@ -10,6 +10,8 @@ export interface LoginTransaction {
   readonly id: string;
   /** The login form's CSRF token: only a page rendered for this transaction can post to it. */
   readonly csrf: string;
+  /** Held in a cookie of the browser that made the request: the form posts only from that browser. */
+  readonly browser: string;
   readonly request: AuthorizeRequest;
   readonly expiresAt: number;
 }
@@ -24,6 +26,7 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
       const tx: LoginTransaction = {
         id: randomBytes(24).toString('base64url'),
         csrf: randomBytes(24).toString('base64url'),
+        browser: randomBytes(24).toString('base64url'),
         request,
         expiresAt: nowSeconds() + TRANSACTION_LIFETIME_SECONDS,
       };
@@ -45,10 +48,25 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
 }
 export type TransactionStore = ReturnType<typeof createTransactionStore>;
 
-/** Constant-time comparison of the posted CSRF token with the transaction's. */
-export function csrfMatches(tx: LoginTransaction, posted: unknown): boolean {
-  if (typeof posted !== 'string' || posted === '') return false;
-  const a = createHash('sha256').update(tx.csrf).digest();
-  const b = createHash('sha256').update(posted).digest();
+function sameSecret(expected: string, presented: unknown): boolean {
+  if (typeof presented !== 'string' || presented === '') return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(presented).digest();
   return timingSafeEqual(a, b);
+}
+
+/**
+ * The posted form belongs to this transaction and this browser: its CSRF token matches, and so does the
+ * browser cookie set by /authorize (so a token read by someone else from their own page is no use here).
+ * Both comparisons are constant-time.
+ */
+export function formIsGenuine(tx: LoginTransaction, csrf: unknown, browserCookie: unknown): boolean {
+  const csrfOk = sameSecret(tx.csrf, csrf);
+  const browserOk = sameSecret(tx.browser, browserCookie);
+  return csrfOk && browserOk;
+}
+
+/** The name of the cookie that binds a transaction to the browser that started it (one per transaction). */
+export function transactionCookieName(txId: string): string {
+  return `auth0_tx_${txId.slice(0, 16)}`;
 }
