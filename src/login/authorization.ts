@@ -5,7 +5,12 @@ import type { User } from '../domain/user.js';
 import { OAuthError } from '../errors/oauth.js';
 import { createCodeStore } from '../oauth/authorize/codes.js';
 import type { AuthorizeRequest, ReplyTarget } from '../oauth/authorize/request.js';
-import { formPostOrigin, queryLocation, responseParams, type AuthorizeResult } from '../oauth/authorize/respond.js';
+import {
+  formPostOrigin,
+  queryLocation,
+  responseParams,
+  type AuthorizeResult,
+} from '../oauth/authorize/respond.js';
 import { createTransactionStore } from '../oauth/authorize/transaction.js';
 import { parseScope } from '../oauth/params.js';
 import { subjectProblem } from '../oauth/tokens/subject-standing.js';

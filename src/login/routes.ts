@@ -59,9 +59,7 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   };
 
   /** The transaction named by `state`, and its client; undefined answers with the error page. */
-  const open = async (
-    state: unknown,
-  ): Promise<{ tx: LoginTransaction; client: Client } | undefined> => {
+  const open = async (state: unknown): Promise<{ tx: LoginTransaction; client: Client } | undefined> => {
     if (typeof state !== 'string' || state === '') return undefined;
     const tx = await flow.transactions.take(state);
     if (!tx) return undefined;
@@ -96,7 +94,12 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
       await flow.transactions.keep(tx);
       return page(reply, tx, client, { status, username: username.slice(0, MAX_USERNAME), error });
     };
-    if (username === '' || password === '' || username.length > MAX_USERNAME || password.length > MAX_PASSWORD)
+    if (
+      username === '' ||
+      password === '' ||
+      username.length > MAX_USERNAME ||
+      password.length > MAX_PASSWORD
+    )
       return again(400, message('login.missing_fields'));
 
     const attempt: LoginAttempt = {
@@ -110,7 +113,13 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     let signedIn;
     try {
       signedIn = await authenticateUser(
-        { clientId: client.clientId, connection: tx.request.connection, login: username, password, ip: req.ip },
+        {
+          clientId: client.clientId,
+          connection: tx.request.connection,
+          login: username,
+          password,
+          ip: req.ip,
+        },
         flow.tokenDeps,
       );
     } catch (error) {
@@ -118,7 +127,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
       const text = message(loginFailureMessage(error.reason));
       const failed = { ...attempt, userId: error.userId, connection: error.connection ?? attempt.connection };
       deps.events.record(loginFailureEvent(failed, facts, error.reason, text));
-      const throttled = ['too_many_attempts', 'identifier_throttled', 'address_throttled'].includes(error.reason);
+      const throttled = ['too_many_attempts', 'identifier_throttled', 'address_throttled'].includes(
+        error.reason,
+      );
       return again(throttled ? 429 : 400, text);
     }
     const { user, connection } = signedIn;

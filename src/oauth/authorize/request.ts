@@ -91,7 +91,8 @@ export function parseAuthorizeRequest(
     const value = query[name];
     if (value === undefined) return undefined;
     if (Array.isArray(value)) throw new AuthorizeErrorPage('invalid_request', `Duplicate parameter: ${name}`);
-    if (typeof value !== 'string') throw new AuthorizeErrorPage('invalid_request', `Invalid parameter: ${name}`);
+    if (typeof value !== 'string')
+      throw new AuthorizeErrorPage('invalid_request', `Invalid parameter: ${name}`);
     const max = AUTHORIZE_MAX_LENGTHS[name];
     if (max !== undefined && value.length > max)
       throw new AuthorizeErrorPage('invalid_request', `Invalid parameter: ${name} is too long`);
@@ -100,7 +101,8 @@ export function parseAuthorizeRequest(
   for (const name of Object.keys(query)) get(name);
 
   const clientId = get('client_id');
-  if (clientId === undefined) throw new AuthorizeErrorPage('invalid_request', 'Missing required parameter: client_id');
+  if (clientId === undefined)
+    throw new AuthorizeErrorPage('invalid_request', 'Missing required parameter: client_id');
   if (!client) throw new AuthorizeErrorPage('invalid_request', 'Unknown client.');
   const redirectUri = resolveRedirectUri(get('redirect_uri'), client);
   const mode = get('response_mode');
@@ -110,7 +112,8 @@ export function parseAuthorizeRequest(
   const refuse = (code: string, description: string) => new AuthorizeRedirectError(code, description, target);
 
   const responseType = get('response_type');
-  if (responseType === undefined) throw refuse('invalid_request', 'Missing required parameter: response_type');
+  if (responseType === undefined)
+    throw refuse('invalid_request', 'Missing required parameter: response_type');
   if (responseType !== 'code')
     throw refuse('unsupported_response_type', `Unsupported response type: ${responseType}`);
   if (!client.grantTypes.includes('authorization_code'))

@@ -2,8 +2,7 @@ import type { ReplyTarget } from './request.js';
 
 /** What goes back to the client: a code, or an error (RFC 6749 §4.1.2 and §4.1.2.1), with the request's state. */
 export type AuthorizeResult =
-  | { readonly code: string }
-  | { readonly error: string; readonly error_description: string };
+  { readonly code: string } | { readonly error: string; readonly error_description: string };
 
 /** The response parameters in order, `state` last and byte for byte as it came. */
 export function responseParams(target: ReplyTarget, result: AuthorizeResult): [string, string][] {

@@ -81,6 +81,7 @@ function refuse(flow: Authorization, reply: FastifyReply, error: unknown): Fasti
   if (error instanceof AuthorizeRedirectError) {
     return flow.answer(reply, error.target, { error: error.code, error_description: error.description });
   }
-  if (error instanceof AuthorizeErrorPage) return flow.errorPage(reply, error.status, error.message, error.code);
+  if (error instanceof AuthorizeErrorPage)
+    return flow.errorPage(reply, error.status, error.message, error.code);
   throw error;
 }

@@ -18,7 +18,8 @@ async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenRe
     await deps.revokeRefreshFamily(taken.refreshFamilyId, deps.nowSeconds(), 'code_reuse');
     throw new InvalidGrant('Invalid authorization code', 'code reuse: its refresh tokens are revoked');
   }
-  if (taken.kind === 'unknown') throw new InvalidGrant('Invalid authorization code', 'unknown or expired code');
+  if (taken.kind === 'unknown')
+    throw new InvalidGrant('Invalid authorization code', 'unknown or expired code');
   const { code } = taken;
   audit.userId = code.userId;
   audit.audience = code.audience;
