@@ -34,9 +34,7 @@ export class CookieJar {
     const lines =
       res instanceof Response
         ? res.headers.getSetCookie()
-        : ((raw) => (raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)]))(
-            res.headers['set-cookie'],
-          );
+        : ((raw) => (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]))(res.headers['set-cookie']);
     for (const line of lines) {
       const pair = line.split(';', 1)[0] ?? '';
       const eq = pair.indexOf('=');

@@ -7,12 +7,12 @@ function toSession(r: Selectable<SessionsTable>): Session {
   return {
     id: r.id,
     userId: r.user_id,
-    createdAt: Number(r.created_at),
-    authenticatedAt: Number(r.authenticated_at),
-    lastInteractionAt: Number(r.last_interaction_at),
-    expiresAt: Number(r.expires_at),
-    idleExpiresAt: Number(r.idle_expires_at),
-    revokedAt: r.revoked_at === null ? undefined : Number(r.revoked_at),
+    createdAt: r.created_at,
+    authenticatedAt: r.authenticated_at,
+    lastInteractionAt: r.last_interaction_at,
+    expiresAt: r.expires_at,
+    idleExpiresAt: r.idle_expires_at,
+    revokedAt: r.revoked_at ?? undefined,
     ip: r.ip ?? undefined,
     userAgent: r.user_agent ?? undefined,
   };
