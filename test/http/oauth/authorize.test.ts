@@ -466,6 +466,23 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       expect(await logs('fu')).toContainEqual(expect.objectContaining({ user_name: 'nobody@example.com' }));
     });
 
+    it('signs in only through the connection the request names', async () => {
+      const jar = new CookieJar();
+      const start = await authorize(t.app, base(web, { connection: 'no-such-connection' }), jar);
+      const { result } = await loginThroughPage(t.app, String(start.headers['location']), jar, {
+        username: 'ada@example.com',
+        password: PASSWORD,
+      });
+      expect(result.statusCode).toBe(400);
+      expect(result.body).toContain(
+        '<div class="alert" role="alert" id="login-error">This application cannot sign you in with this connection.</div>',
+      );
+      expect(setCookieLine(result, 'auth0')).toBeUndefined();
+      expect(await logs('f')).toContainEqual(
+        expect.objectContaining({ client_id: web.clientId, connection: 'no-such-connection' }),
+      );
+    });
+
     it('an unknown or finished transaction: the error page', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/u/login?state=nope' });
       expect(res.statusCode).toBe(400);
