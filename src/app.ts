@@ -8,6 +8,8 @@ import Fastify, {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
 import { selfDescription } from './meta/plugin.js';
+import { authorizeRoutes } from './oauth/authorize/routes.js';
+import { loginRoutes } from './login/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { accountPageRoutes } from './pages/account-routes.js';
 import { dbConnectionRoutes } from './dbconnections/routes.js';
@@ -77,6 +79,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   // First: it builds the discovery and OpenAPI documents from the routes registered after it.
   await app.register(selfDescription, { issuer: deps.config.issuer });
   await app.register(oauthRoutes, { deps });
+  await app.register(authorizeRoutes, { deps });
+  await app.register(loginRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
   await app.register(dbConnectionRoutes, { deps });
   await app.register(pageRoutes, { deps });

@@ -14,6 +14,14 @@ export const LOG_TYPES = {
     name: 'Failed Exchange (Client Credentials for Access Token)',
     category: 'auth.token_exchange.fail',
   },
+  seacft: {
+    name: 'Success Exchange (Authorization Code for Access Token)',
+    category: 'auth.token_exchange.success',
+  },
+  feacft: {
+    name: 'Failed Exchange (Authorization Code for Access Token)',
+    category: 'auth.token_exchange.fail',
+  },
   sepft: { name: 'Success Exchange (Password for Access Token)', category: 'auth.token_exchange.success' },
   fepft: { name: 'Failed Exchange (Password for Access Token)', category: 'auth.token_exchange.fail' },
   sertft: {

@@ -9,6 +9,8 @@ export type RevocationReason =
   | 'reuse'
   /** Two exchanges of one rotating token raced; the loser counts as reuse. */
   | 'reuse_race'
+  /** The authorization code that issued the family was presented again (RFC 6749 §4.1.2). */
+  | 'code_reuse'
   | 'password_changed'
   | 'user_blocked'
   /** `DELETE /api/v2/grants…`: the user withdrew the application's access. */

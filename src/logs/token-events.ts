@@ -26,11 +26,12 @@ const PASSWORD_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/
 function exchangeTypes(grantType: string | undefined): { ok: LogType; failed: LogType } {
   if (grantType !== undefined && PASSWORD_GRANTS.has(grantType)) return { ok: 'sepft', failed: 'fepft' };
   if (grantType === 'refresh_token') return { ok: 'sertft', failed: 'fertft' };
+  if (grantType === 'authorization_code') return { ok: 'seacft', failed: 'feacft' };
   return { ok: 'seccft', failed: 'feccft' };
 }
 
 /** Auth0's code for each way a password sign-in fails. */
-const LOGIN_FAILURE_TYPES: Record<LoginFailure, LogType> = {
+export const LOGIN_FAILURE_TYPES: Record<LoginFailure, LogType> = {
   unknown_user: 'fu',
   wrong_password: 'fp',
   password_unusable: 'fp',

@@ -128,3 +128,15 @@ export const USERINFO_ENDPOINT_DISCOVERY: DiscoveryContribution = {
 };
 
 export const JWKS_DISCOVERY: DiscoveryContribution = { endpoint: 'jwks_uri' };
+
+/** GET /authorize: the authorization-code flow with PKCE, answered in the query or by form_post. */
+export const AUTHORIZATION_ENDPOINT_DISCOVERY: DiscoveryContribution = {
+  endpoint: 'authorization_endpoint',
+  metadata: {
+    response_types_supported: ['code'],
+    response_modes_supported: ['query', 'form_post'],
+    // plain is accepted from confidential clients only; S256 is the one to use (RFC 9700 §2.1.1).
+    code_challenge_methods_supported: ['S256'],
+    claims_supported: ['auth_time', 'nonce', 'sid'],
+  },
+};

@@ -24,29 +24,39 @@ export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
  * A strict CSP: nothing loads unless the page names it. Inline <style> and <script> run only with this
  * response's nonce, and no third-party origin is allowed.
  */
-function contentSecurityPolicy(nonce: string): string {
+function contentSecurityPolicy(nonce: string, formAction: string | undefined): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
     "img-src 'self' data:",
     "base-uri 'none'",
-    "form-action 'self'",
+    formAction === undefined ? "form-action 'self'" : `form-action 'self' ${formAction}`,
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+export interface PageOptions {
+  /** One more origin the page's forms may post to (a form_post response posts to the client's callback). */
+  readonly formAction?: string;
 }
 
 /**
  * Renders `view` from src/pages/views (which names its layout) and sends it with the page security
  * headers. Templates also see `it.nonce` (this response's CSP nonce) and `it.product` (name, version).
  */
-export function sendPage(reply: FastifyReply, view: string, data: Record<string, unknown>): FastifyReply {
+export function sendPage(
+  reply: FastifyReply,
+  view: string,
+  data: Record<string, unknown>,
+  options: PageOptions = {},
+): FastifyReply {
   const nonce = randomBytes(18).toString('base64');
   const html = eta.render(view, { ...data, nonce, product: PRODUCT });
   return reply
     .headers({
       ...PAGE_BASE_HEADERS,
-      'content-security-policy': contentSecurityPolicy(nonce),
+      'content-security-policy': contentSecurityPolicy(nonce, options.formAction),
       // A nonce is good for one response only: a cached copy would replay it.
       'cache-control': 'no-store',
     })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createCodeStore } from '../oauth/authorize/codes.js';
 import type { IssuanceWrites } from '../oauth/grants/types.js';
 import type { TokenEndpointDeps } from '../oauth/token-endpoint.js';
 import type { Deps } from './deps.js';
@@ -50,6 +51,7 @@ export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpo
     findRefreshToken: (hash) => store.refreshTokens.findByHash(hash),
     revokeRefreshFamily: (familyId, at, reason) => store.refreshTokens.revokeFamily(familyId, at, reason),
     saveIssuance: (writes) => saveIssuance(deps, writes),
+    authorizationCodes: createCodeStore(deps.oneTime),
   };
 }
 

@@ -6,6 +6,7 @@ import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
 import * as signIn from './migrations/0005-sign-in.js';
 import * as tokens from './migrations/0006-tokens.js';
 import * as logs from './migrations/0007-logs.js';
+import * as sessions from './migrations/0008-sessions.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005-sign-in': signIn,
   '0006-tokens': tokens,
   '0007-logs': logs,
+  '0008-sessions': sessions,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -115,6 +115,22 @@ export interface OneTimeValuesTable {
   expires_at: number;
 }
 
+/** An SSO session (the `auth0` cookie); the cookie value is stored only as its SHA-256. Times in epoch seconds. */
+export interface SessionsTable {
+  tenant_id: string;
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  authenticated_at: number;
+  last_interaction_at: number;
+  expires_at: number;
+  idle_expires_at: number;
+  revoked_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 /** The user's root profile; how the user signs in lives in `identities`. */
 export interface UsersTable {
   tenant_id: string;
@@ -305,4 +321,5 @@ export interface Database {
   password_history: PasswordHistoryTable;
   logs: LogsTable;
   log_streams: LogStreamsTable;
+  sessions: SessionsTable;
 }

@@ -33,6 +33,7 @@ const TENANT_TABLES = [
   'one_time_values',
   'logs',
   'log_streams',
+  'sessions',
 ];
 
 // The same bootstrap client id in both tenants: ids are only unique within a tenant.

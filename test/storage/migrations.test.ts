@@ -11,6 +11,7 @@ const ALL = [
   '0005-sign-in',
   '0006-tokens',
   '0007-logs',
+  '0008-sessions',
 ];
 
 const TABLES = [
@@ -29,6 +30,7 @@ const TABLES = [
   'resource_servers',
   'role_permissions',
   'roles',
+  'sessions',
   'signing_keys',
   'tenants',
   'user_permissions',

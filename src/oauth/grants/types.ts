@@ -7,6 +7,7 @@ import type { JwtSigner } from '../../keys/signer.js';
 import type { ClientAuthMethod } from '../client-auth/types.js';
 import type { TokenParams } from '../params.js';
 import type { TokenAudit } from '../../logs/token-events.js';
+import type { CodeStore } from '../authorize/codes.js';
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -52,6 +53,8 @@ export interface IssuanceWrites {
 
 /** What user-delegated grants need beyond client credentials; each is a narrow storage call. */
 export interface UserGrantDeps extends AuthenticateDeps {
+  /** Authorization codes issued by /authorize (one-time store). */
+  readonly authorizationCodes: CodeStore;
   readonly effectivePermissions: (userId: string, audience: string) => Promise<string[]>;
   readonly findRefreshToken: (hash: string) => Promise<RefreshTokenRecord | undefined>;
   readonly revokeRefreshFamily: (familyId: string, at: number, reason: RevocationReason) => Promise<void>;

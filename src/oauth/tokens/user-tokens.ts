@@ -35,6 +35,8 @@ export interface IssueContext {
   readonly code?: string;
   /** RFC 9449: the DPoP key thumbprint the access token is bound to (`cnf.jkt`). */
   readonly jkt?: string;
+  /** The family a new refresh token starts (an authorization code fixes it, so a replay can revoke it). */
+  readonly refreshFamilyId?: string;
 }
 
 export interface UserTokenInput {
@@ -95,7 +97,7 @@ export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): P
  * The user-delegated policy of seed 002 for this request: client grants, RBAC and the API's policy.
  * @throws AccessDenied / UnauthorizedClient when the policy refuses.
  */
-async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise<UserAccessDecision> {
+export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): Promise<UserAccessDecision> {
   const { client, user, requested } = input;
   const oidcRequested = (requested ?? []).filter((s) => OIDC.has(s));
   const apiRequested = requested?.filter((s) => !OIDC.has(s));
@@ -285,7 +287,7 @@ function refreshRecord(
   return {
     id: deps.newId('rt'),
     tokenHash,
-    familyId: presented?.familyId ?? deps.newId('rtf'),
+    familyId: presented?.familyId ?? input.context?.refreshFamilyId ?? deps.newId('rtf'),
     userId: user.userId,
     clientId: client.clientId,
     audience: decision.target.identifier,

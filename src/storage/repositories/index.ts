@@ -15,6 +15,7 @@ import { createConnectionRepository } from './connections.js';
 import { createOneTimeValueRepository } from './one-time-values.js';
 import { createLogRepository } from './logs.js';
 import { createLogStreamRepository } from './log-streams.js';
+import { createSessionRepository } from './sessions.js';
 
 function createRepositoriesOn(
   db: DbOrTx,
@@ -39,6 +40,7 @@ function createRepositoriesOn(
     oneTimeValues: createOneTimeValueRepository(db, tenantId),
     logs: createLogRepository(db, tenantId, dialect, search),
     logStreams: createLogStreamRepository(db, tenantId, box),
+    sessions: createSessionRepository(db, tenantId),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;

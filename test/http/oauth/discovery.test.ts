@@ -26,6 +26,7 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       userinfo_endpoint: `${TEST_ISSUER}userinfo`,
       revocation_endpoint: `${TEST_ISSUER}oauth/revoke`,
       token_endpoint: `${TEST_ISSUER}oauth/token`,
+      authorization_endpoint: `${TEST_ISSUER}authorize`,
       claims_supported: [
         'sub',
         'name',
@@ -42,8 +43,13 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
         'exp',
         'iat',
         'iss',
+        'auth_time',
+        'nonce',
+        'sid',
       ],
+      code_challenge_methods_supported: ['S256'],
       grant_types_supported: [
+        'authorization_code',
         'client_credentials',
         'password',
         'http://auth0.com/oauth/grant-type/password-realm',
@@ -52,9 +58,8 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       id_token_signing_alg_values_supported: ['HS256', 'RS256', 'RS512', 'PS256'],
       request_parameter_supported: false,
       request_uri_parameter_supported: false,
-      // Required keys with nothing to list until /authorize exists; omitted, they would default to support.
-      response_modes_supported: [],
-      response_types_supported: [],
+      response_modes_supported: ['query', 'form_post'],
+      response_types_supported: ['code'],
       revocation_endpoint_auth_methods_supported: [
         'client_secret_basic',
         'client_secret_post',
@@ -83,6 +88,7 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       userinfo_endpoint: 'GET',
       token_endpoint: 'POST',
       revocation_endpoint: 'POST',
+      authorization_endpoint: 'GET',
     };
     const urls = Object.entries(doc).filter(([key]) => key.endsWith('_endpoint') || key.endsWith('_uri'));
     expect(urls.map(([key]) => key).sort()).toEqual(Object.keys(methods).sort());
@@ -121,7 +127,9 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       headers: { authorization: `Bearer ${access_token}` },
     });
     expect(info.statusCode).toBe(200);
-    const released = [...Object.keys(jwtPayload(id_token)), ...Object.keys(info.json<object>())];
+    // The browser flow's ID tokens add these three (test/http/oauth/authorize.test.ts checks them).
+    const codeFlow = ['auth_time', 'nonce', 'sid'];
+    const released = [...Object.keys(jwtPayload(id_token)), ...Object.keys(info.json<object>()), ...codeFlow];
     const doc = (await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<{
       claims_supported: string[];
     }>();

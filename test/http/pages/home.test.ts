@@ -51,6 +51,7 @@ describe.each(testBackends())('the page at the root URL on $name', (backend) => 
       ['Userinfo', `${TEST_ISSUER}userinfo`],
       ['Revocation', `${TEST_ISSUER}oauth/revoke`],
       ['Token', `${TEST_ISSUER}oauth/token`],
+      ['Authorization', `${TEST_ISSUER}authorize`],
       ['Management API', `${TEST_ISSUER}api/v2/`],
     ]);
   });

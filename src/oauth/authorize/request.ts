@@ -1,0 +1,202 @@
+import type { Client } from '../../domain/client.js';
+
+export type ResponseMode = 'query' | 'form_post';
+
+/** A validated authorization request: everything the login transaction and the code carry forward. */
+export interface AuthorizeRequest {
+  readonly clientId: string;
+  readonly redirectUri: string;
+  /** True when the request named the redirect URI (RFC 6749 §4.1.3: the token request must repeat it). */
+  readonly redirectUriSent: boolean;
+  readonly responseMode: ResponseMode;
+  readonly state: string | undefined;
+  readonly nonce: string | undefined;
+  readonly scope: string | undefined;
+  readonly audience: string | undefined;
+  readonly codeChallenge: string | undefined;
+  readonly codeChallengeMethod: 'S256' | 'plain' | undefined;
+  readonly promptNone: boolean;
+  readonly promptLogin: boolean;
+  readonly maxAge: number | undefined;
+  readonly loginHint: string | undefined;
+  readonly connection: string | undefined;
+}
+
+/** Where an error may be sent back: only once the client and its redirect URI are known to match. */
+export interface ReplyTarget {
+  readonly redirectUri: string;
+  readonly responseMode: ResponseMode;
+  readonly state: string | undefined;
+}
+
+/** A refusal shown on an error page and never redirected: the redirect URI cannot be trusted. */
+export class AuthorizeErrorPage extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** A refusal returned to the client at its (verified) redirect URI, as RFC 6749 §4.1.2.1 says. */
+export class AuthorizeRedirectError extends Error {
+  constructor(
+    readonly code: string,
+    readonly description: string,
+    readonly target: ReplyTarget,
+  ) {
+    super(description);
+  }
+}
+
+/**
+ * Longest value of each parameter. Identifiers reuse the token endpoint's caps (params.ts); the rest are far
+ * above any real value and keep oversized input out of the transaction, the code and the logs.
+ */
+export const AUTHORIZE_MAX_LENGTHS: Readonly<Record<string, number>> = {
+  client_id: 128,
+  redirect_uri: 2048,
+  response_type: 64,
+  response_mode: 32,
+  state: 2048,
+  nonce: 512,
+  scope: 2048,
+  audience: 600,
+  code_challenge: 128,
+  code_challenge_method: 16,
+  prompt: 64,
+  max_age: 12,
+  login_hint: 320,
+  connection: 128,
+};
+
+/** RFC 7636 §4.2: 43 to 128 unreserved characters (S256 gives exactly 43). */
+const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
+const MAX_AGE = /^\d{1,10}$/;
+const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:']);
+
+/**
+ * Validates GET /authorize parameters in the order that decides where a refusal may go: first what makes the
+ * redirect URI trustworthy (client, redirect URI, response mode), refused on an error page; then the rest,
+ * returned to the client at its redirect URI.
+ * @throws AuthorizeErrorPage, AuthorizeRedirectError
+ */
+export function parseAuthorizeRequest(
+  query: Readonly<Record<string, unknown>>,
+  client: Client | undefined,
+): AuthorizeRequest {
+  const get = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (Array.isArray(value)) throw new AuthorizeErrorPage('invalid_request', `Duplicate parameter: ${name}`);
+    if (typeof value !== 'string')
+      throw new AuthorizeErrorPage('invalid_request', `Invalid parameter: ${name}`);
+    const max = AUTHORIZE_MAX_LENGTHS[name];
+    if (max !== undefined && value.length > max)
+      throw new AuthorizeErrorPage('invalid_request', `Invalid parameter: ${name} is too long`);
+    return value === '' ? undefined : value;
+  };
+  for (const name of Object.keys(query)) get(name);
+
+  const clientId = get('client_id');
+  if (clientId === undefined)
+    throw new AuthorizeErrorPage('invalid_request', 'Missing required parameter: client_id');
+  if (!client) throw new AuthorizeErrorPage('invalid_request', 'Unknown client.');
+  const redirectUri = resolveRedirectUri(get('redirect_uri'), client);
+  const mode = get('response_mode');
+  if (mode !== undefined && mode !== 'query' && mode !== 'form_post')
+    throw new AuthorizeErrorPage('invalid_request', `Unsupported response_mode: ${mode}`);
+  const target: ReplyTarget = { redirectUri, responseMode: mode ?? 'query', state: get('state') };
+  const refuse = (code: string, description: string) => new AuthorizeRedirectError(code, description, target);
+
+  const responseType = get('response_type');
+  if (responseType === undefined)
+    throw refuse('invalid_request', 'Missing required parameter: response_type');
+  if (responseType !== 'code')
+    throw refuse('unsupported_response_type', `Unsupported response type: ${responseType}`);
+  if (!client.grantTypes.includes('authorization_code'))
+    throw refuse('unauthorized_client', "Grant type 'authorization_code' not allowed for the client.");
+
+  const { codeChallenge, codeChallengeMethod } = pkceOf(get, client, refuse);
+  const prompts = new Set(get('prompt')?.split(' ').filter(Boolean) ?? []);
+  if (prompts.has('none') && prompts.size > 1)
+    throw refuse('invalid_request', 'prompt=none cannot be combined with other values');
+  const maxAgeRaw = get('max_age');
+  if (maxAgeRaw !== undefined && !MAX_AGE.test(maxAgeRaw))
+    throw refuse('invalid_request', 'Invalid parameter: max_age must be a non-negative integer');
+
+  return {
+    clientId: client.clientId,
+    redirectUri,
+    redirectUriSent: get('redirect_uri') !== undefined,
+    responseMode: target.responseMode,
+    state: target.state,
+    nonce: get('nonce'),
+    scope: get('scope'),
+    audience: get('audience'),
+    codeChallenge,
+    codeChallengeMethod,
+    promptNone: prompts.has('none'),
+    promptLogin: prompts.has('login'),
+    maxAge: maxAgeRaw === undefined ? undefined : Number(maxAgeRaw),
+    loginHint: get('login_hint'),
+    connection: get('connection'),
+  };
+}
+
+/** The client's callbacks, as stored from the Management API. */
+export function callbacksOf(client: Client): string[] {
+  const callbacks = client.settings['callbacks'];
+  return Array.isArray(callbacks) ? callbacks.filter((c): c is string => typeof c === 'string') : [];
+}
+
+/**
+ * Exact string match against the client's callbacks (RFC 9700 §4.1.3); with one callback and none sent, that
+ * one, as Auth0 does.
+ */
+function resolveRedirectUri(sent: string | undefined, client: Client): string {
+  const callbacks = callbacksOf(client);
+  if (sent === undefined) {
+    if (callbacks.length === 1 && callbacks[0] !== undefined) return callbacks[0];
+    throw new AuthorizeErrorPage('invalid_request', 'Missing required parameter: redirect_uri');
+  }
+  let scheme: string;
+  try {
+    scheme = new URL(sent).protocol;
+  } catch {
+    throw new AuthorizeErrorPage('invalid_request', 'Invalid parameter: redirect_uri is not a URL');
+  }
+  if (FORBIDDEN_SCHEMES.has(scheme))
+    throw new AuthorizeErrorPage('invalid_request', 'Invalid parameter: redirect_uri scheme is not allowed');
+  if (!callbacks.includes(sent))
+    throw new AuthorizeErrorPage(
+      'invalid_request',
+      `Callback URL mismatch. ${sent} is not in the list of allowed callback URLs.`,
+    );
+  return sent;
+}
+
+/** RFC 7636 and RFC 9700 §2.1.1: public clients must use PKCE, and only S256. */
+function pkceOf(
+  get: (name: string) => string | undefined,
+  client: Client,
+  refuse: (code: string, description: string) => AuthorizeRedirectError,
+): Pick<AuthorizeRequest, 'codeChallenge' | 'codeChallengeMethod'> {
+  const isPublic = client.tokenEndpointAuthMethod === 'none';
+  const challenge = get('code_challenge');
+  const method = get('code_challenge_method');
+  if (challenge === undefined) {
+    if (isPublic) throw refuse('invalid_request', 'Missing required parameter: code_challenge');
+    if (method !== undefined) throw refuse('invalid_request', 'code_challenge_method without code_challenge');
+    return { codeChallenge: undefined, codeChallengeMethod: undefined };
+  }
+  const resolved = method ?? 'plain';
+  if (resolved !== 'S256' && resolved !== 'plain')
+    throw refuse('invalid_request', `Unsupported code_challenge_method: ${resolved}`);
+  if (resolved === 'plain' && isPublic)
+    throw refuse('invalid_request', 'Public clients must use code_challenge_method=S256');
+  if (!CODE_CHALLENGE.test(challenge)) throw refuse('invalid_request', 'Invalid parameter: code_challenge');
+  return { codeChallenge: challenge, codeChallengeMethod: resolved };
+}

@@ -1,0 +1,72 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { OneTimeValues } from './codes.js';
+import type { AuthorizeRequest } from './request.js';
+
+/** How long the user has to sign in after /authorize. */
+export const TRANSACTION_LIFETIME_SECONDS = 900;
+
+/** A pending authorization request waiting for the user to sign in (the `state` of /u/login). */
+export interface LoginTransaction {
+  readonly id: string;
+  /** The login form's CSRF token: only a page rendered for this transaction can post to it. */
+  readonly csrf: string;
+  /** Held in a cookie of the browser that made the request: the form posts only from that browser. */
+  readonly browser: string;
+  readonly request: AuthorizeRequest;
+  readonly expiresAt: number;
+}
+
+/** Login transactions in the one-time store: read by taking and putting back for the time left. */
+export function createTransactionStore(values: OneTimeValues, nowSeconds: () => number) {
+  const key = (id: string) => `login-tx:${id}`;
+  const put = (tx: LoginTransaction) =>
+    values.putOnce(key(tx.id), JSON.stringify(tx), tx.expiresAt - nowSeconds());
+  return {
+    async start(request: AuthorizeRequest): Promise<LoginTransaction> {
+      const tx: LoginTransaction = {
+        id: randomBytes(24).toString('base64url'),
+        csrf: randomBytes(24).toString('base64url'),
+        browser: randomBytes(24).toString('base64url'),
+        request,
+        expiresAt: nowSeconds() + TRANSACTION_LIFETIME_SECONDS,
+      };
+      await put(tx);
+      return tx;
+    },
+    /** Takes the transaction (undefined when unknown or expired); `keep` puts it back. */
+    async take(id: string): Promise<LoginTransaction | undefined> {
+      if (id.length > 64) return undefined;
+      const raw = await values.takeOnce(key(id));
+      if (raw === undefined) return undefined;
+      const tx = JSON.parse(raw) as LoginTransaction;
+      return tx.expiresAt > nowSeconds() ? tx : undefined;
+    },
+    async keep(tx: LoginTransaction): Promise<void> {
+      if (tx.expiresAt > nowSeconds()) await put(tx);
+    },
+  };
+}
+export type TransactionStore = ReturnType<typeof createTransactionStore>;
+
+function sameSecret(expected: string, presented: unknown): boolean {
+  if (typeof presented !== 'string' || presented === '') return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(presented).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * The posted form belongs to this transaction and this browser: its CSRF token matches, and so does the
+ * browser cookie set by /authorize (so a token read by someone else from their own page is no use here).
+ * Both comparisons are constant-time.
+ */
+export function formIsGenuine(tx: LoginTransaction, csrf: unknown, browserCookie: unknown): boolean {
+  const csrfOk = sameSecret(tx.csrf, csrf);
+  const browserOk = sameSecret(tx.browser, browserCookie);
+  return csrfOk && browserOk;
+}
+
+/** The name of the cookie that binds a transaction to the browser that started it (one per transaction). */
+export function transactionCookieName(txId: string): string {
+  return `auth0_tx_${txId.slice(0, 16)}`;
+}

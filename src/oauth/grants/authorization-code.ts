@@ -1,0 +1,66 @@
+import { InvalidGrant, InvalidRequest } from '../../errors/oauth.js';
+import { parseScope, optionalString, requiredString } from '../params.js';
+import { verifyPkce } from '../pkce.js';
+import { subjectProblem } from '../tokens/subject-standing.js';
+import { issueUserTokens } from '../tokens/user-tokens.js';
+import type { GrantDeps, GrantHandler, TokenRequest, TokenResponse } from './types.js';
+
+/**
+ * RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6): the code is taken for its single use, must have been issued to
+ * this client for this redirect URI, and the verifier must match its challenge. A replayed code revokes the
+ * refresh tokens its first use issued (RFC 6749 §4.1.2, RFC 9700 §4.5).
+ */
+async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenResponse> {
+  const { client, params, audit } = req;
+  const presented = requiredString(params, 'code');
+  const taken = await deps.authorizationCodes.take(presented);
+  if (taken.kind === 'reused') {
+    await deps.revokeRefreshFamily(taken.refreshFamilyId, deps.nowSeconds(), 'code_reuse');
+    throw new InvalidGrant('Invalid authorization code', 'code reuse: its refresh tokens are revoked');
+  }
+  if (taken.kind === 'unknown')
+    throw new InvalidGrant('Invalid authorization code', 'unknown or expired code');
+  const { code } = taken;
+  audit.userId = code.userId;
+  audit.audience = code.audience;
+  if (code.clientId !== client.clientId)
+    throw new InvalidGrant('Invalid authorization code', `code issued to another client ${code.clientId}`);
+  const redirectUri = optionalString(params, 'redirect_uri');
+  if ((code.redirectUriSent || redirectUri !== undefined) && redirectUri !== code.redirectUri)
+    throw new InvalidGrant('The redirect_uri does not match the one of the authorization request');
+  const verifier = optionalString(params, 'code_verifier');
+  if (code.codeChallenge === undefined || code.codeChallengeMethod === undefined) {
+    if (verifier !== undefined) throw new InvalidGrant('code_verifier sent for a code issued without PKCE');
+  } else {
+    if (verifier === undefined) throw new InvalidRequest('Missing required parameter: code_verifier');
+    if (!verifyPkce(verifier, code.codeChallenge, code.codeChallengeMethod))
+      throw new InvalidGrant('Failed to verify code verifier');
+  }
+  const user = await deps.findUser(code.userId);
+  if (!user || subjectProblem(user, code.authTime) !== undefined)
+    throw new InvalidGrant('Invalid authorization code', 'the user is gone or blocked');
+  audit.userName = user.email ?? user.username;
+  return issueUserTokens(
+    {
+      client,
+      user,
+      audience: code.audience,
+      requested: parseScope(code.scope),
+      gty: 'authorization_code',
+      from: { ip: req.ip, userAgent: req.userAgent },
+      context: {
+        ...(code.nonce !== undefined ? { nonce: code.nonce } : {}),
+        authTime: code.authTime,
+        sid: code.sid,
+        refreshFamilyId: code.refreshFamilyId,
+      },
+    },
+    deps,
+  );
+}
+
+export const authorizationCode: GrantHandler = {
+  grantType: 'authorization_code',
+  params: new Set(['code', 'redirect_uri', 'code_verifier']),
+  handle: exchangeCode,
+};

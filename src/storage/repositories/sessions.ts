@@ -1,0 +1,81 @@
+import type { Selectable } from 'kysely';
+import type { DbOrTx } from '../db.js';
+import type { SessionsTable } from '../schema.js';
+import type { Session } from '../../domain/session.js';
+
+function toSession(r: Selectable<SessionsTable>): Session {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    createdAt: r.created_at,
+    authenticatedAt: r.authenticated_at,
+    lastInteractionAt: r.last_interaction_at,
+    expiresAt: r.expires_at,
+    idleExpiresAt: r.idle_expires_at,
+    revokedAt: r.revoked_at ?? undefined,
+    ip: r.ip ?? undefined,
+    userAgent: r.user_agent ?? undefined,
+  };
+}
+
+/** SSO sessions, found by the SHA-256 of their cookie value (the value itself is never stored). */
+export function createSessionRepository(db: DbOrTx, tenantId: string) {
+  return {
+    async insert(session: Session, tokenHash: string): Promise<void> {
+      await db
+        .insertInto('sessions')
+        .values({
+          tenant_id: tenantId,
+          id: session.id,
+          token_hash: tokenHash,
+          user_id: session.userId,
+          created_at: session.createdAt,
+          authenticated_at: session.authenticatedAt,
+          last_interaction_at: session.lastInteractionAt,
+          expires_at: session.expiresAt,
+          idle_expires_at: session.idleExpiresAt,
+          revoked_at: session.revokedAt ?? null,
+          ip: session.ip ?? null,
+          user_agent: session.userAgent ?? null,
+        })
+        .execute();
+    },
+    async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      return row && toSession(row);
+    },
+    async findById(id: string): Promise<Session | undefined> {
+      const row = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toSession(row);
+    },
+    /** The user interacted at `at`: the idle window restarts (never past the absolute expiry). */
+    async touch(id: string, at: number, idleExpiresAt: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ last_interaction_at: at, idle_expires_at: idleExpiresAt })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute();
+    },
+    async revoke(id: string, at: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ revoked_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
+  };
+}
+export type SessionRepository = ReturnType<typeof createSessionRepository>;
