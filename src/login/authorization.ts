@@ -6,7 +6,7 @@ import { OAuthError } from '../errors/oauth.js';
 import { createCodeStore } from '../oauth/authorize/codes.js';
 import type { AuthorizeRequest, ReplyTarget } from '../oauth/authorize/request.js';
 import {
-  formPostOrigin,
+  formActionSource,
   queryLocation,
   responseParams,
   type AuthorizeResult,
@@ -47,7 +47,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
           action: target.redirectUri,
           fields: responseParams(target, result).map(([name, value]) => ({ name, value })),
         },
-        { formAction: formPostOrigin(target) },
+        { formAction: formActionSource(target.redirectUri) },
       );
     }
     return reply.headers(NO_STORE).redirect(queryLocation(target, result), 302);

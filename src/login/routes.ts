@@ -10,6 +10,7 @@ import {
 } from '../oauth/authorize/transaction.js';
 import { loginFailureMessage, message } from '../pages/messages.js';
 import { sendPage } from '../pages/render.js';
+import { formActionSource } from '../oauth/authorize/respond.js';
 import type { Deps } from '../server/deps.js';
 import { readCookie } from '../server/sessions.js';
 import { authenticateUser, LoginError } from '../users/authenticate.js';
@@ -40,22 +41,28 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     view: { status: number; username: string; error: string | undefined },
   ): Promise<FastifyReply> => {
     const tenant = await tenantName();
-    return sendPage(reply.status(view.status), 'login', {
-      issuer: deps.config.issuer,
-      tenantName: tenant,
-      action: loginPath,
-      state: tx.id,
-      csrf: tx.csrf,
-      username: view.username,
-      error: view.error,
-      t: {
-        title: message('login.title'),
-        subtitle: message('login.subtitle', { tenant, client: client.name }),
-        username: message('login.username'),
-        password: message('login.password'),
-        submit: message('login.submit'),
+    return sendPage(
+      reply.status(view.status),
+      'login',
+      {
+        issuer: deps.config.issuer,
+        tenantName: tenant,
+        action: loginPath,
+        state: tx.id,
+        csrf: tx.csrf,
+        username: view.username,
+        error: view.error,
+        t: {
+          title: message('login.title'),
+          subtitle: message('login.subtitle', { tenant, client: client.name }),
+          username: message('login.username'),
+          password: message('login.password'),
+          submit: message('login.submit'),
+        },
       },
-    });
+      // The form is answered by a 302 to the application's redirect URI, which form-action governs too.
+      { formAction: formActionSource(tx.request.redirectUri) },
+    );
   };
 
   /** The transaction named by `state`, and its client; undefined answers with the error page. */

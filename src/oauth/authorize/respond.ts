@@ -24,7 +24,12 @@ export function queryLocation(target: ReplyTarget, result: AuthorizeResult): str
   return url.href;
 }
 
-/** The origin a form_post page posts to, for its CSP `form-action`. */
-export function formPostOrigin(target: ReplyTarget): string {
-  return new URL(target.redirectUri).origin;
+/**
+ * The CSP `form-action` source that lets a page's form reach the redirect URI: by a form_post, or by the 302
+ * that answers the login form (browsers apply form-action to a form's redirects too). A native app's custom
+ * scheme has no origin (`null`): its scheme is the source.
+ */
+export function formActionSource(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.origin === 'null' ? url.protocol : url.origin;
 }
