@@ -10,6 +10,7 @@ import {
 } from '../oauth/authorize/transaction.js';
 import { loginFailureMessage, message } from '../pages/messages.js';
 import { sendPage } from '../pages/render.js';
+import { tenantName } from '../users/account-links.js';
 import { formActionSource } from '../oauth/authorize/respond.js';
 import type { Deps } from '../server/deps.js';
 import { readCookie } from '../server/sessions.js';
@@ -29,18 +30,13 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   const flow = createAuthorization(deps, app.log);
   const loginPath = `${new URL(deps.config.issuer).pathname}u/login`;
 
-  const tenantName = async (): Promise<string> => {
-    const name = (await deps.lookups.tenantSettings())['friendly_name'];
-    return typeof name === 'string' && name !== '' ? name : deps.tenantId;
-  };
-
   const page = async (
     reply: FastifyReply,
     tx: LoginTransaction,
     client: Client,
     view: { status: number; username: string; error: string | undefined },
   ): Promise<FastifyReply> => {
-    const tenant = await tenantName();
+    const tenant = await tenantName(deps);
     return sendPage(
       reply.status(view.status),
       'login',

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../db.js';
+import { inTransaction } from './in-transaction.js';
 
 /*
  * Issue #9, signing in: brute-force counters are kept per login name whether or not an account has it (the
@@ -43,17 +44,4 @@ export async function down(db: Kysely<unknown>, dialect: DialectName): Promise<v
     await sql`delete from login_failures where subject like 'login:%'`.execute(db);
     await db.schema.alterTable('login_failures').renameColumn('subject', 'user_id').execute();
   });
-}
-
-// PostgreSQL migrations already run in a transaction (Kysely's migrator); SQLite's do not.
-async function inTransaction(db: Kysely<unknown>, dialect: DialectName, work: () => Promise<void>) {
-  if (dialect === 'postgres') return work();
-  await sql`begin`.execute(db);
-  try {
-    await work();
-    await sql`commit`.execute(db);
-  } catch (error) {
-    await sql`rollback`.execute(db);
-    throw error;
-  }
 }

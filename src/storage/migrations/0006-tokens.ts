@@ -1,24 +1,12 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DialectName } from '../db.js';
+import { inTransaction } from './in-transaction.js';
 
 /*
  * Issue #9: a refresh token records the device it was issued to and last used from (Auth0's `device` on
  * /api/v2/refresh-tokens), and why it was revoked (reuse, password change, block, grant deletion, …).
  */
 const COLUMNS = ['initial_ip', 'initial_user_agent', 'last_ip', 'last_user_agent', 'revoked_reason'] as const;
-
-/** PostgreSQL migrations already run in a transaction (Kysely's migrator); SQLite's do not. */
-async function inTransaction(db: Kysely<unknown>, dialect: DialectName, work: () => Promise<void>) {
-  if (dialect === 'postgres') return work();
-  await sql`begin`.execute(db);
-  try {
-    await work();
-    await sql`commit`.execute(db);
-  } catch (error) {
-    await sql`rollback`.execute(db);
-    throw error;
-  }
-}
 
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   await inTransaction(db, dialect, async () => {

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DialectName } from '../db.js';
+import { inTransaction } from './in-transaction.js';
 
 /*
  * Issue #9, visibility: Auth0's tenant logs (one row per event, pruned after the retention period) and its
@@ -66,17 +67,4 @@ export async function down(db: Kysely<unknown>, dialect: DialectName): Promise<v
     await db.schema.dropTable('log_streams').execute();
     await db.schema.dropTable('logs').execute();
   });
-}
-
-// PostgreSQL migrations already run in a transaction (Kysely's migrator); SQLite's do not.
-async function inTransaction(db: Kysely<unknown>, dialect: DialectName, work: () => Promise<void>) {
-  if (dialect === 'postgres') return work();
-  await sql`begin`.execute(db);
-  try {
-    await work();
-    await sql`commit`.execute(db);
-  } catch (error) {
-    await sql`rollback`.execute(db);
-    throw error;
-  }
 }

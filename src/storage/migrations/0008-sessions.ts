@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DialectName } from '../db.js';
+import { inTransaction } from './in-transaction.js';
 
 /*
  * Issue #10, browser sign-in: the SSO session behind the `auth0` cookie. The cookie holds an opaque random value;
@@ -44,17 +45,4 @@ export async function down(db: Kysely<unknown>, dialect: DialectName): Promise<v
   await inTransaction(db, dialect, async () => {
     await db.schema.dropTable('sessions').execute();
   });
-}
-
-// PostgreSQL migrations already run in a transaction (Kysely's migrator); SQLite's do not.
-async function inTransaction(db: Kysely<unknown>, dialect: DialectName, work: () => Promise<void>) {
-  if (dialect === 'postgres') return work();
-  await sql`begin`.execute(db);
-  try {
-    await work();
-    await sql`commit`.execute(db);
-  } catch (error) {
-    await sql`rollback`.execute(db);
-    throw error;
-  }
 }
