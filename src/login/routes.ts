@@ -61,10 +61,13 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     );
   };
 
-  /** The transaction named by `state`, and its client; undefined answers with the error page. */
+  /**
+   * The transaction named by `state`, left in place, and its client; undefined answers with the error page.
+   * Only a successful sign-in takes it, so a wrong password or a second tab costs no write and loses nothing.
+   */
   const open = async (state: unknown): Promise<{ tx: LoginTransaction; client: Client } | undefined> => {
     if (typeof state !== 'string' || state === '') return undefined;
-    const tx = await flow.transactions.take(state);
+    const tx = await flow.transactions.peek(state);
     if (!tx) return undefined;
     const client = await deps.lookups.client(tx.request.clientId);
     return client ? { tx, client } : undefined;
@@ -73,7 +76,6 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   app.get('/u/login', { schema: { hide: true } }, async (req, reply) => {
     const opened = await open((req.query as Record<string, unknown>)['state']);
     if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
-    await flow.transactions.keep(opened.tx);
     return page(reply, opened.tx, opened.client, {
       status: 200,
       username: opened.tx.request.loginHint ?? '',
@@ -87,16 +89,11 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
     const { tx, client } = opened;
     const browser = readCookie(req.headers.cookie, transactionCookieName(tx.id));
-    if (!formIsGenuine(tx, body['csrf'], browser)) {
-      await flow.transactions.keep(tx);
-      return flow.pageError(reply, 403, 'error.csrf');
-    }
+    if (!formIsGenuine(tx, body['csrf'], browser)) return flow.pageError(reply, 403, 'error.csrf');
     const username = typeof body['username'] === 'string' ? body['username'].trim() : '';
     const password = typeof body['password'] === 'string' ? body['password'] : '';
-    const again = async (status: number, error: string) => {
-      await flow.transactions.keep(tx);
-      return page(reply, tx, client, { status, username: username.slice(0, MAX_USERNAME), error });
-    };
+    const again = (status: number, error: string) =>
+      page(reply, tx, client, { status, username: username.slice(0, MAX_USERNAME), error });
     if (
       username === '' ||
       password === '' ||
@@ -136,6 +133,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
       return again(throttled ? 429 : 400, text);
     }
     const { user, connection } = signedIn;
+    // The transaction completes once: a second tab that signed in meanwhile finds it gone.
+    if (!(await flow.transactions.take(tx.id)))
+      return flow.pageError(reply, 400, 'error.transaction_expired');
     deps.events.record(
       loginSuccessEvent({ ...attempt, userId: user.userId, connection: connection.name }, facts),
     );

@@ -13,7 +13,12 @@ export interface OneTimeStore {
   putOnce(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Returns the value of `key` and forgets it, atomically; undefined when absent or expired. */
   takeOnce(key: string): Promise<string | undefined>;
+  /** Returns the value of `key` and keeps it (a page showing a pending transaction); undefined when absent. */
+  peek(key: string): Promise<string | undefined>;
 }
+
+/** Expired SQL entries are deleted by a put at most this often, rather than by every put. */
+export const SQL_SWEEP_INTERVAL_SECONDS = 60;
 
 /** Redis is unreachable: one-time values fail closed (architecture), answered as 503. */
 export class OneTimeStoreUnavailable extends Error {
@@ -27,12 +32,18 @@ export function createSqlOneTimeStore(
   values: OneTimeValueRepository,
   nowSeconds: () => number,
 ): OneTimeStore {
+  let sweptAt = Number.NEGATIVE_INFINITY;
   return {
-    putOnce: (key, value, ttlSeconds) => {
+    async putOnce(key, value, ttlSeconds) {
       const now = nowSeconds();
+      if (now - sweptAt >= SQL_SWEEP_INTERVAL_SECONDS) {
+        sweptAt = now;
+        await values.sweep(now);
+      }
       return values.put(key, value, now + Math.max(1, Math.ceil(ttlSeconds)), now);
     },
     takeOnce: (key) => values.take(key, nowSeconds()),
+    peek: (key) => values.peek(key, nowSeconds()),
   };
 }
 
@@ -72,6 +83,9 @@ export function createRedisOneTimeStore(redis: Redis, prefix: string): OneTimeSt
     },
     async takeOnce(key) {
       return (await run(() => redis.getdel(`${prefix}${key}`))) ?? undefined;
+    },
+    async peek(key) {
+      return (await run(() => redis.get(`${prefix}${key}`))) ?? undefined;
     },
   };
 }

@@ -44,7 +44,10 @@ export function createTickets(deps: TicketDeps) {
 
   async function take(ticket: string, kind: TicketKind): Promise<Ticket | undefined> {
     if (ticket.length === 0 || ticket.length > 200) return undefined;
-    const raw = await deps.oneTime.takeOnce(keyOf(ticket));
+    return valid(await deps.oneTime.takeOnce(keyOf(ticket)), kind);
+  }
+
+  function valid(raw: string | undefined, kind: TicketKind): Ticket | undefined {
     if (raw === undefined) return undefined;
     const value = JSON.parse(raw) as Ticket;
     if (value.kind !== kind || value.expiresAt <= deps.now()) return undefined;
@@ -60,11 +63,10 @@ export function createTickets(deps: TicketDeps) {
     },
     /** Takes the ticket: from now on nobody else can use it. */
     take,
-    /** Reads the ticket without using it up (taken and put back: a concurrent redeemer may find it gone for a moment). */
+    /** Reads the ticket without using it up. */
     async peek(ticket: string, kind: TicketKind): Promise<Ticket | undefined> {
-      const value = await take(ticket, kind);
-      if (value) await put(ticket, value);
-      return value;
+      if (ticket.length === 0 || ticket.length > 200) return undefined;
+      return valid(await deps.oneTime.peek(keyOf(ticket)), kind);
     },
     /** Puts back a taken ticket whose redemption failed (e.g. a refused password), until its own expiry. */
     restore: put,

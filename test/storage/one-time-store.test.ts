@@ -30,6 +30,26 @@ function behavesAsOneTimeStore(open: () => { store: OneTimeStore; expire: () => 
     expect(await store.takeOnce('never-put')).toBeUndefined();
   });
 
+  it('shows a value without using it up, until it is taken', async () => {
+    const { store } = open();
+    const key = `k-${randomBytes(6).toString('hex')}`;
+    expect(await store.peek(key)).toBeUndefined();
+    await store.putOnce(key, 'pending', 60);
+    expect(await store.peek(key)).toBe('pending');
+    expect(await store.peek(key)).toBe('pending');
+    expect(await store.putOnce(key, 'other', 60)).toBe(false);
+    expect(await store.takeOnce(key)).toBe('pending');
+    expect(await store.peek(key)).toBeUndefined();
+  });
+
+  it('does not show a value past its lifetime', async () => {
+    const { store, expire } = open();
+    const key = `k-${randomBytes(6).toString('hex')}`;
+    await store.putOnce(key, 'v', 1);
+    await expire();
+    expect(await store.peek(key)).toBeUndefined();
+  });
+
   it('forgets a value after its lifetime, and the key can then be held again', async () => {
     const { store, expire } = open();
     const key = `k-${randomBytes(6).toString('hex')}`;

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 export interface OneTimeValues {
   putOnce(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   takeOnce(key: string): Promise<string | undefined>;
+  peek(key: string): Promise<string | undefined>;
 }
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; Auth0's codes live 60 seconds. */

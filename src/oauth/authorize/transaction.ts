@@ -16,11 +16,19 @@ export interface LoginTransaction {
   readonly expiresAt: number;
 }
 
-/** Login transactions in the one-time store: read by taking and putting back for the time left. */
+/**
+ * Login transactions in the one-time store: pages read them in place (`peek`); the step that completes one
+ * takes it, so it completes once; `keep` puts a taken one back when the step fails.
+ */
 export function createTransactionStore(values: OneTimeValues, nowSeconds: () => number) {
   const key = (id: string) => `login-tx:${id}`;
   const put = (tx: LoginTransaction) =>
     values.putOnce(key(tx.id), JSON.stringify(tx), tx.expiresAt - nowSeconds());
+  const live = (raw: string | undefined): LoginTransaction | undefined => {
+    if (raw === undefined) return undefined;
+    const tx = JSON.parse(raw) as LoginTransaction;
+    return tx.expiresAt > nowSeconds() ? tx : undefined;
+  };
   return {
     async start(request: AuthorizeRequest): Promise<LoginTransaction> {
       const tx: LoginTransaction = {
@@ -33,13 +41,15 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
       await put(tx);
       return tx;
     },
-    /** Takes the transaction (undefined when unknown or expired); `keep` puts it back. */
+    /** The transaction, left in place (undefined when unknown or expired). */
+    async peek(id: string): Promise<LoginTransaction | undefined> {
+      if (id.length > 64) return undefined;
+      return live(await values.peek(key(id)));
+    },
+    /** Takes the transaction (undefined when unknown, expired or already taken); `keep` puts it back. */
     async take(id: string): Promise<LoginTransaction | undefined> {
       if (id.length > 64) return undefined;
-      const raw = await values.takeOnce(key(id));
-      if (raw === undefined) return undefined;
-      const tx = JSON.parse(raw) as LoginTransaction;
-      return tx.expiresAt > nowSeconds() ? tx : undefined;
+      return live(await values.takeOnce(key(id)));
     },
     async keep(tx: LoginTransaction): Promise<void> {
       if (tx.expiresAt > nowSeconds()) await put(tx);

@@ -4,21 +4,41 @@ import type { DbOrTx } from '../db.js';
 export function createOneTimeValueRepository(db: DbOrTx, tenantId: string) {
   return {
     /**
-     * Stores `value` under `key` until `expiresAt` (epoch seconds); expired entries are cleared first.
-     * @returns false when the key is already held (a replay).
+     * Stores `value` under `key` until `expiresAt` (epoch seconds), replacing an entry of that key that has
+     * expired but was not swept yet.
+     * @returns false when the key is held by a live entry (a replay).
      */
     async put(key: string, value: string, expiresAt: number, now: number): Promise<boolean> {
+      const result = await db
+        .insertInto('one_time_values')
+        .values({ tenant_id: tenantId, key, value, expires_at: expiresAt })
+        .onConflict((oc) =>
+          oc
+            .columns(['tenant_id', 'key'])
+            .doUpdateSet({ value, expires_at: expiresAt })
+            .where('one_time_values.expires_at', '<=', now),
+        )
+        .executeTakeFirst();
+      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+    },
+    /** Deletes the entries that expired by `now`. */
+    async sweep(now: number): Promise<void> {
       await db
         .deleteFrom('one_time_values')
         .where('tenant_id', '=', tenantId)
         .where('expires_at', '<=', now)
         .execute();
-      const result = await db
-        .insertInto('one_time_values')
-        .values({ tenant_id: tenantId, key, value, expires_at: expiresAt })
-        .onConflict((oc) => oc.columns(['tenant_id', 'key']).doNothing())
+    },
+    /** The live value of `key`, left in place; undefined when absent or expired. */
+    async peek(key: string, now: number): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('one_time_values')
+        .select('value')
+        .where('tenant_id', '=', tenantId)
+        .where('key', '=', key)
+        .where('expires_at', '>', now)
         .executeTakeFirst();
-      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      return row?.value;
     },
     /** Removes and returns the value of `key` in one statement; undefined when absent or expired. */
     async take(key: string, now: number): Promise<string | undefined> {

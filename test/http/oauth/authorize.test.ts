@@ -483,6 +483,35 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       );
     });
 
+    it('completes a transaction once: of two tabs posting it at the same moment, one signs in', async () => {
+      const jar = new CookieJar();
+      const start = await authorize(t.app, base(), jar);
+      // Two renders of the page, as two tabs would show it: reading it uses nothing up.
+      const location = String(start.headers['location']);
+      const pages = await Promise.all(
+        [1, 2].map(() => t.app.inject({ method: 'GET', url: location, headers: { cookie: jar.header() } })),
+      );
+      const posts = await Promise.all(
+        pages.map((page) =>
+          t.app.inject({
+            method: 'POST',
+            url: '/u/login',
+            payload: new URLSearchParams({
+              ...hiddenFields(page.body),
+              username: 'ada@example.com',
+              password: PASSWORD,
+            }).toString(),
+            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header() },
+          }),
+        ),
+      );
+      expect(posts.map((p) => p.statusCode).sort()).toEqual([302, 400]);
+      const lost = posts.find((p) => p.statusCode === 400);
+      expect(lost?.body).toContain('Your sign-in took too long or was already completed.');
+      const won = posts.find((p) => p.statusCode === 302);
+      expect(won && redirectParams(won)).toMatchObject({ code: expect.any(String), state: 'st-1' });
+    });
+
     it('an unknown or finished transaction: the error page', async () => {
       const res = await t.app.inject({ method: 'GET', url: '/u/login?state=nope' });
       expect(res.statusCode).toBe(400);

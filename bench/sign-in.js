@@ -1,0 +1,395 @@
+// What the browser sign-in costs, against floors measured in the same run:
+// (1) the hosted login page (GET /u/login of a live login transaction) against a bare Fastify route that renders
+//     the same Eta view with the same data and security headers (goal: at most 2x its CPU per request);
+// (2) a whole sign-in, one after another: GET /authorize, GET /u/login, POST /u/login, POST /oauth/token with the
+//     code and PKCE verifier, against the password hash's own cost (argon2id verify of the same password with the
+//     same parameters), p50 (goal: at most 5 ms more). The server runs without the sign-in timing floor (a timer
+//     of PASSWORD_CHECK_FLOOR_MS that costs no CPU and would hide the work); CPU per sign-in from process
+//     accounting is reported beside the wall time because the load generator shares the machine's cores.
+// Usage: npm run bench:sign-in [-- --seconds 10 --rounds 3 --sign-ins 200 --profile <dir>]
+import { fork } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, URL } from 'node:url';
+import autocannon from 'autocannon';
+
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const SECONDS = Number(args.seconds ?? 10);
+const ROUNDS = Number(args.rounds ?? 3);
+const SIGN_INS = Number(args['sign-ins'] ?? 200);
+const CONNECTIONS = 16;
+const BOOT_ID = 'bench-bootstrap';
+const BOOT_SECRET = 'bench-bootstrap-secret-0123456789';
+const CALLBACK = 'https://app.example.com/callback';
+const PASSWORD = 'Tall-ship-sails-42';
+
+// ---- child processes: each server answers 'cpu' with process.cpuUsage() and exits on 'stop' ----
+
+function reportCpu() {
+  process.on('message', (m) => {
+    if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
+    if (m === 'stop') process.exit(0);
+  });
+}
+
+async function latchkeyChild(port, dir) {
+  const { loadConfig } = await import('../dist/config/load.js');
+  const { createStorage } = await import('../dist/storage/db.js');
+  const { migrateToLatest } = await import('../dist/storage/migrate.js');
+  const { createDeps } = await import('../dist/server/deps.js');
+  const { bootstrapTenant } = await import('../dist/bootstrap/service.js');
+  const { buildApp, LOG_REDACT } = await import('../dist/app.js');
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LATCHKEY_ISSUER: `http://127.0.0.1:${port}/`,
+    LATCHKEY_DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
+    LATCHKEY_BOOTSTRAP_CLIENT_ID: BOOT_ID,
+    LATCHKEY_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
+    LATCHKEY_LOG_LEVEL: 'warn',
+  });
+  const storage = await createStorage(config.databaseUrl);
+  await migrateToLatest(storage);
+  const deps = createDeps(config, storage, { managementRateLimit: 1e9, passwordCheckFloorMs: 0 });
+  await bootstrapTenant(
+    {
+      tenantId: deps.tenantId,
+      issuer: config.issuer,
+      bootstrapClientId: BOOT_ID,
+      bootstrapClientSecret: BOOT_SECRET,
+    },
+    deps,
+  );
+  const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
+  await app.listen({ port, host: '127.0.0.1' });
+}
+
+/** Fastify with one route: the login view rendered as sendPage renders it, with the data the real page passes. */
+async function bareChild(port, data) {
+  const { default: Fastify } = await import('fastify');
+  const { sendPage } = await import('../dist/pages/render.js');
+  const app = Fastify({ logger: false });
+  app.get('/u/login', async (_req, reply) =>
+    sendPage(reply, 'login', data, { formAction: new URL(CALLBACK).origin }),
+  );
+  await app.listen({ port, host: '127.0.0.1' });
+  process.send({ up: true });
+}
+
+// ---- the driver ----
+
+function spawnServer(kind, port, extra = [], execArgv = []) {
+  const child = fork(fileURLToPath(import.meta.url), ['--child', kind, '--port', String(port), ...extra], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const up = new Promise((resolve, reject) => {
+    child.on('message', (m) => {
+      if (m.up) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { child, up, port, kind };
+}
+
+function cpuMicros(server) {
+  return new Promise((resolve) => {
+    const onMessage = (m) => {
+      if (!m.cpu) return;
+      server.child.off('message', onMessage);
+      resolve(m.cpu.user + m.cpu.system);
+    };
+    server.child.on('message', onMessage);
+    server.child.send('cpu');
+  });
+}
+
+async function fetchJson(url, init) {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** An application with the code flow and a user who can sign in to it, made through the Management API. */
+async function setUp(issuer) {
+  const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: BOOT_ID,
+      client_secret: BOOT_SECRET,
+      audience: `${issuer}api/v2/`,
+    }),
+  });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const client = await fetchJson(`${issuer}api/v2/clients`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      name: 'Bench Web',
+      app_type: 'regular_web',
+      callbacks: [CALLBACK],
+      grant_types: ['authorization_code'],
+      token_endpoint_auth_method: 'client_secret_post',
+    }),
+  });
+  const connections = await fetchJson(`${issuer}api/v2/connections?strategy=auth0`, { headers });
+  const connection = connections[0];
+  await fetchJson(`${issuer}api/v2/connections/${connection.id}`, {
+    method: 'PATCH',
+    headers,
+    body: JSON.stringify({ enabled_clients: [...(connection.enabled_clients ?? []), client.client_id] }),
+  });
+  await fetchJson(`${issuer}api/v2/users`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ connection: connection.name, email: 'bench@example.com', password: PASSWORD }),
+  });
+  return { clientId: client.client_id, clientSecret: client.client_secret };
+}
+
+const cookiesOf = (res) => res.headers.getSetCookie().map((line) => line.split(';', 1)[0]);
+const field = (html, name) => {
+  const m = html.match(new RegExp(`name="${name}" value="([^"]*)"`));
+  if (!m) throw new Error(`no ${name} field in the login page`);
+  return m[1];
+};
+
+/** GET /authorize up to the login page: the transaction's state, CSRF token and browser cookie. */
+async function startLogin(issuer, clientId, challenge) {
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: CALLBACK,
+    response_type: 'code',
+    scope: 'openid profile',
+    state: 'bench',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
+  const started = await fetch(`${issuer}authorize?${query}`, { redirect: 'manual' });
+  const loginUrl = new URL(started.headers.get('location'), issuer);
+  const cookies = cookiesOf(started);
+  const page = await fetch(loginUrl, { headers: { cookie: cookies.join('; ') } });
+  if (page.status !== 200) throw new Error(`login page answered ${page.status}`);
+  const html = await page.text();
+  return { loginUrl, cookies, state: field(html, 'state'), csrf: field(html, 'csrf') };
+}
+
+async function signIn(issuer, app) {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const login = await startLogin(issuer, app.clientId, challenge);
+  const posted = await fetch(login.loginUrl.origin + login.loginUrl.pathname, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: login.cookies.join('; ') },
+    body: new URLSearchParams({
+      state: login.state,
+      csrf: login.csrf,
+      username: 'bench@example.com',
+      password: PASSWORD,
+    }),
+  });
+  const code = new URL(posted.headers.get('location') ?? 'x:').searchParams.get('code');
+  if (!code) throw new Error(`sign-in answered ${posted.status} ${await posted.text()}`);
+  const tokens = await fetchJson(`${issuer}oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      code,
+      redirect_uri: CALLBACK,
+      code_verifier: verifier,
+    }),
+  });
+  if (!tokens.id_token) throw new Error('no ID token');
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+}
+
+async function drive(server, url, headers, seconds) {
+  const before = await cpuMicros(server);
+  const r = await cannon({ url, headers, duration: seconds });
+  const cpu = (await cpuMicros(server)) - before;
+  const ok = r['2xx'];
+  if (r.non2xx > 0 || r.errors > 0) console.warn(`  ${server.kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { rate: ok / (r.duration || seconds), p50: r.latency.p50, cpuPerRequest: cpu / Math.max(1, ok) };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const spread = (xs, digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+/** p50 wall time of the password check alone: argon2id verify of the same password, same parameters. */
+async function hashFloor(n) {
+  const { hashPassword, checkPassword } = await import('../dist/users/passwords.js');
+  const stored = await hashPassword(PASSWORD);
+  const times = [];
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    if (!(await checkPassword(PASSWORD, stored))) throw new Error('hash check failed');
+    times.push(performance.now() - t0);
+  }
+  const used = process.cpuUsage(cpu);
+  return { p50: median(times), cpuMicros: (used.user + used.system) / n };
+}
+
+async function main() {
+  const base = 4100 + Math.floor(Math.random() * 800);
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-sign-in-'));
+  const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
+  const latchkey = spawnServer('latchkey', base, ['--dir', dir], profile);
+  let bare;
+  try {
+    await latchkey.up;
+    const issuer = `http://127.0.0.1:${base}/`;
+    const app = await setUp(issuer);
+
+    // (1) The login page of one live transaction, read over and over (each read takes and puts it back).
+    const login = await startLogin(
+      issuer,
+      app.clientId,
+      createHash('sha256').update('v').digest('base64url'),
+    );
+    const html = await (
+      await fetch(login.loginUrl, { headers: { cookie: login.cookies.join('; ') } })
+    ).text();
+    bare = spawnServer('bare', base + 1, [
+      '--data',
+      JSON.stringify({
+        issuer,
+        tenantName: 'Latchkey',
+        action: '/u/login',
+        state: login.state,
+        csrf: login.csrf,
+        username: '',
+        error: undefined,
+        t: {
+          title: 'Welcome',
+          subtitle: `Log in to Latchkey to continue to Bench Web.`,
+          username: 'Email address or username',
+          password: 'Password',
+          submit: 'Continue',
+        },
+      }),
+    ]);
+    await bare.up;
+    const bareHtml = await (await fetch(`http://127.0.0.1:${base + 1}/u/login`)).text();
+    const strip = (s) => s.replace(/nonce="[^"]+"/g, '');
+    if (Math.abs(strip(bareHtml).length - strip(html).length) > 200)
+      console.warn(
+        `  the bare page (${bareHtml.length} bytes) differs from the real one (${html.length} bytes)`,
+      );
+    const pageUrl = login.loginUrl.href;
+    const pageHeaders = { cookie: login.cookies.join('; ') };
+    const bareUrl = `http://127.0.0.1:${base + 1}/u/login`;
+    await drive(latchkey, pageUrl, pageHeaders, 2); // warm-up (JIT, caches)
+    await drive(bare, bareUrl, {}, 2);
+    const pages = { bare: [], latchkey: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const b = await drive(bare, bareUrl, {}, SECONDS);
+      const l = await drive(latchkey, pageUrl, pageHeaders, SECONDS);
+      pages.bare.push(b);
+      pages.latchkey.push(l);
+      console.log(
+        `login page round ${round}: bare ${b.rate.toFixed(0)}/s ${b.cpuPerRequest.toFixed(0)} µs CPU | Latchkey ${l.rate.toFixed(0)}/s ${l.cpuPerRequest.toFixed(0)} µs CPU | CPU ${(l.cpuPerRequest / b.cpuPerRequest).toFixed(2)}x`,
+      );
+    }
+
+    // (2) Whole sign-ins, one at a time, against the hash alone.
+    for (let i = 0; i < 10; i++) await signIn(issuer, app); // warm-up
+    const flows = [];
+    const hashes = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const times = [];
+      const before = await cpuMicros(latchkey);
+      for (let i = 0; i < SIGN_INS; i++) {
+        const t0 = performance.now();
+        await signIn(issuer, app);
+        times.push(performance.now() - t0);
+      }
+      const cpu = ((await cpuMicros(latchkey)) - before) / SIGN_INS;
+      const hash = await hashFloor(Math.min(SIGN_INS, 100));
+      flows.push({ p50: median(times), cpu });
+      hashes.push(hash);
+      console.log(
+        `sign-in round ${round}: p50 ${median(times).toFixed(1)} ms, server CPU ${(cpu / 1000).toFixed(1)} ms | hash alone p50 ${hash.p50.toFixed(1)} ms, CPU ${(hash.cpuMicros / 1000).toFixed(1)} ms | over the hash ${(median(times) - hash.p50).toFixed(1)} ms`,
+      );
+    }
+
+    const m = (rs, f) => median(rs.map((r) => r[f]));
+    console.log(
+      `\nHosted login page, GET /u/login (${availableParallelism()} cores, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, medians and spread; load generator on the same machine)`,
+    );
+    for (const [label, rs] of [
+      ['bare Fastify rendering the same view', pages.bare],
+      ['Latchkey', pages.latchkey],
+    ])
+      console.log(
+        `  ${label.padEnd(38)} ${m(rs, 'rate').toFixed(0).padStart(6)} 2xx/s (${spread(rs.map((r) => r.rate))})  CPU ${m(rs, 'cpuPerRequest').toFixed(0).padStart(4)} µs/request (${spread(rs.map((r) => r.cpuPerRequest))})`,
+      );
+    console.log(
+      `  Latchkey / bare: CPU per request ${(m(pages.latchkey, 'cpuPerRequest') / m(pages.bare, 'cpuPerRequest')).toFixed(2)}x, throughput ${(m(pages.latchkey, 'rate') / m(pages.bare, 'rate')).toFixed(2)}x (goal: cost at most 2x)`,
+    );
+    const flowP50 = m(flows, 'p50');
+    const hashP50 = m(hashes, 'p50');
+    console.log(
+      `\nWhole sign-in (authorize, login page, login POST, code exchange), ${SIGN_INS} one after another x ${ROUNDS} rounds, no timing floor`,
+    );
+    console.log(
+      `  p50 ${flowP50.toFixed(1)} ms (${spread(
+        flows.map((f) => f.p50),
+        1,
+      )}), server CPU ${(m(flows, 'cpu') / 1000).toFixed(1)} ms per sign-in`,
+    );
+    console.log(
+      `  argon2id verify alone: p50 ${hashP50.toFixed(1)} ms (${spread(
+        hashes.map((h) => h.p50),
+        1,
+      )}), CPU ${(m(hashes, 'cpuMicros') / 1000).toFixed(1)} ms`,
+    );
+    console.log(
+      `  sign-in over the hash: ${(flowP50 - hashP50).toFixed(1)} ms at p50 (goal <= 5 ms), CPU ${((m(flows, 'cpu') - m(hashes, 'cpuMicros')) / 1000).toFixed(1)} ms`,
+    );
+  } finally {
+    for (const s of [latchkey, bare].filter(Boolean)) {
+      if (s.child.connected) s.child.send('stop');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    for (const s of [latchkey, bare].filter(Boolean)) s.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args.child !== undefined) {
+  reportCpu();
+  const port = Number(args.port);
+  if (args.child === 'latchkey') {
+    await latchkeyChild(port, args.dir);
+    process.send({ up: true });
+  } else {
+    await bareChild(port, JSON.parse(args.data));
+  }
+} else {
+  await main();
+}
