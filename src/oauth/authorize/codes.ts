@@ -34,29 +34,45 @@ export type TakenCode =
   | { readonly kind: 'reused'; readonly clientId: string; readonly refreshFamilyId: string }
   | { readonly kind: 'unknown' };
 
+interface CodeFamily {
+  readonly clientId: string;
+  readonly refreshFamilyId: string;
+}
+
 const digest = (code: string) => createHash('sha256').update(code).digest('base64url');
 
-/** Authorization codes in the one-time store, under the SHA-256 of the code. */
+/**
+ * Authorization codes in the one-time store, under the SHA-256 of the code. The first use claims the code
+ * before reading it, so a replay is recognised even while the first exchange is still running; the replay
+ * leaves a mark that exchange checks once its tokens are stored (`replayed`).
+ */
 export function createCodeStore(values: OneTimeValues) {
   return {
     async issue(record: AuthorizationCode): Promise<string> {
       const code = randomBytes(32).toString('base64url');
-      await values.putOnce(`code:${digest(code)}`, JSON.stringify(record), CODE_LIFETIME_SECONDS);
+      const key = digest(code);
+      const family: CodeFamily = { clientId: record.clientId, refreshFamilyId: record.refreshFamilyId };
+      await values.putOnce(`code-family:${key}`, JSON.stringify(family), USED_CODE_MEMORY_SECONDS);
+      await values.putOnce(`code:${key}`, JSON.stringify(record), CODE_LIFETIME_SECONDS);
       return code;
     },
-    /** Takes the code for its single use; a second use finds the record its first use left. */
+    /** Takes the code for its single use; any later use finds it claimed and is a replay. */
     async take(code: string): Promise<TakenCode> {
       const key = digest(code);
-      const raw = await values.takeOnce(`code:${key}`);
-      if (raw === undefined) {
-        const used = await values.takeOnce(`code-used:${key}`);
-        if (used === undefined) return { kind: 'unknown' };
-        return { kind: 'reused', ...(JSON.parse(used) as { clientId: string; refreshFamilyId: string }) };
+      if (await values.putOnce(`code-claim:${key}`, '1', USED_CODE_MEMORY_SECONDS)) {
+        const raw = await values.takeOnce(`code:${key}`);
+        // Claimed first but gone: unknown, or expired unused.
+        if (raw === undefined) return { kind: 'unknown' };
+        return { kind: 'valid', code: JSON.parse(raw) as AuthorizationCode };
       }
-      const record = JSON.parse(raw) as AuthorizationCode;
-      const used = { clientId: record.clientId, refreshFamilyId: record.refreshFamilyId };
-      await values.putOnce(`code-used:${key}`, JSON.stringify(used), USED_CODE_MEMORY_SECONDS);
-      return { kind: 'valid', code: record };
+      const family = await values.peek(`code-family:${key}`);
+      if (family === undefined) return { kind: 'unknown' };
+      await values.putOnce(`code-replayed:${key}`, '1', USED_CODE_MEMORY_SECONDS);
+      return { kind: 'reused', ...(JSON.parse(family) as CodeFamily) };
+    },
+    /** True when the code was presented again after its first use began. */
+    async replayed(code: string): Promise<boolean> {
+      return (await values.peek(`code-replayed:${digest(code)}`)) !== undefined;
     },
   };
 }

@@ -40,7 +40,7 @@ async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenRe
   if (!user || subjectProblem(user, code.authTime) !== undefined)
     throw new InvalidGrant('Invalid authorization code', 'the user is gone or blocked');
   audit.userName = user.email ?? user.username;
-  return issueUserTokens(
+  const response = await issueUserTokens(
     {
       client,
       user,
@@ -57,6 +57,11 @@ async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenRe
     },
     deps,
   );
+  // A replay that arrived while these tokens were being issued found nothing to revoke yet.
+  if (await deps.authorizationCodes.replayed(presented)) {
+    await deps.revokeRefreshFamily(code.refreshFamilyId, deps.nowSeconds(), 'code_reuse');
+  }
+  return response;
 }
 
 export const authorizationCode: GrantHandler = {

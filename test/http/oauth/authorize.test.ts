@@ -340,6 +340,29 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       expect(await logs('feacft')).toContainEqual(expect.objectContaining({ client_id: spa.clientId }));
     });
 
+    it('a code replayed while its first exchange is still running: one answer, and its refresh token revoked', async () => {
+      const pkce = pkcePair();
+      const { params } = await signIn(
+        new CookieJar(),
+        base(spa, { code_challenge: pkce.challenge, code_challenge_method: 'S256' }),
+      );
+      const code = params['code'] ?? '';
+      const answers = await Promise.all(
+        [1, 2, 3].map(() => exchange(spa, { code, code_verifier: pkce.verifier })),
+      );
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 403, 403]);
+      const won = answers.find((a) => a.statusCode === 200);
+      const refresh = won?.json<{ refresh_token: string }>().refresh_token ?? '';
+      expect(refresh).not.toBe('');
+      const refreshed = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        ...form({ grant_type: 'refresh_token', client_id: spa.clientId, refresh_token: refresh }),
+      });
+      expect(refreshed.statusCode).toBe(403);
+      expect(refreshed.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+
     it('reuses the session: a second /authorize skips the page; prompt=login and max_age force it', async () => {
       const jar = new CookieJar();
       await signIn(jar, base());
