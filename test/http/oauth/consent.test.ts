@@ -368,6 +368,33 @@ describe.each(testBackends())('the consent page and stored user grants on $name'
     });
   });
 
+  it('without an API: identity scopes are asked about and granted under the userinfo audience; openid alone asks nothing', async () => {
+    const user = await newUser();
+    const jar = new CookieJar();
+    const identityOnly = { scope: 'openid email', audience: '' };
+    const location = consentLocation(await signIn(jar, user, params(partner, identityOnly)));
+    expect(scopeLines((await getPage(jar, location)).body)).toEqual([['See your email address', 'email']]);
+    const back = callbackParams(await answer(jar, location, 'accept'));
+    expect((await exchange(partner, back['code'] ?? '')).scope).toBe('openid email');
+    expect(await grantsOf(user)).toEqual([
+      {
+        id: expect.stringMatching(/^cgr_/),
+        clientID: partner.clientId,
+        user_id: user.userId,
+        audience: 'https://latchkey.test/userinfo',
+        scope: ['email'],
+      },
+    ]);
+    // Who the user is (openid) needs no consent.
+    const fresh = new CookieJar();
+    const other = await newUser();
+    const direct = callbackParams(
+      await signIn(fresh, other, params(partner, { scope: 'openid', audience: '' })),
+    );
+    expect(direct).toEqual({ code: expect.any(String), state: 'st-9' });
+    expect(await grantsOf(other)).toEqual([]);
+  });
+
   it('Decline: access_denied at the redirect URI in the response mode, and nothing is stored', async () => {
     const user = await newUser();
     const jar = new CookieJar();
