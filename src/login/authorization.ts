@@ -14,12 +14,13 @@ import {
 import { createTransactionStore } from '../oauth/authorize/transaction.js';
 import { parseScope } from '../oauth/params.js';
 import { subjectProblem } from '../oauth/tokens/subject-standing.js';
-import { decideUserAccess } from '../oauth/tokens/user-tokens.js';
+import { decideUserAccess, type UserAccessDecision } from '../oauth/tokens/user-tokens.js';
 import { message, type MessageKey } from '../pages/messages.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { createSessions } from '../server/sessions.js';
 import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
+import { CONSENT_REQUIRED, createConsent } from './consent.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -33,6 +34,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
   const codes = createCodeStore(deps.oneTime);
   const transactions = createTransactionStore(deps.oneTime, nowSeconds);
   const sessions = createSessions(deps);
+  const consent = createConsent(deps, transactions, nowSeconds);
 
   /** Answers the client at its redirect URI, in its response mode. */
   const answer = (reply: FastifyReply, target: ReplyTarget, result: AuthorizeResult): FastifyReply => {
@@ -71,24 +73,16 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
     errorPage(reply, status, message(key), undefined);
 
   /**
-   * The seed-002 user-delegated policy (the engine the token endpoint uses), then consent, which the hosted
-   * pages cannot ask for yet: a third-party application is refused.
+   * The seed-002 user-delegated policy (the engine the token endpoint uses) for what the request asks, before
+   * the user's consent narrows it: a refusal goes back as `access_denied`.
    */
-  const refusalOf = async (
+  const policyOf = async (
     client: Client,
     request: AuthorizeRequest,
     user: User,
-  ): Promise<AuthorizeResult | undefined> => {
-    if (!client.isFirstParty) {
-      return request.promptNone
-        ? { error: 'consent_required', error_description: 'Consent required' }
-        : {
-            error: 'access_denied',
-            error_description: 'Consent is required for third-party applications and is not available yet.',
-          };
-    }
+  ): Promise<UserAccessDecision | Extract<AuthorizeResult, { error: string }>> => {
     try {
-      await decideUserAccess(
+      return await decideUserAccess(
         {
           client,
           user,
@@ -96,10 +90,10 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
           requested: parseScope(request.scope),
           gty: 'authorization_code',
           from: { ip: '', userAgent: undefined },
+          beforeConsent: true,
         },
         tokenDeps,
       );
-      return undefined;
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       return { error: 'access_denied', error_description: error.message };
@@ -110,6 +104,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
     tokenDeps,
     transactions,
     sessions,
+    consent,
     nowSeconds,
     answer,
     errorPage,
@@ -119,7 +114,10 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
       const user = await deps.store.users.findById(session.userId);
       return user && subjectProblem(user, session.authenticatedAt) === undefined ? user : undefined;
     },
-    /** The last step: the policy decides, then a code goes to the client (or the refusal does). */
+    /**
+     * The last step: the policy decides, the consent page asks when the user's consent is missing, then a code
+     * goes to the client (or the refusal does).
+     */
     async finish(
       reply: FastifyReply,
       client: Client,
@@ -128,8 +126,11 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
       session: Session,
     ): Promise<FastifyReply> {
       const target: ReplyTarget = request;
-      const refusal = await refusalOf(client, request, user);
-      if (refusal) return answer(reply, target, refusal);
+      const decision = await policyOf(client, request, user);
+      if ('error' in decision) return answer(reply, target, decision);
+      const missing = await consent.missing(client, request, user, session, decision);
+      if (missing && request.promptNone) return answer(reply, target, CONSENT_REQUIRED);
+      if (missing) return consent.ask(reply, request, missing);
       const code = await codes.issue({
         clientId: client.clientId,
         redirectUri: request.redirectUri,

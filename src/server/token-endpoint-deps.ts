@@ -48,6 +48,8 @@ export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpo
     throttleLogin: createLoginThrottle(deps, log),
     passwordCheckFloorMs: deps.passwordCheckFloorMs,
     effectivePermissions: (userId, audience) => store.roles.effectivePermissions(userId, audience),
+    findConsent: async (userId, clientId, audience) =>
+      (await store.consents.list({ userId, clientId, audience }, { offset: 0, limit: 1 }))[0],
     findRefreshToken: (hash) => store.refreshTokens.findByHash(hash),
     revokeRefreshFamily: (familyId, at, reason) => store.refreshTokens.revokeFamily(familyId, at, reason),
     saveIssuance: (writes) => saveIssuance(deps, writes),

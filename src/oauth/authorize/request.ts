@@ -17,6 +17,8 @@ export interface AuthorizeRequest {
   readonly codeChallengeMethod: 'S256' | 'plain' | undefined;
   readonly promptNone: boolean;
   readonly promptLogin: boolean;
+  /** prompt=consent: the consent page is shown even to a first-party app or over a stored grant. */
+  readonly promptConsent?: boolean;
   readonly maxAge: number | undefined;
   readonly loginHint: string | undefined;
   readonly connection: string | undefined;
@@ -140,6 +142,7 @@ export function parseAuthorizeRequest(
     codeChallengeMethod,
     promptNone: prompts.has('none'),
     promptLogin: prompts.has('login'),
+    promptConsent: prompts.has('consent'),
     maxAge: maxAgeRaw === undefined ? undefined : Number(maxAgeRaw),
     loginHint: get('login_hint'),
     connection: get('connection'),

@@ -14,6 +14,16 @@ export interface LoginTransaction {
   readonly browser: string;
   readonly request: AuthorizeRequest;
   readonly expiresAt: number;
+  /** Set when the user is known and only their consent is missing (the state of /u/consent). */
+  readonly consent?: ConsentStep;
+}
+
+/** Who is asked to consent, in which SSO session, and to exactly which scopes of which audience. */
+export interface ConsentStep {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly audience: string;
+  readonly scopes: readonly string[];
 }
 
 /**
@@ -30,13 +40,14 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
     return tx.expiresAt > nowSeconds() ? tx : undefined;
   };
   return {
-    async start(request: AuthorizeRequest): Promise<LoginTransaction> {
+    async start(request: AuthorizeRequest, consent?: ConsentStep): Promise<LoginTransaction> {
       const tx: LoginTransaction = {
         id: randomBytes(24).toString('base64url'),
         csrf: randomBytes(24).toString('base64url'),
         browser: randomBytes(24).toString('base64url'),
         request,
         expiresAt: nowSeconds() + TRANSACTION_LIFETIME_SECONDS,
+        ...(consent ? { consent } : {}),
       };
       await put(tx);
       return tx;

@@ -56,6 +56,8 @@ export interface UserGrantDeps extends AuthenticateDeps {
   /** Authorization codes issued by /authorize (one-time store). */
   readonly authorizationCodes: CodeStore;
   readonly effectivePermissions: (userId: string, audience: string) => Promise<string[]>;
+  /** The user's stored consent (Auth0's user grant) for the client and audience. */
+  readonly findConsent: (userId: string, clientId: string, audience: string) => Promise<Consent | undefined>;
   readonly findRefreshToken: (hash: string) => Promise<RefreshTokenRecord | undefined>;
   readonly revokeRefreshFamily: (familyId: string, at: number, reason: RevocationReason) => Promise<void>;
   /**

@@ -52,6 +52,8 @@ export interface UserTokenInput {
   readonly context?: IssueContext;
   /** The refresh token being exchanged (with the expiry its client's policy gives it): its family carries over. */
   readonly refresh?: RefreshTokenRecord;
+  /** The consent page's question: what the policy allows before the user's stored consent narrows it. */
+  readonly beforeConsent?: boolean;
 }
 
 /** The outcome of the policy for one request: what the tokens may carry. */
@@ -105,6 +107,7 @@ export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): 
   const api = input.audience === undefined ? undefined : await deps.findApi(input.audience);
   if (input.audience !== undefined && !api)
     throw new AccessDenied(`Service not enabled within domain: ${input.audience}`);
+  const consented = await storedConsent(input, api?.identifier ?? `${deps.issuer}userinfo`, deps);
 
   let apiScopes: string[] = [];
   let permissions: string[] = [];
@@ -118,6 +121,7 @@ export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): 
       ...(api.enforcePolicies
         ? { rbacPermissions: await deps.effectivePermissions(user.userId, api.identifier) }
         : {}),
+      ...(consented ? { consentedScopes: consented } : {}),
     });
     if (!decision.allowed) throw refusal(decision.reason, client, api);
     assertApiNeedsNoProofOfPossession(api, client);
@@ -130,7 +134,9 @@ export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): 
   const wantsOffline = requested?.includes('offline_access') === true;
   const offline =
     wantsOffline && client.grantTypes.includes('refresh_token') && (api ? api.allowOfflineAccess : true);
-  const oidcScopes = OIDC_SCOPES.filter((s) => oidcRequested.includes(s));
+  const oidcScopes = OIDC_SCOPES.filter(
+    (s) => oidcRequested.includes(s) && (s === 'openid' || !consented || consented.includes(s)),
+  );
   return {
     target: api ?? userinfoApi(`${deps.issuer}userinfo`, client.tenantId),
     isApi: api !== undefined,
@@ -140,6 +146,22 @@ export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): 
     offline,
     scopes: [...oidcScopes, ...apiScopes, ...(offline ? ['offline_access'] : [])],
   };
+}
+
+/**
+ * Seed 002: a third-party application's tokens carry only what the user consented to on the consent page (the
+ * stored grant for this client and audience; none stored means nothing beyond `openid`). The password grant is
+ * the exception: the user hands their credentials to the application, which is their consent, recorded as the
+ * tokens are issued (`writes.consent`). Undefined when consent does not narrow this request.
+ */
+async function storedConsent(
+  input: UserTokenInput,
+  audience: string,
+  deps: GrantDeps,
+): Promise<readonly string[] | undefined> {
+  if (input.client.isFirstParty || input.gty === 'password' || input.beforeConsent === true) return undefined;
+  const found = await deps.findConsent(input.user.userId, input.client.clientId, audience);
+  return found?.scope ?? [];
 }
 
 /**

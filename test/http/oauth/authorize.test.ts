@@ -553,7 +553,7 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       });
     });
 
-    it('a third-party application: consent is not available yet', async () => {
+    it('a third-party application is sent to the consent page (test/http/oauth/consent.test.ts)', async () => {
       const third = await make.client({
         isFirstParty: false,
         appType: 'regular_web',
@@ -562,14 +562,17 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       });
       await make.enableConnection(third.clientId);
       const jar = new CookieJar();
-      const { params } = await signIn(jar, base(third));
-      expect(params).toEqual({
-        error: 'access_denied',
-        error_description: 'Consent is required for third-party applications and is not available yet.',
-        state: 'st-1',
+      const start = await authorize(t.app, base(third), jar);
+      const { result } = await loginThroughPage(t.app, String(start.headers['location']), jar, {
+        username: user.email ?? '',
+        password: PASSWORD,
       });
-      expect(redirectParams(await authorize(t.app, base(third, { prompt: 'none' }), jar))).toMatchObject({
+      expect(result.statusCode).toBe(302);
+      expect(String(result.headers['location'])).toMatch(/^\/u\/consent\?state=[\w-]+$/);
+      expect(redirectParams(await authorize(t.app, base(third, { prompt: 'none' }), jar))).toEqual({
         error: 'consent_required',
+        error_description: 'Consent required',
+        state: 'st-1',
       });
     });
   });
