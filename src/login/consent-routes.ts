@@ -75,16 +75,14 @@ export const consentRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     );
   };
 
-  /** The consent transaction named by `state`, and its client; undefined answers with the error page. */
+  /**
+   * The consent transaction named by `state`, left in place, and its client; undefined answers with the error
+   * page. Only an answer (Accept or Decline) takes it.
+   */
   const open = async (state: unknown): Promise<Opened | undefined> => {
     if (typeof state !== 'string' || state === '') return undefined;
-    const tx = await flow.transactions.take(state);
-    if (!tx) return undefined;
-    if (!tx.consent) {
-      // A login transaction: it stays usable on the login page.
-      await flow.transactions.keep(tx);
-      return undefined;
-    }
+    const tx = await flow.transactions.peek(state);
+    if (!tx?.consent) return undefined;
     const client = await deps.lookups.client(tx.request.clientId);
     return client ? { tx, step: tx.consent, client } : undefined;
   };
@@ -103,7 +101,6 @@ export const consentRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
   app.get('/u/consent', { schema: { hide: true } }, async (req, reply) => {
     const opened = await open((req.query as Record<string, unknown>)['state']);
     if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
-    await flow.transactions.keep(opened.tx);
     // The page names the signed-in user: it is shown only to the browser that started the request (a GET has
     // no form, so only the browser binding is compared).
     if (!formIsGenuine(opened.tx, opened.tx.csrf, browserOf(req, opened.tx)))
@@ -118,18 +115,16 @@ export const consentRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     const opened = await open(body['state']);
     if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
     const { tx, step, client } = opened;
-    if (!formIsGenuine(tx, body['csrf'], browserOf(req, tx))) {
-      await flow.transactions.keep(tx);
-      return flow.pageError(reply, 403, 'error.csrf');
-    }
+    if (!formIsGenuine(tx, body['csrf'], browserOf(req, tx))) return flow.pageError(reply, 403, 'error.csrf');
     const who = await signedIn(req, step);
     if (!who) return flow.pageError(reply, 400, 'error.transaction_expired');
     const action = body['action'];
     const declined = typeof action === 'string' && DECLINE_ACTIONS.has(action);
-    if (action !== 'accept' && !declined) {
-      await flow.transactions.keep(tx);
+    if (action !== 'accept' && !declined)
       return page(reply, opened, who.user, 400, message('consent.choose'));
-    }
+    // The answer is given once: a second tab that answered meanwhile finds the transaction gone.
+    if (!(await flow.transactions.take(tx.id)))
+      return flow.pageError(reply, 400, 'error.transaction_expired');
     void reply.header('set-cookie', consent.clearCookie(tx));
     if (declined) return flow.answer(reply, tx.request, CONSENT_DECLINED);
     await consent.record(tx, step);

@@ -68,7 +68,8 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   const open = async (state: unknown): Promise<{ tx: LoginTransaction; client: Client } | undefined> => {
     if (typeof state !== 'string' || state === '') return undefined;
     const tx = await flow.transactions.peek(state);
-    if (!tx) return undefined;
+    // A consent transaction is answered on the consent page only.
+    if (!tx || tx.consent) return undefined;
     const client = await deps.lookups.client(tx.request.clientId);
     return client ? { tx, client } : undefined;
   };
