@@ -70,3 +70,8 @@ export function formIsGenuine(tx: LoginTransaction, csrf: unknown, browserCookie
 export function transactionCookieName(txId: string): string {
   return `auth0_tx_${txId.slice(0, 16)}`;
 }
+
+/** The transaction cookie goes to every hosted page (`/u/`): login, sign-up and the reset request share it. */
+export function transactionCookiePath(issuer: string): string {
+  return `${new URL(issuer).pathname}u/`;
+}
