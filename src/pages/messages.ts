@@ -32,7 +32,7 @@ const EN = {
   'signup.login': 'Log in',
   'signup.missing_fields': 'Enter your email address and a password.',
   'signup.invalid_email': 'Enter a valid email address.',
-  'signup.weak_password': 'Choose a stronger password. It must follow every rule below.',
+  'signup.weak_password': 'Choose a stronger password. This one breaks these rules:',
   'signup.common_password': 'This password is too common. Choose another one.',
   'signup.personal_password': 'Your password must not contain your name or email address.',
   'signup.failed':

@@ -193,7 +193,7 @@ describe.each(testBackends())('the hosted sign-up page on $name', (backend) => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['location']).toBeUndefined();
     expect(alertOf(res.body)).toContain(
-      '<strong>Choose a stronger password. It must follow every rule below.</strong>',
+      '<strong>Choose a stronger password. This one breaks these rules:</strong>',
     );
     expect(listItems(alertOf(res.body))).toEqual([
       'It must be at least 12 characters in length.',
