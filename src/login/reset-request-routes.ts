@@ -1,17 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requestPasswordReset } from '../dbconnections/change-password.js';
 import { message, type MessageKey } from '../pages/messages.js';
+import { DEFAULT_TENANT_NAME } from '../pages/look.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
-import {
-  field,
-  isRecord,
-  MAX_USERNAME,
-  requestFacts,
-  type HostedPages,
-  type Opened,
-} from './hosted.js';
+import { field, isRecord, MAX_USERNAME, requestFacts, type HostedPages, type Opened } from './hosted.js';
 
 /**
  * "Forgot your password?" (`/u/reset-password/request`), a state of the login transaction: the address goes
@@ -30,7 +24,7 @@ export const resetRequestRoutes: FastifyPluginAsync<{ deps: Deps; hosted: Hosted
     opened: Opened,
     view: { status: number; email: string; error: MessageKey | undefined },
   ) => {
-    const tenant = reply.request.pageLook?.tenantName ?? '';
+    const tenant = reply.request.pageLook?.tenantName ?? DEFAULT_TENANT_NAME;
     return sendPage(reply.status(view.status), 'reset-request', {
       issuer: deps.config.issuer,
       action: paths.resetRequest,

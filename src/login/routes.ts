@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { loginFailureEvent, loginSuccessEvent, type LoginAttempt } from '../logs/login-events.js';
 import { formActionSource } from '../oauth/authorize/respond.js';
 import { loginFailureMessage, message } from '../pages/messages.js';
+import { DEFAULT_TENANT_NAME } from '../pages/look.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { signupDisabled } from '../dbconnections/signup.js';
@@ -37,7 +38,7 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     view: { status: number; username: string; error: string | undefined },
   ): Promise<FastifyReply> => {
     const { tx, client } = opened;
-    const tenant = reply.request.pageLook?.tenantName ?? '';
+    const tenant = reply.request.pageLook?.tenantName ?? DEFAULT_TENANT_NAME;
     const connection = await hosted.connectionOf(opened);
     return sendPage(
       reply.status(view.status),

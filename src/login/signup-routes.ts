@@ -2,10 +2,12 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Connection } from '../domain/connection.js';
 import { DbConnectionError } from '../dbconnections/errors.js';
 import { signUp, signupDisabled } from '../dbconnections/signup.js';
+import { loginSuccessEvent } from '../logs/login-events.js';
 import { createUserService } from '../management/users/service.js';
 import { formActionSource } from '../oauth/authorize/respond.js';
 import { message, type MessageKey } from '../pages/messages.js';
 import { passwordRules, ruleSentence } from '../pages/password-rules.js';
+import { DEFAULT_TENANT_NAME } from '../pages/look.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
@@ -45,7 +47,7 @@ export const signupRoutes: FastifyPluginAsync<{ deps: Deps; hosted: HostedPages 
 
   const page = (reply: FastifyReply, opened: Opened, connection: Connection, view: SignupView) => {
     const { tx, client } = opened;
-    const tenant = reply.request.pageLook?.tenantName ?? '';
+    const tenant = reply.request.pageLook?.tenantName ?? DEFAULT_TENANT_NAME;
     const disabled = signupDisabled(connection);
     return sendPage(
       reply.status(view.status),
@@ -167,6 +169,19 @@ export const signupRoutes: FastifyPluginAsync<{ deps: Deps; hosted: HostedPages 
       // An address that already has an account gets the same words as any other refusal (no enumeration).
       return again(400, 'signup.failed');
     }
+    // Signed up is signed in: Auth0 logs the login (`s`) after the sign-up (`ss`).
+    deps.events.record(
+      loginSuccessEvent(
+        {
+          clientId: client.clientId,
+          clientName: client.name,
+          userName: email,
+          connection: connection.name,
+          userId: user.userId,
+        },
+        facts,
+      ),
+    );
     return hosted.signedIn(req, reply, opened, user);
   });
 };

@@ -176,6 +176,15 @@ describe.each(testBackends())('the hosted sign-up page on $name', (backend) => {
         user_name: 'new.person@example.com',
       }),
     ]);
+    // Signed up is signed in: the login is logged too.
+    const logins = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/logs?q=${encodeURIComponent(`type:s AND user_id:"${user?.userId ?? ''}"`)}`,
+      token: await t.managementTokenWith(['read:logs']),
+    });
+    expect(logins.json<Record<string, unknown>[]>()).toEqual([
+      expect.objectContaining({ type: 's', client_id: spa.clientId, user_id: user?.userId }),
+    ]);
   });
 
   it('refuses a weak password with a 400 page listing the broken rules, the form and the email kept', async () => {
