@@ -233,6 +233,20 @@ describe.each(testBackends())('the hosted sign-up page on $name', (backend) => {
       '<strong>We could not sign you up with these details. If you already have an account, log in or reset your password.</strong>',
     );
     expect(res.body).toContain('value="taken@example.com"');
+    // The log says what happened; the page does not.
+    await t.deps.events.flush();
+    const logs = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/logs?q=${encodeURIComponent('type:fs AND user_name:"taken@example.com"')}`,
+      token: await t.managementTokenWith(['read:logs']),
+    });
+    expect(logs.json<Record<string, unknown>[]>()).toEqual([
+      expect.objectContaining({
+        type: 'fs',
+        description: 'The user already exists.',
+        client_id: spa.clientId,
+      }),
+    ]);
   });
 
   it('opens directly with screen_hint=signup', async () => {
