@@ -20,6 +20,7 @@ import { httpServerOptions, limitConnections } from './server/http-limits.js';
 import { refuseUnstorableInput } from './server/nul-guard.js';
 import { MANAGEMENT_PREFIX, renderErrorForPath, routeNotFound } from './server/surface-errors.js';
 import { createValidatorCompiler } from './server/validators.js';
+import { pageLookOf } from './pages/look.js';
 
 export const LOG_REDACT = [
   'req.headers.authorization',
@@ -44,8 +45,8 @@ const MAX_PARAM_LENGTH = 4096;
 const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** Every error: each surface's, the router's and unknown routes', rendered by the surface table. */
-function sendSurfaceError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
-  const rendered = renderErrorForPath(req.url, err);
+function sendSurfaceError(issuer: string, err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const rendered = renderErrorForPath(req.url, err, { issuer, look: req.pageLook });
   if (rendered.status >= 500) req.log.error({ err }, 'unhandled error');
   void reply.status(rendered.status).headers(rendered.headers).send(rendered.body);
 }
@@ -60,13 +61,22 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Malformed and over-long URLs fail in the router, before any surface plugin sees the request.
-    frameworkErrors: sendSurfaceError,
+    frameworkErrors: (err, req, reply) => {
+      sendSurfaceError(deps.config.issuer, err, req, reply);
+    },
     ...httpServerOptions(deps.config.server),
   }).withTypeProvider<TypeBoxTypeProvider>();
   limitConnections(app.server, deps.config.server);
   app.setValidatorCompiler(createValidatorCompiler());
   app.addHook('preValidation', refuseUnstorableInput);
-  app.setErrorHandler(sendSurfaceError);
+  app.setErrorHandler((err, req, reply) => {
+    sendSurfaceError(deps.config.issuer, err, req, reply);
+  });
+  // Pages wear the tenant's name and branding (cached settings); API requests never load them.
+  app.decorateRequest('pageLook', undefined);
+  app.addHook('onRequest', async (req) => {
+    if (isPagePath(req.url)) req.pageLook = pageLookOf(await deps.lookups.tenantSettings());
+  });
   // The Management plugin answers its own unknown routes; this one answers every other path.
   app.setNotFoundHandler((req, reply) => {
     const path = (req.url.split('?', 1)[0] ?? '').replace(/(.)\/$/, '$1');
@@ -88,6 +98,14 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(pageRoutes, { deps });
   await app.register(accountPageRoutes, { deps });
   return app;
+}
+
+/** Paths that answer HTML pages: the hosted pages, /authorize's error and form_post pages, the front page, logout. */
+function isPagePath(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return (
+    path === '/' || path === '/u' || path.startsWith('/u/') || path === '/authorize' || path === '/v2/logout'
+  );
 }
 
 // Fastify refuses a bare hop count (it cannot vouch for the peer); a function trusts the last `value` hops,

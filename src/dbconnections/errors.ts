@@ -13,6 +13,8 @@ export class DbConnectionError extends AppError {
     readonly description: unknown,
     readonly errorName = status === 429 ? 'TooManyRequestsError' : 'BadRequestError',
     readonly extra: Readonly<Record<string, unknown>> = {},
+    /** For a refused password: what the policy said, so a page can word it. */
+    readonly rejection?: PasswordRejection,
   ) {
     super(typeof description === 'string' ? description : code);
   }
@@ -31,15 +33,24 @@ const PASSWORD_CODES: Record<PasswordRejection['name'], string> = {
 /** Auth0's sign-up answer for a refused password: the strength error lists the rules the password breaks. */
 export function passwordError(rejection: PasswordRejection): DbConnectionError {
   if (rejection.name !== 'PasswordStrengthError') {
-    return new DbConnectionError(400, PASSWORD_CODES[rejection.name], rejection.message, rejection.name, {
-      message: rejection.message,
-    });
+    return new DbConnectionError(
+      400,
+      PASSWORD_CODES[rejection.name],
+      rejection.message,
+      rejection.name,
+      { message: rejection.message },
+      rejection,
+    );
   }
   const rules = rejection.rules.map((rule) => ({ message: capitalise(rule), verified: false }));
-  return new DbConnectionError(400, 'invalid_password', { rules, verified: false }, rejection.name, {
-    message: rejection.message,
-    policy: rules.map((r) => `* ${r.message}`).join('\n'),
-  });
+  return new DbConnectionError(
+    400,
+    'invalid_password',
+    { rules, verified: false },
+    rejection.name,
+    { message: rejection.message, policy: rules.map((r) => `* ${r.message}`).join('\n') },
+    rejection,
+  );
 }
 
 function capitalise(text: string): string {

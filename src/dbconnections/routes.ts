@@ -2,20 +2,17 @@ import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Client } from '../domain/client.js';
 import type { Connection } from '../domain/connection.js';
-import { ownIdentity, userIdValue, type User } from '../domain/user.js';
-import { BadRequest, Conflict } from '../errors/api.js';
-import { createUserService, PasswordRejected } from '../management/users/service.js';
+import { userIdValue, type User } from '../domain/user.js';
+import { createUserService } from '../management/users/service.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
 import { rateLimitHeaders } from '../server/rate-limit.js';
-import { sendPasswordResetEmail, sendVerificationEmail } from '../users/account-links.js';
-import { badRequest, DbConnectionError, passwordError, renderDbConnectionError } from './errors.js';
+import { requestPasswordReset } from './change-password.js';
+import { badRequest, DbConnectionError, renderDbConnectionError } from './errors.js';
+import { signUp, text, type Params } from './signup.js';
 
 /** Auth0's answer to every change_password request, whether or not the address has an account. */
 export const CHANGE_PASSWORD_ANSWER = "We've just sent you an email to reset your password.";
-
-const PROFILE_FIELDS = ['given_name', 'family_name', 'name', 'nickname', 'picture'] as const;
-const MAX_FIELD = 512;
 
 /**
  * Auth0's database-connection endpoints of the Authentication API: public sign-up and the password-reset
@@ -49,31 +46,7 @@ export const dbConnectionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
     try {
       client = await clientOf(deps, params);
       connection = await enabledConnection(deps, client, text(params, 'connection', true));
-      if (connection.options['disable_signup'] === true) {
-        throw badRequest('operation_not_allowed', 'Public signup is disabled');
-      }
-      const email = text(params, 'email', true);
-      const user = await createUser(users, connection, params, email);
-      deps.events.record({
-        type: 'ss',
-        description: 'Successful signup',
-        clientId: client.clientId,
-        clientName: client.name,
-        connection: connection.name,
-        connectionId: connection.id,
-        strategy: 'auth0',
-        strategyType: 'database',
-        userId: user.userId,
-        userName: user.email,
-        ...facts,
-      });
-      // As Auth0 does, a new user is asked to verify the address; sent in the background.
-      if (!user.emailVerified) {
-        const signedUp = user;
-        void sendVerificationEmail(deps, signedUp, { clientId: client.clientId }).catch((error: unknown) => {
-          req.log.warn({ err: error }, 'verification email failed');
-        });
-      }
+      const user = await signUp(deps, users, { client, connection, params, facts, log: req.log });
       return await reply.header('cache-control', 'no-store').send(signupView(user));
     } catch (error) {
       await countFailure(req);
@@ -99,43 +72,13 @@ export const dbConnectionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
     const email = text(params, 'email', true).toLowerCase();
     // Every request counts, so one address cannot flood inboxes; the answer never says whether the email has an account.
     await countFailure(req);
-    const user = (await deps.store.users.findByEmail(email)).find(
-      (u) => ownIdentity(u).connection === connection.name,
-    );
-    const facts = { ip: req.ip, userAgent: req.headers['user-agent'], hostname: req.hostname };
-    const event = {
-      clientId: client.clientId,
-      clientName: client.name,
-      connection: connection.name,
-      connectionId: connection.id,
-      strategy: 'auth0',
-      strategyType: 'database',
-      userName: email,
-      ...facts,
-    };
-    if (user) {
-      // Sent in the background: a known address must not answer more slowly than an unknown one.
-      void sendPasswordResetEmail(deps, user, { clientId: client.clientId })
-        .then(() => {
-          deps.events.record({
-            type: 'scpr',
-            description: 'Password reset email sent',
-            userId: user.userId,
-            ...event,
-          });
-        })
-        .catch((error: unknown) => {
-          req.log.warn({ err: error }, 'password reset email failed');
-          deps.events.record({
-            type: 'fcpr',
-            description: 'Password reset email could not be sent',
-            userId: user.userId,
-            ...event,
-          });
-        });
-    } else {
-      deps.events.record({ type: 'fcpr', description: 'No user with this email', ...event });
-    }
+    await requestPasswordReset(deps, {
+      client,
+      connection,
+      email,
+      facts: { ip: req.ip, userAgent: req.headers['user-agent'], hostname: req.hostname },
+      log: req.log,
+    });
     return reply
       .header('cache-control', 'no-store')
       .type('text/plain; charset=utf-8')
@@ -143,30 +86,11 @@ export const dbConnectionRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app
   });
 };
 
-type Params = Readonly<Record<string, unknown>>;
-
 function bodyOf(body: unknown): Params {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('invalid_body', 'The request body must be a JSON object or a form.');
   }
   return body as Params;
-}
-
-function text(params: Params, name: string, required: true): string;
-function text(params: Params, name: string, required: false): string | undefined;
-function text(params: Params, name: string, required: boolean): string | undefined {
-  const value = params[name];
-  if (value === undefined || value === '') {
-    if (required) throw badRequest('invalid_body', `Missing required parameter: ${name}`);
-    return undefined;
-  }
-  if (typeof value !== 'string' || value.length > MAX_FIELD) {
-    throw badRequest(
-      'invalid_body',
-      `Invalid parameter: ${name} must be a string of at most ${MAX_FIELD} characters`,
-    );
-  }
-  return value;
 }
 
 async function clientOf(deps: Deps, params: Params): Promise<Client> {
@@ -190,53 +114,6 @@ async function enabledConnection(deps: Deps, client: Client, name: string): Prom
     );
   }
   return connection;
-}
-
-/** Through the Management API's own user creation, so sign-up and POST /api/v2/users make the same users. */
-async function createUser(
-  users: ReturnType<typeof createUserService>,
-  connection: Connection,
-  params: Params,
-  email: string,
-): Promise<User> {
-  const profile: Record<string, string> = {};
-  for (const field of PROFILE_FIELDS) {
-    const value = text(params, field, false);
-    if (value !== undefined) profile[field] = value;
-  }
-  const username = text(params, 'username', false);
-  if (connection.options['requires_username'] === true && username === undefined) {
-    throw badRequest('invalid_signup', 'Missing required parameter: username');
-  }
-  const metadata = params['user_metadata'];
-  if (metadata !== undefined && !isStringRecord(metadata)) {
-    throw badRequest('invalid_body', 'Invalid parameter: user_metadata must be an object of strings');
-  }
-  try {
-    return await users.create({
-      connection: connection.name,
-      email,
-      password: text(params, 'password', true),
-      ...(username !== undefined && connection.options['requires_username'] === true ? { username } : {}),
-      ...profile,
-      ...(metadata !== undefined ? { user_metadata: metadata } : {}),
-    });
-  } catch (error) {
-    if (error instanceof PasswordRejected) throw passwordError(error.rejection);
-    if (error instanceof Conflict) throw badRequest('user_exists', 'The user already exists.');
-    if (error instanceof BadRequest) throw badRequest('invalid_signup', 'Invalid sign up');
-    throw error;
-  }
-}
-
-function isStringRecord(value: unknown): value is Record<string, string> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.keys(value).length <= 10 &&
-    Object.values(value).every((v) => typeof v === 'string' && v.length <= 500)
-  );
 }
 
 /** Auth0's sign-up answer: the new identity, its id without the provider prefix. */

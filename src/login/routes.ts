@@ -1,59 +1,66 @@
 import formbody from '@fastify/formbody';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Client } from '../domain/client.js';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { loginFailureEvent, loginSuccessEvent, type LoginAttempt } from '../logs/login-events.js';
-import type { RequestFacts } from '../logs/token-events.js';
-import {
-  formIsGenuine,
-  transactionCookieName,
-  type LoginTransaction,
-} from '../oauth/authorize/transaction.js';
-import { loginFailureMessage, message } from '../pages/messages.js';
-import { sendPage } from '../pages/render.js';
-import { tenantName } from '../users/account-links.js';
 import { formActionSource } from '../oauth/authorize/respond.js';
+import { loginFailureMessage, message } from '../pages/messages.js';
+import { DEFAULT_TENANT_NAME } from '../pages/look.js';
+import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
-import { readCookie } from '../server/sessions.js';
+import { signupDisabled } from '../dbconnections/signup.js';
 import { authenticateUser, LoginError } from '../users/authenticate.js';
-import { createAuthorization } from './authorization.js';
-
-/** Longest login name and password the form accepts (Auth0 caps passwords at 72 bytes for bcrypt; names at 320). */
-const MAX_USERNAME = 320;
-const MAX_PASSWORD = 1024;
+import {
+  createHostedPages,
+  field,
+  isRecord,
+  MAX_PASSWORD,
+  MAX_USERNAME,
+  requestFacts,
+  type Opened,
+} from './hosted.js';
+import { resetRequestRoutes } from './reset-request-routes.js';
+import { signupRoutes } from './signup-routes.js';
 
 /**
  * The hosted login page (`/u/login`): one state of the login transaction started by /authorize. A successful
- * sign-in starts the SSO session and finishes the authorization.
+ * sign-in starts the SSO session and finishes the authorization. Sign-up and the password-reset request are
+ * the transaction's other pages.
  */
 export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(formbody);
-  const flow = createAuthorization(deps, app.log);
-  const loginPath = `${new URL(deps.config.issuer).pathname}u/login`;
+  const hosted = createHostedPages(deps, app.log);
+  const { flow, paths } = hosted;
+  await app.register(signupRoutes, { deps, hosted });
+  await app.register(resetRequestRoutes, { deps, hosted });
 
   const page = async (
     reply: FastifyReply,
-    tx: LoginTransaction,
-    client: Client,
+    opened: Opened,
     view: { status: number; username: string; error: string | undefined },
   ): Promise<FastifyReply> => {
-    const tenant = await tenantName(deps);
+    const { tx, client } = opened;
+    const tenant = reply.request.pageLook?.tenantName ?? DEFAULT_TENANT_NAME;
+    const connection = await hosted.connectionOf(opened);
     return sendPage(
       reply.status(view.status),
       'login',
       {
         issuer: deps.config.issuer,
-        tenantName: tenant,
-        action: loginPath,
+        action: paths.login,
         state: tx.id,
         csrf: tx.csrf,
         username: view.username,
         error: view.error,
+        signupUrl: connection && !signupDisabled(connection) ? hosted.link(paths.signup, tx) : undefined,
+        resetUrl: connection ? hosted.link(paths.resetRequest, tx) : undefined,
         t: {
           title: message('login.title'),
           subtitle: message('login.subtitle', { tenant, client: client.name }),
           username: message('login.username'),
           password: message('login.password'),
           submit: message('login.submit'),
+          forgot: message('login.forgot'),
+          noAccount: message('login.no_account'),
+          signup: message('login.signup'),
         },
       },
       // The form is answered by a 302 to the application's redirect URI, which form-action governs too.
@@ -61,23 +68,10 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     );
   };
 
-  /**
-   * The transaction named by `state`, left in place, and its client; undefined answers with the error page.
-   * Only a successful sign-in takes it, so a wrong password or a second tab costs no write and loses nothing.
-   */
-  const open = async (state: unknown): Promise<{ tx: LoginTransaction; client: Client } | undefined> => {
-    if (typeof state !== 'string' || state === '') return undefined;
-    const tx = await flow.transactions.peek(state);
-    // A consent transaction is answered on the consent page only.
-    if (!tx || tx.consent) return undefined;
-    const client = await deps.lookups.client(tx.request.clientId);
-    return client ? { tx, client } : undefined;
-  };
-
   app.get('/u/login', { schema: { hide: true } }, async (req, reply) => {
-    const opened = await open((req.query as Record<string, unknown>)['state']);
+    const opened = await hosted.open((req.query as Record<string, unknown>)['state']);
     if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
-    return page(reply, opened.tx, opened.client, {
+    return page(reply, opened, {
       status: 200,
       username: opened.tx.request.loginHint ?? '',
       error: undefined,
@@ -86,15 +80,17 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
 
   app.post('/u/login', { schema: { hide: true }, bodyLimit: 16 * 1024 }, async (req, reply) => {
     const body = isRecord(req.body) ? req.body : {};
-    const opened = await open(body['state']);
+    const opened = await hosted.open(body['state']);
     if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
     const { tx, client } = opened;
-    const browser = readCookie(req.headers.cookie, transactionCookieName(tx.id));
-    if (!formIsGenuine(tx, body['csrf'], browser)) return flow.pageError(reply, 403, 'error.csrf');
-    const username = typeof body['username'] === 'string' ? body['username'].trim() : '';
-    const password = typeof body['password'] === 'string' ? body['password'] : '';
-    const again = (status: number, error: string) =>
-      page(reply, tx, client, { status, username: username.slice(0, MAX_USERNAME), error });
+    if (!hosted.genuine(req, tx, body)) {
+      return flow.pageError(reply, 403, 'error.csrf');
+    }
+    const username = field(body, 'username').trim();
+    const password = field(body, 'password');
+    const again = async (status: number, error: string) => {
+      return page(reply, opened, { status, username: username.slice(0, MAX_USERNAME), error });
+    };
     if (
       username === '' ||
       password === '' ||
@@ -134,26 +130,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
       return again(throttled ? 429 : 400, text);
     }
     const { user, connection } = signedIn;
-    // The transaction completes once: a second tab that signed in meanwhile finds it gone.
-    if (!(await flow.transactions.take(tx.id)))
-      return flow.pageError(reply, 400, 'error.transaction_expired');
     deps.events.record(
       loginSuccessEvent({ ...attempt, userId: user.userId, connection: connection.name }, facts),
     );
-    const { session, setCookie } = await flow.sessions.start(user.userId, {
-      ip: req.ip,
-      userAgent: req.headers['user-agent'],
-    });
-    const clearTx = `${transactionCookieName(tx.id)}=; Path=${loginPath}; HttpOnly; Max-Age=0`;
-    void reply.header('set-cookie', [setCookie, clearTx]);
-    return flow.finish(reply, client, tx.request, user, session);
+    return hosted.signedIn(req, reply, opened, user);
   });
 };
-
-function requestFacts(req: FastifyRequest): RequestFacts {
-  return { ip: req.ip, userAgent: req.headers['user-agent'], hostname: req.hostname };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -79,6 +79,8 @@ export const MANAGEMENT_SCOPES = [
   'update:signing_keys',
   'read:tenant_settings',
   'update:tenant_settings',
+  'read:branding',
+  'update:branding',
   'read:logs',
   'read:logs_users',
   'read:log_streams',

@@ -5,8 +5,8 @@ import { createUserService, PasswordRejected } from '../management/users/service
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
 import { EMAIL_VERIFICATION_PATH, RESET_PASSWORD_PATH, tenantName } from '../users/account-links.js';
-import { passwordOptionsOf, passwordProblems } from '../users/password-policy.js';
 import type { Ticket } from '../users/tickets.js';
+import { passwordRules, ruleSentence } from './password-rules.js';
 import { sendPage } from './render.js';
 
 const EXPIRED = 'This link has expired or has already been used. Ask for a new one.';
@@ -186,21 +186,4 @@ function resultLocation(ticket: Ticket, user: User, success: boolean): string {
   if (ticket.includeEmailInRedirect === true && user.email !== undefined)
     url.searchParams.set('email', user.email);
   return url.href;
-}
-
-/** The connection's password rules, as the page lists them before the user types. */
-function passwordRules(options: Readonly<Record<string, unknown>>): string[] {
-  const parsed = passwordOptionsOf(options);
-  const rules = passwordProblems('', parsed.policy, parsed.minLength).map(ruleSentence);
-  if (parsed.dictionary !== undefined) rules.push('It must not be a commonly used password.');
-  if (parsed.noPersonalInfo) rules.push('It must not contain your name or email address.');
-  if (parsed.historySize > 0) rules.push(`It must differ from your last ${parsed.historySize} passwords.`);
-  return rules;
-}
-
-/** "at least 12 characters in length" → "It must be at least 12 characters in length." */
-function ruleSentence(rule: string): string {
-  return rule.startsWith('contain') || rule.startsWith('no ')
-    ? `It must ${rule.replace(/^no /, 'have no ')}.`
-    : `It must be ${rule}.`;
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../meta/product.js';
+import { DEFAULT_LOOK, imageOrigins, readableOn, type PageLook } from './look.js';
 
 // tsc copies no templates: src/pages and dist/pages sit at the same depth, so both read them from src.
 const VIEWS = fileURLToPath(new URL('../../src/pages/views/', import.meta.url));
@@ -24,12 +25,13 @@ export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
  * A strict CSP: nothing loads unless the page names it. Inline <style> and <script> run only with this
  * response's nonce, and no third-party origin is allowed.
  */
-function contentSecurityPolicy(nonce: string, formAction: string | undefined): string {
+function contentSecurityPolicy(nonce: string, formAction: string | undefined, look: PageLook): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
-    "img-src 'self' data:",
+    // The tenant's logo and favicon (https only, checked in look.ts) are the only outside images.
+    ["img-src 'self' data:", ...imageOrigins(look)].join(' '),
     "base-uri 'none'",
     formAction === undefined ? "form-action 'self'" : `form-action 'self' ${formAction}`,
     "frame-ancestors 'none'",
@@ -41,25 +43,64 @@ export interface PageOptions {
   readonly formAction?: string;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant's name and branding, loaded for page requests by app.ts (undefined elsewhere). */
+    pageLook: PageLook | undefined;
+  }
+}
+
+export interface RenderedPage {
+  readonly headers: Record<string, string>;
+  readonly html: string;
+}
+
+/** The layout's view of the look: the brand colours with the text colours that read on them. */
+function brandOf(look: PageLook) {
+  return {
+    ...look,
+    onPrimary: look.primary === undefined ? undefined : readableOn(look.primary),
+    onBackground: look.background === undefined ? undefined : readableOn(look.background),
+  };
+}
+
 /**
- * Renders `view` from src/pages/views (which names its layout) and sends it with the page security
- * headers. Templates also see `it.nonce` (this response's CSP nonce) and `it.product` (name, version).
+ * Renders `view` from src/pages/views (which names its layout) with the page security headers. Templates
+ * also see `it.nonce` (this response's CSP nonce), `it.product` (name, version) and `it.look` (the branding).
  */
+export function renderPage(
+  view: string,
+  data: Record<string, unknown>,
+  look: PageLook = DEFAULT_LOOK,
+  options: PageOptions = {},
+): RenderedPage {
+  const nonce = randomBytes(18).toString('base64');
+  const html = eta.render(view, {
+    tenantName: look.tenantName,
+    ...data,
+    nonce,
+    product: PRODUCT,
+    look: brandOf(look),
+  });
+  return {
+    html,
+    headers: {
+      ...PAGE_BASE_HEADERS,
+      'content-security-policy': contentSecurityPolicy(nonce, options.formAction, look),
+      // A nonce is good for one response only: a cached copy would replay it.
+      'cache-control': 'no-store',
+      'content-type': 'text/html; charset=utf-8',
+    },
+  };
+}
+
+/** Renders `view` in the request's look (see renderPage) and sends it. */
 export function sendPage(
   reply: FastifyReply,
   view: string,
   data: Record<string, unknown>,
   options: PageOptions = {},
 ): FastifyReply {
-  const nonce = randomBytes(18).toString('base64');
-  const html = eta.render(view, { ...data, nonce, product: PRODUCT });
-  return reply
-    .headers({
-      ...PAGE_BASE_HEADERS,
-      'content-security-policy': contentSecurityPolicy(nonce, options.formAction),
-      // A nonce is good for one response only: a cached copy would replay it.
-      'cache-control': 'no-store',
-    })
-    .type('text/html; charset=utf-8')
-    .send(html);
+  const page = renderPage(view, data, reply.request.pageLook, options);
+  return reply.headers(page.headers).send(page.html);
 }

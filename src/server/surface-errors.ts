@@ -3,10 +3,13 @@ import type { AppError } from '../errors/app-error.js';
 import { OAuthError } from '../errors/oauth.js';
 import { renderApiError } from './render-api-error.js';
 import { renderOAuthError } from './render-oauth-error.js';
+import { renderPageError, type PageErrorContext } from './render-page-error.js';
 import { renderProblemError } from './render-problem-error.js';
 
 export const MANAGEMENT_PREFIX = '/api/v2';
 const MY_ACCOUNT_PREFIX = '/me/v1';
+/** The hosted pages: login, sign-up, password reset. */
+export const HOSTED_PAGES_PREFIX = '/u';
 
 export interface RenderedSurfaceError {
   readonly status: number;
@@ -17,14 +20,14 @@ export interface RenderedSurfaceError {
 export interface Surface {
   /** Paths equal to the prefix or below it belong to the surface; '' matches everything. */
   readonly prefix: string;
-  render(err: unknown): RenderedSurfaceError;
+  render(err: unknown, context: PageErrorContext): RenderedSurfaceError;
   /** The error for a request no route matched; `allowedMethods` are those the path does answer to. */
   notFound(method: string, path: string, allowedMethods: readonly string[]): AppError;
 }
 
 /**
  * Every error the app answers, a surface plugin's or the router's, is rendered by the surface its path belongs
- * to, first match wins. The hosted login pages (`/u`, an HTML error page) join this table when they exist.
+ * to, first match wins.
  */
 const SURFACES: readonly Surface[] = [
   {
@@ -37,6 +40,14 @@ const SURFACES: readonly Surface[] = [
     render: renderProblemError,
     notFound: (method, path) =>
       new NotFound('not_found', `The requested resource ${method} ${path} was not found.`),
+  },
+  {
+    prefix: HOSTED_PAGES_PREFIX,
+    render: renderPageError,
+    notFound: (_method, _path, allowedMethods) =>
+      allowedMethods.length > 0
+        ? new OAuthError('invalid_request', 'Method not allowed', 405)
+        : new NotFound('not_found', 'Not Found'),
   },
   {
     // The Authentication API: /oauth/*, /userinfo, /.well-known/* and every path no other surface claims.
@@ -69,8 +80,12 @@ export function surfaceOf(url: string): Surface {
 }
 
 /** Renders any error in the shape of the surface the request's path belongs to. */
-export function renderErrorForPath(url: string, err: unknown): RenderedSurfaceError {
-  return surfaceOf(url).render(err);
+export function renderErrorForPath(
+  url: string,
+  err: unknown,
+  context: PageErrorContext,
+): RenderedSurfaceError {
+  return surfaceOf(url).render(err, context);
 }
 
 /** The error for a request no route matched, in its surface's terms. */

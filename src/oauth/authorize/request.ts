@@ -22,6 +22,8 @@ export interface AuthorizeRequest {
   readonly maxAge: number | undefined;
   readonly loginHint: string | undefined;
   readonly connection: string | undefined;
+  /** Auth0's `screen_hint=signup`: open the sign-up page instead of the login page. */
+  readonly screenHint: string | undefined;
 }
 
 /** Where an error may be sent back: only once the client and its redirect URI are known to match. */
@@ -72,6 +74,7 @@ export const AUTHORIZE_MAX_LENGTHS: Readonly<Record<string, number>> = {
   max_age: 12,
   login_hint: 320,
   connection: 128,
+  screen_hint: 64,
 };
 
 /** RFC 7636 §4.2: 43 to 128 unreserved characters (S256 gives exactly 43). */
@@ -146,6 +149,7 @@ export function parseAuthorizeRequest(
     maxAge: maxAgeRaw === undefined ? undefined : Number(maxAgeRaw),
     loginHint: get('login_hint'),
     connection: get('connection'),
+    screenHint: get('screen_hint'),
   };
 }
 

@@ -11,7 +11,7 @@ import {
   parseAuthorizeRequest,
   type AuthorizeRequest,
 } from './request.js';
-import { transactionCookieName } from './transaction.js';
+import { transactionCookieName, transactionCookiePath } from './transaction.js';
 
 /**
  * GET /authorize (RFC 6749 §4.1.1, OIDC Core §3.1.2): validate, then either answer at once from the SSO session
@@ -20,6 +20,7 @@ import { transactionCookieName } from './transaction.js';
 export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   const flow = createAuthorization(deps, app.log);
   const loginPath = `${new URL(deps.config.issuer).pathname}u/login`;
+  const signupPath = `${new URL(deps.config.issuer).pathname}u/signup`;
   const secure = deps.config.issuer.startsWith('https:');
 
   app.get(
@@ -53,7 +54,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
       const tx = await flow.transactions.start(request);
       const cookie = [
         `${transactionCookieName(tx.id)}=${tx.browser}`,
-        `Path=${loginPath}`,
+        `Path=${transactionCookiePath(deps.config.issuer)}`,
         'HttpOnly',
         'SameSite=Lax',
         ...(secure ? ['Secure'] : []),
@@ -61,7 +62,10 @@ export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
       ].join('; ');
       return reply
         .headers({ 'cache-control': 'no-store', 'set-cookie': cookie })
-        .redirect(`${loginPath}?state=${encodeURIComponent(tx.id)}`, 302);
+        .redirect(
+          `${request.screenHint === 'signup' ? signupPath : loginPath}?state=${encodeURIComponent(tx.id)}`,
+          302,
+        );
     },
   );
 };

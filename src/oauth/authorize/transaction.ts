@@ -28,7 +28,7 @@ export interface ConsentStep {
 
 /**
  * Login transactions in the one-time store: pages read them in place (`peek`); the step that completes one
- * takes it, so it completes once; `keep` puts a taken one back when the step fails.
+ * takes it, so it completes once.
  */
 export function createTransactionStore(values: OneTimeValues, nowSeconds: () => number) {
   const key = (id: string) => `login-tx:${id}`;
@@ -57,13 +57,10 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
       if (id.length > 64) return undefined;
       return live(await values.peek(key(id)));
     },
-    /** Takes the transaction (undefined when unknown, expired or already taken); `keep` puts it back. */
+    /** Takes the transaction (undefined when unknown, expired or already taken). */
     async take(id: string): Promise<LoginTransaction | undefined> {
       if (id.length > 64) return undefined;
       return live(await values.takeOnce(key(id)));
-    },
-    async keep(tx: LoginTransaction): Promise<void> {
-      if (tx.expiresAt > nowSeconds()) await put(tx);
     },
   };
 }
@@ -90,4 +87,9 @@ export function formIsGenuine(tx: LoginTransaction, csrf: unknown, browserCookie
 /** The name of the cookie that binds a transaction to the browser that started it (one per transaction). */
 export function transactionCookieName(txId: string): string {
   return `auth0_tx_${txId.slice(0, 16)}`;
+}
+
+/** The transaction cookie goes to every hosted page (`/u/`): login, sign-up and the reset request share it. */
+export function transactionCookiePath(issuer: string): string {
+  return `${new URL(issuer).pathname}u/`;
 }

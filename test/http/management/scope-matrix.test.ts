@@ -192,6 +192,14 @@ const ROUTES: readonly RouteCase[] = [
     body: { friendly_name: 'Scope matrix' },
     accepted: ['update:tenant_settings'],
   },
+  { method: 'GET', route: '/branding', url: '/branding', accepted: ['read:branding'] },
+  {
+    method: 'PATCH',
+    route: '/branding',
+    url: '/branding',
+    body: { colors: { primary: '#0059d6' } },
+    accepted: ['update:branding'],
+  },
 
   { method: 'GET', route: '/connections', url: '/connections', accepted: ['read:connections'] },
   {
