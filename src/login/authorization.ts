@@ -7,14 +7,16 @@ import { createCodeStore } from '../oauth/authorize/codes.js';
 import type { AuthorizeRequest, ReplyTarget } from '../oauth/authorize/request.js';
 import {
   formActionSource,
+  fragmentLocation,
   queryLocation,
   responseParams,
   type AuthorizeResult,
+  type AuthorizeSuccess,
 } from '../oauth/authorize/respond.js';
 import { createTransactionStore } from '../oauth/authorize/transaction.js';
 import { parseScope } from '../oauth/params.js';
 import { subjectProblem } from '../oauth/tokens/subject-standing.js';
-import { decideUserAccess } from '../oauth/tokens/user-tokens.js';
+import { decideUserAccess, issueUserTokens } from '../oauth/tokens/user-tokens.js';
 import { message, type MessageKey } from '../pages/messages.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
@@ -50,7 +52,25 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
         { formAction: formActionSource(target.redirectUri) },
       );
     }
-    return reply.headers(NO_STORE).redirect(queryLocation(target, result), 302);
+    if (target.responseMode === 'web_message') {
+      // request.ts admitted the mode only for a redirect URI at one of the client's web origins.
+      const origin = new URL(target.redirectUri).origin;
+      return sendPage(
+        reply.headers(NO_STORE),
+        'web-message',
+        {
+          issuer: deps.config.issuer,
+          title: message('web_message.title'),
+          text: message('web_message.text'),
+          origin,
+          response: JSON.stringify(Object.fromEntries(responseParams(target, result))),
+        },
+        { frameAncestors: origin },
+      );
+    }
+    const location =
+      target.responseMode === 'fragment' ? fragmentLocation(target, result) : queryLocation(target, result);
+    return reply.headers(NO_STORE).redirect(location, 302);
   };
 
   /** An HTML error page: for refusals that must not go to an unverified redirect URI. */
@@ -130,22 +150,84 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
       const target: ReplyTarget = request;
       const refusal = await refusalOf(client, request, user);
       if (refusal) return answer(reply, target, refusal);
-      const code = await codes.issue({
-        clientId: client.clientId,
-        redirectUri: request.redirectUri,
-        redirectUriSent: request.redirectUriSent,
-        codeChallenge: request.codeChallenge,
-        codeChallengeMethod: request.codeChallengeMethod,
-        nonce: request.nonce,
-        scope: request.scope,
-        audience: request.audience,
-        userId: user.userId,
-        sid: session.id,
-        authTime: session.authenticatedAt,
-        refreshFamilyId: deps.ids.prefixed('rtf'),
-      });
-      return answer(reply, target, { code });
+      // Transactions started before response types were kept carry none: they asked for a code.
+      const words = (request.responseType as AuthorizeRequest['responseType'] | undefined) ?? ['code'];
+      const code = words.includes('code')
+        ? await codes.issue({
+            clientId: client.clientId,
+            redirectUri: request.redirectUri,
+            redirectUriSent: request.redirectUriSent,
+            codeChallenge: request.codeChallenge,
+            codeChallengeMethod: request.codeChallengeMethod,
+            nonce: request.nonce,
+            scope: request.scope,
+            audience: request.audience,
+            userId: user.userId,
+            sid: session.id,
+            authTime: session.authenticatedAt,
+            refreshFamilyId: deps.ids.prefixed('rtf'),
+          })
+        : undefined;
+      if (code !== undefined && !words.includes('token') && !words.includes('id_token'))
+        return answer(reply, target, { code });
+      let result: AuthorizeResult;
+      try {
+        result = await frontChannelTokens(client, { ...request, responseType: words }, user, session, code);
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        result = { error: 'access_denied', error_description: error.message };
+      }
+      return answer(reply, target, result);
     },
   };
+
+  /**
+   * The implicit and hybrid tokens (OIDC Core §3.2.2.5, §3.3.2.5), from the one user-token issuer: the ID
+   * token with the nonce, session and the hashes of what travels beside it; the access token with the API's
+   * token_lifetime_for_web; never a refresh token.
+   */
+  async function frontChannelTokens(
+    client: Client,
+    request: AuthorizeRequest,
+    user: User,
+    session: Session,
+    code: string | undefined,
+  ): Promise<AuthorizeSuccess> {
+    const words = request.responseType;
+    const withToken = words.includes('token');
+    const withIdToken = words.includes('id_token');
+    const tokens = await issueUserTokens(
+      {
+        client,
+        user,
+        audience: request.audience,
+        requested: parseScope(request.scope),
+        gty: 'implicit',
+        from: { ip: '', userAgent: undefined },
+        context: {
+          ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+          authTime: session.authenticatedAt,
+          sid: session.id,
+          atHash: withToken,
+          idToken: withIdToken,
+          ...(code !== undefined ? { code } : {}),
+          frontChannel: true,
+        },
+      },
+      tokenDeps,
+    );
+    return {
+      ...(code !== undefined ? { code } : {}),
+      ...(withToken
+        ? {
+            access_token: tokens.access_token,
+            ...(tokens.scope !== undefined ? { scope: tokens.scope } : {}),
+            expires_in: tokens.expires_in,
+            token_type: tokens.token_type,
+          }
+        : {}),
+      ...(withIdToken && tokens.id_token !== undefined ? { id_token: tokens.id_token } : {}),
+    };
+  }
 }
 export type Authorization = ReturnType<typeof createAuthorization>;

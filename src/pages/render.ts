@@ -24,7 +24,11 @@ export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
  * A strict CSP: nothing loads unless the page names it. Inline <style> and <script> run only with this
  * response's nonce, and no third-party origin is allowed.
  */
-function contentSecurityPolicy(nonce: string, formAction: string | undefined): string {
+function contentSecurityPolicy(
+  nonce: string,
+  formAction: string | undefined,
+  frameAncestors: string | undefined,
+): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -32,13 +36,18 @@ function contentSecurityPolicy(nonce: string, formAction: string | undefined): s
     "img-src 'self' data:",
     "base-uri 'none'",
     formAction === undefined ? "form-action 'self'" : `form-action 'self' ${formAction}`,
-    "frame-ancestors 'none'",
+    `frame-ancestors ${frameAncestors ?? "'none'"}`,
   ].join('; ');
 }
 
 export interface PageOptions {
   /** One more origin the page's forms may post to (a form_post response posts to the client's callback). */
   readonly formAction?: string;
+  /**
+   * The one origin that may frame the page (the web_message answer, posted from a hidden iframe to the
+   * application that embeds it); every other page may be framed by nobody.
+   */
+  readonly frameAncestors?: string;
 }
 
 /**
@@ -53,10 +62,17 @@ export function sendPage(
 ): FastifyReply {
   const nonce = randomBytes(18).toString('base64');
   const html = eta.render(view, { ...data, nonce, product: PRODUCT });
+  const { frameAncestors } = options;
+  // A framed page cannot carry X-Frame-Options: DENY, and its poster needs the opener a popup keeps, which
+  // COOP same-origin would cut.
+  const base =
+    frameAncestors === undefined
+      ? PAGE_BASE_HEADERS
+      : { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
   return reply
     .headers({
-      ...PAGE_BASE_HEADERS,
-      'content-security-policy': contentSecurityPolicy(nonce, options.formAction),
+      ...base,
+      'content-security-policy': contentSecurityPolicy(nonce, options.formAction, frameAncestors),
       // A nonce is good for one response only: a cached copy would replay it.
       'cache-control': 'no-store',
     })
