@@ -3,6 +3,7 @@ import type { Client } from '../domain/client.js';
 import type { Session } from '../domain/session.js';
 import type { User } from '../domain/user.js';
 import { OAuthError } from '../errors/oauth.js';
+import { silentAuthEvent } from '../logs/authorize-events.js';
 import { createCodeStore } from '../oauth/authorize/codes.js';
 import type { AuthorizeRequest, ReplyTarget } from '../oauth/authorize/request.js';
 import {
@@ -126,8 +127,34 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
     }
   };
 
+  /** Auth0's `ssa` / `fsa` for a prompt=none request: whether the session answered it. */
+  const silentAuthLog = (
+    reply: FastifyReply,
+    client: Client,
+    request: AuthorizeRequest,
+    user: User | undefined,
+    result: AuthorizeResult,
+  ): void => {
+    const req = reply.request;
+    deps.events.record(
+      silentAuthEvent(
+        {
+          clientId: client.clientId,
+          clientName: client.name,
+          userId: user?.userId,
+          userName: user === undefined ? undefined : (user.email ?? user.username),
+          audience: request.audience,
+          scope: request.scope,
+        },
+        { ip: req.ip, userAgent: req.headers['user-agent'], hostname: req.hostname },
+        'error' in result ? result : undefined,
+      ),
+    );
+  };
+
   return {
     tokenDeps,
+    silentAuthLog,
     transactions,
     sessions,
     nowSeconds,
@@ -148,8 +175,12 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
       session: Session,
     ): Promise<FastifyReply> {
       const target: ReplyTarget = request;
+      const done = (result: AuthorizeResult) => {
+        if (request.promptNone) silentAuthLog(reply, client, request, user, result);
+        return answer(reply, target, result);
+      };
       const refusal = await refusalOf(client, request, user);
-      if (refusal) return answer(reply, target, refusal);
+      if (refusal) return done(refusal);
       // Transactions started before response types were kept carry none: they asked for a code.
       const words = (request.responseType as AuthorizeRequest['responseType'] | undefined) ?? ['code'];
       const code = words.includes('code')
@@ -169,7 +200,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
           })
         : undefined;
       if (code !== undefined && !words.includes('token') && !words.includes('id_token'))
-        return answer(reply, target, { code });
+        return done({ code });
       let result: AuthorizeResult;
       try {
         result = await frontChannelTokens(client, { ...request, responseType: words }, user, session, code);
@@ -177,7 +208,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
         if (!(error instanceof OAuthError)) throw error;
         result = { error: 'access_denied', error_description: error.message };
       }
-      return answer(reply, target, result);
+      return done(result);
     },
   };
 

@@ -335,6 +335,50 @@ describe.each(testBackends())('implicit and hybrid responses at /authorize on $n
     });
   });
 
+  it("logs Auth0's ssa and fsa for prompt=none answers", async () => {
+    const ok = await authorize(t.app, params({ prompt: 'none', state: 'silent-ok' }), session);
+    expect(fragmentOf(ok)).toMatchObject({ access_token: expect.any(String) });
+    await authorize(t.app, params({ prompt: 'none', state: 'silent-no' }), new CookieJar());
+    const denied = await make.api({ userPolicy: 'deny_all' });
+    await authorize(t.app, params({ prompt: 'none', audience: denied.identifier }), session);
+    await t.deps.events.flush();
+    const logs = async (type: string) =>
+      (
+        await apiCall(t.app, {
+          method: 'GET',
+          url: `/api/v2/logs?per_page=100&q=${encodeURIComponent(`type:${type}`)}`,
+          token: await t.managementTokenWith(['read:logs']),
+        })
+      ).json<Record<string, unknown>[]>();
+    expect(await logs('ssa')).toContainEqual(
+      expect.objectContaining({
+        type: 'ssa',
+        client_id: spa.clientId,
+        client_name: 'SPA',
+        user_id: user.userId,
+        user_name: 'ada@example.com',
+        scope: 'openid profile email',
+      }),
+    );
+    const failed = await logs('fsa');
+    expect(failed).toContainEqual(
+      expect.objectContaining({
+        type: 'fsa',
+        client_id: spa.clientId,
+        description: 'Login required',
+        details: { error: 'login_required' },
+      }),
+    );
+    expect(failed).toContainEqual(
+      expect.objectContaining({
+        type: 'fsa',
+        user_id: user.userId,
+        audience: denied.identifier,
+        details: { error: 'access_denied' },
+      }),
+    );
+  });
+
   it('answers tokens by form_post too', async () => {
     const res = await authorize(t.app, params({ response_mode: 'form_post', state: ODD_STATE }), session);
     expect(res.statusCode).toBe(200);
