@@ -66,7 +66,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
           origin,
           response: JSON.stringify(Object.fromEntries(responseParams(target, result))),
         },
-        { frameAncestors: origin },
+        { frameAncestors: origin, keepOpener: true },
       );
     }
     const location =

@@ -48,6 +48,11 @@ export interface PageOptions {
    * application that embeds it); every other page may be framed by nobody.
    */
   readonly frameAncestors?: string;
+  /**
+   * The page belongs to a popup that must answer its opener (web_message from auth0-spa-js's
+   * loginWithPopup): no Cross-Origin-Opener-Policy, which would cut the popup from the application.
+   */
+  readonly keepOpener?: boolean;
 }
 
 /**
@@ -63,12 +68,10 @@ export function sendPage(
   const nonce = randomBytes(18).toString('base64');
   const html = eta.render(view, { ...data, nonce, product: PRODUCT });
   const { frameAncestors } = options;
-  // A framed page cannot carry X-Frame-Options: DENY, and its poster needs the opener a popup keeps, which
-  // COOP same-origin would cut.
-  const base =
-    frameAncestors === undefined
-      ? PAGE_BASE_HEADERS
-      : { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+  const base: Record<string, string> = { ...PAGE_BASE_HEADERS };
+  // A framed page cannot carry X-Frame-Options: DENY (its CSP frame-ancestors names who may frame it).
+  if (frameAncestors !== undefined) delete base['x-frame-options'];
+  if (options.keepOpener === true) delete base['cross-origin-opener-policy'];
   return reply
     .headers({
       ...base,

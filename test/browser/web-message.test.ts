@@ -129,7 +129,41 @@ describe.skipIf(!hasChromium)('response_mode=web_message in Chromium (silent aut
     ]);
   });
 
+  it('auth0-spa-js loginWithPopup: the login page in a popup answers its opener by web_message', async () => {
+    await browser.context.clearCookies();
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${appOrigin}/`);
+      await page.addScriptTag({ url: `${appOrigin}/auth0-spa-js.js` });
+      const opened = page.waitForEvent('popup', { timeout: 5000 });
+      await page.evaluate(`
+        window.client = new auth0.Auth0Client({
+          domain: ${JSON.stringify(issuer.slice(0, -1))},
+          clientId: ${JSON.stringify(spa.clientId)},
+          authorizationParams: { redirect_uri: ${JSON.stringify(`${appOrigin}/callback`)} },
+        });
+        window.login = window.client.loginWithPopup().then(
+          () => window.client.getUser(),
+          (e) => ({ error: e.error ?? e.message }),
+        );
+        // Not awaited here: the test signs in in the popup first.
+        undefined;
+      `);
+      const popup = await opened;
+      popup.setDefaultTimeout(5000);
+      await popup.waitForURL(`${issuer}u/login?**`, { timeout: 5000 });
+      await popup.getByLabel('Email address or username').fill('silent@example.com');
+      await popup.getByLabel('Password').fill('Pass-word-123');
+      await popup.getByRole('button', { name: 'Continue' }).click();
+      const user = await page.evaluate<Record<string, unknown>>('window.login');
+      expect(user).toMatchObject({ email: 'silent@example.com' });
+    } finally {
+      await page.close();
+    }
+  });
+
   it('after a sign-in on the login page: a code, then tokens, posted to the application', async () => {
+    await browser.context.clearCookies();
     const page = await browser.context.newPage();
     try {
       const pkce = pkcePair();

@@ -439,6 +439,24 @@ describe.each(testBackends())('implicit and hybrid responses at /authorize on $n
       ]);
     });
 
+    it("the popup's login page keeps its opener (no COOP); other login pages keep COOP same-origin", async () => {
+      const coop = async (extra: Record<string, string>) => {
+        const jar = new CookieJar();
+        const start = await authorize(t.app, params(extra), jar);
+        const page = await t.app.inject({
+          method: 'GET',
+          url: String(start.headers['location']),
+          headers: { cookie: jar.header() },
+        });
+        expect(page.statusCode).toBe(200);
+        expect(page.headers['x-frame-options']).toBe('DENY');
+        expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+        return page.headers['cross-origin-opener-policy'];
+      };
+      expect(await coop({ response_mode: 'web_message' })).toBeUndefined();
+      expect(await coop({})).toBe('same-origin');
+    });
+
     it('without a session: login_required, posted the same way', async () => {
       const res = await authorize(
         t.app,
