@@ -220,6 +220,30 @@ describe.skipIf(!hasChromium)('response_mode=web_message in Chromium (silent aut
     ]);
   });
 
+  it('implicit: the tokens reach the application in the fragment, never sent to its server', async () => {
+    const page = await browser.context.newPage();
+    const seen: string[] = [];
+    page.on('request', (request) => seen.push(request.url()));
+    try {
+      await page.goto(authorizeUrl({ response_type: 'id_token token', state }));
+      await page.waitForURL(`${appOrigin}/callback#**`, { timeout: 5000 });
+      const fragment = new URLSearchParams(new URL(page.url()).hash.slice(1));
+      expect([...fragment.keys()].sort()).toEqual([
+        'access_token',
+        'expires_in',
+        'id_token',
+        'scope',
+        'state',
+        'token_type',
+      ]);
+      expect(fragment.get('state')).toBe(state);
+      // A fragment never leaves the browser: the application's server saw the bare callback.
+      expect(seen.filter((url) => url.startsWith(appOrigin))).toEqual([`${appOrigin}/callback`]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('auth0-spa-js getTokenSilently: the iframe, web_message and the code exchange with CORS', async () => {
     // The session from the previous test is still in the browser.
     const page = await browser.context.newPage();
