@@ -201,11 +201,12 @@ export function responseTypeWords(value: string): ResponseTypeWord[] | undefined
 function resolveRedirectUri(sent: string | undefined, client: Client, webMessage: boolean): string {
   const uri = matchCallback(sent, client);
   if (webMessage) {
-    const origin = normalizeOrigin(new URL(uri).origin);
-    if (origin === undefined || !originAllowed(origin, webOriginPatterns(client.settings)))
+    const origin = URL.parse(uri)?.origin ?? 'null';
+    const normalized = normalizeOrigin(origin);
+    if (normalized === undefined || !originAllowed(normalized, webOriginPatterns(client.settings)))
       throw new AuthorizeErrorPage(
         'invalid_request',
-        `The redirect_uri origin ${new URL(uri).origin} is not in the list of allowed web origins.`,
+        `The redirect_uri origin ${origin} is not in the list of allowed web origins.`,
       );
   }
   return uri;
