@@ -313,6 +313,21 @@ describe.each(testBackends())('implicit and hybrid responses at /authorize on $n
       }
     });
 
+    it('a strict third-party application: implicit response types are unsupported', async () => {
+      const third = await make.client({
+        isFirstParty: false,
+        appType: 'spa',
+        tokenEndpointAuthMethod: 'none',
+        grantTypes: ['implicit', 'authorization_code'],
+        settings: { callbacks: [CALLBACK], third_party_security_mode: 'strict' },
+      });
+      expect(fragmentOf(await authorize(t.app, params({}, third), session))).toEqual({
+        error: 'unsupported_response_type',
+        error_description: 'Unsupported response type: id_token token',
+        state: 'st-1',
+      });
+    });
+
     it('an API the policy denies: access_denied', async () => {
       const denied = await make.api({ userPolicy: 'deny_all' });
       expect(
@@ -377,6 +392,23 @@ describe.each(testBackends())('implicit and hybrid responses at /authorize on $n
         details: { error: 'access_denied' },
       }),
     );
+  });
+
+  it('a code may be asked for in the fragment too', async () => {
+    const pkce = pkcePair();
+    const got = fragmentOf(
+      await authorize(
+        t.app,
+        params({
+          response_type: 'code',
+          response_mode: 'fragment',
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+        }),
+        session,
+      ),
+    );
+    expect(Object.keys(got).sort()).toEqual(['code', 'state']);
   });
 
   it('answers tokens by form_post too', async () => {
