@@ -6,6 +6,8 @@ export const LOG_TYPES = {
   fu: { name: 'Failed Login (Invalid Email/Username)', category: 'auth.login.fail' },
   limit_wc: { name: 'Blocked Account', category: 'auth.login.notification' },
   limit_mu: { name: 'Blocked IP Address', category: 'auth.login.notification' },
+  ssa: { name: 'Success Silent Auth', category: 'auth.silent_auth.success' },
+  fsa: { name: 'Failed Silent Auth', category: 'auth.silent_auth.fail' },
   seccft: {
     name: 'Success Exchange (Client Credentials for Access Token)',
     category: 'auth.token_exchange.success',

@@ -64,7 +64,11 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
         },
       },
       // The form is answered by a 302 to the application's redirect URI, which form-action governs too.
-      { formAction: formActionSource(tx.request.redirectUri) },
+      {
+        formAction: formActionSource(tx.request.redirectUri),
+        // A web_message sign-in runs in auth0-spa-js's popup, whose answer must reach its opener.
+        keepOpener: tx.request.responseMode === 'web_message',
+      },
     );
   };
 

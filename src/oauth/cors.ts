@@ -85,8 +85,20 @@ export function parseOriginPattern(entry: string): OriginPattern | undefined {
 
 /** The origin patterns one application's settings allow. */
 export function clientOriginPatterns(settings: Readonly<Record<string, unknown>>): OriginPattern[] {
+  return patternsOf(settings, ORIGIN_FIELDS);
+}
+
+/**
+ * The application's Allowed Web Origins alone: the origins a web_message answer may be posted to (Auth0
+ * checks this list, not the CORS one, for silent authentication).
+ */
+export function webOriginPatterns(settings: Readonly<Record<string, unknown>>): OriginPattern[] {
+  return patternsOf(settings, ['web_origins']);
+}
+
+function patternsOf(settings: Readonly<Record<string, unknown>>, fields: readonly string[]): OriginPattern[] {
   const out: OriginPattern[] = [];
-  for (const field of ORIGIN_FIELDS) {
+  for (const field of fields) {
     const list = settings[field];
     if (!Array.isArray(list)) continue;
     for (const entry of list) {

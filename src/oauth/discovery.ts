@@ -129,12 +129,25 @@ export const USERINFO_ENDPOINT_DISCOVERY: DiscoveryContribution = {
 
 export const JWKS_DISCOVERY: DiscoveryContribution = { endpoint: 'jwks_uri' };
 
-/** GET /authorize: the authorization-code flow with PKCE, answered in the query or by form_post. */
+/**
+ * GET /authorize: the code flow with PKCE, the implicit and hybrid flows (spelled as Auth0 lists them; any
+ * order of the words is accepted), answered in the query, the fragment, by form_post or by web_message.
+ */
 export const AUTHORIZATION_ENDPOINT_DISCOVERY: DiscoveryContribution = {
   endpoint: 'authorization_endpoint',
   metadata: {
-    response_types_supported: ['code'],
-    response_modes_supported: ['query', 'form_post'],
+    response_types_supported: [
+      'code',
+      'token',
+      'id_token',
+      'code token',
+      'code id_token',
+      'token id_token',
+      'code token id_token',
+    ],
+    response_modes_supported: ['query', 'fragment', 'form_post', 'web_message'],
+    // The implicit grant is served here, not at the token endpoint (OIDC Discovery §3).
+    grant_types_supported: ['implicit'],
     // plain is accepted from confidential clients only; S256 is the one to use (RFC 9700 §2.1.1).
     code_challenge_methods_supported: ['S256'],
     claims_supported: ['auth_time', 'nonce', 'sid'],

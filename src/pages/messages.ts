@@ -73,6 +73,8 @@ const EN = {
   'form_post.title': 'Submit this form',
   'form_post.noscript': 'JavaScript is off: press the button to continue to the application.',
   'form_post.submit': 'Continue',
+  'web_message.title': 'Returning to the application',
+  'web_message.text': 'You can close this window if the application does not continue on its own.',
 } as const;
 
 export type MessageKey = keyof typeof EN;

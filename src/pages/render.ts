@@ -25,7 +25,8 @@ export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
  * A strict CSP: nothing loads unless the page names it. Inline <style> and <script> run only with this
  * response's nonce, and no third-party origin is allowed.
  */
-function contentSecurityPolicy(nonce: string, formAction: string | undefined, look: PageLook): string {
+function contentSecurityPolicy(nonce: string, options: PageOptions, look: PageLook): string {
+  const { formAction, frameAncestors } = options;
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -34,13 +35,23 @@ function contentSecurityPolicy(nonce: string, formAction: string | undefined, lo
     ["img-src 'self' data:", ...imageOrigins(look)].join(' '),
     "base-uri 'none'",
     formAction === undefined ? "form-action 'self'" : `form-action 'self' ${formAction}`,
-    "frame-ancestors 'none'",
+    `frame-ancestors ${frameAncestors ?? "'none'"}`,
   ].join('; ');
 }
 
 export interface PageOptions {
   /** One more origin the page's forms may post to (a form_post response posts to the client's callback). */
   readonly formAction?: string;
+  /**
+   * The one origin that may frame the page (the web_message answer, posted from a hidden iframe to the
+   * application that embeds it); every other page may be framed by nobody.
+   */
+  readonly frameAncestors?: string;
+  /**
+   * The page belongs to a popup that must answer its opener (web_message from auth0-spa-js's
+   * loginWithPopup): no Cross-Origin-Opener-Policy, which would cut the popup from the application.
+   */
+  readonly keepOpener?: boolean;
 }
 
 declare module 'fastify' {
@@ -82,11 +93,15 @@ export function renderPage(
     product: PRODUCT,
     look: brandOf(look),
   });
+  const base: Record<string, string> = { ...PAGE_BASE_HEADERS };
+  // A framed page cannot carry X-Frame-Options: DENY (its CSP frame-ancestors names who may frame it).
+  if (options.frameAncestors !== undefined) delete base['x-frame-options'];
+  if (options.keepOpener === true) delete base['cross-origin-opener-policy'];
   return {
     html,
     headers: {
-      ...PAGE_BASE_HEADERS,
-      'content-security-policy': contentSecurityPolicy(nonce, options.formAction, look),
+      ...base,
+      'content-security-policy': contentSecurityPolicy(nonce, options, look),
       // A nonce is good for one response only: a cached copy would replay it.
       'cache-control': 'no-store',
       'content-type': 'text/html; charset=utf-8',

@@ -1,18 +1,37 @@
 import type { ReplyTarget } from './request.js';
 
-/** What goes back to the client: a code, or an error (RFC 6749 §4.1.2 and §4.1.2.1), with the request's state. */
-export type AuthorizeResult =
-  { readonly code: string } | { readonly error: string; readonly error_description: string };
+/**
+ * What an authorization returns: a code, front-channel tokens, or both (RFC 6749 §4.1.2 and §4.2.2, OIDC
+ * Core §3.3.2.5); or an error (RFC 6749 §4.1.2.1).
+ */
+export interface AuthorizeSuccess {
+  readonly code?: string;
+  readonly access_token?: string;
+  readonly scope?: string;
+  readonly expires_in?: number;
+  readonly token_type?: string;
+  readonly id_token?: string;
+}
+export interface AuthorizeFailure {
+  readonly error: string;
+  readonly error_description: string;
+}
+export type AuthorizeResult = AuthorizeSuccess | AuthorizeFailure;
+
+/** The success parameters in the order they are sent. */
+const SUCCESS_FIELDS = ['code', 'access_token', 'scope', 'expires_in', 'token_type', 'id_token'] as const;
 
 /** The response parameters in order, `state` last and byte for byte as it came. */
 export function responseParams(target: ReplyTarget, result: AuthorizeResult): [string, string][] {
-  const params: [string, string][] =
-    'code' in result
-      ? [['code', result.code]]
-      : [
-          ['error', result.error],
-          ['error_description', result.error_description],
-        ];
+  const params: [string, string][] = [];
+  if ('error' in result) {
+    params.push(['error', result.error], ['error_description', result.error_description]);
+  } else {
+    for (const field of SUCCESS_FIELDS) {
+      const value = result[field];
+      if (value !== undefined) params.push([field, String(value)]);
+    }
+  }
   if (target.state !== undefined) params.push(['state', target.state]);
   return params;
 }
@@ -21,6 +40,16 @@ export function responseParams(target: ReplyTarget, result: AuthorizeResult): [s
 export function queryLocation(target: ReplyTarget, result: AuthorizeResult): string {
   const url = new URL(target.redirectUri);
   for (const [name, value] of responseParams(target, result)) url.searchParams.append(name, value);
+  return url.href;
+}
+
+/**
+ * response_mode=fragment: the parameters form-encoded in the fragment (RFC 6749 §4.2.2), replacing any the
+ * redirect URI had (a registered callback has none that a client could rely on).
+ */
+export function fragmentLocation(target: ReplyTarget, result: AuthorizeResult): string {
+  const url = new URL(target.redirectUri);
+  url.hash = new URLSearchParams(responseParams(target, result)).toString();
   return url.href;
 }
 

@@ -49,7 +49,9 @@ export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
         return flow.finish(reply, client, request, user, session);
       }
       if (request.promptNone) {
-        return flow.answer(reply, request, { error: 'login_required', error_description: 'Login required' });
+        const result = { error: 'login_required', error_description: 'Login required' };
+        flow.silentAuthLog(reply, client, request, undefined, result);
+        return flow.answer(reply, request, result);
       }
       const tx = await flow.transactions.start(request);
       const cookie = [

@@ -18,6 +18,8 @@ export interface AccessTokenInput {
   readonly jti: string;
   /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to. */
   readonly jkt?: string;
+  /** Seconds the token lives, when not the API's token_lifetime (implicit tokens: token_lifetime_for_web). */
+  readonly lifetime?: number;
 }
 
 export interface AccessTokenToSign {
@@ -32,12 +34,13 @@ export function buildAccessToken(input: AccessTokenInput): AccessTokenToSign {
   const rfc9068 = api.tokenDialect.startsWith('rfc9068');
   const withPermissions = api.tokenDialect.endsWith('_authz') && api.enforcePolicies;
   const audiences = [api.identifier, ...(input.extraAudiences ?? [])];
+  const lifetime = input.lifetime ?? api.tokenLifetime;
   const payload: JWTPayload = {
     iss: input.issuer,
     sub: input.subject,
     aud: audiences.length === 1 ? api.identifier : audiences,
     iat: input.nowSeconds,
-    exp: input.nowSeconds + api.tokenLifetime,
+    exp: input.nowSeconds + lifetime,
     ...(input.scopes.length > 0 ? { scope: input.scopes.join(' ') } : {}),
     ...(rfc9068 ? { client_id: input.clientId, jti: input.jti } : { azp: input.clientId }),
     ...(!rfc9068 && input.gty !== undefined ? { gty: input.gty } : {}),
@@ -47,7 +50,7 @@ export function buildAccessToken(input: AccessTokenInput): AccessTokenToSign {
   const alg: JwtAlg = api.signingAlg;
   return {
     payload,
-    expiresIn: api.tokenLifetime,
+    expiresIn: lifetime,
     sign: {
       alg,
       typ: rfc9068 ? 'at+jwt' : 'JWT',

@@ -31,10 +31,20 @@ export interface IssueContext {
   readonly amr?: readonly string[];
   /** OIDC Core §3.3.2.11: the ID token travels beside the access token in a front channel (`at_hash`). */
   readonly atHash?: boolean;
+  /**
+   * The response type names `id_token`: an ID token is issued even when the scope left out `openid` (Auth0
+   * answers seed 003's `token id_token` request for API scopes alone with both tokens).
+   */
+  readonly idToken?: boolean;
   /** OIDC Core §3.3.2.11: an authorization code travels beside the ID token (`c_hash`). */
   readonly code?: string;
   /** RFC 9449: the DPoP key thumbprint the access token is bound to (`cnf.jkt`). */
   readonly jkt?: string;
+  /**
+   * The tokens travel in the front channel (implicit and hybrid responses): the access token lives the API's
+   * token_lifetime_for_web, and no refresh token is issued, whatever the scope asks.
+   */
+  readonly frontChannel?: boolean;
   /** The family a new refresh token starts (an authorization code fixes it, so a replay can revoke it). */
   readonly refreshFamilyId?: string;
 }
@@ -81,7 +91,12 @@ export function hashRefreshToken(token: string): string {
  * of the same refresh token won (its family is revoked).
  */
 export async function issueUserTokens(input: UserTokenInput, deps: GrantDeps): Promise<TokenResponse> {
-  const decision = await decideUserAccess(input, deps);
+  const decided = await decideUserAccess(input, deps);
+  // Refresh tokens never travel in the front channel (Auth0: none in the implicit grant).
+  const decision =
+    input.context?.frontChannel === true && decided.offline
+      ? { ...decided, offline: false, scopes: decided.scopes.filter((s) => s !== 'offline_access') }
+      : decided;
   const { response, writes } = await buildUserTokens(input, decision, deps);
   if ((await deps.saveIssuance(writes)) === 'raced') {
     // Two requests raced with the same rotating token: the loser is a reuse.
@@ -188,6 +203,7 @@ async function buildUserTokens(
     nowSeconds: now,
     jti: deps.newJti(),
     ...(context.jkt !== undefined ? { jkt: context.jkt } : {}),
+    ...(context.frontChannel === true ? { lifetime: decision.target.tokenLifetimeForWeb } : {}),
   });
   const signed = await deps.signer.sign(access.payload, access.sign);
   const encryption = decision.isApi ? tokenEncryptionOf(decision.target.extra) : undefined;
@@ -197,7 +213,7 @@ async function buildUserTokens(
     expires_in: access.expiresIn,
     token_type: context.jkt !== undefined ? 'DPoP' : 'Bearer',
   };
-  if (openid) {
+  if (openid || context.idToken === true) {
     response.id_token = await signIdToken(input, decision.oidcScopes, accessToken, now, deps);
   }
   const writes: { -readonly [K in keyof IssuanceWrites]: IssuanceWrites[K] } = {};

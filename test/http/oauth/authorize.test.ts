@@ -165,8 +165,8 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
         'Invalid parameter: state is too long',
       );
       expectErrorPage(
-        await authorize(t.app, base(web, { response_mode: 'fragment' }), new CookieJar()),
-        'Unsupported response_mode: fragment',
+        await authorize(t.app, base(web, { response_mode: 'jwt' }), new CookieJar()),
+        'Unsupported response_mode: jwt',
       );
     });
   });
@@ -174,11 +174,11 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
   describe('refusals at the redirect URI', () => {
     it('an unsupported response_type, with the state', async () => {
       const params = redirectParams(
-        await authorize(t.app, base(web, { response_type: 'token', state: ODD_STATE }), new CookieJar()),
+        await authorize(t.app, base(web, { response_type: 'code foo', state: ODD_STATE }), new CookieJar()),
       );
       expect(params).toEqual({
         error: 'unsupported_response_type',
-        error_description: 'Unsupported response type: token',
+        error_description: 'Unsupported response type: code foo',
         state: ODD_STATE,
       });
     });
