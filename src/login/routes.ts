@@ -139,6 +139,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     deps.events.record(
       loginSuccessEvent({ ...attempt, userId: user.userId, connection: connection.name }, facts),
     );
+    // A sign-in forced by prompt=login or max_age replaces the browser's session: the old cookie stops working.
+    const previous = await flow.sessions.current(req.headers.cookie);
+    if (previous) await flow.sessions.end(previous);
     const { session, setCookie } = await flow.sessions.start(user.userId, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],

@@ -237,6 +237,8 @@ export function createUserService(deps: Deps) {
 
     async remove(userId: string): Promise<void> {
       await store.users.delete(userId);
+      // The SSO sessions of a deleted user are of no use to anyone (Auth0 ends them too).
+      await store.sessions.deleteForUser(userId);
     },
   };
 }

@@ -67,6 +67,42 @@ export function createSessionRepository(db: DbOrTx, tenantId: string) {
         .where('id', '=', id)
         .execute();
     },
+    /** Checkpoint paging over the user's sessions still usable at `now`, by id. */
+    async listActiveForUser(
+      userId: string,
+      now: number,
+      afterId: string | undefined,
+      limit: number,
+    ): Promise<Session[]> {
+      let q = db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('idle_expires_at', '>', now);
+      if (afterId !== undefined) q = q.where('id', '>', afterId);
+      const rows = await q.orderBy('id').limit(limit).execute();
+      return rows.map(toSession);
+    },
+    async revokeForUser(userId: string, at: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ revoked_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
+    /** The user is deleted: their sessions go with them. */
+    async deleteForUser(userId: string): Promise<void> {
+      await db
+        .deleteFrom('sessions')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .execute();
+    },
     async revoke(id: string, at: number): Promise<void> {
       await db
         .updateTable('sessions')

@@ -1,0 +1,45 @@
+import { isSessionActive, type Session } from '../../domain/session.js';
+import { NotFound } from '../../errors/api.js';
+import type { Deps } from '../../server/deps.js';
+
+// Follows Auth0's inexistent_* spelling for unknown resources.
+const notFound = () => new NotFound('inexistent_session', 'The session does not exist.');
+
+/**
+ * Auth0's session endpoints: the SSO sessions still usable (neither revoked nor expired), and ending them. An
+ * ended session no longer skips the login page at /authorize.
+ */
+export function createSessionService(deps: Deps) {
+  const { store } = deps;
+  const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
+
+  async function assertUserExists(userId: string): Promise<void> {
+    if (!(await store.users.findStanding(userId))) {
+      throw new NotFound('inexistent_user', 'The user does not exist.');
+    }
+  }
+
+  return {
+    /** Checkpoint paging: up to `limit` of the user's sessions after the id `afterId`. */
+    async listForUser(userId: string, afterId: string | undefined, limit: number): Promise<Session[]> {
+      await assertUserExists(userId);
+      return store.sessions.listActiveForUser(userId, nowSeconds(), afterId, limit);
+    },
+
+    async get(id: string): Promise<Session> {
+      const session = await store.sessions.findById(id);
+      if (!session || !isSessionActive(session, nowSeconds())) throw notFound();
+      return session;
+    },
+
+    async endForUser(userId: string): Promise<void> {
+      await assertUserExists(userId);
+      await store.sessions.revokeForUser(userId, nowSeconds());
+    },
+
+    /** Idempotent: a session that is over already leaves nothing to do. */
+    async end(id: string): Promise<void> {
+      await store.sessions.revoke(id, nowSeconds());
+    },
+  };
+}
