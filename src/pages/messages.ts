@@ -33,7 +33,7 @@ const EN = {
   'logout.confirm_submit': 'Sign out',
   'logout.error_title': 'Sign-out could not be completed',
   'logout.return_to_not_allowed':
-    'The address to return to after signing out is not on the list of allowed logout URLs, so you were not sent there and are still signed in. Contact the application owner.',
+    'The address to return to after signing out is not on the list of allowed logout URLs, so the sign-out was stopped. Contact the application owner.',
   'logout.unknown_client': 'Unknown client: the application asking to sign you out is not registered here.',
   'logout.invalid_id_token_hint':
     'The sign-out request could not be verified: its id_token_hint is invalid, expired beyond use or was issued by another server.',
