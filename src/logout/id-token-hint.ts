@@ -69,7 +69,11 @@ async function keyFor(
   client: Client,
   deps: Deps,
 ): Promise<KeyObject | Uint8Array | undefined> {
-  if (alg === 'HS256') return new TextEncoder().encode(client.clientSecret);
+  if (alg === 'HS256') {
+    // Only a client whose ID tokens are HS256: its secret must never verify a token it was not issued with.
+    const configured = (client.settings['jwt_configuration'] as { alg?: unknown } | undefined)?.alg;
+    return configured === 'HS256' ? new TextEncoder().encode(client.clientSecret) : undefined;
+  }
   if (!ASYMMETRIC.has(alg) || kid === undefined) return undefined;
   await deps.keystore.ensureFresh();
   let key = deps.keystore.publicKey(kid);

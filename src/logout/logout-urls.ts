@@ -17,14 +17,36 @@ export function clientLogoutUrls(client: Client): string[] {
 }
 
 /**
- * Whether `url` may be redirected to after logout: it equals one of `allowed` character for character (no
- * case folding, no trailing-slash leniency), or matches an entry of the form `scheme://*.rest` where `*`
- * stands for one subdomain label, as Auth0 documents for its Allowed Logout URLs. Script schemes never pass.
+ * Whether `url` may be redirected to after logout, by Auth0's rules for Allowed Logout URLs: it equals an entry
+ * character for character (no case folding, no trailing-slash leniency); or an entry `scheme://*.rest` where
+ * `*` stands for one subdomain label; or an entry that names query parameters without values
+ * (`https://app/logout?lang`), which admits that URL with those parameters, whatever their values. Script
+ * schemes never pass.
  */
 export function logoutUrlAllowed(url: string, allowed: readonly string[]): boolean {
   const parsed = URL.parse(url);
   if (!parsed || SCRIPT_SCHEMES.has(parsed.protocol)) return false;
-  return allowed.some((entry) => entry === url || wildcardMatches(entry, url));
+  return allowed.some((entry) => entry === url || withoutQueryValues(entry, url));
+}
+
+/** Base (exact or wildcard) then the same parameter names, when the entry gives names only. */
+function withoutQueryValues(entry: string, url: string): boolean {
+  // A URL with a fragment is matched exactly only.
+  if (entry.includes('#') || url.includes('#')) return false;
+  const [entryBase, entryQuery] = splitQuery(entry);
+  const [urlBase, urlQuery] = splitQuery(url);
+  if (entryBase !== urlBase && !wildcardMatches(entryBase, urlBase)) return false;
+  if (entryQuery === undefined || urlQuery === undefined) return entryQuery === urlQuery;
+  const names = entryQuery.split('&');
+  if (names.some((n) => n === '' || n.includes('='))) return false;
+  const sent = urlQuery.split('&').map((pair) => pair.split('=', 1)[0] ?? '');
+  return names.length === sent.length && [...names].sort().join('&') === [...sent].sort().join('&');
+}
+
+/** `[before '?', after '?']`. */
+function splitQuery(url: string): [string, string | undefined] {
+  const q = url.indexOf('?');
+  return q < 0 ? [url, undefined] : [url.slice(0, q), url.slice(q + 1)];
 }
 
 function wildcardMatches(entry: string, url: string): boolean {
@@ -35,4 +57,13 @@ function wildcardMatches(entry: string, url: string): boolean {
   if (!url.startsWith(prefix) || !url.endsWith(suffix) || url.length <= prefix.length + suffix.length)
     return false;
   return LABEL.test(url.slice(prefix.length, url.length - suffix.length));
+}
+
+/** `state` added to the logout URL's query, before any fragment, leaving the registered URL as it is. */
+export function withState(url: string, state: string): string {
+  const hash = url.indexOf('#');
+  const base = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? '' : url.slice(hash);
+  const sep = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
+  return `${base}${sep}state=${encodeURIComponent(state)}${fragment}`;
 }

@@ -13,7 +13,7 @@ import type { Deps } from '../server/deps.js';
 import { createSessions } from '../server/sessions.js';
 import { tenantName } from '../users/account-links.js';
 import { verifyIdTokenHint, type IdTokenHint } from './id-token-hint.js';
-import { clientLogoutUrls, logoutUrlAllowed, logoutUrlsOf } from './logout-urls.js';
+import { clientLogoutUrls, logoutUrlAllowed, logoutUrlsOf, withState } from './logout-urls.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -269,15 +269,6 @@ function readParams(raw: unknown): Record<string, string | undefined> {
     out[name] = value;
   }
   return out;
-}
-
-/** `state` added to the logout URL's query, before any fragment, leaving the registered URL as it is. */
-export function withState(url: string, state: string): string {
-  const hash = url.indexOf('#');
-  const base = hash < 0 ? url : url.slice(0, hash);
-  const fragment = hash < 0 ? '' : url.slice(hash);
-  const sep = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
-  return `${base}${sep}state=${encodeURIComponent(state)}${fragment}`;
 }
 
 function requestFacts(req: FastifyRequest): RequestFacts {

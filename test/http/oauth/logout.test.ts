@@ -297,13 +297,17 @@ describe.each(testBackends())('logout: /v2/logout and /oidc/logout on $name', (b
       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const header = { alg: 'RS256', kid: String(jwtHeader(idToken)['kid']) };
       const forged = await new SignJWT(claims).setProtectedHeader(header).sign(privateKey);
+      // Signed with the client's secret, but the client's ID tokens are RS256: no algorithm switching.
+      const hmac = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(web.clientSecret));
       const otherIssuer = await t.deps.signer.sign(
         { ...claims, iss: 'https://elsewhere.example.com/' },
         { alg: 'RS256', typ: 'JWT' },
       );
       const [h, , s] = idToken.split('.');
       const tampered = `${h ?? ''}.${Buffer.from(JSON.stringify({ ...claims, sub: 'auth0|someone-else' })).toString('base64url')}.${s ?? ''}`;
-      for (const bad of [forged, otherIssuer, tampered, 'not-a-jwt', `${idToken}x`]) {
+      for (const bad of [forged, hmac, otherIssuer, tampered, 'not-a-jwt', `${idToken}x`]) {
         expectRefused(
           await oidc({ id_token_hint: bad, post_logout_redirect_uri: LOGOUT_URL }, jar),
           'id_token_hint is invalid',
@@ -322,6 +326,32 @@ describe.each(testBackends())('logout: /v2/logout and /oidc/logout on $name', (b
       const ok = await oidc({ id_token_hint: idToken, client_id: web.clientId, logout_hint: sid }, jar);
       expect(ok.statusCode).toBe(302);
       expect(ok.headers['location']).toBe(LOGOUT_URL);
+      expect(await stillSignedIn(jar)).toBe(false);
+    });
+
+    it('verifies an HS256 id_token_hint with the client secret', async () => {
+      const hs = await make.client({
+        name: 'HS App',
+        appType: 'regular_web',
+        grantTypes: ['authorization_code'],
+        settings: {
+          callbacks: [CALLBACK],
+          allowed_logout_urls: [LOGOUT_URL],
+          jwt_configuration: { alg: 'HS256' },
+        },
+      });
+      await make.enableConnection(hs.clientId);
+      const jar = new CookieJar();
+      const { idToken } = await signIn(jar, hs);
+      expect(jwtHeader(idToken)['alg']).toBe('HS256');
+      const claims = jwtPayload(idToken);
+      const wrongSecret = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode('not-the-client-secret-not-the-client'));
+      expectRefused(await oidc({ id_token_hint: wrongSecret }, jar), 'id_token_hint is invalid');
+      const res = await oidc({ id_token_hint: idToken, post_logout_redirect_uri: LOGOUT_URL }, jar);
+      expect(res.statusCode).toBe(302);
+      expect(res.headers['location']).toBe(LOGOUT_URL);
       expect(await stillSignedIn(jar)).toBe(false);
     });
 
@@ -419,6 +449,21 @@ describe.each(testBackends())('logout: /v2/logout and /oidc/logout on $name', (b
       const old = new CookieJar();
       old.take({ headers: { 'set-cookie': `auth0=${oldCookie}; Path=/` } } as never);
       expect(await stillSignedIn(old)).toBe(false);
+    });
+
+    it('max_age exceeded: the new sign-in replaces the old session too', async () => {
+      const jar = new CookieJar();
+      const first = await signIn(jar);
+      t.clock.advance(120_000);
+      const forced = await authorize(t.app, base(web, { max_age: '60' }), jar);
+      expect(String(forced.headers['location'])).toMatch(/^\/u\/login\?/);
+      const { result } = await loginThroughPage(t.app, String(forced.headers['location']), jar, {
+        username: user.email ?? '',
+        password: PASSWORD,
+      });
+      expect(result.statusCode).toBe(302);
+      expect((await t.deps.store.sessions.findById(first.sid))?.revokedAt).toEqual(expect.any(Number));
+      expect(await stillSignedIn(jar)).toBe(true);
     });
   });
 });
