@@ -146,6 +146,23 @@ describe.each(testBackends())('/api/v2 session endpoints on $name', (backend) =>
     expect(await signedIn(theirs)).toBe(true);
   });
 
+  it('a new password or a block ends the user’s sessions', async () => {
+    const full = await t.managementToken();
+    for (const change of [{ password: 'An0ther-Pass-word!' }, { blocked: true }]) {
+      const user = await make.user();
+      const jar = await signIn(user);
+      const res = await api(t.app, {
+        method: 'PATCH',
+        url: `/api/v2/users/${encodeURIComponent(user.userId)}`,
+        token: full,
+        body: change,
+      });
+      expect(res.statusCode).toBe(200);
+      expect((await sessionsOf(user)).json()).toEqual({ sessions: [] });
+      expect(await signedIn(jar)).toBe(false);
+    }
+  });
+
   it('deleting the user removes their sessions', async () => {
     const user = await make.user();
     const jar = await signIn(user);
