@@ -14,7 +14,8 @@ describe.skipIf(!hasChromium)('the logout pages in Chromium', () => {
   let clientId: string;
   let authorize: string;
   beforeAll(async () => {
-    const port = 5600 + Math.floor(Math.random() * 100);
+    // 5600-5649: this helper's range, apart from the other logout tests' ports.
+    const port = 5600 + Math.floor(Math.random() * 50);
     base = `http://127.0.0.1:${port}/`;
     t = await buildTestApp(undefined, { issuer: base });
     await t.app.listen({ port, host: '127.0.0.1' });

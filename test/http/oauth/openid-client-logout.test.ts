@@ -15,8 +15,8 @@ describe.each(testBackends())('openid-client logs out through /oidc/logout on $n
   let issuer: string;
   let client: Client;
   beforeAll(async () => {
-    // 5700-5799: apart from the Chromium logout test's ports, so both can run at once.
-    const port = 5700 + Math.floor(Math.random() * 100);
+    // 5650-5699, one half per backend: apart from the other logout tests' ports, so all can run at once.
+    const port = 5650 + (backend.name === 'sqlite' ? 0 : 25) + Math.floor(Math.random() * 25);
     issuer = `http://127.0.0.1:${String(port)}/`;
     t = await buildTestApp(backend, { issuer });
     await t.app.listen({ port, host: '127.0.0.1' });
