@@ -144,7 +144,8 @@ export const logoutRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { de
     return client ? allowed.find((url) => !url.includes('*')) : undefined;
   };
 
-  app.get('/v2/logout', { schema: { hide: true } }, async (req, reply) => {
+  // No HEAD twin for the GET routes: a link checker's HEAD must not end anyone's session.
+  app.get('/v2/logout', { schema: { hide: true }, exposeHeadRoute: false }, async (req, reply) => {
     let client: Client | undefined;
     try {
       const p = readParams(req.query);
@@ -226,7 +227,7 @@ export const logoutRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { de
 
   app.get(
     '/oidc/logout',
-    { config: { discovery: END_SESSION_ENDPOINT_DISCOVERY }, schema: { hide: true } },
+    { config: { discovery: END_SESSION_ENDPOINT_DISCOVERY }, schema: { hide: true }, exposeHeadRoute: false },
     async (req, reply) => oidcLogout(req, reply, req.query),
   );
   app.post('/oidc/logout', { schema: { hide: true }, bodyLimit: 32 * 1024 }, async (req, reply) =>

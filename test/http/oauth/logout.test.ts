@@ -184,7 +184,24 @@ describe.each(testBackends())('logout: /v2/logout and /oidc/logout on $name', (b
         expect.objectContaining({ client_id: web.clientId, details: { return_to: `${LOGOUT_URL}/` } }),
       );
 
-      const res = await v2({ client_id: web.clientId, returnTo: LOGOUT_URL, federated: '' }, jar);
+      const head = await t.app.inject({
+        method: 'HEAD',
+        url: `/v2/logout?returnTo=${encodeURIComponent(LOGOUT_URL)}&client_id=${web.clientId}`,
+        headers: { cookie: jar.header() },
+      });
+      expect(head.statusCode).toBe(405);
+      expect(await stillSignedIn(jar)).toBe(true);
+
+      // As auth0-spa-js sends it: with its auth0Client telemetry, which is ignored.
+      const res = await v2(
+        {
+          client_id: web.clientId,
+          returnTo: LOGOUT_URL,
+          federated: '',
+          auth0Client: 'eyJuYW1lIjoiYXV0aDAtc3BhLWpzIn0=',
+        },
+        jar,
+      );
       expect(res.statusCode).toBe(302);
       expect(res.headers['location']).toBe(LOGOUT_URL);
       expect(setCookieLine(res, 'auth0')).toMatch(/^auth0=; .*Max-Age=0$/);
