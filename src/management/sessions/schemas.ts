@@ -4,7 +4,14 @@ import { CheckpointQuery } from '../pagination.js';
 
 export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
 
-export const UserSessionsQuery = Type.Object({ ...CheckpointQuery }, { additionalProperties: false });
+export const UserSessionsQuery = Type.Object(
+  {
+    ...CheckpointQuery,
+    // Auth0 compat: the auth0 v7 SDK always sends include_totals=true here; the answer is `{sessions, next}`.
+    include_totals: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * Auth0's session object (GET /api/v2/sessions/{id}), with the fields Latchkey keeps. Not kept: the device's
