@@ -293,6 +293,20 @@ describe.each(testBackends())('logout: /v2/logout and /oidc/logout on $name', (b
       expect(await stillSignedIn(jar)).toBe(false);
     });
 
+    it('a browser without the cookie (a cross-site POST on a Lax cookie): the hint names the session to end', async () => {
+      const jar = new CookieJar();
+      const { idToken, sid } = await signIn(jar);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oidc/logout',
+        ...form({ id_token_hint: idToken, post_logout_redirect_uri: LOGOUT_URL }),
+      });
+      expect(res.statusCode).toBe(302);
+      expect(res.headers['location']).toBe(LOGOUT_URL);
+      expect((await t.deps.store.sessions.findById(sid))?.revokedAt).toEqual(expect.any(Number));
+      expect(await stillSignedIn(jar)).toBe(false);
+    });
+
     it("refuses a post_logout_redirect_uri not allowed for the token's client", async () => {
       const jar = new CookieJar();
       const { idToken } = await signIn(jar);
