@@ -130,6 +130,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
       const target: ReplyTarget = request;
       const refusal = await refusalOf(client, request, user);
       if (refusal) return answer(reply, target, refusal);
+      await sessions.signedInTo(session, client.clientId);
       const code = await codes.issue({
         clientId: client.clientId,
         redirectUri: request.redirectUri,

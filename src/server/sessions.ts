@@ -103,6 +103,10 @@ export function createSessions(deps: Deps) {
     async end(session: Session): Promise<void> {
       await deps.store.sessions.revoke(session.id, nowSeconds());
     },
+    /** The session signed the user in to `clientId` (Auth0's session `clients`). */
+    async signedInTo(session: Session, clientId: string): Promise<void> {
+      await deps.store.sessions.addClient(session.id, clientId, nowSeconds());
+    },
     /** The Set-Cookie value that removes the cookie: the attributes it was set with, emptied and expired. */
     clearCookie(): string {
       return cookie('', 0);

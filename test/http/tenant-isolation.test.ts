@@ -33,6 +33,7 @@ const TENANT_TABLES = [
   'one_time_values',
   'logs',
   'log_streams',
+  'session_clients',
   'sessions',
 ];
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import type { Session } from '../../domain/session.js';
+import type { SessionWithClients } from './service.js';
 import { CheckpointQuery } from '../pagination.js';
 
 export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
@@ -15,8 +15,7 @@ export const UserSessionsQuery = Type.Object(
 
 /**
  * Auth0's session object (GET /api/v2/sessions/{id}), with the fields Latchkey keeps. Not kept: the device's
- * ASNs and last address (a session records where it began), the applications it served (`clients` is empty),
- * `session_metadata`.
+ * ASNs and last address (a session records where it began), `session_metadata`.
  */
 export const SessionView = Type.Object({
   id: Type.String(),
@@ -46,7 +45,7 @@ export const UserSessionsView = Type.Object({
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-export function toSessionView(s: Session): SessionView {
+export function toSessionView(s: SessionWithClients): SessionView {
   return {
     id: s.id,
     user_id: s.userId,
@@ -60,7 +59,7 @@ export function toSessionView(s: Session): SessionView {
       ...(s.ip !== undefined ? { initial_ip: s.ip } : {}),
       ...(s.userAgent !== undefined ? { initial_user_agent: s.userAgent } : {}),
     },
-    clients: [],
+    clients: s.clients.map((clientId) => ({ client_id: clientId })),
     // The hosted login page signs in with a password only.
     authentication: { methods: [{ name: 'pwd', timestamp: iso(s.authenticatedAt) }] },
     // The `auth0` cookie carries Max-Age: it outlives the browser's own session.

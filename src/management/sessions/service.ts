@@ -5,6 +5,9 @@ import type { Deps } from '../../server/deps.js';
 // Follows Auth0's inexistent_* spelling for unknown resources.
 const notFound = () => new NotFound('inexistent_session', 'The session does not exist.');
 
+/** A session with the applications it signed the user in to. */
+export type SessionWithClients = Session & { readonly clients: readonly string[] };
+
 /**
  * Auth0's session endpoints: the SSO sessions still usable (neither revoked nor expired), and ending them. An
  * ended session no longer skips the login page at /authorize.
@@ -19,17 +22,27 @@ export function createSessionService(deps: Deps) {
     }
   }
 
+  async function withClients(sessions: Session[]): Promise<SessionWithClients[]> {
+    const clients = await store.sessions.clientsOf(sessions.map((s) => s.id));
+    return sessions.map((s) => ({ ...s, clients: clients.get(s.id) ?? [] }));
+  }
+
   return {
     /** Checkpoint paging: up to `limit` of the user's sessions after the id `afterId`. */
-    async listForUser(userId: string, afterId: string | undefined, limit: number): Promise<Session[]> {
+    async listForUser(
+      userId: string,
+      afterId: string | undefined,
+      limit: number,
+    ): Promise<SessionWithClients[]> {
       await assertUserExists(userId);
-      return store.sessions.listActiveForUser(userId, nowSeconds(), afterId, limit);
+      return withClients(await store.sessions.listActiveForUser(userId, nowSeconds(), afterId, limit));
     },
 
-    async get(id: string): Promise<Session> {
+    async get(id: string): Promise<SessionWithClients> {
       const session = await store.sessions.findById(id);
       if (!session || !isSessionActive(session, nowSeconds())) throw notFound();
-      return session;
+      const [one] = await withClients([session]);
+      return one ?? { ...session, clients: [] };
     },
 
     async endForUser(userId: string): Promise<void> {

@@ -69,6 +69,17 @@ describe.each(testBackends())('/api/v2 session endpoints on $name', (backend) =>
     const jar = await signIn(user);
     t.clock.advance(60_000);
     expect(await signedIn(jar)).toBe(true);
+    // A second application signs in through the same session (SSO): the session lists both, once each.
+    const other = await make.client({
+      appType: 'regular_web',
+      grantTypes: ['authorization_code'],
+      settings: { callbacks: [CALLBACK] },
+    });
+    await make.enableConnection(other.clientId);
+    for (let i = 0; i < 2; i += 1) {
+      const res = await authorize(t.app, params({ client_id: other.clientId, prompt: 'none' }), jar);
+      expect(new URL(String(res.headers['location'])).searchParams.has('code')).toBe(true);
+    }
     const res = await sessionsOf(user);
     expect(res.statusCode).toBe(200);
     const used = at + 60;
@@ -84,7 +95,7 @@ describe.each(testBackends())('/api/v2 session endpoints on $name', (backend) =>
           expires_at: iso(at + 168 * 3600),
           last_interacted_at: iso(used),
           device: { initial_ip: '127.0.0.1', initial_user_agent: 'lightMyRequest' },
-          clients: [],
+          clients: [{ client_id: web.clientId }, { client_id: other.clientId }],
           authentication: { methods: [{ name: 'pwd', timestamp: iso(at) }] },
           cookie: { mode: 'persistent' },
         },
