@@ -11,6 +11,7 @@ import { selfDescription } from './meta/plugin.js';
 import { authorizeRoutes } from './oauth/authorize/routes.js';
 import { loginRoutes } from './login/routes.js';
 import { consentRoutes } from './login/consent-routes.js';
+import { logoutRoutes } from './logout/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
 import { accountPageRoutes } from './pages/account-routes.js';
 import { dbConnectionRoutes } from './dbconnections/routes.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(authorizeRoutes, { deps });
   await app.register(loginRoutes, { deps });
   await app.register(consentRoutes, { deps });
+  await app.register(logoutRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
   await app.register(dbConnectionRoutes, { deps });
   await app.register(pageRoutes, { deps });

@@ -4,6 +4,8 @@ export const LOG_TYPES = {
   f: { name: 'Failed Login', category: 'auth.login.fail' },
   fp: { name: 'Failed Login (Incorrect Password)', category: 'auth.login.fail' },
   fu: { name: 'Failed Login (Invalid Email/Username)', category: 'auth.login.fail' },
+  slo: { name: 'Success Logout', category: 'auth.logout.success' },
+  flo: { name: 'User logout failed', category: 'auth.logout.fail' },
   limit_wc: { name: 'Blocked Account', category: 'auth.login.notification' },
   limit_mu: { name: 'Blocked IP Address', category: 'auth.login.notification' },
   ssa: { name: 'Success Silent Auth', category: 'auth.silent_auth.success' },

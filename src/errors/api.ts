@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | 'inexistent_client'
   | 'inexistent_grant'
   | 'inexistent_refresh_token'
+  | 'inexistent_session'
   | 'inexistent_log_stream'
   | 'inexistent_key'
   | 'inexistent_user'

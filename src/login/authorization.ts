@@ -182,6 +182,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
       const missing = await consent.missing(client, request, user, session, decision);
       if (missing && request.promptNone) return done(CONSENT_REQUIRED);
       if (missing) return consent.ask(reply, request, missing);
+      await sessions.signedInTo(session, client.clientId);
       // Transactions started before response types were kept carry none: they asked for a code.
       const words = (request.responseType as AuthorizeRequest['responseType'] | undefined) ?? ['code'];
       const code = words.includes('code')

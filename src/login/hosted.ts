@@ -83,6 +83,9 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     // The transaction completes once: a second tab that finished it meanwhile finds it gone.
     if (!(await flow.transactions.take(opened.tx.id)))
       return flow.pageError(reply, 400, 'error.transaction_expired');
+    // A sign-in forced by prompt=login or max_age replaces the browser's session: the old cookie stops working.
+    const previous = await flow.sessions.current(req.headers.cookie);
+    if (previous) await flow.sessions.end(previous);
     const { session, setCookie } = await flow.sessions.start(user.userId, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],

@@ -15,6 +15,7 @@ import { userRoutes } from './users/routes.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
 import { refreshTokenRoutes } from './refresh-tokens/routes.js';
+import { sessionRoutes } from './sessions/routes.js';
 import { logStreamRoutes } from './log-streams/routes.js';
 import { userBlockRoutes } from './user-blocks/routes.js';
 import { ticketRoutes } from './tickets/routes.js';
@@ -122,6 +123,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(roleRoutes, { deps });
   await app.register(grantRoutes, { deps });
   await app.register(refreshTokenRoutes, { deps });
+  await app.register(sessionRoutes, { deps });
   await app.register(userBlockRoutes, { deps });
   await app.register(ticketRoutes, { deps });
   await app.register(logRoutes, { deps });

@@ -91,6 +91,8 @@ export const MANAGEMENT_SCOPES = [
   'delete:grants',
   'read:refresh_tokens',
   'delete:refresh_tokens',
+  'read:sessions',
+  'delete:sessions',
   'read:actions',
   'read:user_blocks',
   'update:user_blocks',

@@ -153,3 +153,6 @@ export const AUTHORIZATION_ENDPOINT_DISCOVERY: DiscoveryContribution = {
     claims_supported: ['auth_time', 'nonce', 'sid'],
   },
 };
+
+/** GET /oidc/logout: OIDC RP-Initiated Logout 1.0 (openid-client and express-openid-connect look for it). */
+export const END_SESSION_ENDPOINT_DISCOVERY: DiscoveryContribution = { endpoint: 'end_session_endpoint' };

@@ -75,6 +75,24 @@ const EN = {
   'form_post.submit': 'Continue',
   'web_message.title': 'Returning to the application',
   'web_message.text': 'You can close this window if the application does not continue on its own.',
+  'logout.signed_out_title': 'You are signed out',
+  'logout.signed_out_text': 'You have signed out of {tenant}. You can close this window.',
+  'logout.confirm_title': 'Sign out?',
+  'logout.confirm_text': 'Do you want to sign out of {tenant}? You will have to sign in again to continue.',
+  'logout.confirm_submit': 'Sign out',
+  'logout.error_title': 'Sign-out could not be completed',
+  'logout.return_to_not_allowed':
+    'The address to return to after signing out is not on the list of allowed logout URLs, so the sign-out was stopped. Contact the application owner.',
+  'logout.unknown_client': 'Unknown client: the application asking to sign you out is not registered here.',
+  'logout.invalid_id_token_hint':
+    'The sign-out request could not be verified: its id_token_hint is invalid, expired beyond use or was issued by another server.',
+  'logout.client_mismatch':
+    'The sign-out request is inconsistent: client_id does not match the id_token_hint.',
+  'logout.session_mismatch':
+    'The sign-out request does not match the session in this browser: the logout_hint or the token does not name it.',
+  'logout.bad_parameter': 'The sign-out request has a repeated, empty or oversized parameter.',
+  'logout.confirm_expired':
+    'This sign-out form has expired or was already used. Go back to the application and try again.',
 } as const;
 
 export type MessageKey = keyof typeof EN;

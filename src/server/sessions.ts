@@ -99,6 +99,18 @@ export function createSessions(deps: Deps) {
       await deps.store.sessions.insert(session, hashToken(token));
       return { session, setCookie: cookie(token, absoluteSeconds) };
     },
+    /** Ends the session (logout, an administrator, a new sign-in replacing it): its cookie finds nothing after. */
+    async end(session: Session): Promise<void> {
+      await deps.store.sessions.revoke(session.id, nowSeconds());
+    },
+    /** The session signed the user in to `clientId` (Auth0's session `clients`). */
+    async signedInTo(session: Session, clientId: string): Promise<void> {
+      await deps.store.sessions.addClient(session.id, clientId, nowSeconds());
+    },
+    /** The Set-Cookie value that removes the cookie: the attributes it was set with, emptied and expired. */
+    clearCookie(): string {
+      return cookie('', 0);
+    },
     /** The user used the session: its idle window restarts, never beyond its absolute expiry. */
     async touch(session: Session): Promise<void> {
       const now = nowSeconds();

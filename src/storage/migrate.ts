@@ -7,6 +7,7 @@ import * as signIn from './migrations/0005-sign-in.js';
 import * as tokens from './migrations/0006-tokens.js';
 import * as logs from './migrations/0007-logs.js';
 import * as sessions from './migrations/0008-sessions.js';
+import * as sessionClients from './migrations/0009-session-clients.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0006-tokens': tokens,
   '0007-logs': logs,
   '0008-sessions': sessions,
+  '0009-session-clients': sessionClients,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

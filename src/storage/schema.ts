@@ -131,6 +131,14 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
+/** The applications an SSO session signed in to (Auth0's session `clients`). */
+export interface SessionClientsTable {
+  tenant_id: string;
+  session_id: string;
+  client_id: string;
+  created_at: number;
+}
+
 /** The user's root profile; how the user signs in lives in `identities`. */
 export interface UsersTable {
   tenant_id: string;
@@ -322,4 +330,5 @@ export interface Database {
   logs: LogsTable;
   log_streams: LogStreamsTable;
   sessions: SessionsTable;
+  session_clients: SessionClientsTable;
 }

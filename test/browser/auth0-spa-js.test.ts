@@ -7,6 +7,7 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
 import { jwtPayload } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
 
 const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
@@ -62,7 +63,7 @@ describe.skipIf(!hasChromium)('@auth0/auth0-spa-js against Latchkey in Chromium'
   let userId: string;
 
   beforeAll(async () => {
-    const port = 4700 + Math.floor(Math.random() * 90);
+    const port = await freePort();
     const base = `http://127.0.0.1:${String(port)}`;
     t = await buildTestApp(undefined, { issuer: `${base}/` });
     await t.app.listen({ port, host: '127.0.0.1' });

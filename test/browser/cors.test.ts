@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { createFactories } from '../helpers/factories.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
+import { freePort } from '../helpers/ports.js';
 
 interface FetchOutcome {
   readonly ok: boolean;
@@ -34,7 +35,7 @@ describe.skipIf(!hasChromium)('CORS from a single-page application in Chromium',
   let email: string;
 
   beforeAll(async () => {
-    const port = 4990 + Math.floor(Math.random() * 9);
+    const port = await freePort();
     base = `http://127.0.0.1:${port}/`;
     t = await buildTestApp(undefined, { issuer: base });
     await t.app.listen({ port, host: '127.0.0.1' });

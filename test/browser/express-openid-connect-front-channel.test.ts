@@ -6,6 +6,7 @@ import type { Client } from '../../src/domain/client.js';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
+import { freePort } from '../helpers/ports.js';
 
 /**
  * express-openid-connect's defaults are the front-channel flows: `response_type=id_token` (or the hybrid
@@ -20,10 +21,10 @@ describe.skipIf(!hasChromium)(
     let issuer: string;
     let client: Client;
     const servers: Server[] = [];
-    let nextPort: number;
+    let appPorts: number[];
     beforeAll(async () => {
-      const port = 5240 + Math.floor(Math.random() * 10);
-      nextPort = 5390 + Math.floor(Math.random() * 5);
+      const port = await freePort();
+      appPorts = [await freePort(), await freePort()];
       issuer = `http://127.0.0.1:${port}/`;
       t = await buildTestApp(undefined, { issuer });
       await t.app.listen({ port, host: '127.0.0.1' });
@@ -35,7 +36,7 @@ describe.skipIf(!hasChromium)(
         tokenEndpointAuthMethod: 'client_secret_basic',
         grantTypes: ['implicit', 'authorization_code'],
         settings: {
-          callbacks: [`http://127.0.0.1:${nextPort}/callback`, `http://127.0.0.1:${nextPort + 1}/callback`],
+          callbacks: appPorts.map((p) => `http://127.0.0.1:${String(p)}/callback`),
         },
       });
       await make.enableConnection(client.clientId);
@@ -81,7 +82,7 @@ describe.skipIf(!hasChromium)(
       ['id_token', 0],
       ['code id_token', 1],
     ] as const)('signs in with response_type=%s and form_post', async (responseType, offset) => {
-      const baseURL = await expressApp(nextPort + offset, responseType);
+      const baseURL = await expressApp(appPorts[offset] ?? 0, responseType);
       await browser.context.clearCookies();
       const page = await browser.context.newPage();
       try {

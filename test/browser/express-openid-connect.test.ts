@@ -6,6 +6,7 @@ import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
 import { jwtPayload } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
 
 const PASSWORD = 'Pass-word-123';
 
@@ -37,7 +38,7 @@ describe.skipIf(!hasChromium)('express-openid-connect against Latchkey in Chromi
   let clientId: string;
 
   beforeAll(async () => {
-    const port = 4800 + Math.floor(Math.random() * 90);
+    const port = await freePort();
     issuer = `http://127.0.0.1:${String(port)}/`;
     t = await buildTestApp(undefined, { issuer });
     await t.app.listen({ port, host: '127.0.0.1' });
@@ -47,7 +48,7 @@ describe.skipIf(!hasChromium)('express-openid-connect against Latchkey in Chromi
       scopes: [{ value: 'read:orders' }],
     });
     // The application runs on `localhost`, the server on 127.0.0.1: two origins, as in production.
-    const appPort = port + 100;
+    const appPort = await freePort();
     appOrigin = `http://localhost:${String(appPort)}`;
     const client = await make.client({
       name: 'Orders Web',

@@ -4,6 +4,7 @@ import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/
 import { createFactories } from '../helpers/factories.js';
 import { api } from '../helpers/http.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { freePort } from '../helpers/ports.js';
 
 const CALLBACK = 'https://app.example.com/callback';
 const LOGO = 'https://cdn.example.com/brand/logo.svg';
@@ -18,7 +19,7 @@ describe.skipIf(!hasChromium)('the sign-up, reset-request and branded login page
   let base: string;
   let authorizeUrl: (extra?: Record<string, string>) => string;
   beforeAll(async () => {
-    const port = 5800 + Math.floor(Math.random() * 190);
+    const port = await freePort();
     base = `http://127.0.0.1:${port}/`;
     smtp = await startTestSmtpServer();
     t = await buildTestApp(undefined, {

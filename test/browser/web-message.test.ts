@@ -7,6 +7,7 @@ import { pkcePair } from '../helpers/authorize.js';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
+import { freePort } from '../helpers/ports.js';
 
 const SPA_JS = readFileSync(
   createRequire(import.meta.url).resolve('@auth0/auth0-spa-js/dist/auth0-spa-js.production.js'),
@@ -58,14 +59,15 @@ describe.skipIf(!hasChromium)('response_mode=web_message in Chromium (silent aut
   let appOrigin: string;
   let spa: Client;
   beforeAll(async () => {
-    const port = 5100 + Math.floor(Math.random() * 140);
+    const port = await freePort();
     issuer = `http://127.0.0.1:${port}/`;
     // Another port of the same host: another origin, the same site (the plain-http session cookie is Lax).
-    appOrigin = `http://127.0.0.1:${port + 150}`;
+    const appPort = await freePort();
+    appOrigin = `http://127.0.0.1:${appPort}`;
     t = await buildTestApp(undefined, { issuer });
     await t.app.listen({ port, host: '127.0.0.1' });
     app = appServer();
-    await new Promise<void>((resolve) => app.listen(port + 150, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => app.listen(appPort, '127.0.0.1', resolve));
     const make = createFactories(t.deps);
     spa = await make.client({
       name: 'Silent SPA',

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStorage, dropSchema } from '../../src/storage/db.js';
 import { openRaw } from '../helpers/raw-socket.js';
+import { freePort } from '../helpers/ports.js';
 
 const BIN = ['--import', 'tsx', 'src/bin/latchkey.ts'];
 
@@ -68,7 +69,7 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
   it('creates the data folder, prints generated bootstrap credentials once, and serves a working tenant', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-start-'));
     dirs.push(dir);
-    const port = String(4100 + Math.floor(Math.random() * 800));
+    const port = String(await freePort());
     const env = {
       PORT: port,
       HOST: '127.0.0.1',
@@ -126,7 +127,7 @@ describe('latchkey start on a bare machine (embedded SQLite)', () => {
   const startServer = async (extra: Record<string, string> = {}) => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-stop-'));
     dirs.push(dir);
-    const port = 4100 + Math.floor(Math.random() * 800);
+    const port = await freePort();
     const server = run(['start'], {
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -54,10 +54,15 @@ export interface PageReport {
 
 /**
  * Opens `url` at each viewport (and the desktop one in dark mode), runs axe-core on it and saves a
- * full-page screenshot per view.
+ * full-page screenshot per view. `expectedStatus` is 4xx for error pages.
  * @throws Error naming every serious or critical axe violation.
  */
-export async function checkPage(browser: Browser, url: string, name: string): Promise<PageReport> {
+export async function checkPage(
+  browser: Browser,
+  url: string,
+  name: string,
+  expectedStatus = 200,
+): Promise<PageReport> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const errors: string[] = [];
   const violations: AxeViolation[] = [];
@@ -77,7 +82,8 @@ export async function checkPage(browser: Browser, url: string, name: string): Pr
       await page.setViewportSize(view.viewport);
       await page.emulateMedia({ colorScheme: view.colorScheme });
       const response = await page.goto(url, { waitUntil: 'load' });
-      if (response?.status() !== 200) throw new Error(`${url} answered ${String(response?.status())}`);
+      if (response?.status() !== expectedStatus)
+        throw new Error(`${url} answered ${String(response?.status())}`);
       for (const v of await runAxe(page)) {
         violations.push({ ...v, targets: v.targets.map((t) => `${view.label}: ${t}`) });
       }

@@ -33,6 +33,7 @@ const TENANT_TABLES = [
   'one_time_values',
   'logs',
   'log_streams',
+  'session_clients',
   'sessions',
 ];
 
@@ -223,6 +224,31 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
     expect((await call(a, 'DELETE', `${user}/refresh-tokens`)).statusCode).toBe(204);
     expect((await call(a, 'GET', '/api/v2/refresh-tokens/rt_missing')).statusCode).toBe(404);
     expect((await call(a, 'DELETE', '/api/v2/refresh-tokens/rt_missing')).statusCode).toBe(204);
+    // SSO sessions: one of tenant B's users is neither listed, read nor ended through tenant A.
+    const at = Math.floor(b.deps.clock.now() / 1000);
+    await b.deps.store.sessions.insert(
+      {
+        id: 'ses_same-id',
+        userId: 'auth0|same-id',
+        createdAt: at,
+        authenticatedAt: at,
+        lastInteractionAt: at,
+        expiresAt: at + 3600,
+        idleExpiresAt: at + 3600,
+        revokedAt: undefined,
+        ip: undefined,
+        userAgent: undefined,
+      },
+      'hash-of-tenant-b-cookie',
+    );
+    expect((await call(a, 'GET', `${user}/sessions`)).json()).toEqual({ sessions: [] });
+    expect((await call(a, 'GET', '/api/v2/sessions/ses_same-id')).statusCode).toBe(404);
+    expect((await call(a, 'DELETE', `${user}/sessions`)).statusCode).toBe(202);
+    expect((await call(a, 'DELETE', '/api/v2/sessions/ses_same-id')).statusCode).toBe(202);
+    expect((await call(b, 'GET', '/api/v2/sessions/ses_same-id')).json()).toMatchObject({
+      id: 'ses_same-id',
+      user_id: 'auth0|same-id',
+    });
     expect((await call(a, 'PATCH', user, { blocked: true })).statusCode).toBe(200);
     expect((await call(a, 'PATCH', user, { blocked: false })).statusCode).toBe(200);
     const now = Math.floor(Date.now() / 1000) + 5;

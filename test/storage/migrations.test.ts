@@ -12,6 +12,7 @@ const ALL = [
   '0006-tokens',
   '0007-logs',
   '0008-sessions',
+  '0009-session-clients',
 ];
 
 const TABLES = [
@@ -30,6 +31,7 @@ const TABLES = [
   'resource_servers',
   'role_permissions',
   'roles',
+  'session_clients',
   'sessions',
   'signing_keys',
   'tenants',

@@ -225,8 +225,12 @@ export function createUserService(deps: Deps) {
           // ASVS V3.3.3: a new password or a block ends the user's sessions in every application too.
           const ended =
             newHash !== undefined ? 'password_changed' : body.blocked === true ? 'user_blocked' : undefined;
-          if (ended)
-            await repos.refreshTokens.revokeForUser(userId, Math.floor(deps.clock.now() / 1000), ended);
+          if (ended) {
+            const at = Math.floor(deps.clock.now() / 1000);
+            await repos.refreshTokens.revokeForUser(userId, at, ended);
+            // And their SSO sessions: the next /authorize asks them to sign in (a blocked user cannot).
+            await repos.sessions.revokeForUser(userId, at);
+          }
           return stored;
         });
       } catch (error) {
@@ -237,6 +241,8 @@ export function createUserService(deps: Deps) {
 
     async remove(userId: string): Promise<void> {
       await store.users.delete(userId);
+      // The SSO sessions of a deleted user are of no use to anyone (Auth0 ends them too).
+      await store.sessions.deleteForUser(userId);
     },
   };
 }

@@ -67,6 +67,78 @@ export function createSessionRepository(db: DbOrTx, tenantId: string) {
         .where('id', '=', id)
         .execute();
     },
+    /** Checkpoint paging over the user's sessions still usable at `now`, by id. */
+    async listActiveForUser(
+      userId: string,
+      now: number,
+      afterId: string | undefined,
+      limit: number,
+    ): Promise<Session[]> {
+      let q = db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('idle_expires_at', '>', now);
+      if (afterId !== undefined) q = q.where('id', '>', afterId);
+      const rows = await q.orderBy('id').limit(limit).execute();
+      return rows.map(toSession);
+    },
+    async revokeForUser(userId: string, at: number): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ revoked_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
+    /** The session signed the user in to `clientId` (once per pair: a repeat changes nothing). */
+    async addClient(sessionId: string, clientId: string, at: number): Promise<void> {
+      await db
+        .insertInto('session_clients')
+        .values({ tenant_id: tenantId, session_id: sessionId, client_id: clientId, created_at: at })
+        .onConflict((oc) => oc.columns(['tenant_id', 'session_id', 'client_id']).doNothing())
+        .execute();
+    },
+    /** The clients of each of `sessionIds`, in the order they were first signed in to. */
+    async clientsOf(sessionIds: readonly string[]): Promise<Map<string, string[]>> {
+      const out = new Map<string, string[]>(sessionIds.map((id) => [id, []]));
+      if (sessionIds.length === 0) return out;
+      const rows = await db
+        .selectFrom('session_clients')
+        .select(['session_id', 'client_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('session_id', 'in', sessionIds)
+        .orderBy('created_at')
+        .orderBy('client_id')
+        .execute();
+      for (const row of rows) out.get(row.session_id)?.push(row.client_id);
+      return out;
+    },
+    /** The user is deleted: their sessions go with them. */
+    async deleteForUser(userId: string): Promise<void> {
+      await db
+        .deleteFrom('session_clients')
+        .where('tenant_id', '=', tenantId)
+        .where(
+          'session_id',
+          'in',
+          db
+            .selectFrom('sessions')
+            .select('id')
+            .where('tenant_id', '=', tenantId)
+            .where('user_id', '=', userId),
+        )
+        .execute();
+      await db
+        .deleteFrom('sessions')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .execute();
+    },
     async revoke(id: string, at: number): Promise<void> {
       await db
         .updateTable('sessions')

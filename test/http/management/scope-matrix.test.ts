@@ -411,6 +411,20 @@ const ROUTES: readonly RouteCase[] = [
     url: '/refresh-tokens/rt_missing',
     accepted: ['delete:refresh_tokens'],
   },
+  {
+    method: 'GET',
+    route: '/users/:id/sessions',
+    url: `/users/${U}/sessions`,
+    accepted: ['read:sessions'],
+  },
+  {
+    method: 'DELETE',
+    route: '/users/:id/sessions',
+    url: `/users/${U}/sessions`,
+    accepted: ['delete:sessions'],
+  },
+  { method: 'GET', route: '/sessions/:id', url: '/sessions/ses_missing', accepted: ['read:sessions'] },
+  { method: 'DELETE', route: '/sessions/:id', url: '/sessions/ses_missing', accepted: ['delete:sessions'] },
   { method: 'GET', route: '/user-blocks/:id', url: `/user-blocks/${U}`, accepted: ['read:users'] },
   { method: 'DELETE', route: '/user-blocks/:id', url: `/user-blocks/${U}`, accepted: ['update:users'] },
   {

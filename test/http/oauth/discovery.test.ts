@@ -27,6 +27,7 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       revocation_endpoint: `${TEST_ISSUER}oauth/revoke`,
       token_endpoint: `${TEST_ISSUER}oauth/token`,
       authorization_endpoint: `${TEST_ISSUER}authorize`,
+      end_session_endpoint: `${TEST_ISSUER}oidc/logout`,
       claims_supported: [
         'sub',
         'name',
@@ -98,6 +99,7 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
       token_endpoint: 'POST',
       revocation_endpoint: 'POST',
       authorization_endpoint: 'GET',
+      end_session_endpoint: 'GET',
     };
     const urls = Object.entries(doc).filter(([key]) => key.endsWith('_endpoint') || key.endsWith('_uri'));
     expect(urls.map(([key]) => key).sort()).toEqual(Object.keys(methods).sort());

@@ -52,6 +52,7 @@ describe.each(testBackends())('the page at the root URL on $name', (backend) => 
       ['Revocation', `${TEST_ISSUER}oauth/revoke`],
       ['Token', `${TEST_ISSUER}oauth/token`],
       ['Authorization', `${TEST_ISSUER}authorize`],
+      ['End session', `${TEST_ISSUER}oidc/logout`],
       ['Management API', `${TEST_ISSUER}api/v2/`],
     ]);
   });
