@@ -183,10 +183,12 @@ async function startLogin(issuer, clientId, challenge) {
   return { loginUrl, cookies, state: field(html, 'state'), csrf: field(html, 'csrf') };
 }
 
-async function signIn(issuer, app) {
+async function signIn(issuer, app, steps) {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const t0 = performance.now();
   const login = await startLogin(issuer, app.clientId, challenge);
+  const t1 = performance.now();
   const posted = await fetch(login.loginUrl.origin + login.loginUrl.pathname, {
     method: 'POST',
     redirect: 'manual',
@@ -200,6 +202,7 @@ async function signIn(issuer, app) {
   });
   const code = new URL(posted.headers.get('location') ?? 'x:').searchParams.get('code');
   if (!code) throw new Error(`sign-in answered ${posted.status} ${await posted.text()}`);
+  const t2 = performance.now();
   const tokens = await fetchJson(`${issuer}oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -213,6 +216,11 @@ async function signIn(issuer, app) {
     }),
   });
   if (!tokens.id_token) throw new Error('no ID token');
+  if (steps) {
+    steps.start.push(t1 - t0);
+    steps.post.push(t2 - t1);
+    steps.exchange.push(performance.now() - t2);
+  }
 }
 
 function cannon(opts) {
@@ -322,10 +330,11 @@ async function main() {
     const hashes = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const times = [];
+      const steps = { start: [], post: [], exchange: [] };
       const before = await cpuMicros(latchkey);
       for (let i = 0; i < SIGN_INS; i++) {
         const t0 = performance.now();
-        await signIn(issuer, app);
+        await signIn(issuer, app, steps);
         times.push(performance.now() - t0);
       }
       const cpu = ((await cpuMicros(latchkey)) - before) / SIGN_INS;
@@ -333,7 +342,7 @@ async function main() {
       flows.push({ p50: median(times), cpu });
       hashes.push(hash);
       console.log(
-        `sign-in round ${round}: p50 ${median(times).toFixed(1)} ms, server CPU ${(cpu / 1000).toFixed(1)} ms | hash alone p50 ${hash.p50.toFixed(1)} ms, CPU ${(hash.cpuMicros / 1000).toFixed(1)} ms | over the hash ${(median(times) - hash.p50).toFixed(1)} ms`,
+        `sign-in round ${round}: p50 ${median(times).toFixed(1)} ms (authorize + login page ${median(steps.start).toFixed(1)}, login POST ${median(steps.post).toFixed(1)}, code exchange ${median(steps.exchange).toFixed(1)}), server CPU ${(cpu / 1000).toFixed(1)} ms | hash alone p50 ${hash.p50.toFixed(1)} ms, CPU ${(hash.cpuMicros / 1000).toFixed(1)} ms | over the hash ${(median(times) - hash.p50).toFixed(1)} ms`,
       );
     }
 

@@ -205,6 +205,12 @@ async function buildUserTokens(
     ...(context.jkt !== undefined ? { jkt: context.jkt } : {}),
     ...(context.frontChannel === true ? { lifetime: decision.target.tokenLifetimeForWeb } : {}),
   });
+  const wantsIdToken = openid || context.idToken === true;
+  // Signatures run on the thread pool: an ID token that does not hash the access token is signed beside it.
+  const idTokenBeside =
+    wantsIdToken && context.atHash !== true
+      ? signIdToken(input, decision.oidcScopes, undefined, now, deps)
+      : undefined;
   const signed = await deps.signer.sign(access.payload, access.sign);
   const encryption = decision.isApi ? tokenEncryptionOf(decision.target.extra) : undefined;
   const accessToken = encryption ? await encryptAccessToken(signed, encryption) : signed;
@@ -213,8 +219,9 @@ async function buildUserTokens(
     expires_in: access.expiresIn,
     token_type: context.jkt !== undefined ? 'DPoP' : 'Bearer',
   };
-  if (openid || context.idToken === true) {
-    response.id_token = await signIdToken(input, decision.oidcScopes, accessToken, now, deps);
+  if (wantsIdToken) {
+    response.id_token = await (idTokenBeside ??
+      signIdToken(input, decision.oidcScopes, accessToken, now, deps));
   }
   const writes: { -readonly [K in keyof IssuanceWrites]: IssuanceWrites[K] } = {};
   const policy = refreshPolicy(client);
@@ -270,7 +277,7 @@ function refusal(
 async function signIdToken(
   input: UserTokenInput,
   oidc: readonly string[],
-  accessToken: string,
+  accessToken: string | undefined,
   now: number,
   deps: GrantDeps,
 ): Promise<string> {
@@ -291,7 +298,7 @@ async function signIdToken(
     ...(context.authTime !== undefined ? { authTime: context.authTime } : {}),
     ...(context.sid !== undefined ? { sid: context.sid } : {}),
     ...(context.amr !== undefined ? { amr: context.amr } : {}),
-    ...(context.atHash === true ? { accessToken } : {}),
+    ...(context.atHash === true && accessToken !== undefined ? { accessToken } : {}),
     ...(context.code !== undefined ? { code: context.code } : {}),
   });
   return deps.signer.sign(idToken, {
