@@ -87,7 +87,7 @@ export const logoutRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { de
         requestFacts(req),
       ),
     );
-    void reply.headers({ ...NO_STORE, 'set-cookie': sessions.clearCookie() });
+    void reply.headers({ ...NO_STORE, 'set-cookie': sessions.clearCookies() });
     if (ended.redirect !== undefined) return reply.redirect(ended.redirect, 302);
     const tenant = await tenantName(deps);
     return sendPage(reply, 'signed-out', {

@@ -4,6 +4,11 @@ import type { Deps } from './deps.js';
 
 /** Auth0's SSO cookie name. */
 export const SESSION_COOKIE = 'auth0';
+/**
+ * Auth0's fallback for browsers that refuse `SameSite=None` (older Safari and Chrome drop or misread it): the
+ * same value without a SameSite attribute, read when the first is missing.
+ */
+export const COMPAT_SESSION_COOKIE = 'auth0_compat';
 
 /**
  * Auth0's defaults when the tenant sets none: 7 days absolute (`session_lifetime` 168 hours) and 3 days idle
@@ -56,31 +61,41 @@ export function createSessions(deps: Deps) {
   const secure = deps.config.issuer.startsWith('https:');
   const lifetimes = async () => sessionLifetimes(await deps.lookups.tenantSettings());
 
-  const cookie = (value: string, maxAge: number): string =>
+  const cookie = (name: string, value: string, maxAge: number, sameSite: string | undefined): string =>
     [
-      `${SESSION_COOKIE}=${value}`,
+      `${name}=${value}`,
       'Path=/',
       'HttpOnly',
-      // Cross-site POSTs (form_post) and iframes need None, which browsers accept only with Secure. A plain-http
-      // issuer is a development setup: Lax without Secure, so the cookie is kept at all.
-      secure ? 'SameSite=None' : 'SameSite=Lax',
+      ...(sameSite === undefined ? [] : [`SameSite=${sameSite}`]),
       ...(secure ? ['Secure'] : []),
       `Max-Age=${String(Math.max(0, maxAge))}`,
     ].join('; ');
+  // Cross-site POSTs (form_post) and iframes need None, which browsers accept only with Secure; beside it goes
+  // Auth0's compat cookie for browsers that refuse None. A plain-http issuer is a development setup: one Lax
+  // cookie without Secure, so that it is kept at all.
+  const cookies = (value: string, maxAge: number): string[] =>
+    secure
+      ? [
+          cookie(SESSION_COOKIE, value, maxAge, 'None'),
+          cookie(COMPAT_SESSION_COOKIE, value, maxAge, undefined),
+        ]
+      : [cookie(SESSION_COOKIE, value, maxAge, 'Lax')];
 
   return {
     /** The active session the request's cookie names, or undefined. */
     async current(cookieHeader: string | undefined): Promise<Session | undefined> {
-      const token = readCookie(cookieHeader, SESSION_COOKIE);
+      const token =
+        readCookie(cookieHeader, SESSION_COOKIE) ??
+        (secure ? readCookie(cookieHeader, COMPAT_SESSION_COOKIE) : undefined);
       if (token === undefined || token === '' || token.length > 128) return undefined;
       const session = await deps.store.sessions.findByTokenHash(hashToken(token));
       return session && isSessionActive(session, nowSeconds()) ? session : undefined;
     },
-    /** A new session for a user who just signed in, with the Set-Cookie value that carries it. */
+    /** A new session for a user who just signed in, with the Set-Cookie values that carry it. */
     async start(
       userId: string,
       from: { ip: string; userAgent: string | undefined },
-    ): Promise<{ session: Session; setCookie: string }> {
+    ): Promise<{ session: Session; setCookies: string[] }> {
       const now = nowSeconds();
       const { absoluteSeconds, idleSeconds } = await lifetimes();
       const token = randomBytes(32).toString('base64url');
@@ -97,7 +112,7 @@ export function createSessions(deps: Deps) {
         userAgent: from.userAgent?.slice(0, 512),
       };
       await deps.store.sessions.insert(session, hashToken(token));
-      return { session, setCookie: cookie(token, absoluteSeconds) };
+      return { session, setCookies: cookies(token, absoluteSeconds) };
     },
     /** Ends the session (logout, an administrator, a new sign-in replacing it): its cookie finds nothing after. */
     async end(session: Session): Promise<void> {
@@ -107,9 +122,9 @@ export function createSessions(deps: Deps) {
     async signedInTo(session: Session, clientId: string): Promise<void> {
       await deps.store.sessions.addClient(session.id, clientId, nowSeconds());
     },
-    /** The Set-Cookie value that removes the cookie: the attributes it was set with, emptied and expired. */
-    clearCookie(): string {
-      return cookie('', 0);
+    /** The Set-Cookie values that remove the cookies: the attributes they were set with, emptied and expired. */
+    clearCookies(): string[] {
+      return cookies('', 0);
     },
     /** The user used the session: its idle window restarts, never beyond its absolute expiry. */
     async touch(session: Session): Promise<void> {

@@ -257,6 +257,11 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       expect(params).toEqual({ code: expect.any(String), state: ODD_STATE });
       const cookie = setCookieLine(result, 'auth0');
       expect(cookie).toMatch(/^auth0=[\w-]{43}; Path=\/; HttpOnly; SameSite=None; Secure; Max-Age=604800$/);
+      // Auth0's fallback for browsers that refuse SameSite=None: the same value, no SameSite attribute.
+      const value = cookie?.slice('auth0='.length, 'auth0='.length + 43) ?? '';
+      expect(setCookieLine(result, 'auth0_compat')).toBe(
+        `auth0_compat=${value}; Path=/; HttpOnly; Secure; Max-Age=604800`,
+      );
 
       const res = await exchange(spa, { code: params['code'] ?? '', code_verifier: pkce.verifier });
       expect(res.statusCode).toBe(200);
@@ -380,6 +385,17 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       expect(redirectParams(oldSilent)).toMatchObject({ error: 'login_required' });
       const fresh = await authorize(t.app, base(web, { max_age: '600' }), jar);
       expect(redirectParams(fresh)).toMatchObject({ code: expect.any(String) });
+    });
+
+    it("reuses the session from Auth0's compat cookie when a browser dropped the SameSite=None one", async () => {
+      const jar = new CookieJar();
+      await signIn(jar, base());
+      jar.delete('auth0');
+      const again = await authorize(t.app, base(web, { prompt: 'none', state: 'compat' }), jar);
+      expect(redirectParams(again)).toEqual({ code: expect.any(String), state: 'compat' });
+      jar.delete('auth0_compat');
+      const gone = await authorize(t.app, base(web, { prompt: 'none', state: 'none-left' }), jar);
+      expect(redirectParams(gone)).toMatchObject({ error: 'login_required', state: 'none-left' });
     });
 
     it('does not use an expired session', async () => {

@@ -145,6 +145,7 @@ describe.each(testBackends())('logout: /v2/logout and /oidc/logout on $name', (b
       expect(res.headers['location']).toBeUndefined();
       expect(res.headers['cache-control']).toBe('no-store');
       expect(setCookieLine(res, 'auth0')).toBe('auth0=; Path=/; HttpOnly; SameSite=None; Secure; Max-Age=0');
+      expect(setCookieLine(res, 'auth0_compat')).toBe('auth0_compat=; Path=/; HttpOnly; Secure; Max-Age=0');
       expect(res.body).toContain('You are signed out');
       expect(res.body).toContain('role="status"');
 
