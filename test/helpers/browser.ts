@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axe from 'axe-core';
@@ -20,12 +20,30 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** Talk to a test TLS proxy with a self-signed certificate (test/helpers/tls-proxy.ts). */
+  readonly ignoreHTTPSErrors?: boolean;
+  /**
+   * Send cookies in third-party contexts, as Chrome does for its users by default. This Chromium blocks them
+   * in a new profile (as Safari and Firefox do): the profile's cookie controls say otherwise.
+   */
+  readonly thirdPartyCookies?: boolean;
+}
+
 /** Headless Chromium with a fresh profile, so no state leaks between runs. */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'latchkey-chromium-'));
+  if (options.thirdPartyCookies === true) {
+    mkdirSync(join(profile, 'Default'));
+    writeFileSync(
+      join(profile, 'Default', 'Preferences'),
+      JSON.stringify({ profile: { cookie_controls_mode: 0, block_third_party_cookies: false } }),
+    );
+  }
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors === true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   return {
