@@ -67,7 +67,7 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
       name = typeof fallback === 'string' && fallback !== '' ? fallback : undefined;
     }
     if (name === undefined) return undefined;
-    const connection = await deps.store.connections.findByName(name);
+    const connection = await deps.lookups.connection(name);
     return connection?.strategy === 'auth0' && connection.enabledClients.includes(opened.client.clientId)
       ? connection
       : undefined;

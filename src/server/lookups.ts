@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Client } from '../domain/client.js';
 import type { ClientGrant } from '../domain/client-grant.js';
+import type { Connection } from '../domain/connection.js';
 import type { ResourceServer } from '../domain/resource-server.js';
 import type { Store } from '../storage/repositories/index.js';
 import { clientOriginPatterns, type OriginPattern } from '../oauth/cors.js';
@@ -14,6 +15,8 @@ export interface Lookups {
   resourceServer(identifier: string): Promise<ResourceServer | undefined>;
   resourceServerById(id: string): Promise<ResourceServer | undefined>;
   grants(clientId: string, audience: string): Promise<ClientGrant[]>;
+  /** A connection by name (sign-in, the login page's links). */
+  connection(name: string): Promise<Connection | undefined>;
   /** The tenant's settings (flags, default directory and audience); read by the token endpoint and JWKS. */
   tenantSettings(): Promise<Readonly<Record<string, unknown>>>;
   /**
@@ -26,7 +29,7 @@ export interface Lookups {
   sizes(): Readonly<Record<LookupCache, { readonly entries: number; readonly size: number }>>;
 }
 
-export type LookupCache = 'clients' | 'apis' | 'apisById' | 'grants' | 'settings' | 'origins';
+export type LookupCache = 'clients' | 'apis' | 'apisById' | 'grants' | 'connections' | 'settings' | 'origins';
 
 export interface LookupLimits {
   /** Entries per cache. */
@@ -60,6 +63,7 @@ export function createLookups(
   const apis = createTtlLru<ResourceServer>(limits, now);
   const apisById = createTtlLru<ResourceServer>(limits, now);
   const grants = createTtlLru<ClientGrant[]>(limits, now);
+  const connections = createTtlLru<Connection>(limits, now);
   const settings = createTtlLru<Readonly<Record<string, unknown>>>(limits, now);
   const origins = createTtlLru<{ readonly patterns: readonly OriginPattern[] }>(limits, now);
   // Bumped by every invalidation: a read that started before a write must not store what it read after it.
@@ -89,6 +93,7 @@ export function createLookups(
       (await through(grants, `${clientId}\n${audience}`, () =>
         store.clientGrants.listForClientAndAudience(clientId, audience),
       )) ?? [],
+    connection: (name) => through(connections, name, () => store.connections.findByName(name)),
     tenantSettings: async () =>
       (await through(settings, 'tenant', async () => (await store.tenants.find())?.settings)) ?? {},
     tenantOrigins: async () => {
@@ -116,6 +121,7 @@ export function createLookups(
         apis: of(apis),
         apisById: of(apisById),
         grants: of(grants),
+        connections: of(connections),
         settings: of(settings),
         origins: of(origins),
       };
@@ -126,6 +132,7 @@ export function createLookups(
       apis.clear();
       apisById.clear();
       grants.clear();
+      connections.clear();
       settings.clear();
       origins.clear();
     },

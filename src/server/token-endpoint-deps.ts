@@ -27,7 +27,7 @@ export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpo
     findGrants: (clientId, audience) => deps.lookups.grants(clientId, audience),
     newId: (prefix) => deps.ids.prefixed(prefix),
     tenantSettings: () => deps.lookups.tenantSettings(),
-    findConnection: (name) => store.connections.findByName(name),
+    findConnection: (name) => deps.lookups.connection(name),
     findUserByLogin: (connection, login) => store.users.findByLogin(connection, login),
     findUser: (userId) => store.users.findById(userId),
     recordLogin: (user, ip, rehash) =>

@@ -13,6 +13,7 @@ type KyselyConfig = Pick<KyselyConfigBase, 'log'>;
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { registerDeadline } from './search-deadline.js';
+import { withStatementCache } from './statement-cache.js';
 import {
   createInlineSearchReads,
   createPostgresSearchReads,
@@ -87,7 +88,10 @@ async function createSqlite(
   const optimizer = setInterval(() => database.pragma('optimize'), 3_600_000);
   optimizer.unref();
   registerDeadline(database);
-  const db = new Kysely<Database>({ ...config, dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    ...config,
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   let searchReads: SearchReads = createInlineSearchReads(db);
   if (path !== ':memory:') {
     const worker = createWorkerSearchReads({ path, onQuery });

@@ -106,6 +106,8 @@ export function createFactories(deps: Deps) {
         ...connection,
         enabledClients: [...connection.enabledClients, clientId],
       });
+      // As the Management API's connection writes do: cached connections are cleared.
+      deps.lookups.invalidate();
     },
     async grant(over: Partial<ClientGrant> & Pick<ClientGrant, 'audience'>): Promise<ClientGrant> {
       const grant: ClientGrant = {

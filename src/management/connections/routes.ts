@@ -50,6 +50,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   app.post(
     '/connections',
     {
+      config: { invalidates: 'config' },
       schema: { body: ConnectionCreate, response: { 201: ConnectionView } },
       preHandler: requireScope('create:connections'),
     },
@@ -72,6 +73,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   app.patch(
     '/connections/:id',
     {
+      config: { invalidates: 'config' },
       schema: { params: ConnectionParams, body: ConnectionUpdate, response: { 200: ConnectionView } },
       preHandler: requireScope('update:connections'),
     },
@@ -101,6 +103,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   app.patch(
     '/connections/:id/clients',
     {
+      config: { invalidates: 'config' },
       schema: { params: ConnectionParams, body: EnabledClientsUpdate },
       preHandler: requireScope('update:connections'),
     },
@@ -112,7 +115,11 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
 
   app.delete(
     '/connections/:id',
-    { schema: { params: ConnectionParams }, preHandler: requireScope('delete:connections') },
+    {
+      config: { invalidates: 'config' },
+      schema: { params: ConnectionParams },
+      preHandler: requireScope('delete:connections'),
+    },
     async (req, reply) => {
       await service.remove(req.params.id);
       return reply.status(202).send();

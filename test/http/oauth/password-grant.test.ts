@@ -303,6 +303,42 @@ describe.each(testBackends())('password grants on $name', (backend) => {
     ).toBe(200);
   });
 
+  it('a connection change through the Management API applies to the next sign-in (cached connections are cleared)', async () => {
+    const token = await t.managementToken();
+    const created = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/connections',
+      token,
+      body: { name: 'switchable-db', strategy: 'auth0', enabled_clients: [client.clientId] },
+    });
+    const id = created.json<{ id: string }>().id;
+    await make.user({ connection: 'switchable-db', email: 'switch@example.com' });
+    const viaRealm = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: {
+          grant_type: 'http://auth0.com/oauth/grant-type/password-realm',
+          realm: 'switchable-db',
+          username: 'switch@example.com',
+          password: PASSWORD,
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+        },
+      });
+    expect((await viaRealm()).statusCode).toBe(200);
+    const off = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/connections/${id}/clients`,
+      token,
+      body: [{ client_id: client.clientId, status: false }],
+    });
+    expect(off.statusCode).toBe(204);
+    const refused = await viaRealm();
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ error: 'access_denied' });
+  });
+
   it('uses the realm for password-realm and the default directory for password', async () => {
     const token = await t.managementToken();
     await api(t.app, {

@@ -47,6 +47,7 @@ describe.each(testBackends())('the hosted sign-up page on $name', (backend) => {
       ...connection,
       options: { ...connection.options, passwordPolicy: 'fair' },
     });
+    t.deps.lookups.invalidate();
     const created = await api(t.app, {
       method: 'POST',
       url: '/api/v2/connections',
