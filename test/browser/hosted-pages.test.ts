@@ -82,11 +82,12 @@ describe.skipIf(!hasChromium)('the sign-up, reset-request and branded login page
     } finally {
       await page.close();
       // Signed up means signed in: the next tests start without the SSO session.
+      // The context now holds a session; the next test needs the login page again.
       await browser.context.clearCookies();
     }
   });
 
-  it('the reset-request page: accessible, sends the email and says so, with the way back to sign in', async () => {
+  it('the reset-request page: accessible, sends the email and says so; its link sets a new password that then signs in', async () => {
     const start = await fetch(authorizeUrl(), { redirect: 'manual' });
     const location = new URL(String(start.headers.get('location')), base);
     const requestUrl = `${base}u/reset-password/request${location.search}`;
@@ -104,10 +105,36 @@ describe.skipIf(!hasChromium)('the sign-up, reset-request and branded login page
       await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Check your email');
       const sent = await checkPageHere(page, 'reset-request-sent');
       expect(sent).toEqual([]);
-      await smtp.waitFor((m) => m.to === 'browser.reset@example.com');
+      const mail = await smtp.waitFor((m) => m.to === 'browser.reset@example.com');
       await page.getByRole('link', { name: 'Back to sign in' }).click();
       await page.waitForURL(/\/u\/login\?state=/);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Welcome');
+      const loginUrl = page.url();
+
+      // The emailed link, followed in the browser: a new password, then a sign-in with it.
+      const link = /https?:\/\/\S+\/u\/reset-password\?ticket=[\w-]+/.exec(mail.text)?.[0] ?? '';
+      expect(link.startsWith(base)).toBe(true);
+      const reset = await browser.context.newPage();
+      try {
+        await reset.goto(link);
+        await reset.getByLabel('New password', { exact: true }).fill('A-brand-new-secret-42');
+        await reset.getByLabel('Confirm new password').fill('A-brand-new-secret-42');
+        await reset.getByRole('button', { name: 'Reset password' }).click();
+        await expect
+          .poll(() => reset.getByRole('heading', { level: 1 }).textContent())
+          .toBe('Password changed');
+      } finally {
+        await reset.close();
+      }
+      await page.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, body: 'signed in' }));
+      await page.goto(loginUrl);
+      await page.getByLabel('Email address or username').fill('browser.reset@example.com');
+      await page.getByLabel('Password').fill('A-brand-new-secret-42');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForURL(`${CALLBACK}**`);
+      expect(new URL(page.url()).searchParams.get('code')).toMatch(/^[\w-]{20,}$/);
+      // The context now holds a session; the next test needs the login page again.
+      await browser.context.clearCookies();
     } finally {
       await page.close();
     }
