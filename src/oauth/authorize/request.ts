@@ -241,13 +241,17 @@ function matchCallback(sent: string | undefined, client: Client): string {
   return sent;
 }
 
-/** RFC 7636 and RFC 9700 §2.1.1: public clients must use PKCE, and only S256. */
+/**
+ * RFC 7636 and RFC 9700 §2.1.1: public clients must use PKCE, and only S256; so must Auth0's strict third-party
+ * applications (spec 2.4: "PKCE mandatory"), confidential or not.
+ */
 function pkceOf(
   get: (name: string) => string | undefined,
   client: Client,
   refuse: (code: string, description: string) => AuthorizeRedirectError,
 ): Pick<AuthorizeRequest, 'codeChallenge' | 'codeChallengeMethod'> {
-  const isPublic = client.tokenEndpointAuthMethod === 'none';
+  const strictThirdParty = !client.isFirstParty && client.settings['third_party_security_mode'] === 'strict';
+  const isPublic = client.tokenEndpointAuthMethod === 'none' || strictThirdParty;
   const challenge = get('code_challenge');
   const method = get('code_challenge_method');
   if (challenge === undefined) {
@@ -259,7 +263,12 @@ function pkceOf(
   if (resolved !== 'S256' && resolved !== 'plain')
     throw refuse('invalid_request', `Unsupported code_challenge_method: ${resolved}`);
   if (resolved === 'plain' && isPublic)
-    throw refuse('invalid_request', 'Public clients must use code_challenge_method=S256');
+    throw refuse(
+      'invalid_request',
+      strictThirdParty
+        ? 'Third-party applications must use code_challenge_method=S256'
+        : 'Public clients must use code_challenge_method=S256',
+    );
   if (!CODE_CHALLENGE.test(challenge)) throw refuse('invalid_request', 'Invalid parameter: code_challenge');
   return { codeChallenge: challenge, codeChallengeMethod: resolved };
 }

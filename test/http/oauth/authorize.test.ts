@@ -212,6 +212,36 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       });
     });
 
+    it("a strict third-party application, confidential or not, must use PKCE with S256 (Auth0's security controls)", async () => {
+      const strict = await make.client({
+        isFirstParty: false,
+        appType: 'regular_web',
+        grantTypes: ['authorization_code'],
+        settings: { callbacks: [CALLBACK], third_party_security_mode: 'strict' },
+      });
+      expect(redirectParams(await authorize(t.app, base(strict), new CookieJar()))).toEqual({
+        error: 'invalid_request',
+        error_description: 'Missing required parameter: code_challenge',
+        state: 'st-1',
+      });
+      const plain = await authorize(
+        t.app,
+        base(strict, { code_challenge: 'p'.repeat(43), code_challenge_method: 'plain' }),
+        new CookieJar(),
+      );
+      expect(redirectParams(plain)).toMatchObject({
+        error_description: 'Third-party applications must use code_challenge_method=S256',
+      });
+      const permissive = await make.client({
+        isFirstParty: false,
+        appType: 'regular_web',
+        grantTypes: ['authorization_code'],
+        settings: { callbacks: [CALLBACK], third_party_security_mode: 'permissive' },
+      });
+      const legacy = await authorize(t.app, base(permissive), new CookieJar());
+      expect(String(legacy.headers['location'])).toMatch(/^\/u\/login\?/);
+    });
+
     it('prompt=none without a session: login_required', async () => {
       expect(redirectParams(await authorize(t.app, base(web, { prompt: 'none' }), new CookieJar()))).toEqual({
         error: 'login_required',
