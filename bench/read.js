@@ -4,68 +4,35 @@
 // GET /api/v2/resource-servers/{id}. Each server is its own process and reports its CPU time (user + system),
 // because the load generator shares the machine's cores.
 // Usage: npm run bench:read [-- --seconds 10 --rounds 3 --profile <dir>]
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import autocannon from 'autocannon';
+import {
+  BOOT_ID,
+  BOOT_SECRET,
+  cannon,
+  cpuMicros,
+  fetchJson,
+  median,
+  parseArgs,
+  reportCpu,
+  spawnServer,
+  spread,
+  startLatchkey,
+  stopServers,
+} from './lib.js';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = parseArgs(process.argv);
+const SCRIPT = fileURLToPath(import.meta.url);
 const SECONDS = Number(args.seconds ?? 10);
 const ROUNDS = Number(args.rounds ?? 3);
 const CONNECTIONS = 32;
-const BOOT_ID = 'bench-bootstrap';
-const BOOT_SECRET = 'bench-bootstrap-secret-0123456789';
 const READ_SCOPE = 'read:resource_servers';
 
-// ---- child processes: each server answers 'cpu' with process.cpuUsage() and exits on 'stop' ----
-
-function reportCpu() {
-  process.on('message', (m) => {
-    if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
-    if (m === 'stop') process.exit(0);
-  });
-}
-
-async function latchkeyChild(port, dir) {
-  const { loadConfig } = await import('../dist/config/load.js');
-  const { createStorage } = await import('../dist/storage/db.js');
-  const { migrateToLatest } = await import('../dist/storage/migrate.js');
-  const { createDeps } = await import('../dist/server/deps.js');
-  const { bootstrapTenant } = await import('../dist/bootstrap/service.js');
-  const { buildApp, LOG_REDACT } = await import('../dist/app.js');
-  const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LATCHKEY_ISSUER: `http://127.0.0.1:${port}/`,
-    LATCHKEY_DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
-    LATCHKEY_BOOTSTRAP_CLIENT_ID: BOOT_ID,
-    LATCHKEY_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
-    LATCHKEY_LOG_LEVEL: 'warn',
-  });
-  const storage = await createStorage(config.databaseUrl);
-  await migrateToLatest(storage);
-  // One client drives the whole run: lift the per-client Management limit out of the way.
-  const deps = createDeps(config, storage, { managementRateLimit: 1e9 });
-  await bootstrapTenant(
-    {
-      tenantId: deps.tenantId,
-      issuer: config.issuer,
-      bootstrapClientId: BOOT_ID,
-      bootstrapClientSecret: BOOT_SECRET,
-    },
-    deps,
-  );
-  const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
-  await app.listen({ port, host: '127.0.0.1' });
-}
+// ---- child processes ----
 
 function bareChild(port, cached, setup) {
   const { issuer, audience, jwks, row } = setup;
@@ -109,48 +76,6 @@ function bareChild(port, cached, setup) {
   server.listen(port, '127.0.0.1', () => process.send({ up: true }));
 }
 
-// ---- the driver ----
-
-function spawnServer(kind, port, extra = [], execArgv = []) {
-  const child = fork(fileURLToPath(import.meta.url), ['--child', kind, '--port', String(port), ...extra], {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const up = new Promise((resolve, reject) => {
-    child.on('message', (m) => {
-      if (m.up) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { child, up, port, kind };
-}
-
-function cpuMicros(server) {
-  return new Promise((resolve) => {
-    const onMessage = (m) => {
-      if (!m.cpu) return;
-      server.child.off('message', onMessage);
-      resolve(m.cpu.user + m.cpu.system);
-    };
-    server.child.on('message', onMessage);
-    server.child.send('cpu');
-  });
-}
-
-function cannon(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
-    );
-  });
-}
-
-async function fetchJson(url, init) {
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 async function setUp(issuer) {
   // The bootstrap client's token holds every Management scope, as an operator's or SDK's usually does.
   const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
@@ -181,6 +106,7 @@ async function setUp(issuer) {
 async function drive(server, path, token, seconds) {
   const before = await cpuMicros(server);
   const r = await cannon({
+    connections: CONNECTIONS,
     url: `http://127.0.0.1:${server.port}${path}`,
     headers: { authorization: `Bearer ${token}` },
     duration: seconds,
@@ -191,20 +117,13 @@ async function drive(server, path, token, seconds) {
   return { rate: ok / (r.duration || seconds), p99: r.latency.p99, cpuPerRequest: cpu / Math.max(1, ok) };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const spread = (xs) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
-
 async function main() {
   const base = 4100 + Math.floor(Math.random() * 800);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-read-'));
   const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
-  const latchkey = spawnServer('latchkey', base, ['--dir', dir], profile);
-  const bare = spawnServer('bare', base + 1);
-  const cached = spawnServer('cached', base + 2);
+  const latchkey = spawnServer(SCRIPT, 'latchkey', base, ['--dir', dir], profile);
+  const bare = spawnServer(SCRIPT, 'bare', base + 1);
+  const cached = spawnServer(SCRIPT, 'cached', base + 2);
   const servers = [bare, cached, latchkey];
   try {
     await latchkey.up;
@@ -251,11 +170,7 @@ async function main() {
       `  Latchkey / cached bare: throughput ${(m('latchkey', 'rate') / m('cached', 'rate')).toFixed(2)}x (goal >= 0.9), p99 ${(m('latchkey', 'p99') / m('cached', 'p99')).toFixed(2)}x (goal <= 2), CPU per request ${(m('latchkey', 'cpuPerRequest') / m('cached', 'cpuPerRequest')).toFixed(2)}x`,
     );
   } finally {
-    for (const s of servers) {
-      if (s.child.connected) s.child.send('stop');
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    for (const s of servers) s.child.kill('SIGKILL');
+    await stopServers(servers);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -264,7 +179,7 @@ if (args.child !== undefined) {
   reportCpu();
   const port = Number(args.port);
   if (args.child === 'latchkey') {
-    await latchkeyChild(port, args.dir);
+    await startLatchkey(port, args.dir);
     process.send({ up: true });
   } else {
     process.once('message', (setup) => bareChild(port, args.child === 'cached', setup));

@@ -7,69 +7,37 @@
 //     of PASSWORD_CHECK_FLOOR_MS that costs no CPU and would hide the work); CPU per sign-in from process
 //     accounting is reported beside the wall time because the load generator shares the machine's cores.
 // Usage: npm run bench:sign-in [-- --seconds 10 --rounds 3 --sign-ins 200 --profile <dir>]
-import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, URL } from 'node:url';
-import autocannon from 'autocannon';
+import {
+  BOOT_ID,
+  BOOT_SECRET,
+  cannon,
+  cpuMicros,
+  fetchJson,
+  median,
+  parseArgs,
+  reportCpu,
+  spawnServer,
+  spread,
+  startLatchkey,
+  stopServers,
+} from './lib.js';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = parseArgs(process.argv);
+const SCRIPT = fileURLToPath(import.meta.url);
 const SECONDS = Number(args.seconds ?? 10);
 const ROUNDS = Number(args.rounds ?? 3);
 const SIGN_INS = Number(args['sign-ins'] ?? 200);
 const CONNECTIONS = 16;
-const BOOT_ID = 'bench-bootstrap';
-const BOOT_SECRET = 'bench-bootstrap-secret-0123456789';
 const CALLBACK = 'https://app.example.com/callback';
 const PASSWORD = 'Tall-ship-sails-42';
 
-// ---- child processes: each server answers 'cpu' with process.cpuUsage() and exits on 'stop' ----
-
-function reportCpu() {
-  process.on('message', (m) => {
-    if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
-    if (m === 'stop') process.exit(0);
-  });
-}
-
-async function latchkeyChild(port, dir) {
-  const { loadConfig } = await import('../dist/config/load.js');
-  const { createStorage } = await import('../dist/storage/db.js');
-  const { migrateToLatest } = await import('../dist/storage/migrate.js');
-  const { createDeps } = await import('../dist/server/deps.js');
-  const { bootstrapTenant } = await import('../dist/bootstrap/service.js');
-  const { buildApp, LOG_REDACT } = await import('../dist/app.js');
-  const config = loadConfig({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LATCHKEY_ISSUER: `http://127.0.0.1:${port}/`,
-    LATCHKEY_DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
-    LATCHKEY_BOOTSTRAP_CLIENT_ID: BOOT_ID,
-    LATCHKEY_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
-    LATCHKEY_LOG_LEVEL: 'warn',
-  });
-  const storage = await createStorage(config.databaseUrl);
-  await migrateToLatest(storage);
-  const deps = createDeps(config, storage, { managementRateLimit: 1e9, passwordCheckFloorMs: 0 });
-  await bootstrapTenant(
-    {
-      tenantId: deps.tenantId,
-      issuer: config.issuer,
-      bootstrapClientId: BOOT_ID,
-      bootstrapClientSecret: BOOT_SECRET,
-    },
-    deps,
-  );
-  const app = await buildApp(deps, { logger: { level: config.logLevel, redact: LOG_REDACT } });
-  await app.listen({ port, host: '127.0.0.1' });
-}
+// ---- child processes ----
 
 /** Fastify with one route: the login view rendered as sendPage renders it, with the data the real page passes. */
 async function bareChild(port, data) {
@@ -81,40 +49,6 @@ async function bareChild(port, data) {
   );
   await app.listen({ port, host: '127.0.0.1' });
   process.send({ up: true });
-}
-
-// ---- the driver ----
-
-function spawnServer(kind, port, extra = [], execArgv = []) {
-  const child = fork(fileURLToPath(import.meta.url), ['--child', kind, '--port', String(port), ...extra], {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const up = new Promise((resolve, reject) => {
-    child.on('message', (m) => {
-      if (m.up) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { child, up, port, kind };
-}
-
-function cpuMicros(server) {
-  return new Promise((resolve) => {
-    const onMessage = (m) => {
-      if (!m.cpu) return;
-      server.child.off('message', onMessage);
-      resolve(m.cpu.user + m.cpu.system);
-    };
-    server.child.on('message', onMessage);
-    server.child.send('cpu');
-  });
-}
-
-async function fetchJson(url, init) {
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
-  return res.json();
 }
 
 /** An application with the code flow and a user who can sign in to it, made through the Management API. */
@@ -223,29 +157,14 @@ async function signIn(issuer, app, steps) {
   }
 }
 
-function cannon(opts) {
-  return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
-    );
-  });
-}
-
 async function drive(server, url, headers, seconds) {
   const before = await cpuMicros(server);
-  const r = await cannon({ url, headers, duration: seconds });
+  const r = await cannon({ connections: CONNECTIONS, url, headers, duration: seconds });
   const cpu = (await cpuMicros(server)) - before;
   const ok = r['2xx'];
   if (r.non2xx > 0 || r.errors > 0) console.warn(`  ${server.kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return { rate: ok / (r.duration || seconds), p50: r.latency.p50, cpuPerRequest: cpu / Math.max(1, ok) };
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
-const spread = (xs, digits = 0) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 /** p50 wall time of the password check alone: argon2id verify of the same password, same parameters. */
 async function hashFloor(n) {
@@ -266,7 +185,7 @@ async function main() {
   const base = 4100 + Math.floor(Math.random() * 800);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-sign-in-'));
   const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
-  const latchkey = spawnServer('latchkey', base, ['--dir', dir], profile);
+  const latchkey = spawnServer(SCRIPT, 'latchkey', base, ['--dir', dir], profile);
   let bare;
   try {
     await latchkey.up;
@@ -282,7 +201,7 @@ async function main() {
     const html = await (
       await fetch(login.loginUrl, { headers: { cookie: login.cookies.join('; ') } })
     ).text();
-    bare = spawnServer('bare', base + 1, [
+    bare = spawnServer(SCRIPT, 'bare', base + 1, [
       '--data',
       JSON.stringify({
         issuer,
@@ -393,11 +312,7 @@ async function main() {
       `  of which the HTTP floor (four requests to the bare route, one after another, same client): ${httpFloor.toFixed(1)} ms; over the hash and that floor: ${(flowP50 - hashP50 - httpFloor).toFixed(1)} ms`,
     );
   } finally {
-    for (const s of [latchkey, bare].filter(Boolean)) {
-      if (s.child.connected) s.child.send('stop');
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    for (const s of [latchkey, bare].filter(Boolean)) s.child.kill('SIGKILL');
+    await stopServers([latchkey, bare].filter(Boolean));
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -406,7 +321,7 @@ if (args.child !== undefined) {
   reportCpu();
   const port = Number(args.port);
   if (args.child === 'latchkey') {
-    await latchkeyChild(port, args.dir);
+    await startLatchkey(port, args.dir, { passwordCheckFloorMs: 0 });
     process.send({ up: true });
   } else {
     await bareChild(port, JSON.parse(args.data));
