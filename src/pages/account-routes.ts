@@ -6,10 +6,9 @@ import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
 import { EMAIL_VERIFICATION_PATH, RESET_PASSWORD_PATH, tenantName } from '../users/account-links.js';
 import type { Ticket } from '../users/tickets.js';
+import { message as text, messageAround, type MessageKey } from './messages.js';
 import { passwordRules, ruleSentence } from './password-rules.js';
 import { sendPage } from './render.js';
-
-const EXPIRED = 'This link has expired or has already been used. Ask for a new one.';
 
 /**
  * The pages a ticket link opens: choosing a new password (/u/reset-password) and confirming an email address
@@ -26,31 +25,25 @@ export const accountPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app,
   // A wrong or spent ticket counts against the caller's address, like a failed client authentication.
   const badTicket = async (req: FastifyRequest, reply: FastifyReply) => {
     await deps.failedAuth.recordFailure(addressKey(deps.tenantId, req.ip), req.log);
-    return message(reply, 400, 'Link expired', EXPIRED, true);
+    return message(reply, 400, 'account.link_expired_title', 'account.link_expired', true);
   };
   const message = async (
     reply: FastifyReply,
     status: number,
-    heading: string,
-    text: string,
+    heading: MessageKey,
+    sentence: MessageKey,
     isError: boolean,
   ) =>
     sendPage(reply.status(status), 'account-message', {
       issuer: deps.config.issuer,
       tenantName: await tenantName(deps),
-      heading,
-      message: text,
+      heading: text(heading),
+      message: text(sentence),
       isError,
     });
   const refused = (req: FastifyRequest, reply: FastifyReply) => {
     if (deps.failedAuth.refusal(addressKey(deps.tenantId, req.ip)) === undefined) return undefined;
-    return message(
-      reply,
-      429,
-      'Too many attempts',
-      'Too many attempts from your network. Try again later.',
-      true,
-    );
+    return message(reply, 429, 'account.too_many_attempts_title', 'account.too_many_attempts', true);
   };
 
   const resetForm = async (
@@ -70,6 +63,14 @@ export const accountPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app,
       csrf: deps.tickets.csrfToken(ticket),
       rules: connection ? passwordRules(connection.options) : [],
       errors,
+      t: {
+        title: text('reset.title'),
+        subtitle: messageAround('reset.subtitle', 'email'),
+        rulesLabel: text('reset.rules_label'),
+        password: text('reset.password'),
+        passwordConfirmation: text('reset.password_confirmation'),
+        submit: text('reset.submit'),
+      },
     });
   };
 
@@ -106,11 +107,11 @@ export const accountPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app,
         return resetForm(reply, status, ticket, user, errors);
       };
       if (!deps.tickets.checkCsrf(ticket, field('csrf_token'))) {
-        return retry(403, ['The form has expired. Enter your new password again.']);
+        return retry(403, [text('reset.form_expired')]);
       }
       const password = field('password');
-      if (password === '') return retry(400, ['Enter a new password.']);
-      if (password !== field('password_confirmation')) return retry(400, ['The passwords do not match.']);
+      if (password === '') return retry(400, [text('reset.missing_password')]);
+      if (password !== field('password_confirmation')) return retry(400, [text('reset.passwords_differ')]);
       const event = {
         userId: user.userId,
         userName: user.email,
@@ -128,17 +129,14 @@ export const accountPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app,
       } catch (error) {
         if (!(error instanceof PasswordRejected)) throw error;
         deps.events.record({ type: 'fcp', description: error.rejection.message, ...event });
-        return retry(400, [`${error.rejection.message}.`, ...error.rejection.rules.map(ruleSentence)]);
+        return retry(400, [
+          text('reset.rejected', { reason: error.rejection.message }),
+          ...error.rejection.rules.map(ruleSentence),
+        ]);
       }
       deps.events.record({ type: 'scp', description: 'Password changed through a reset link', ...event });
       if (value.resultUrl !== undefined) return reply.redirect(resultLocation(value, user, true), 302);
-      return message(
-        reply,
-        200,
-        'Password changed',
-        'Your password has been changed. You can now sign in with it.',
-        false,
-      );
+      return message(reply, 200, 'reset.done_title', 'reset.done', false);
     },
   );
 
@@ -162,13 +160,7 @@ export const accountPageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app,
         ...facts(req),
       });
       if (value.resultUrl !== undefined) return reply.redirect(resultLocation(value, user, true), 302);
-      return message(
-        reply,
-        200,
-        'Email verified',
-        'Your email address has been verified. You can close this page.',
-        false,
-      );
+      return message(reply, 200, 'verify.done_title', 'verify.done', false);
     },
   );
 };
@@ -179,9 +171,7 @@ function resultLocation(ticket: Ticket, user: User, success: boolean): string {
   url.searchParams.set('success', String(success));
   url.searchParams.set(
     'message',
-    ticket.kind === 'password-change'
-      ? 'Your password has been changed successfully.'
-      : 'Your email was verified. You can continue using the application.',
+    text(ticket.kind === 'password-change' ? 'reset.result_message' : 'verify.result_message'),
   );
   if (ticket.includeEmailInRedirect === true && user.email !== undefined)
     url.searchParams.set('email', user.email);

@@ -93,12 +93,72 @@ const EN = {
   'logout.bad_parameter': 'The sign-out request has a repeated, empty or oversized parameter.',
   'logout.confirm_expired':
     'This sign-out form has expired or was already used. Go back to the application and try again.',
+  'reset.title': 'Reset your password',
+  'reset.subtitle': 'Choose a new password for {email}.',
+  'reset.rules_label': 'Password rules',
+  'reset.password': 'New password',
+  'reset.password_confirmation': 'Confirm new password',
+  'reset.submit': 'Reset password',
+  'reset.form_expired': 'The form has expired. Enter your new password again.',
+  'reset.missing_password': 'Enter a new password.',
+  'reset.passwords_differ': 'The passwords do not match.',
+  'reset.rejected': '{reason}.',
+  'reset.done_title': 'Password changed',
+  'reset.done': 'Your password has been changed. You can now sign in with it.',
+  // Auth0's `message` query parameter on result_url: applications may compare it, so keep it word for word.
+  'reset.result_message': 'Your password has been changed successfully.',
+  'verify.done_title': 'Email verified',
+  'verify.done': 'Your email address has been verified. You can close this page.',
+  'verify.result_message': 'Your email was verified. You can continue using the application.',
+  'account.link_expired_title': 'Link expired',
+  'account.link_expired': 'This link has expired or has already been used. Ask for a new one.',
+  'account.too_many_attempts_title': 'Too many attempts',
+  'account.too_many_attempts': 'Too many attempts from your network. Try again later.',
+  'rules.must': 'It must {rule}.',
+  'rules.must_be': 'It must be {rule}.',
+  'rules.dictionary': 'It must not be a commonly used password.',
+  'rules.personal_info': 'It must not contain your name or email address.',
+  'rules.history': 'It must differ from your last {count} passwords.',
+  'layout.skip': 'Skip to content',
+  'layout.version': 'Version {version}',
+  'layout.tagline': "Self-hosted identity, in Auth0's wire formats",
+  'home.status': 'Running',
+  'home.title': 'Identity server',
+  'home.lede':
+    "A self-hosted identity platform that speaks Auth0's wire formats: point an application or an Auth0 SDK at this server and it works unchanged.",
+  'home.issuer': 'Issuer',
+  'home.documents': 'Published documents',
+  'home.endpoints': 'Endpoints',
+  'home.openid_configuration': 'OpenID configuration',
+  'home.openid_configuration_text':
+    'The endpoints, grant types, client authentication methods and algorithms served here.',
+  'home.jwks': 'JSON Web Key Set',
+  'home.jwks_text': 'The public keys that verify the tokens this server signs.',
+  'home.openapi': 'OpenAPI document',
+  'home.openapi_text': 'Every operation of the Authentication API and the Management API, with its schemas.',
+  'home.management_api': 'Management API',
+  'home.endpoint.authorization': 'Authorization',
+  'home.endpoint.token': 'Token',
+  'home.endpoint.userinfo': 'Userinfo',
+  'home.endpoint.revocation': 'Revocation',
+  'home.endpoint.end_session': 'End session',
 } as const;
 
 export type MessageKey = keyof typeof EN;
 
 export function message(key: MessageKey, vars: Readonly<Record<string, string>> = {}): string {
   return EN[key].replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+/**
+ * A message cut around one placeholder, for a view that marks the value up (`<strong>{email}</strong>`):
+ * the text before it and after it, each escaped by the template.
+ */
+export function messageAround(key: MessageKey, name: string): { before: string; after: string } {
+  const text: string = EN[key];
+  const at = text.indexOf(`{${name}}`);
+  if (at < 0) return { before: text, after: '' };
+  return { before: text.slice(0, at), after: text.slice(at + name.length + 2) };
 }
 
 /** How the login page words each sign-in failure (the same facts as the token endpoint's answers). */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../meta/product.js';
+import { message } from './messages.js';
 import { DEFAULT_LOOK, imageOrigins, readableOn, type PageLook } from './look.js';
 
 // tsc copies no templates: src/pages and dist/pages sit at the same depth, so both read them from src.
@@ -12,6 +13,13 @@ const VIEWS = fileURLToPath(new URL('../../src/pages/views/', import.meta.url));
 const eta = new Eta({ views: VIEWS, cache: true, autoEscape: true });
 
 const PRODUCT = { name: PRODUCT_NAME, version: PRODUCT_VERSION };
+
+/** The layout's own words, the same on every page. */
+const LAYOUT_TEXT = {
+  skip: message('layout.skip'),
+  version: message('layout.version', { version: PRODUCT_VERSION }),
+  tagline: message('layout.tagline'),
+};
 
 /** Headers every response of a page route carries, whatever its representation. */
 export const PAGE_BASE_HEADERS: Readonly<Record<string, string>> = {
@@ -77,7 +85,8 @@ function brandOf(look: PageLook) {
 
 /**
  * Renders `view` from src/pages/views (which names its layout) with the page security headers. Templates
- * also see `it.nonce` (this response's CSP nonce), `it.product` (name, version) and `it.look` (the branding).
+ * also see `it.nonce` (this response's CSP nonce), `it.product` (name, version), `it.look` (the branding) and
+ * `it.layoutT` (the layout's words from the message catalogue).
  */
 export function renderPage(
   view: string,
@@ -92,6 +101,7 @@ export function renderPage(
     nonce,
     product: PRODUCT,
     look: brandOf(look),
+    layoutT: LAYOUT_TEXT,
   });
   const base: Record<string, string> = { ...PAGE_BASE_HEADERS };
   // A framed page cannot carry X-Frame-Options: DENY (its CSP frame-ancestors names who may frame it).

@@ -3,6 +3,7 @@ import { OPENAPI_PATH } from '../meta/openapi.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../meta/product.js';
 import type { Deps } from '../server/deps.js';
 import { MANAGEMENT_PREFIX } from '../server/surface-errors.js';
+import { message, type MessageKey } from './messages.js';
 import { prefersJson } from './negotiate.js';
 import { PAGE_BASE_HEADERS, sendPage } from './render.js';
 
@@ -30,36 +31,54 @@ export const pageRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps
     }
     return sendPage(reply, 'home', {
       issuer,
+      t: {
+        status: message('home.status'),
+        title: message('home.title'),
+        lede: message('home.lede'),
+        issuer: message('home.issuer'),
+        documents: message('home.documents'),
+        endpoints: message('home.endpoints'),
+      },
       documents: [
         {
-          title: 'OpenID configuration',
-          description:
-            'The endpoints, grant types, client authentication methods and algorithms served here.',
+          title: message('home.openid_configuration'),
+          description: message('home.openid_configuration_text'),
           url: summary.openid_configuration,
         },
         {
-          title: 'JSON Web Key Set',
-          description: 'The public keys that verify the tokens this server signs.',
+          title: message('home.jwks'),
+          description: message('home.jwks_text'),
           url: summary.jwks_uri,
         },
         {
-          title: 'OpenAPI document',
-          description: 'Every operation of the Authentication API and the Management API, with its schemas.',
+          title: message('home.openapi'),
+          description: message('home.openapi_text'),
           url: summary.openapi,
         },
       ].map((doc) => ({ ...doc, path: `/${doc.url.slice(issuer.length)}` })),
       endpoints: [
         ...servedEndpoints(discovery),
-        { label: 'Management API', url: url(`${MANAGEMENT_PREFIX}/`) },
+        { label: message('home.management_api'), url: url(`${MANAGEMENT_PREFIX}/`) },
       ],
     });
   });
+};
+
+const ENDPOINT_LABELS: Readonly<Record<string, MessageKey>> = {
+  authorization_endpoint: 'home.endpoint.authorization',
+  token_endpoint: 'home.endpoint.token',
+  userinfo_endpoint: 'home.endpoint.userinfo',
+  revocation_endpoint: 'home.endpoint.revocation',
+  end_session_endpoint: 'home.endpoint.end_session',
 };
 
 /** The `*_endpoint` entries of the discovery document, labelled: only what is served appears. */
 function servedEndpoints(discovery: Record<string, unknown>): { label: string; url: string }[] {
   return Object.entries(discovery).flatMap(([key, value]) => {
     if (!key.endsWith('_endpoint') || typeof value !== 'string') return [];
+    const known = ENDPOINT_LABELS[key];
+    if (known !== undefined) return [{ label: message(known), url: value }];
+    // An endpoint added to discovery before the catalogue knows it: its key, in words.
     const words = key.slice(0, -'_endpoint'.length).replaceAll('_', ' ');
     return [{ label: words.charAt(0).toUpperCase() + words.slice(1), url: value }];
   });

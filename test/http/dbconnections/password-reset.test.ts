@@ -99,7 +99,11 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.body).toContain('Acme Corp');
-    expect(page.body).toContain('follow.link@example.com');
+    expect(page.body).toContain('<h1 id="title">Reset your password</h1>');
+    expect(page.body).toContain('<p>Choose a new password for <strong>follow.link@example.com</strong>.</p>');
+    expect(page.body).toContain('<ul class="rules" aria-label="Password rules">');
+    expect(page.body).toContain('<button class="button" type="submit">Reset password</button>');
+    expect(page.body).toContain('<label for="password_confirmation">Confirm new password</label>');
     expect(page.body).toMatch(
       /<label for="password">New password<\/label>\s*<input id="password" name="password" type="password"/,
     );
@@ -135,10 +139,17 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
 
     const forged = await submit(ticket, { csrf_token: 'forged', password: NEW, password_confirmation: NEW });
     expect(forged.statusCode).toBe(403);
+    expect(forged.body).toContain('The form has expired. Enter your new password again.');
+    const empty = await submit(ticket, { csrf_token: csrf, password: '', password_confirmation: '' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body).toContain('<strong>Enter a new password.</strong>');
 
     const done = await submit(ticket, { csrf_token: csrf, password: NEW, password_confirmation: NEW });
     expect(done.statusCode).toBe(200);
-    expect(done.body).toContain('Password changed');
+    expect(done.body).toContain('<h1 id="title">Password changed</h1>');
+    expect(done.body).toContain(
+      '<p role="status">Your password has been changed. You can now sign in with it.</p>',
+    );
     expect(done.body).not.toContain('<form');
 
     expect((await signIn('follow.link@example.com', NEW)).statusCode).toBe(200);
@@ -149,7 +160,10 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
     // Single use: the link now shows an error page with no form.
     const again = await t.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` });
     expect(again.statusCode).toBe(400);
-    expect(again.body).toContain('This link has expired or has already been used.');
+    expect(again.body).toContain('<h1 id="title">Link expired</h1>');
+    expect(again.body).toContain(
+      '<p role="alert">This link has expired or has already been used. Ask for a new one.</p>',
+    );
     expect(again.body).not.toContain('<form');
     const replay = await submit(ticket, {
       csrf_token: csrf,
@@ -245,6 +259,8 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
     expect(location.origin + location.pathname).toBe('https://app.example.com/done');
     expect(location.searchParams.get('success')).toBe('true');
     expect(location.searchParams.get('email')).toBe('ticketed@example.com');
+    // Auth0's own wording: an application may compare it.
+    expect(location.searchParams.get('message')).toBe('Your password has been changed successfully.');
     const after = await api(t.app, {
       method: 'GET',
       url: `/api/v2/users/${encodeURIComponent(user.userId)}`,
@@ -293,7 +309,10 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
     );
     const landing = await t.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` });
     expect(landing.statusCode).toBe(200);
-    expect(landing.body).toContain('Your email address has been verified.');
+    expect(landing.body).toContain('<h1 id="title">Email verified</h1>');
+    expect(landing.body).toContain(
+      '<p role="status">Your email address has been verified. You can close this page.</p>',
+    );
     const after = await api(t.app, {
       method: 'GET',
       url: `/api/v2/users/${encodeURIComponent(user.userId)}`,
@@ -315,6 +334,9 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
     const redirect = await t.app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
     expect(redirect.statusCode).toBe(302);
     expect(redirect.headers.location).toMatch(/^https:\/\/app\.example\.com\/verified\?success=true/);
+    expect(new URL(redirect.headers.location ?? '').searchParams.get('message')).toBe(
+      'Your email was verified. You can continue using the application.',
+    );
   });
 });
 
