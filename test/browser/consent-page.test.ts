@@ -1,9 +1,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
-import { freePort } from '../helpers/ports.js';
 
 const CALLBACK = 'https://partner.example.com/callback';
 const ORDERS = 'https://orders.example.com/';
@@ -15,10 +14,8 @@ describe.skipIf(!hasChromium)('the consent page in Chromium', () => {
   let base: string;
   let clientId: string;
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}/`;
-    t = await buildTestApp(undefined, { issuer: base });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    base = t.issuer;
     browser = await launchBrowser();
     const make = createFactories(t.deps);
     await make.api({

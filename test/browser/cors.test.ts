@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { createFactories } from '../helpers/factories.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
-import { freePort } from '../helpers/ports.js';
 
 interface FetchOutcome {
   readonly ok: boolean;
@@ -35,10 +34,8 @@ describe.skipIf(!hasChromium)('CORS from a single-page application in Chromium',
   let email: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}/`;
-    t = await buildTestApp(undefined, { issuer: base });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    base = t.issuer;
     allowedPage = await startPageServer();
     otherPage = await startPageServer();
     const make = createFactories(t.deps);

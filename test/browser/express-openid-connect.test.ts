@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { auth, requiresAuth, type ConfigParams } from 'express-openid-connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
 import { jwtPayload } from '../helpers/http.js';
@@ -38,10 +38,8 @@ describe.skipIf(!hasChromium)('express-openid-connect against Latchkey in Chromi
   let clientId: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${String(port)}/`;
-    t = await buildTestApp(undefined, { issuer });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    issuer = t.issuer;
     const make = createFactories(t.deps);
     const api = await make.api({
       identifier: 'https://orders.example.com/',

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
-import { freePort } from '../helpers/ports.js';
 
 // Skipped with a notice from global-setup when Chromium is missing; .ci/run installs it, so CI runs this.
 describe.skipIf(!hasChromium)('the root page in Chromium', () => {
@@ -9,10 +8,8 @@ describe.skipIf(!hasChromium)('the root page in Chromium', () => {
   let browser: Browser;
   let base: string;
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}/`;
-    t = await buildTestApp(undefined, { issuer: base });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    base = t.issuer;
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
-import { freePort } from '../helpers/ports.js';
 
 const CALLBACK = 'https://app.example.com/callback';
 
@@ -12,10 +11,8 @@ describe.skipIf(!hasChromium)('the hosted login page in Chromium', () => {
   let browser: Browser;
   let authorize: string;
   beforeAll(async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}/`;
-    t = await buildTestApp(undefined, { issuer: base });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    const base = t.issuer;
     browser = await launchBrowser();
     const make = createFactories(t.deps);
     const client = await make.client({

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
-import { freePort } from '../helpers/ports.js';
 
 const CALLBACK = 'https://app.example.com/callback';
 const LOGOUT_URL = 'https://app.example.com/signed-out';
@@ -16,10 +15,8 @@ describe.skipIf(!hasChromium)('the logout pages in Chromium', () => {
   let authorize: string;
   beforeAll(async () => {
     // 5600-5649: this helper's range, apart from the other logout tests' ports.
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}/`;
-    t = await buildTestApp(undefined, { issuer: base });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    base = t.issuer;
     browser = await launchBrowser();
     const make = createFactories(t.deps);
     const client = await make.client({

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
 import { freePort } from '../helpers/ports.js';
@@ -85,10 +85,8 @@ describe.skipIf(!hasChromium)('openid-client as a relying party in Chromium', ()
   let userId: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${String(port)}/`;
-    t = await buildTestApp(undefined, { issuer });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
+    issuer = t.issuer;
     const rpPort = await freePort();
     origin = `http://localhost:${String(rpPort)}`;
     const make = createFactories(t.deps);

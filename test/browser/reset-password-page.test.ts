@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { buildListeningTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
 import { createFactories } from '../helpers/factories.js';
-import { freePort } from '../helpers/ports.js';
 
 // Skipped with a notice from global-setup when Chromium is missing; .ci/run installs it, so CI runs this.
 describe.skipIf(!hasChromium)('the reset-password page in Chromium', () => {
   let t: TestApp;
   let browser: Browser;
-  let base: string;
   let link: string;
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}/`;
-    t = await buildTestApp(undefined, { issuer: base });
-    await t.app.listen({ port, host: '127.0.0.1' });
+    t = await buildListeningTestApp();
     browser = await launchBrowser();
     const user = await createFactories(t.deps).user({ email: 'browser.reset@example.com' });
     const res = await t.app.inject({

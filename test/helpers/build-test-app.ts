@@ -8,6 +8,7 @@ import { createStorage, dropSchema } from '../../src/storage/db.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import type { TestBackend } from './backends.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
+import { freePort } from './ports.js';
 import { createTestKeyGenerator } from './test-keys.js';
 
 export const TEST_ISSUER = 'https://latchkey.test/';
@@ -18,6 +19,8 @@ export const UNLIMITED_FAILURES = { limit: 1_000_000_000, windowSeconds: 60 };
 
 export interface TestApp {
   readonly app: FastifyInstance;
+  /** The issuer the app was built with. */
+  readonly issuer: string;
   readonly deps: Deps;
   readonly clock: FakeClock;
   /** A Management API token holding every scope (from the bootstrap client), cached per app. */
@@ -128,6 +131,7 @@ export async function buildTestApp(
   };
   return {
     app,
+    issuer: config.issuer,
     deps,
     clock,
     managementToken: () => (fullToken ??= tokenWith(undefined)),
@@ -137,4 +141,20 @@ export async function buildTestApp(
       await dropAll();
     },
   };
+}
+
+/**
+ * A test app listening on 127.0.0.1 at a port the OS hands out, its issuer that URL (`http://127.0.0.1:PORT/`):
+ * what browsers and SDK clients talk to.
+ */
+export async function buildListeningTestApp(
+  backend?: TestBackend,
+  configOverrides: Partial<Config> = {},
+  depsOverrides: Parameters<typeof buildTestApp>[2] = {},
+): Promise<TestApp> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${String(port)}/`;
+  const t = await buildTestApp(backend, { issuer, ...configOverrides }, depsOverrides);
+  await t.app.listen({ port, host: '127.0.0.1' });
+  return t;
 }
