@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../../src/domain/client.js';
@@ -7,23 +6,10 @@ import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, type TestApp } from '../../helpers/build-test-app.js';
 import { CookieJar, hiddenFields } from '../../helpers/authorize.js';
 import { createFactories } from '../../helpers/factories.js';
+import { freePort } from '../../helpers/ports.js';
 
 const PASSWORD = 'Pass-word-123';
 const CALLBACK = 'https://rp.example.com/callback';
-
-/** A port nothing listens on now, so the issuer URL can name it before the app is built. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 // openid-client v6 as the relying party, against a listening server whose issuer is its own http URL
 // (allowInsecureRequests): the RP sees exactly what a browser-based application would.
