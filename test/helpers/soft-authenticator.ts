@@ -9,7 +9,7 @@ import { cose, isoBase64URL, isoCBOR, isoUint8Array } from '@simplewebauthn/serv
 
 /**
  * A software WebAuthn authenticator for tests: it plays the browser (clientDataJSON, origin) and the
- * authenticator (authenticator data, attestation 'none', ES256 signatures) over plain JSON, so HTTP tests
+ * authenticator (authenticator data, attestation 'none', ES256 / EdDSA / RS256 signatures) over plain JSON, so HTTP tests
  * can enrol and sign in with passkeys without a browser. CBOR/COSE come from @simplewebauthn/server's
  * helpers and keys from node:crypto, so a response it builds is what a real platform authenticator sends.
  */
@@ -23,7 +23,9 @@ export interface SoftPasskey {
   rpId: string;
   /** The counter the authenticator last reported; bumped by every `authenticate`. */
   signCount: number;
-  /** COSE_Key (EC2, alg -7) as stored by a relying party. */
+  /** COSE algorithm of the key: -7 (ES256, the default), -8 (EdDSA) or -257 (RS256). */
+  algorithm: SoftAlgorithm;
+  /** COSE_Key (EC2 P-256 for -7) as stored by a relying party. */
   credentialPublicKey: Uint8Array<ArrayBuffer>;
   privateKey: KeyObject;
   publicKey: KeyObject;
@@ -61,7 +63,15 @@ export interface SoftAuthenticatorOptions {
   backedUp?: boolean;
   /** UV flag (default true: the platform asked for a PIN or biometric). */
   userVerified?: boolean;
+  /**
+   * COSE algorithms the authenticator can make keys for (default [-7], like platform authenticators). It
+   * takes the first of the options' pubKeyCredParams it supports, as authenticators do.
+   */
+  algorithms?: readonly SoftAlgorithm[];
 }
+
+/** ES256, EdDSA (Ed25519), RS256. */
+export type SoftAlgorithm = -7 | -8 | -257;
 
 export interface SoftAuthenticator {
   readonly passkeys: readonly SoftPasskey[];
@@ -83,7 +93,9 @@ const FLAG_BE = 0x08;
 const FLAG_BS = 0x10;
 const FLAG_AT = 0x40;
 
-const ES256: number = cose.COSEALG.ES256;
+const ES256 = -7;
+const EDDSA = -8;
+const RS256 = -257;
 
 const ZERO_AAGUID = '00000000-0000-0000-0000-000000000000';
 
@@ -93,6 +105,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
   const backupEligible = options.backupEligible ?? true;
   const backedUp = options.backedUp ?? true;
   const userVerified = options.userVerified ?? true;
+  const algorithms: readonly SoftAlgorithm[] = options.algorithms ?? [ES256];
   const passkeys: SoftPasskey[] = [];
 
   function flagsFor(tamper: RegistrationTamper, attested: boolean): number {
@@ -112,8 +125,16 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
 
     register(creation, origin, tamper = {}) {
       const rpId = creation.rp.id ?? new URL(origin).hostname;
-      if (!creation.pubKeyCredParams.some((param) => param.alg === ES256)) {
-        throw new Error('NotSupportedError: the soft authenticator only makes ES256 keys');
+      // An empty pubKeyCredParams means ES256 and RS256 (WebAuthn's default).
+      const requested =
+        creation.pubKeyCredParams.length > 0
+          ? creation.pubKeyCredParams.map((param) => param.alg)
+          : [ES256, RS256];
+      const algorithm = requested.find((alg): alg is SoftAlgorithm => algorithms.some((own) => own === alg));
+      if (algorithm === undefined) {
+        throw new Error(
+          `NotSupportedError: the soft authenticator makes keys for ${algorithms.join(', ')} only`,
+        );
       }
       // A browser refuses to enrol an authenticator that already holds one of the excluded credentials.
       const excluded = new Set((creation.excludeCredentials ?? []).map((descriptor) => descriptor.id));
@@ -121,10 +142,10 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
         throw new Error('InvalidStateError: the authenticator already holds an excluded credential');
       }
 
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const { privateKey, publicKey } = keyPairFor(algorithm);
       const credentialIdBytes = new Uint8Array(randomBytes(32));
       const credentialId = isoBase64URL.fromBuffer(credentialIdBytes);
-      const credentialPublicKey = coseKeyOf(publicKey);
+      const credentialPublicKey = coseKeyOf(algorithm, publicKey);
 
       const credentialIdLength = new Uint8Array(2);
       new DataView(credentialIdLength.buffer).setUint16(0, credentialIdBytes.length);
@@ -155,6 +176,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
         userHandle: creation.user.id,
         rpId,
         signCount: 0,
+        algorithm,
         credentialPublicKey,
         privateKey,
         publicKey,
@@ -169,7 +191,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
           attestationObject: isoBase64URL.fromBuffer(attestationObject),
           authenticatorData: isoBase64URL.fromBuffer(authenticatorData),
           transports: ['hybrid', 'internal'],
-          publicKeyAlgorithm: cose.COSEALG.ES256,
+          publicKeyAlgorithm: algorithm,
           publicKey: isoBase64URL.fromBuffer(
             new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
           ),
@@ -198,7 +220,7 @@ export function createSoftAuthenticator(options: SoftAuthenticatorOptions = {}):
       const signed = isoUint8Array.concat([authenticatorData, sha256(clientDataJSON)]);
       // A corrupt signature is still valid DER, over other bytes: the server must verify, not just parse.
       const signature = sign(
-        'sha256',
+        passkey.algorithm === EDDSA ? null : 'sha256',
         tamper.signature === 'corrupt' ? isoUint8Array.concat([signed, Uint8Array.of(0)]) : signed,
         passkey.privateKey,
       );
@@ -250,18 +272,47 @@ function clientData(type: string, challenge: string, origin: string): Uint8Array
   return isoUint8Array.fromUTF8String(JSON.stringify({ type, challenge, origin, crossOrigin: false }));
 }
 
-function coseKeyOf(publicKey: KeyObject): Uint8Array<ArrayBuffer> {
+function keyPairFor(algorithm: SoftAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
+  switch (algorithm) {
+    case ES256:
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case EDDSA:
+      return generateKeyPairSync('ed25519');
+    case RS256:
+      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+  }
+}
+
+function coseKeyOf(algorithm: SoftAlgorithm, publicKey: KeyObject): Uint8Array<ArrayBuffer> {
   const jwk = publicKey.export({ format: 'jwk' });
-  if (jwk.x === undefined || jwk.y === undefined) throw new Error('not an EC public key');
-  return isoCBOR.encode(
-    new Map<number, number | Uint8Array>([
-      [cose.COSEKEYS.kty, cose.COSEKTY.EC2],
-      [cose.COSEKEYS.alg, cose.COSEALG.ES256],
-      [cose.COSEKEYS.crv, cose.COSECRV.P256],
-      [cose.COSEKEYS.x, isoBase64URL.toBuffer(jwk.x)],
-      [cose.COSEKEYS.y, isoBase64URL.toBuffer(jwk.y)],
-    ]),
-  );
+  const part = (value: string | undefined): Uint8Array<ArrayBuffer> => {
+    if (value === undefined) throw new Error(`public key without the parts of ${algorithm}`);
+    return isoBase64URL.toBuffer(value);
+  };
+  // CTAP2 canonical order: kty, alg, then the key type's parameters.
+  const key = new Map<number, number | Uint8Array>();
+  switch (algorithm) {
+    case ES256:
+      key.set(cose.COSEKEYS.kty, cose.COSEKTY.EC2);
+      key.set(cose.COSEKEYS.alg, algorithm);
+      key.set(cose.COSEKEYS.crv, cose.COSECRV.P256);
+      key.set(cose.COSEKEYS.x, part(jwk.x));
+      key.set(cose.COSEKEYS.y, part(jwk.y));
+      break;
+    case EDDSA:
+      key.set(cose.COSEKEYS.kty, cose.COSEKTY.OKP);
+      key.set(cose.COSEKEYS.alg, algorithm);
+      key.set(cose.COSEKEYS.crv, cose.COSECRV.ED25519);
+      key.set(cose.COSEKEYS.x, part(jwk.x));
+      break;
+    case RS256:
+      key.set(cose.COSEKEYS.kty, cose.COSEKTY.RSA);
+      key.set(cose.COSEKEYS.alg, algorithm);
+      key.set(cose.COSEKEYS.n, part(jwk.n));
+      key.set(cose.COSEKEYS.e, part(jwk.e));
+      break;
+  }
+  return isoCBOR.encode(key);
 }
 
 function counterBytes(count: number): Uint8Array<ArrayBuffer> {

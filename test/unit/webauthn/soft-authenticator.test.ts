@@ -137,7 +137,8 @@ describe('soft authenticator: registration', () => {
     ['no user presence', { userPresent: false }],
   ])('fails verification with %s', async (_name, tamper) => {
     const authenticator = createSoftAuthenticator();
-    await expect(enrol(authenticator, tamper).then(({ result }) => result.verified)).rejects.toThrow();
+    const outcome = enrol(authenticator, tamper).then(({ result }) => result.verified);
+    await expect(outcome.catch(() => false)).resolves.toBe(false);
   });
 
   it('refuses to enrol twice when the credential is excluded (InvalidStateError)', async () => {
@@ -151,6 +152,99 @@ describe('soft authenticator: registration', () => {
       excludeCredentials: [{ id: response.id }],
     });
     expect(() => authenticator.register(options, origin)).toThrow(/InvalidStateError/);
+  });
+});
+
+describe('soft authenticator: key algorithms', () => {
+  // Auth0's /passkey/register offers EdDSA, ES256, RS256 in that order.
+  const auth0Order = [-8, -7, -257];
+
+  it.each([
+    [[-7], -7],
+    [[-7, -8], -8],
+    [[-257], -257],
+    [[-8], -8],
+  ] as const)('an authenticator for %o picks %i and signs in with it', async (algorithms, expected) => {
+    const authenticator = createSoftAuthenticator({ algorithms });
+    const options = await generateRegistrationOptions({
+      rpID,
+      rpName: 'Latchkey',
+      userName: 'ada@example.com',
+      userID,
+      supportedAlgorithmIDs: auth0Order,
+    });
+    const response = authenticator.register(options, origin);
+    expect(response.response.publicKeyAlgorithm).toBe(expected);
+    expect(authenticator.passkeys[0]?.algorithm).toBe(expected);
+    const registration = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: options.challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      supportedAlgorithmIDs: auth0Order,
+    });
+    expect(registration.verified).toBe(true);
+
+    const { result } = await signIn(authenticator, registration.registrationInfo!.credential);
+    expect(result.verified).toBe(true);
+    const corrupt = await signIn(authenticator, registration.registrationInfo!.credential, {
+      signature: 'corrupt',
+    }).catch(() => ({ result: { verified: false } }));
+    expect(corrupt.result.verified).toBe(false);
+  });
+
+  it('takes plain JSON shaped like Auth0 /passkey/register and /passkey/challenge responses', async () => {
+    const authenticator = createSoftAuthenticator();
+    const challenge = isoBase64URL.fromBuffer(new Uint8Array(32).fill(7));
+    const response = authenticator.register(
+      {
+        challenge,
+        timeout: 60000,
+        rp: { id: rpID, name: rpID },
+        user: {
+          id: isoBase64URL.fromBuffer(userID),
+          name: 'ada@example.com',
+          displayName: 'ada@example.com',
+        },
+        pubKeyCredParams: auth0Order.map((alg) => ({ type: 'public-key' as const, alg })),
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      },
+      origin,
+    );
+    const registration = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      supportedAlgorithmIDs: auth0Order,
+    });
+    expect(registration.verified).toBe(true);
+
+    const loginChallenge = isoBase64URL.fromBuffer(new Uint8Array(32).fill(9));
+    const assertion = authenticator.authenticate(
+      { challenge: loginChallenge, timeout: 60000, rpId: rpID, userVerification: 'preferred' },
+      origin,
+    );
+    expect(assertion.response.userHandle).toBe(isoBase64URL.fromBuffer(userID));
+    const login = await verifyAuthenticationResponse({
+      response: assertion,
+      expectedChallenge: loginChallenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      credential: registration.registrationInfo!.credential,
+    });
+    expect(login.verified).toBe(true);
+  });
+
+  it('refuses options it has no algorithm for (NotSupportedError)', async () => {
+    const options = await generateRegistrationOptions({
+      rpID,
+      rpName: 'Latchkey',
+      userName: 'ada@example.com',
+      userID,
+      supportedAlgorithmIDs: [-257],
+    });
+    expect(() => createSoftAuthenticator().register(options, origin)).toThrow(/NotSupportedError/);
   });
 });
 
