@@ -122,6 +122,22 @@ describe('soft authenticator: registration', () => {
     expect(result.registrationInfo?.credentialBackedUp).toBe(backedUp);
   });
 
+  it('an authenticator without user verification enrols only where UV is not required', async () => {
+    const authenticator = createSoftAuthenticator({ userVerified: false });
+    const strict = await enrol(authenticator).catch(() => undefined);
+    expect(strict).toBeUndefined();
+
+    const options = await registrationOptions();
+    const result = await verifyRegistrationResponse({
+      response: authenticator.register(options, origin),
+      expectedChallenge: options.challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      requireUserVerification: false,
+    });
+    expect(result).toMatchObject({ verified: true, registrationInfo: { userVerified: false } });
+  });
+
   it('reports the aaguid it was given', async () => {
     const aaguid = 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd';
     const { result } = await enrol(createSoftAuthenticator({ aaguid }));
@@ -175,6 +191,10 @@ describe('soft authenticator: key algorithms', () => {
     });
     const response = authenticator.register(options, origin);
     expect(response.response.publicKeyAlgorithm).toBe(expected);
+    // Auth0's My Account verify body limits (spec 3.4).
+    expect(response.response.attestationObject.length).toBeLessThanOrEqual(2000);
+    expect(response.response.clientDataJSON.length).toBeLessThanOrEqual(1000);
+    expect(response.id.length).toBeLessThanOrEqual(1364);
     expect(authenticator.passkeys[0]?.algorithm).toBe(expected);
     const registration = await verifyRegistrationResponse({
       response,
