@@ -9,9 +9,10 @@ import { cose, isoBase64URL, isoCBOR, isoUint8Array } from '@simplewebauthn/serv
 
 /**
  * A software WebAuthn authenticator for tests: it plays the browser (clientDataJSON, origin) and the
- * authenticator (authenticator data, attestation 'none', ES256 / EdDSA / RS256 signatures) over plain JSON, so HTTP tests
- * can enrol and sign in with passkeys without a browser. CBOR/COSE come from @simplewebauthn/server's
- * helpers and keys from node:crypto, so a response it builds is what a real platform authenticator sends.
+ * authenticator (authenticator data, attestation 'none', ES256 / EdDSA / RS256 signatures) over plain JSON,
+ * so HTTP tests can enrol and sign in with passkeys without a browser. CBOR/COSE come from
+ * @simplewebauthn/server's helpers and keys from node:crypto, so a response it builds is what a real
+ * platform authenticator sends.
  */
 
 /** A passkey held by the soft authenticator. Everything a test needs to seed or inspect a credential. */
