@@ -139,11 +139,18 @@ async function createPostgres(
 }
 
 /** Drops a test schema; used by the test helpers only. */
+/** PostgreSQL advisory lock: dropping a schema takes it exclusively, migrations share it (migrate.ts). */
+export const SCHEMA_DROP_LOCK = 0x4c61_7463;
+
 export async function dropSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name: ${schema}`);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
+    await admin.query('begin');
+    await admin.query(`select pg_advisory_xact_lock(${String(SCHEMA_DROP_LOCK)})`);
     await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.query('commit');
   } finally {
     await admin.end();
   }

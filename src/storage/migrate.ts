@@ -1,5 +1,5 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
-import type { Storage } from './db.js';
+import { SCHEMA_DROP_LOCK, type Storage } from './db.js';
 import * as initial from './migrations/0001-initial.js';
 import * as users from './migrations/0002-users.js';
 import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
@@ -52,6 +52,23 @@ async function migrationTableSchema(storage: Storage): Promise<{ migrationTableS
   return schema ? { migrationTableSchema: schema } : {};
 }
 
+/**
+ * Runs a migration step while no schema of the database is being dropped (see SCHEMA_DROP_LOCK in db.ts):
+ * Kysely reads the tables of every schema before taking its own lock, and a schema dropped in the middle of that
+ * read fails it ("schema … does not exist"), which happened with parallel test files on one database.
+ */
+async function whileNoSchemaIsDropped<T>(storage: Storage, step: () => Promise<T>): Promise<T> {
+  if (storage.dialect !== 'postgres') return step();
+  return storage.db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock_shared(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
+    try {
+      return await step();
+    } finally {
+      await sql`select pg_advisory_unlock_shared(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
+    }
+  });
+}
+
 /** Applies every pending migration; a no-op when the schema is current. */
 export async function migrateToLatest(storage: Storage): Promise<string[]> {
   const migrator = new Migrator({
@@ -59,7 +76,7 @@ export async function migrateToLatest(storage: Storage): Promise<string[]> {
     provider: provider(storage.dialect),
     ...(await migrationTableSchema(storage)),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await whileNoSchemaIsDropped(storage, () => migrator.migrateToLatest());
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
@@ -71,7 +88,7 @@ export async function migrateTo(storage: Storage, name: string): Promise<void> {
     provider: provider(storage.dialect),
     ...(await migrationTableSchema(storage)),
   });
-  const { error } = await migrator.migrateTo(name);
+  const { error } = await whileNoSchemaIsDropped(storage, () => migrator.migrateTo(name));
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
@@ -82,6 +99,6 @@ export async function migrateDown(storage: Storage): Promise<void> {
     provider: provider(storage.dialect),
     ...(await migrationTableSchema(storage)),
   });
-  const { error } = await migrator.migrateDown();
+  const { error } = await whileNoSchemaIsDropped(storage, () => migrator.migrateDown());
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
