@@ -35,6 +35,7 @@ const TENANT_TABLES = [
   'log_streams',
   'session_clients',
   'sessions',
+  'passkeys',
 ];
 
 // The same bootstrap client id in both tenants: ids are only unique within a tenant.

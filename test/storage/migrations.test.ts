@@ -13,6 +13,7 @@ const ALL = [
   '0007-logs',
   '0008-sessions',
   '0009-session-clients',
+  '0010-passkeys',
 ];
 
 const TABLES = [
@@ -27,6 +28,7 @@ const TABLES = [
   'logs',
   'one_time_values',
   'password_history',
+  'passkeys',
   'refresh_tokens',
   'resource_servers',
   'role_permissions',
