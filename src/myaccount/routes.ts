@@ -75,6 +75,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
   // Preflights name no token: they are checked against every application's origins, as /oauth/token's are.
   app.options(
     '/*',
+    { schema: { hide: true } },
     preflightHandler({
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       tenantOrigins: () => deps.lookups.tenantOrigins(),
