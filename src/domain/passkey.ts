@@ -15,6 +15,8 @@ export interface Passkey {
   /** The `user.id` of the creation options, base64url. */
   readonly userHandle: string;
   readonly name: string | undefined;
+  /** The browser that enrolled it (`User-Agent`), as Auth0 shows it. */
+  readonly userAgent: string | undefined;
   /** ISO 8601. */
   readonly createdAt: string;
   readonly lastUsedAt: string | undefined;

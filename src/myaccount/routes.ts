@@ -188,7 +188,12 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         preHandler: requireScope('create:me:authentication_methods'),
       },
       async (req, reply) => {
-        const method = await service.verifyEnrolment(userOf(req), req.params.id, req.body);
+        const method = await service.verifyEnrolment(
+          userOf(req),
+          req.params.id,
+          req.body,
+          req.headers['user-agent'],
+        );
         return reply
           .status(201)
           .header('location', locationOf(String(method['id'])))

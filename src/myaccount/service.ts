@@ -173,6 +173,7 @@ export function createMyAccountService(deps: Deps) {
       user: User,
       id: string,
       body: { auth_session: string; authn_response: unknown },
+      userAgent: string | undefined,
     ): Promise<Record<string, unknown>> {
       if (id !== NEW_PASSKEY_ID) throw methodNotFound();
       const stored = await deps.oneTime.takeOnce(`${SESSION_KEY}${body.auth_session}`);
@@ -213,6 +214,8 @@ export function createMyAccountService(deps: Deps) {
         aaguid: info.aaguid,
         userHandle: session.userHandle,
         name: undefined,
+        // Bounded like the logs' user agents: a header is not a place to store arbitrary text.
+        userAgent: userAgent?.slice(0, 512),
         createdAt: new Date(deps.clock.now()).toISOString(),
         lastUsedAt: undefined,
       };

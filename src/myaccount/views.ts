@@ -21,6 +21,7 @@ export function passkeyMethodView(passkey: Passkey, rpId: string): Record<string
     aaguid: passkey.aaguid,
     relying_party_id: rpId,
     ...(passkey.name === undefined ? {} : { name: passkey.name }),
+    ...(passkey.userAgent === undefined ? {} : { user_agent: passkey.userAgent }),
     ...(passkey.lastUsedAt === undefined ? {} : { last_auth_at: passkey.lastUsedAt }),
   };
 }
@@ -65,6 +66,7 @@ export function managementPasskeyView(passkey: Passkey, rpId: string): Record<st
     aaguid: passkey.aaguid,
     relying_party_identifier: rpId,
     ...(passkey.name === undefined ? {} : { name: passkey.name }),
+    ...(passkey.userAgent === undefined ? {} : { user_agent: passkey.userAgent }),
     ...(passkey.lastUsedAt === undefined ? {} : { last_auth_at: passkey.lastUsedAt }),
   };
 }

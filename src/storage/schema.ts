@@ -153,6 +153,7 @@ export interface PasskeysTable {
   aaguid: string;
   user_handle: string;
   name: string | null;
+  user_agent: string | null;
   created_at: string;
   last_used_at: string | null;
 }

@@ -263,6 +263,7 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
       aaguid: '00000000-0000-0000-0000-000000000000',
       userHandle: 'aGFuZGxl',
       name: undefined,
+      userAgent: undefined,
       createdAt: '2026-01-01T00:00:00.000Z',
       lastUsedAt: undefined,
     });

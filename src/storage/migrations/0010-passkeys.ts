@@ -23,6 +23,7 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
       .addColumn('aaguid', 'text', (c) => c.notNull())
       .addColumn('user_handle', 'text', (c) => c.notNull())
       .addColumn('name', 'text')
+      .addColumn('user_agent', 'text')
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('last_used_at', 'text')
       .addPrimaryKeyConstraint('passkeys_pk', ['tenant_id', 'id'])

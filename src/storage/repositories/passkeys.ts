@@ -17,6 +17,7 @@ function toPasskey(r: Selectable<PasskeysTable>): Passkey {
     aaguid: r.aaguid,
     userHandle: r.user_handle,
     name: r.name ?? undefined,
+    userAgent: r.user_agent ?? undefined,
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at ?? undefined,
   };
@@ -41,6 +42,7 @@ export function createPasskeyRepository(db: DbOrTx, tenantId: string) {
           aaguid: passkey.aaguid,
           user_handle: passkey.userHandle,
           name: passkey.name ?? null,
+          user_agent: passkey.userAgent ?? null,
           created_at: passkey.createdAt,
           last_used_at: passkey.lastUsedAt ?? null,
         })

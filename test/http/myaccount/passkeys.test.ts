@@ -13,6 +13,7 @@ import {
 } from '../../helpers/soft-authenticator.js';
 
 const ORIGIN = 'https://latchkey.test';
+const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0 Safari/537.36';
 const NEW_LOCATION = `${TEST_ISSUER}me/v1/authentication-methods/passkey%7Cnew`;
 const userHandle = (user: User) => Buffer.from(user.userId, 'utf8').toString('base64url');
 
@@ -46,10 +47,14 @@ describe.each(testBackends())('My Account API passkeys on $name (spec 3.2–3.5)
   async function enrol(token: string, authenticator: SoftAuthenticator, tamper?: RegistrationTamper) {
     const started = await start(token);
     const authn_response = authenticator.register(started.authn_params_public_key, ORIGIN, tamper);
-    return me(t, 'POST', `${NEW_LOCATION}/verify`, token, {
-      auth_session: started.auth_session,
-      authn_response,
-    });
+    return me(
+      t,
+      'POST',
+      `${NEW_LOCATION}/verify`,
+      token,
+      { auth_session: started.auth_session, authn_response },
+      { 'user-agent': BROWSER },
+    );
   }
 
   it('starts an enrolment with the WebAuthn creation options and an auth_session (spec 3.3)', async () => {
@@ -115,6 +120,7 @@ describe.each(testBackends())('My Account API passkeys on $name (spec 3.2–3.5)
       transports: ['hybrid', 'internal'],
       aaguid: '00000000-0000-0000-0000-000000000000',
       relying_party_id: 'latchkey.test',
+      user_agent: BROWSER,
     };
     expect(method).toEqual(expected);
 
@@ -245,6 +251,7 @@ describe.each(testBackends())('My Account API passkeys on $name (spec 3.2–3.5)
       aaguid: '00000000-0000-0000-0000-000000000000',
       userHandle: userHandle(owner),
       name: undefined,
+      userAgent: undefined,
       createdAt: new Date(t.clock.now()).toISOString(),
       lastUsedAt: undefined,
     });
@@ -284,6 +291,7 @@ describe.each(testBackends())('My Account API passkeys on $name (spec 3.2–3.5)
       public_key: method.public_key,
       aaguid: '00000000-0000-0000-0000-000000000000',
       relying_party_identifier: 'latchkey.test',
+      user_agent: BROWSER,
     };
     expect(list.json()).toEqual([view]);
     const totals = await api(t.app, { method: 'GET', url: `${url}?include_totals=true`, token: reader });
