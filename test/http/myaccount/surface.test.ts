@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVER_SETTINGS } from '../../../src/config/schema.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, MGMT_AUDIENCE, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
-import { jwtPayload } from '../../helpers/http.js';
+import { form, jwtPayload } from '../../helpers/http.js';
 import {
   APP_ORIGIN,
   ME_AUDIENCE,
@@ -74,22 +74,41 @@ describe.each(testBackends())('My Account API surface on $name (spec 2.5, 3.1, 3
 
     const garbage = await me(t, 'GET', '/factors', 'not-a-jwt');
     expect(garbage.statusCode).toBe(401);
-    expect(garbage.json()).toMatchObject({
-      type: problem(401, '', '').type,
-      status: 401,
-      title: 'Unauthorized',
-    });
+    expect(garbage.json()).toEqual(problem(401, 'Unauthorized', 'Bad HTTP authentication header format'));
+    expect(garbage.headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="Bad HTTP authentication header format"',
+    );
 
     const token = await f.tokenFor(user);
     const [head, body] = token.split('.');
     const forged = await me(t, 'GET', '/factors', `${head ?? ''}.${body ?? ''}.AAAA`);
     expect(forged.statusCode).toBe(401);
-    expect(forged.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+    expect(forged.json()).toEqual(problem(401, 'Unauthorized', 'Invalid token'));
 
     const management = await me(t, 'GET', '/factors', await t.managementToken());
     expect(management.statusCode).toBe(401);
-    expect(management.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+    expect(management.json()).toEqual(problem(401, 'Unauthorized', `Bad audience: ${MGMT_AUDIENCE}`));
     expect(jwtPayload(await t.managementToken())['aud']).toBe(MGMT_AUDIENCE);
+
+    const otherApi = await f.make.api();
+    const otherToken = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({
+        grant_type: 'password',
+        client_id: f.client.clientId,
+        client_secret: f.client.clientSecret,
+        username: user.email ?? '',
+        password: 'Pass-word-123',
+        audience: otherApi.identifier,
+        scope: 'openid',
+      }),
+    });
+    expect(otherToken.statusCode).toBe(200);
+    const other = await me(t, 'GET', '/factors', otherToken.json<{ access_token: string }>().access_token);
+    expect(other.json()).toEqual(
+      problem(401, 'Unauthorized', `Bad audience: ${otherApi.identifier} ${TEST_ISSUER}userinfo`),
+    );
 
     const expiring = await f.tokenFor(user);
     const exp = Number(jwtPayload(expiring)['exp']);
@@ -98,7 +117,9 @@ describe.each(testBackends())('My Account API surface on $name (spec 2.5, 3.1, 3
     const expired = await me(t, 'GET', '/factors', expiring);
     t.clock.set(started);
     expect(expired.statusCode).toBe(401);
-    expect(expired.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+    expect(expired.json()).toEqual(
+      problem(401, 'Unauthorized', 'Expired token received for JSON Web Token validation'),
+    );
   });
 
   it('refuses a token whose user was blocked or deleted', async () => {
