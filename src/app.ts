@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
+import { myAccountRoutes } from './myaccount/routes.js';
 import { selfDescription } from './meta/plugin.js';
 import { authorizeRoutes } from './oauth/authorize/routes.js';
 import { loginRoutes } from './login/routes.js';
@@ -19,7 +20,12 @@ import { pageRoutes } from './pages/routes.js';
 import type { Deps } from './server/deps.js';
 import { httpServerOptions, limitConnections } from './server/http-limits.js';
 import { refuseUnstorableInput } from './server/nul-guard.js';
-import { MANAGEMENT_PREFIX, renderErrorForPath, routeNotFound } from './server/surface-errors.js';
+import {
+  MANAGEMENT_PREFIX,
+  MY_ACCOUNT_PREFIX,
+  renderErrorForPath,
+  routeNotFound,
+} from './server/surface-errors.js';
 import { createValidatorCompiler } from './server/validators.js';
 import { pageLookOf } from './pages/look.js';
 
@@ -96,6 +102,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(consentRoutes, { deps });
   await app.register(logoutRoutes, { deps });
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
+  await app.register(myAccountRoutes, { deps, prefix: MY_ACCOUNT_PREFIX });
   await app.register(dbConnectionRoutes, { deps });
   await app.register(pageRoutes, { deps });
   await app.register(accountPageRoutes, { deps });

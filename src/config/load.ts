@@ -236,6 +236,17 @@ function parseServerSettings(env: Env, problems: string[]): ServerSettings {
       logRetentionDays = defaults.logRetentionDays;
     }
   }
+  let myAccountRateLimit = defaults.myAccountRateLimit;
+  const rawMyAccount = env['LATCHKEY_MY_ACCOUNT_RATE_LIMIT'];
+  if (rawMyAccount !== undefined) {
+    myAccountRateLimit = Number(rawMyAccount);
+    if (!/^\d{1,7}$/.test(rawMyAccount) || myAccountRateLimit < 1) {
+      problems.push(
+        `LATCHKEY_MY_ACCOUNT_RATE_LIMIT: requests per second, 1 to 9999999, got "${rawMyAccount}"`,
+      );
+      myAccountRateLimit = defaults.myAccountRateLimit;
+    }
+  }
   return Object.freeze({
     requestTimeoutMs,
     headersTimeoutMs,
@@ -244,5 +255,6 @@ function parseServerSettings(env: Env, problems: string[]): ServerSettings {
     maxConnections,
     shutdownTimeoutMs,
     logRetentionDays,
+    myAccountRateLimit,
   });
 }

@@ -55,6 +55,8 @@ export interface ServerSettings {
   readonly shutdownTimeoutMs: number;
   /** Tenant log events older than this many days are deleted (Auth0 keeps 1 to 30 by plan). */
   readonly logRetentionDays: number;
+  /** My Account API (/me/v1) requests per second, all users of the tenant together (Auth0: 25). */
+  readonly myAccountRateLimit: number;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
@@ -67,6 +69,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = Object.freeze({
   // Below Kubernetes' default 30 s grace period, so the deadline is ours and not SIGKILL's.
   shutdownTimeoutMs: 10_000,
   logRetentionDays: 30,
+  myAccountRateLimit: 25,
 });
 
 export type Env = Readonly<Record<string, string | undefined>>;

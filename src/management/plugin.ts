@@ -12,6 +12,7 @@ import { clientGrantRoutes } from './client-grants/routes.js';
 import { clientRoutes } from './clients/routes.js';
 import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
+import { userAuthenticationMethodRoutes } from './users/authentication-methods.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
 import { refreshTokenRoutes } from './refresh-tokens/routes.js';
@@ -120,6 +121,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(brandingRoutes, { deps });
   await app.register(connectionRoutes, { deps });
   await app.register(userRoutes, { deps });
+  await app.register(userAuthenticationMethodRoutes, { deps });
   await app.register(roleRoutes, { deps });
   await app.register(grantRoutes, { deps });
   await app.register(refreshTokenRoutes, { deps });

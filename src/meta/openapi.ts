@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyPluginAsync, FastifySchema } from 'fastify';
 import { Type } from 'typebox';
-import { MANAGEMENT_PREFIX, surfaceOf } from '../server/surface-errors.js';
+import { MANAGEMENT_PREFIX, MY_ACCOUNT_PREFIX, surfaceOf } from '../server/surface-errors.js';
 import { exposeToParent } from './expose.js';
 import { PRODUCT_NAME, PRODUCT_VERSION } from './product.js';
 
@@ -69,6 +69,7 @@ const UNDESCRIBED = {
  */
 function describeOperation(schema: FastifySchema | undefined, url: string): FastifySchema {
   const response = schema?.response ?? UNDESCRIBED;
+  if (surfaceOf(url).prefix === MY_ACCOUNT_PREFIX) return { ...schema, response, tags: ['My Account API'] };
   if (surfaceOf(url).prefix !== MANAGEMENT_PREFIX)
     return { ...schema, response, tags: ['Authentication API'] };
   const resource = url.slice(MANAGEMENT_PREFIX.length + 1).split('/', 1)[0] ?? '';

@@ -74,6 +74,7 @@ export function preflightHandler(options: PreflightOptions): RouteHandlerMethod 
  */
 export function corsOnSend(
   clientOf: (req: FastifyRequest) => Promise<Client | undefined>,
+  exposeHeaders: string = EXPOSE_HEADERS,
 ): onSendAsyncHookHandler {
   return async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     void reply.header('vary', 'Origin');
@@ -83,7 +84,7 @@ export function corsOnSend(
     if (client && originAllowed(origin, clientOriginPatterns(client.settings))) {
       void reply.headers({
         'access-control-allow-origin': origin,
-        'access-control-expose-headers': EXPOSE_HEADERS,
+        'access-control-expose-headers': exposeHeaders,
       });
     }
     return payload;

@@ -1,9 +1,24 @@
+import type { ErrorObject } from 'ajv';
 import { renderApiError } from './render-api-error.js';
+
+/** One entry of `validation_errors` (spec 3.7): what is wrong and where, as a JSON pointer into the body. */
+export interface ProblemValidationError {
+  readonly detail: string;
+  readonly field?: string;
+  readonly pointer?: string;
+  readonly source?: string;
+}
 
 export interface RenderedProblem {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: { type: string; status: number; title: string; detail: string };
+  readonly body: {
+    type: string;
+    status: number;
+    title: string;
+    detail: string;
+    validation_errors?: ProblemValidationError[];
+  };
 }
 
 /**
@@ -18,6 +33,7 @@ const PROBLEM_TYPES: Readonly<Record<string, { type: string; title: string } | u
     title: 'insufficient_scope',
   },
   '404': { type: 'https://auth0.com/api-errors/A0E-404-0001', title: 'Not Found' },
+  '409': { type: 'https://auth0.com/api-errors/A0E-409-0001', title: 'Conflict' },
 };
 
 /**
@@ -27,6 +43,7 @@ const PROBLEM_TYPES: Readonly<Record<string, { type: string; title: string } | u
 export function renderProblemError(err: unknown): RenderedProblem {
   const { status, headers, body } = renderApiError(err);
   const known = PROBLEM_TYPES[`${status}:${body.errorCode}`] ?? PROBLEM_TYPES[String(status)];
+  const validation = validationErrorsOf(err);
   return {
     status,
     // Spec §6.7: the OAS says application/json; RFC 9457's type is what problem-aware clients look for, and
@@ -37,6 +54,31 @@ export function renderProblemError(err: unknown): RenderedProblem {
       status,
       title: known?.title ?? body.error,
       detail: body.message,
+      ...(validation === undefined ? {} : { validation_errors: validation }),
     },
   };
+}
+
+/** The schema errors of a request body or query, one entry each, when the error is a validation failure. */
+function validationErrorsOf(err: unknown): ProblemValidationError[] | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { validation, validationContext } = err as {
+    validation?: ErrorObject[];
+    validationContext?: string;
+  };
+  if (!Array.isArray(validation) || validation.length === 0) return undefined;
+  const source = validationContext === 'querystring' ? 'query' : (validationContext ?? 'body');
+  return validation.map((e) => {
+    const extra = e.params as { additionalProperty?: unknown; missingProperty?: unknown };
+    const named = extra.additionalProperty ?? extra.missingProperty;
+    const pointer = typeof named === 'string' ? `${e.instancePath}/${named}` : e.instancePath;
+    const field = pointer.replace(/^\//, '').replaceAll('/', '.');
+    const detail =
+      e.keyword === 'additionalProperties'
+        ? 'Additional properties not allowed'
+        : e.keyword === 'required'
+          ? 'Missing required property'
+          : (e.message ?? 'Invalid value');
+    return { detail, ...(field === '' ? {} : { field }), pointer: pointer === '' ? '/' : pointer, source };
+  });
 }

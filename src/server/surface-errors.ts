@@ -7,7 +7,7 @@ import { renderPageError, type PageErrorContext } from './render-page-error.js';
 import { renderProblemError } from './render-problem-error.js';
 
 export const MANAGEMENT_PREFIX = '/api/v2';
-const MY_ACCOUNT_PREFIX = '/me/v1';
+export const MY_ACCOUNT_PREFIX = '/me/v1';
 /** The hosted pages: login, sign-up, password reset. */
 export const HOSTED_PAGES_PREFIX = '/u';
 

@@ -8,6 +8,7 @@ import * as tokens from './migrations/0006-tokens.js';
 import * as logs from './migrations/0007-logs.js';
 import * as sessions from './migrations/0008-sessions.js';
 import * as sessionClients from './migrations/0009-session-clients.js';
+import * as passkeys from './migrations/0010-passkeys.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0007-logs': logs,
   '0008-sessions': sessions,
   '0009-session-clients': sessionClients,
+  '0010-passkeys': passkeys,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

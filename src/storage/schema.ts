@@ -139,6 +139,25 @@ export interface SessionClientsTable {
   created_at: number;
 }
 
+/** A user's WebAuthn credential (passkey). */
+export interface PasskeysTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  device_type: string;
+  backed_up: number;
+  aaguid: string;
+  user_handle: string;
+  name: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
 /** The user's root profile; how the user signs in lives in `identities`. */
 export interface UsersTable {
   tenant_id: string;
@@ -331,4 +350,5 @@ export interface Database {
   log_streams: LogStreamsTable;
   sessions: SessionsTable;
   session_clients: SessionClientsTable;
+  passkeys: PasskeysTable;
 }

@@ -35,6 +35,7 @@ const TENANT_TABLES = [
   'log_streams',
   'session_clients',
   'sessions',
+  'passkeys',
 ];
 
 // The same bootstrap client id in both tenants: ids are only unique within a tenant.
@@ -248,6 +249,31 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
     expect((await call(b, 'GET', '/api/v2/sessions/ses_same-id')).json()).toMatchObject({
       id: 'ses_same-id',
       user_id: 'auth0|same-id',
+    });
+    // Passkeys: a credential id is unique per tenant only; each tenant lists and deletes its own user's.
+    const passkey = (id: string) => ({
+      id,
+      userId: 'auth0|same-id',
+      credentialId: 'credential-in-both',
+      publicKey: 'AA',
+      counter: 0,
+      transports: [],
+      deviceType: 'singleDevice' as const,
+      backedUp: false,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      userHandle: 'aGFuZGxl',
+      name: undefined,
+      userAgent: undefined,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      lastUsedAt: undefined,
+    });
+    await b.deps.store.passkeys.insert(passkey('passkey|dev_b'));
+    await a.deps.store.passkeys.insert(passkey('passkey|dev_a'));
+    const methods = await call(a, 'GET', `${user}/authentication-methods`);
+    expect(methods.json<{ id: string }[]>().map((m) => m.id)).toEqual(['passkey|dev_a']);
+    expect((await call(a, 'DELETE', `${user}/authentication-methods/passkey%7Cdev_b`)).statusCode).toBe(404);
+    expect(await b.deps.store.passkeys.findByCredentialId('credential-in-both')).toMatchObject({
+      id: 'passkey|dev_b',
     });
     expect((await call(a, 'PATCH', user, { blocked: true })).statusCode).toBe(200);
     expect((await call(a, 'PATCH', user, { blocked: false })).statusCode).toBe(200);

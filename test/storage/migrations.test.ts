@@ -13,6 +13,7 @@ const ALL = [
   '0007-logs',
   '0008-sessions',
   '0009-session-clients',
+  '0010-passkeys',
 ];
 
 const TABLES = [
@@ -26,6 +27,7 @@ const TABLES = [
   'login_failures',
   'logs',
   'one_time_values',
+  'passkeys',
   'password_history',
   'refresh_tokens',
   'resource_servers',

@@ -16,6 +16,7 @@ import { createOneTimeValueRepository } from './one-time-values.js';
 import { createLogRepository } from './logs.js';
 import { createLogStreamRepository } from './log-streams.js';
 import { createSessionRepository } from './sessions.js';
+import { createPasskeyRepository } from './passkeys.js';
 
 function createRepositoriesOn(
   db: DbOrTx,
@@ -41,6 +42,7 @@ function createRepositoriesOn(
     logs: createLogRepository(db, tenantId, dialect, search),
     logStreams: createLogStreamRepository(db, tenantId, box),
     sessions: createSessionRepository(db, tenantId),
+    passkeys: createPasskeyRepository(db, tenantId),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;

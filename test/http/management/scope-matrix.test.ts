@@ -423,6 +423,18 @@ const ROUTES: readonly RouteCase[] = [
     url: `/users/${U}/sessions`,
     accepted: ['delete:sessions'],
   },
+  {
+    method: 'GET',
+    route: '/users/:id/authentication-methods',
+    url: `/users/${U}/authentication-methods`,
+    accepted: ['read:authentication_methods'],
+  },
+  {
+    method: 'DELETE',
+    route: '/users/:id/authentication-methods/:method_id',
+    url: `/users/${U}/authentication-methods/passkey%7Cdev_missing`,
+    accepted: ['delete:authentication_methods'],
+  },
   { method: 'GET', route: '/sessions/:id', url: '/sessions/ses_missing', accepted: ['read:sessions'] },
   { method: 'DELETE', route: '/sessions/:id', url: '/sessions/ses_missing', accepted: ['delete:sessions'] },
   { method: 'GET', route: '/user-blocks/:id', url: `/user-blocks/${U}`, accepted: ['read:users'] },

@@ -212,7 +212,14 @@ describe.each(testBackends())('the OpenAPI document on $name', (backend) => {
   it('lists the Authentication API, and leaves out the pages and itself', () => {
     const paths = Object.keys(doc['paths'] as Json);
     // In any order: it follows plugin registration, which is not the document's concern.
-    expect(paths.filter((p) => !p.startsWith(`${MANAGEMENT_PREFIX}/`)).sort()).toEqual(
+    expect(paths.filter((p) => p.startsWith('/me/v1/')).sort()).toEqual([
+      '/me/v1/authentication-methods',
+      '/me/v1/authentication-methods/{id}',
+      '/me/v1/authentication-methods/{id}/verify',
+      '/me/v1/factors',
+    ]);
+    const others = paths.filter((p) => !p.startsWith(`${MANAGEMENT_PREFIX}/`) && !p.startsWith('/me/v1/'));
+    expect(others.sort()).toEqual(
       [
         '/.well-known/openid-configuration',
         '/.well-known/jwks.json',

@@ -51,8 +51,8 @@ describe.each(testBackends())('the authenticated-request path configured per sur
         throw new NotFound('not_found', 'No such factor.');
       });
     };
-    await t.app.register(surface('includes'), { prefix: '/me/v1' });
-    await t.app.register(surface('exact'), { prefix: '/me/v1/one-audience' });
+    await t.app.register(surface('includes'), { prefix: '/me/v1/stub' });
+    await t.app.register(surface('exact'), { prefix: '/me/v1/stub/one-audience' });
   });
   afterAll(async () => {
     await t.close();
@@ -80,13 +80,13 @@ describe.each(testBackends())('the authenticated-request path configured per sur
     });
 
   it('accepts an aud array naming the audience where the surface allows it', async () => {
-    const res = await get('/me/v1/factors', await token());
+    const res = await get('/me/v1/stub/factors', await token());
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ sub: 'auth0|me' });
   });
 
   it('refuses the same token where the surface wants exactly one audience, in problem+json', async () => {
-    const res = await get('/me/v1/one-audience/factors', await token());
+    const res = await get('/me/v1/stub/one-audience/factors', await token());
     expect(res.statusCode).toBe(401);
     expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(res.json()).toEqual({
@@ -95,11 +95,11 @@ describe.each(testBackends())('the authenticated-request path configured per sur
       title: 'Unauthorized',
       detail: `Bad audience: ${ME} ${USERINFO}`,
     });
-    expect((await get('/me/v1/one-audience/factors', await token({ aud: ME }))).statusCode).toBe(200);
+    expect((await get('/me/v1/stub/one-audience/factors', await token({ aud: ME }))).statusCode).toBe(200);
   });
 
   it('refuses a token for another audience on both', async () => {
-    for (const url of ['/me/v1/factors', '/me/v1/one-audience/factors']) {
+    for (const url of ['/me/v1/stub/factors', '/me/v1/stub/one-audience/factors']) {
       const res = await get(url, await token({ aud: [USERINFO] }));
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ detail: `Bad audience: ${USERINFO}` });
@@ -107,13 +107,13 @@ describe.each(testBackends())('the authenticated-request path configured per sur
   });
 
   it('answers a missing token and a missing scope in problem+json', async () => {
-    expect((await get('/me/v1/factors')).json()).toEqual({
+    expect((await get('/me/v1/stub/factors')).json()).toEqual({
       type: 'https://auth0.com/api-errors/A0E-401-0001',
       status: 401,
       title: 'Unauthorized',
       detail: 'Missing authentication',
     });
-    const res = await get('/me/v1/factors', await token({ scope: 'openid' }));
+    const res = await get('/me/v1/stub/factors', await token({ scope: 'openid' }));
     expect(res.statusCode).toBe(403);
     expect(res.json()).toEqual({
       type: 'https://auth0.com/api-errors/A0E-403-0002',
@@ -124,7 +124,7 @@ describe.each(testBackends())('the authenticated-request path configured per sur
   });
 
   it('renders handler errors through the same table', async () => {
-    const res = await get('/me/v1/missing', await token());
+    const res = await get('/me/v1/stub/missing', await token());
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({
       type: 'https://auth0.com/api-errors/A0E-404-0001',
@@ -137,10 +137,10 @@ describe.each(testBackends())('the authenticated-request path configured per sur
   it('loads the subject after the scope checks, and its refusal stops the request', async () => {
     subjectsLoaded.length = 0;
     expect(
-      (await get('/me/v1/factors', await token({ sub: 'auth0|gone', scope: 'openid' }))).statusCode,
+      (await get('/me/v1/stub/factors', await token({ sub: 'auth0|gone', scope: 'openid' }))).statusCode,
     ).toBe(403);
     expect(subjectsLoaded).toEqual([]);
-    const gone = await get('/me/v1/factors', await token({ sub: 'auth0|gone' }));
+    const gone = await get('/me/v1/stub/factors', await token({ sub: 'auth0|gone' }));
     expect(gone.statusCode).toBe(401);
     expect(gone.json()).toMatchObject({ detail: 'The user no longer exists' });
     expect(subjectsLoaded).toEqual(['auth0|gone']);
@@ -150,9 +150,9 @@ describe.each(testBackends())('the authenticated-request path configured per sur
     t.clock.set((Math.floor(t.clock.now() / 1000) + 1) * 1000);
     const tokens = [await token({ sub: 'auth0|one' }), await token({ sub: 'auth0|two' })];
     for (let i = 0; i < MY_ACCOUNT_RATE_LIMIT; i++) {
-      expect((await get('/me/v1/factors', tokens[i % 2])).statusCode).toBe(200);
+      expect((await get('/me/v1/stub/factors', tokens[i % 2])).statusCode).toBe(200);
     }
-    const limited = await get('/me/v1/factors', tokens[0]);
+    const limited = await get('/me/v1/stub/factors', tokens[0]);
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['x-ratelimit-limit']).toBe(String(MY_ACCOUNT_RATE_LIMIT));
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');

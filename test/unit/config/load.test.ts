@@ -160,6 +160,7 @@ describe('loadConfig', () => {
       LATCHKEY_MAX_CONNECTIONS: '3',
       LATCHKEY_SHUTDOWN_TIMEOUT: '2.5',
       LATCHKEY_LOG_RETENTION_DAYS: '7',
+      LATCHKEY_MY_ACCOUNT_RATE_LIMIT: '50',
     });
     expect(config.server).toEqual({
       requestTimeoutMs: 5000,
@@ -170,6 +171,7 @@ describe('loadConfig', () => {
       maxConnections: 3,
       shutdownTimeoutMs: 2500,
       logRetentionDays: 7,
+      myAccountRateLimit: 50,
     });
     expect(
       loadConfig({ LATCHKEY_DATABASE_URL: 'sqlite::memory:', LATCHKEY_HEADERS_TIMEOUT: '3' }).server
@@ -190,6 +192,8 @@ describe('loadConfig', () => {
     ['LATCHKEY_LOG_RETENTION_DAYS', '0'],
     ['LATCHKEY_LOG_RETENTION_DAYS', '3651'],
     ['LATCHKEY_LOG_RETENTION_DAYS', '1.5'],
+    ['LATCHKEY_MY_ACCOUNT_RATE_LIMIT', '0'],
+    ['LATCHKEY_MY_ACCOUNT_RATE_LIMIT', '2.5'],
   ])('refuses %s=%j', (name, value) => {
     expect(() => loadConfig({ [name]: value, LATCHKEY_DATABASE_URL: 'sqlite::memory:' })).toThrow(
       new RegExp(`^Invalid configuration:\\n  - ${name}:`),

@@ -1,0 +1,204 @@
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { User } from '../domain/user.js';
+import { insufficientScope, TooManyRequests, Unauthorized } from '../errors/api.js';
+import { myAccountAudience } from '../management/resource-servers/my-account.js';
+import { subjectProblem } from '../oauth/tokens/subject-standing.js';
+import {
+  authenticatedRequests,
+  scopeCheck,
+  type AuthFailure,
+  type ScopeCheck,
+} from '../server/authenticated-request.js';
+import { corsOnSend, preflightHandler } from '../server/cors.js';
+import type { Deps } from '../server/deps.js';
+import { createMemoryRateLimiter, createRedisRateLimiter } from '../server/rate-limit.js';
+import { routeNotFound } from '../server/surface-errors.js';
+import {
+  EnrolmentStartBody,
+  EnrolmentVerifyBody,
+  MethodListQuery,
+  MethodParams,
+  MethodPatchBody,
+  NoQuery,
+} from './schemas.js';
+import { createMyAccountService } from './service.js';
+
+/** What a page on an application's origin may read beyond the safelisted headers (spec 3.8). */
+const EXPOSE_HEADERS =
+  'Location, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, WWW-Authenticate';
+
+/** The token's scopes must include `scope` (spec 3.1); 403 insufficient_scope otherwise. */
+function requireScope(scope: string): ScopeCheck {
+  return scopeCheck((req) => {
+    if (req.auth?.scopes.has(scope) !== true) throw insufficientScope([scope]);
+  });
+}
+
+/** Every failed authentication is a 401 in the problem shape (spec 3.7), with RFC 6750's challenge. */
+function myAccountAuthError(failure: AuthFailure): Unauthorized {
+  if (failure.reason === 'missing') return new Unauthorized('Missing authentication', 'Bearer');
+  const message = failure.reason === 'bad_header' ? 'Bad HTTP authentication header format' : failure.message;
+  return new Unauthorized(
+    message,
+    `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
+  );
+}
+
+/** The user the request acts for: the subject hook loaded it or refused the request. */
+function userOf(req: FastifyRequest): User {
+  if (!req.user) throw new Unauthorized('Invalid token');
+  return req.user;
+}
+
+/**
+ * The My Account API (spec 3), under /me/v1: answers only while the API is activated (the resource server
+ * `{issuer}me/` exists), to tokens for that audience, within a per-tenant rate limit.
+ */
+export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
+  const audience = myAccountAudience(deps.config.issuer);
+  const now = () => deps.clock.now();
+  const limit = deps.config.server.myAccountRateLimit;
+  const limiter = deps.redis
+    ? createRedisRateLimiter(
+        deps.redis,
+        limit,
+        now,
+        (m) => {
+          app.log.warn(m);
+        },
+        `${deps.redisNamespace}rl:me:`,
+      )
+    : createMemoryRateLimiter(limit, now);
+  const service = createMyAccountService(deps);
+
+  // Preflights name no token: they are checked against every application's origins, as /oauth/token's are.
+  app.options(
+    '/*',
+    { schema: { hide: true } },
+    preflightHandler({
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      tenantOrigins: () => deps.lookups.tenantOrigins(),
+    }),
+  );
+
+  await app.register(async (context) => {
+    const me = context.withTypeProvider<TypeBoxTypeProvider>();
+    // Before authentication: an API that is not activated does not exist (spec 3.7, A0E-404-0001).
+    me.addHook('onRequest', async (req) => {
+      if (!(await deps.lookups.resourceServer(audience))) throw routeNotFound(req.method, req.url, []);
+    });
+    await me.register(authenticatedRequests, {
+      tokens: deps.verifiedTokens,
+      now,
+      audience,
+      // auth0-spa-js always asks for openid, which adds the userinfo audience (spec 3.8).
+      audienceRule: 'includes',
+      schemes: ['Bearer'],
+      headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+      failure: myAccountAuthError,
+      rateLimit: {
+        limiter,
+        // Every user of the tenant counts against one window (Auth0: 25 per second per tenant).
+        key: () => deps.tenantId,
+        tooManyRequests: () => new TooManyRequests(),
+      },
+      subject: async (auth) => {
+        const user = await deps.store.users.findById(auth.sub);
+        if (!user || subjectProblem(user, auth.claims.iat ?? 0) !== undefined) {
+          throw new Unauthorized('Invalid token', 'Bearer error="invalid_token"');
+        }
+        return user;
+      },
+    });
+    // Pages of the token's application may read every answer, errors included.
+    me.addHook(
+      'onSend',
+      corsOnSend(async (req) => {
+        const clientId = req.auth?.clientId ?? req.auth?.claims['client_id'];
+        return typeof clientId === 'string' ? deps.lookups.client(clientId) : undefined;
+      }, EXPOSE_HEADERS),
+    );
+
+    const locationOf = (id: string) =>
+      `${deps.config.issuer}me/v1/authentication-methods/${encodeURIComponent(id)}`;
+
+    me.get(
+      '/factors',
+      { schema: { querystring: NoQuery }, preHandler: requireScope('read:me:factors') },
+      // Passkeys are the one factor enrolled here so far.
+      async () => ({ factors: [{ type: 'passkey', usage: ['primary'] }] }),
+    );
+
+    me.get(
+      '/authentication-methods',
+      {
+        schema: { querystring: MethodListQuery },
+        preHandler: requireScope('read:me:authentication_methods'),
+      },
+      async (req) => ({ authentication_methods: await service.methods(userOf(req), req.query.type) }),
+    );
+
+    me.post(
+      '/authentication-methods',
+      {
+        schema: { querystring: NoQuery, body: EnrolmentStartBody },
+        preHandler: requireScope('create:me:authentication_methods'),
+      },
+      async (req, reply) => {
+        const started = await service.startEnrolment(userOf(req), req.body);
+        return reply.status(202).header('location', locationOf('passkey|new')).send(started);
+      },
+    );
+
+    me.get(
+      '/authentication-methods/:id',
+      {
+        schema: { querystring: NoQuery, params: MethodParams },
+        preHandler: requireScope('read:me:authentication_methods'),
+      },
+      async (req) => service.method(userOf(req), req.params.id),
+    );
+
+    me.patch(
+      '/authentication-methods/:id',
+      {
+        schema: { querystring: NoQuery, params: MethodParams, body: MethodPatchBody },
+        preHandler: requireScope('update:me:authentication_methods'),
+      },
+      async (req) => service.rename(userOf(req), req.params.id, req.body),
+    );
+
+    me.delete(
+      '/authentication-methods/:id',
+      {
+        schema: { querystring: NoQuery, params: MethodParams },
+        preHandler: requireScope('delete:me:authentication_methods'),
+      },
+      async (req, reply) => {
+        await service.remove(userOf(req), req.params.id);
+        return reply.status(204).send();
+      },
+    );
+
+    me.post(
+      '/authentication-methods/:id/verify',
+      {
+        schema: { querystring: NoQuery, params: MethodParams, body: EnrolmentVerifyBody },
+        preHandler: requireScope('create:me:authentication_methods'),
+      },
+      async (req, reply) => {
+        const method = await service.verifyEnrolment(
+          userOf(req),
+          req.params.id,
+          req.body,
+          req.headers['user-agent'],
+        );
+        return reply
+          .status(201)
+          .header('location', locationOf(String(method['id'])))
+          .send(method);
+      },
+    );
+  });
+};

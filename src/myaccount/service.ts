@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import {
+  generateRegistrationOptions,
+  verifyRegistrationResponse,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { Passkey } from '../domain/passkey.js';
+import { isOwnIdentity, type User } from '../domain/user.js';
+import { BadRequest, Conflict, NotFound } from '../errors/api.js';
+import { randomAlphanumeric } from '../lib/ids.js';
+import type { Deps } from '../server/deps.js';
+import { isUniqueViolation } from '../storage/json.js';
+import { passkeyMethodView, passwordMethodViews } from './views.js';
+
+/** An enrolment must be verified within this (spec 3.3: auth_session lives five minutes). */
+export const AUTH_SESSION_SECONDS = 300;
+/** EdDSA, ES256, RS256: what authenticators offer; ML-DSA is left out until browsers ship it. */
+export const PASSKEY_ALGORITHMS = [-8, -7, -257];
+/** The id a passkey enrolment is started and verified under (spec 3.3). */
+export const NEW_PASSKEY_ID = 'passkey|new';
+/** Auth0 answers at most 20 methods (spec 3.1). */
+const MAX_METHODS = 20;
+
+const SESSION_KEY = 'me:auth_session:';
+
+interface AuthSession {
+  readonly userId: string;
+  /** The method type the ceremony enrols; a session of another type never verifies a passkey. */
+  readonly type: string;
+  readonly challenge: string;
+  readonly userHandle: string;
+  /** Epoch ms; the store's TTL runs on its own clock (Redis), this one on the tenant's. */
+  readonly expiresAt: number;
+}
+
+export interface EnrolmentStart {
+  readonly type: string;
+  readonly connection?: string | undefined;
+  readonly identity_user_id?: string | undefined;
+  readonly use_exclude_credentials?: boolean | undefined;
+}
+
+/** The relying party of the tenant's passkeys: the issuer's host and origin. */
+export function relyingParty(issuer: string): { readonly id: string; readonly origin: string } {
+  const url = new URL(issuer);
+  return { id: url.hostname, origin: url.origin };
+}
+
+/** The WebAuthn `user.id` of a user: stable, so one authenticator keeps one credential per user. */
+export function userHandleOf(userId: string): string {
+  return Buffer.from(userId, 'utf8').toString('base64url');
+}
+
+const invalidSession = () =>
+  new BadRequest('invalid_body', 'The auth_session is invalid, expired or already used.');
+const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
+
+/** The My Account API's authentication methods of the token's user (spec 3.1–3.5). */
+export function createMyAccountService(deps: Deps) {
+  const rp = relyingParty(deps.config.issuer);
+
+  async function methods(user: User, type: string | undefined): Promise<Record<string, unknown>[]> {
+    const all: Record<string, unknown>[] = [];
+    if (type === undefined || type === 'password') all.push(...passwordMethodViews(user));
+    if (type === undefined || type === 'passkey') {
+      const passkeys = await deps.store.passkeys.listForUser(user.userId);
+      all.push(...passkeys.map((p) => passkeyMethodView(p, rp.id)));
+    }
+    return all.slice(0, MAX_METHODS);
+  }
+
+  async function passkeyOf(user: User, id: string): Promise<Passkey> {
+    const passkey = id.startsWith('passkey|')
+      ? await deps.store.passkeys.findForUser(user.userId, id)
+      : undefined;
+    if (!passkey) throw methodNotFound();
+    return passkey;
+  }
+
+  /** Password methods are listed and read; they change through password reset, not here. */
+  function isPasswordMethod(user: User, id: string): boolean {
+    return id.startsWith('password|') && passwordMethodViews(user).some((m) => m['id'] === id);
+  }
+
+  return {
+    methods,
+
+    async method(user: User, id: string): Promise<Record<string, unknown>> {
+      if (isPasswordMethod(user, id)) {
+        const found = passwordMethodViews(user).find((m) => m['id'] === id);
+        if (found) return found;
+      }
+      return passkeyMethodView(await passkeyOf(user, id), rp.id);
+    },
+
+    async rename(user: User, id: string, patch: { name?: string; preferred_authentication_method?: string }) {
+      if (isPasswordMethod(user, id)) {
+        throw new BadRequest('invalid_body', 'A password method has no name to change.');
+      }
+      const passkey = await passkeyOf(user, id);
+      if (patch.preferred_authentication_method !== undefined) {
+        throw new BadRequest(
+          'invalid_body',
+          'preferred_authentication_method applies to phone methods only.',
+        );
+      }
+      if (patch.name === undefined) return passkeyMethodView(passkey, rp.id);
+      await deps.store.passkeys.rename(user.userId, id, patch.name);
+      return passkeyMethodView({ ...passkey, name: patch.name }, rp.id);
+    },
+
+    async remove(user: User, id: string): Promise<void> {
+      if (isPasswordMethod(user, id)) {
+        throw new BadRequest('invalid_body', 'A password method cannot be deleted through this API.');
+      }
+      if (!(await deps.store.passkeys.delete(user.userId, (await passkeyOf(user, id)).id))) {
+        throw methodNotFound();
+      }
+    },
+
+    /** Starts a passkey enrolment: WebAuthn creation options and the auth_session that verifies it. */
+    async startEnrolment(
+      user: User,
+      body: EnrolmentStart,
+    ): Promise<{ auth_session: string; authn_params_public_key: PublicKeyCredentialCreationOptionsJSON }> {
+      if (body.type !== 'passkey') {
+        throw new BadRequest('invalid_body', `Authentication method type "${body.type}" is not supported.`);
+      }
+      const own = user.identities.find((identity) => isOwnIdentity(user, identity));
+      if (body.connection !== undefined && body.connection !== own?.connection) {
+        throw new BadRequest('invalid_body', "The connection is not the user's connection.");
+      }
+      if (body.identity_user_id !== undefined && body.identity_user_id !== user.userId) {
+        throw new BadRequest('invalid_body', "The identity_user_id is not the user's identity.");
+      }
+      const settings = await deps.lookups.tenantSettings();
+      const friendlyName = settings['friendly_name'];
+      const exclude = body.use_exclude_credentials !== false;
+      const passkeys = exclude ? await deps.store.passkeys.listForUser(user.userId) : [];
+      const userHandle = userHandleOf(user.userId);
+      const label = user.email ?? user.username ?? user.phoneNumber ?? user.userId;
+      const options = await generateRegistrationOptions({
+        rpName: typeof friendlyName === 'string' && friendlyName !== '' ? friendlyName : rp.id,
+        rpID: rp.id,
+        userName: label,
+        userDisplayName: label,
+        userID: Buffer.from(user.userId, 'utf8'),
+        timeout: AUTH_SESSION_SECONDS * 1000,
+        attestationType: 'none',
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+        excludeCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: [...p.transports] })),
+        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+      });
+      const authSession = randomBytes(32).toString('base64url');
+      const session: AuthSession = {
+        userId: user.userId,
+        type: 'passkey',
+        challenge: options.challenge,
+        userHandle,
+        expiresAt: deps.clock.now() + AUTH_SESSION_SECONDS * 1000,
+      };
+      await deps.oneTime.putOnce(
+        `${SESSION_KEY}${authSession}`,
+        JSON.stringify(session),
+        AUTH_SESSION_SECONDS,
+      );
+      return { auth_session: authSession, authn_params_public_key: options };
+    },
+
+    /** Verifies the authenticator's answer and stores the passkey; the auth_session is spent either way. */
+    async verifyEnrolment(
+      user: User,
+      id: string,
+      body: { auth_session: string; authn_response: unknown },
+      userAgent: string | undefined,
+    ): Promise<Record<string, unknown>> {
+      if (id !== NEW_PASSKEY_ID) throw methodNotFound();
+      const stored = await deps.oneTime.takeOnce(`${SESSION_KEY}${body.auth_session}`);
+      if (stored === undefined) throw invalidSession();
+      const session = JSON.parse(stored) as AuthSession;
+      if (session.userId !== user.userId || session.type !== 'passkey') throw invalidSession();
+      if (deps.clock.now() > session.expiresAt) throw invalidSession();
+      let info;
+      try {
+        const result = await verifyRegistrationResponse({
+          response: body.authn_response as RegistrationResponseJSON,
+          expectedChallenge: session.challenge,
+          expectedOrigin: rp.origin,
+          expectedRPID: rp.id,
+          expectedType: 'webauthn.create',
+          requireUserVerification: true,
+          supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+        });
+        info = result.verified ? result.registrationInfo : undefined;
+      } catch (error) {
+        throw new BadRequest(
+          'invalid_body',
+          `The passkey registration could not be verified: ${error instanceof Error ? error.message : 'invalid response'}`,
+        );
+      }
+      if (!info) throw new BadRequest('invalid_body', 'The passkey registration could not be verified.');
+      const credentialId = info.credential.id;
+      if (await deps.store.passkeys.findByCredentialId(credentialId)) throw alreadyEnrolled();
+      const passkey: Passkey = {
+        id: `passkey|dev_${randomAlphanumeric(20)}`,
+        userId: user.userId,
+        credentialId,
+        publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+        counter: info.credential.counter,
+        transports: info.credential.transports ?? [],
+        deviceType: info.credentialDeviceType,
+        backedUp: info.credentialBackedUp,
+        aaguid: info.aaguid,
+        userHandle: session.userHandle,
+        name: undefined,
+        // Bounded like the logs' user agents: a header is not a place to store arbitrary text.
+        userAgent: userAgent?.slice(0, 512),
+        createdAt: new Date(deps.clock.now()).toISOString(),
+        lastUsedAt: undefined,
+      };
+      try {
+        await deps.store.passkeys.insert(passkey);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw alreadyEnrolled();
+        throw error;
+      }
+      return passkeyMethodView(passkey, rp.id);
+    },
+  };
+}
+
+const alreadyEnrolled = () => new Conflict('conflict', 'The passkey is already enrolled.');
+
+export type MyAccountService = ReturnType<typeof createMyAccountService>;

@@ -1,0 +1,109 @@
+import { MyAccountApiClient, MyAccountApiError } from '@auth0/auth0-spa-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SERVER_SETTINGS } from '../../../src/config/schema.js';
+import { testBackends } from '../../helpers/backends.js';
+import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
+import { myAccountFixture, type MyAccountFixture } from '../../helpers/myaccount.js';
+import { createSoftAuthenticator } from '../../helpers/soft-authenticator.js';
+
+type Fetcher = ConstructorParameters<typeof MyAccountApiClient>[0];
+
+// auth0-spa-js's own MyAccountApiClient (spec 3.8) against the API, its fetcher carried over inject(): the
+// SDK builds the URLs and bodies, reads Location and parses every answer as it would in a browser.
+describe.each(testBackends())('auth0-spa-js MyAccountApiClient against /me/v1 on $name', (backend) => {
+  let t: TestApp;
+  let f: MyAccountFixture;
+  beforeAll(async () => {
+    t = await buildTestApp(backend, {
+      server: { ...DEFAULT_SERVER_SETTINGS, myAccountRateLimit: 1_000_000 },
+    });
+    f = await myAccountFixture(t);
+    await f.activate();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** The SDK's fetcher: it asks for a token with the call's scopes and sends it as a bearer. */
+  const clientFor = (token: string, scopesAsked: string[][]) => {
+    const fetcher = {
+      async fetchWithAuth(url: string, init: RequestInit, auth: { scope: string[] }) {
+        scopesAsked.push(auth.scope);
+        const target = new URL(url);
+        expect(target.origin).toBe(new URL(TEST_ISSUER).origin);
+        const res = await t.app.inject({
+          method: init.method as 'GET',
+          url: `${target.pathname}${target.search}`,
+          headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+          ...(typeof init.body === 'string' ? { payload: init.body } : {}),
+        });
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) headers.set(name, String(value));
+        }
+        return new Response(res.statusCode === 204 ? null : res.body, { status: res.statusCode, headers });
+      },
+    };
+    return new MyAccountApiClient(fetcher as unknown as Fetcher, `${TEST_ISSUER}me/`);
+  };
+
+  it('enrols, lists, renames and deletes a passkey through the SDK', async () => {
+    const user = await f.make.user();
+    const scopesAsked: string[][] = [];
+    const client = clientFor(await f.tokenFor(user), scopesAsked);
+
+    expect(await client.getFactors()).toEqual([{ type: 'passkey', usage: ['primary'] }]);
+    const challenge = await client.enrollmentChallenge({ type: 'passkey' });
+    expect(challenge).toMatchObject({
+      id: 'passkey|new',
+      location: `${TEST_ISSUER}me/v1/authentication-methods/passkey%7Cnew`,
+      auth_session: expect.any(String),
+    });
+    const creation = (
+      challenge as unknown as {
+        authn_params_public_key: Parameters<ReturnType<typeof createSoftAuthenticator>['register']>[0];
+      }
+    ).authn_params_public_key;
+    const authn_response = createSoftAuthenticator().register(creation, 'https://latchkey.test');
+    const method = await client.enrollmentVerify({
+      type: 'passkey',
+      location: challenge.location,
+      auth_session: challenge.auth_session,
+      authn_response: authn_response as never,
+    });
+    expect(method).toMatchObject({ type: 'passkey', key_id: authn_response.id });
+    const id = (method as { id: string }).id;
+
+    expect(await client.getAuthenticationMethods('passkey')).toEqual([method]);
+    expect(await client.updateAuthenticationMethod(id, { name: 'Phone' })).toEqual({
+      ...method,
+      name: 'Phone',
+    });
+    expect(await client.getAuthenticationMethod(id)).toEqual({ ...method, name: 'Phone' });
+    await client.deleteAuthenticationMethod(id);
+    const gone = await client.getAuthenticationMethod(id).catch((error: unknown) => error);
+    expect(gone).toBeInstanceOf(MyAccountApiError);
+    const error = gone as MyAccountApiError;
+    expect({
+      type: error.type,
+      status: error.status,
+      title: error.title,
+      detail: error.detail,
+    }).toEqual({
+      type: 'https://auth0.com/api-errors/A0E-404-0001',
+      status: 404,
+      title: 'Not Found',
+      detail: 'The authentication method does not exist.',
+    });
+    expect(scopesAsked).toEqual([
+      ['read:me:factors'],
+      ['create:me:authentication_methods'],
+      ['create:me:authentication_methods'],
+      ['read:me:authentication_methods'],
+      ['update:me:authentication_methods'],
+      ['read:me:authentication_methods'],
+      ['delete:me:authentication_methods'],
+      ['read:me:authentication_methods'],
+    ]);
+  });
+});
