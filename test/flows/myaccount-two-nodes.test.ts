@@ -46,6 +46,7 @@ describe.skipIf(!pgUrl || !redisUrl)('the My Account API on two nodes sharing Po
       ).json<{ access_token: string }>().access_token;
     return {
       app: n.app,
+      issuer: n.deps.config.issuer,
       deps: n.deps,
       clock: n.deps.clock as FakeClock,
       managementToken: () => token(),
