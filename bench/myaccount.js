@@ -7,7 +7,7 @@
 //     (each after its own start, only the verify timed) against @simplewebauthn/server's verifyRegistrationResponse
 //     of equivalent responses, run inside the Latchkey process so both sides share its warm JIT and its core.
 // Passkeys come from a tiny inline authenticator (ES256, attestation 'none'): what a platform authenticator sends.
-// Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200]
+// Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200 --profile <dir>]
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -300,7 +300,8 @@ async function verifyCost(latchkey, issuer, token) {
 async function main() {
   const base = 4100 + Math.floor(Math.random() * 800);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-myaccount-'));
-  const latchkey = spawnServer(SCRIPT, 'latchkey', base, ['--dir', dir]);
+  const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
+  const latchkey = spawnServer(SCRIPT, 'latchkey', base, ['--dir', dir], profile);
   const cached = spawnServer(SCRIPT, 'cached', base + 1);
   const servers = [cached, latchkey];
   try {
