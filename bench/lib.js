@@ -24,8 +24,11 @@ export function reportCpu() {
   });
 }
 
-/** In a child: Latchkey on `port` over a SQLite file in `dir`, bootstrapped with the bench's client. */
-export async function startLatchkey(port, dir, overrides = {}) {
+/**
+ * In a child: Latchkey on `port` over a SQLite file in `dir`, bootstrapped with the bench's client; `env` adds
+ * settings (e.g. LATCHKEY_MY_ACCOUNT_RATE_LIMIT).
+ */
+export async function startLatchkey(port, dir, overrides = {}, env = {}) {
   const { loadConfig } = await import('../dist/config/load.js');
   const { createStorage } = await import('../dist/storage/db.js');
   const { migrateToLatest } = await import('../dist/storage/migrate.js');
@@ -40,6 +43,7 @@ export async function startLatchkey(port, dir, overrides = {}) {
     LATCHKEY_BOOTSTRAP_CLIENT_ID: BOOT_ID,
     LATCHKEY_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
     LATCHKEY_LOG_LEVEL: 'warn',
+    ...env,
   });
   const storage = await createStorage(config.databaseUrl);
   await migrateToLatest(storage);

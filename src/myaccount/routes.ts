@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { User } from '../domain/user.js';
 import { insufficientScope, TooManyRequests, Unauthorized } from '../errors/api.js';
 import { myAccountAudience } from '../management/resource-servers/my-account.js';
+import { webOriginPatterns } from '../oauth/cors.js';
 import { subjectProblem } from '../oauth/tokens/subject-standing.js';
 import {
   authenticatedRequests,
@@ -120,6 +121,14 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       }, EXPOSE_HEADERS),
     );
 
+    // The exact Allowed Web Origins of the token's application: where its pages may enrol a passkey.
+    const appOriginsOf = async (req: FastifyRequest): Promise<string[]> => {
+      const clientId = req.auth?.clientId ?? req.auth?.claims['client_id'];
+      const client = typeof clientId === 'string' ? await deps.lookups.client(clientId) : undefined;
+      if (!client) return [];
+      return webOriginPatterns(client.settings).flatMap((p) => (p.kind === 'exact' ? [p.origin] : []));
+    };
+
     const locationOf = (id: string) =>
       `${deps.config.issuer}me/v1/authentication-methods/${encodeURIComponent(id)}`;
 
@@ -193,6 +202,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
           req.params.id,
           req.body,
           req.headers['user-agent'],
+          await appOriginsOf(req),
         );
         return reply
           .status(201)

@@ -168,12 +168,17 @@ export function createMyAccountService(deps: Deps) {
       return { auth_session: authSession, authn_params_public_key: options };
     },
 
-    /** Verifies the authenticator's answer and stores the passkey; the auth_session is spent either way. */
+    /**
+     * Verifies the authenticator's answer and stores the passkey; the auth_session is spent either way.
+     * `appOrigins`: the origins of the token's application, where its pages may run the ceremony besides the
+     * issuer's own; the rp id stays the issuer's host, so only origins on that host's site can ever use it.
+     */
     async verifyEnrolment(
       user: User,
       id: string,
       body: { auth_session: string; authn_response: unknown },
       userAgent: string | undefined,
+      appOrigins: readonly string[] = [],
     ): Promise<Record<string, unknown>> {
       if (id !== NEW_PASSKEY_ID) throw methodNotFound();
       const stored = await deps.oneTime.takeOnce(`${SESSION_KEY}${body.auth_session}`);
@@ -186,7 +191,7 @@ export function createMyAccountService(deps: Deps) {
         const result = await verifyRegistrationResponse({
           response: body.authn_response as RegistrationResponseJSON,
           expectedChallenge: session.challenge,
-          expectedOrigin: rp.origin,
+          expectedOrigin: [rp.origin, ...appOrigins],
           expectedRPID: rp.id,
           expectedType: 'webauthn.create',
           requireUserVerification: true,

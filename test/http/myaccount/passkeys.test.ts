@@ -5,7 +5,7 @@ import type { User } from '../../../src/domain/user.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { api } from '../../helpers/http.js';
-import { me, myAccountFixture, problem, type MyAccountFixture } from '../../helpers/myaccount.js';
+import { APP_ORIGIN, me, myAccountFixture, problem, type MyAccountFixture } from '../../helpers/myaccount.js';
 import {
   createSoftAuthenticator,
   type RegistrationTamper,
@@ -189,6 +189,32 @@ describe.each(testBackends())('My Account API passkeys on $name (spec 3.2–3.5)
     });
     expect((await me(t, 'GET', '/authentication-methods?type=passkey', token)).json()).toEqual({
       authentication_methods: [],
+    });
+  });
+
+  it("accepts a ceremony on the token application's web origin, and no other application's", async () => {
+    const user = await f.make.user();
+    const token = await f.tokenFor(user);
+    // The fixture's application lists APP_ORIGIN in its Allowed Web Origins; the rp id stays the issuer's host.
+    const started = await start(token);
+    const authn_response = createSoftAuthenticator().register(started.authn_params_public_key, APP_ORIGIN);
+    const res = await me(t, 'POST', `${NEW_LOCATION}/verify`, token, {
+      auth_session: started.auth_session,
+      authn_response,
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ type: 'passkey', relying_party_id: 'latchkey.test' });
+
+    const other = await f.make.client({
+      appType: 'spa',
+      grantTypes: ['password'],
+      settings: { web_origins: ['https://other.example.org'] },
+    });
+    expect(other.settings['web_origins']).toEqual(['https://other.example.org']);
+    const foreign = await enrol(token, createSoftAuthenticator(), { origin: 'https://other.example.org' });
+    expect(foreign.statusCode).toBe(400);
+    expect(foreign.json()).toMatchObject({
+      detail: expect.stringMatching(/^The passkey registration could not be verified/),
     });
   });
 

@@ -1,0 +1,398 @@
+// The My Account API against floors measured in the same run:
+// (a) GET /me/v1/authentication-methods with a real `me` token (the user holds two passkeys enrolled through
+//     the API) under a raised rate limit, against the bare read floor of bench/read.js: node:http + jose
+//     verifying the same token (verified tokens cached) and answering the same JSON from memory. Each server is
+//     its own process and reports its CPU time, because the load generator shares the machine's cores.
+// (b) A passkey enrolment's verification: POST /me/v1/authentication-methods/passkey%7Cnew/verify end to end
+//     (each after its own start, only the verify timed) against @simplewebauthn/server's verifyRegistrationResponse
+//     of equivalent responses, run inside the Latchkey process so both sides share its warm JIT and its core.
+// Passkeys come from a tiny inline authenticator (ES256, attestation 'none'): what a platform authenticator sends.
+// Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200 --profile <dir>]
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, URL } from 'node:url';
+import { verifyRegistrationResponse } from '@simplewebauthn/server';
+import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import {
+  BOOT_ID,
+  BOOT_SECRET,
+  cannon,
+  cpuMicros,
+  fetchJson,
+  median,
+  parseArgs,
+  reportCpu,
+  spawnServer,
+  spread,
+  startLatchkey,
+  stopServers,
+} from './lib.js';
+
+const args = parseArgs(process.argv);
+const SCRIPT = fileURLToPath(import.meta.url);
+const SECONDS = Number(args.seconds ?? 10);
+const ROUNDS = Number(args.rounds ?? 3);
+const VERIFIES = Number(args.verifies ?? 200);
+const CONNECTIONS = 32;
+const READ_SCOPE = 'read:me:authentication_methods';
+const SCOPES = ['openid', READ_SCOPE, 'create:me:authentication_methods'];
+const PASSWORD = 'Bench-pass-word-123';
+const REALM_GRANT = 'http://auth0.com/oauth/grant-type/password-realm';
+const PATH = '/me/v1/authentication-methods';
+
+// ---- a tiny authenticator: ES256 key, attestation 'none', UV and backup flags set ----
+
+const sha256 = (data) => createHash('sha256').update(data).digest();
+const b64u = (bytes) => Buffer.from(bytes).toString('base64url');
+
+function register(options, origin) {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const cose = isoCBOR.encode(
+    new Map([
+      [1, 2], // kty EC2
+      [3, -7], // alg ES256
+      [-1, 1], // crv P-256
+      [-2, Buffer.from(jwk.x, 'base64url')],
+      [-3, Buffer.from(jwk.y, 'base64url')],
+    ]),
+  );
+  const credentialId = randomBytes(32);
+  const idLength = Buffer.alloc(2);
+  idLength.writeUInt16BE(credentialId.length);
+  const authData = Buffer.concat([
+    sha256(options.rp.id),
+    Buffer.of(0x01 | 0x04 | 0x08 | 0x10 | 0x40), // UP, UV, BE, BS, AT
+    Buffer.alloc(4), // counter 0
+    Buffer.alloc(16), // aaguid zeros
+    idLength,
+    credentialId,
+    cose,
+  ]);
+  const attestationObject = isoCBOR.encode(
+    new Map([
+      ['fmt', 'none'],
+      ['attStmt', new Map()],
+      ['authData', authData],
+    ]),
+  );
+  const clientDataJSON = JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin });
+  return {
+    id: b64u(credentialId),
+    rawId: b64u(credentialId),
+    type: 'public-key',
+    response: {
+      clientDataJSON: b64u(clientDataJSON),
+      attestationObject: b64u(attestationObject),
+      transports: ['internal', 'hybrid'],
+    },
+    clientExtensionResults: {},
+    authenticatorAttachment: 'platform',
+  };
+}
+
+// ---- child processes ----
+
+function bareChild(port, setup) {
+  const { issuer, audience, jwks, body } = setup;
+  const keys = createLocalJWKSet(jwks);
+  const verified = new Map();
+  const send = (res, status, text) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(text);
+  };
+  const verify = async (token) => {
+    const hit = verified.get(token);
+    if (hit && hit.exp > Date.now() / 1000) return hit;
+    const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ['RS256'] });
+    verified.set(token, payload);
+    return payload;
+  };
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    if (req.method !== 'GET' || req.url !== PATH || !auth.startsWith('Bearer ')) {
+      send(res, 404, '{"status":404}');
+      return;
+    }
+    verify(auth.slice(7)).then(
+      (claims) =>
+        String(claims.scope ?? '')
+          .split(' ')
+          .includes(READ_SCOPE)
+          ? send(res, 200, JSON.stringify(body))
+          : send(res, 403, '{"status":403}'),
+      () => send(res, 401, '{"status":401}'),
+    );
+  });
+  server.listen(port, '127.0.0.1', () => process.send({ up: true }));
+}
+
+/** In the Latchkey child: @simplewebauthn/server's own verification of the given responses, timed one by one. */
+async function libraryVerify({ cases, origin, rpID }) {
+  const times = [];
+  const before = process.cpuUsage();
+  for (const c of cases) {
+    const t0 = performance.now();
+    const result = await verifyRegistrationResponse({
+      response: c.response,
+      expectedChallenge: c.challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      expectedType: 'webauthn.create',
+      requireUserVerification: true,
+      supportedAlgorithmIDs: [-8, -7, -257],
+    });
+    times.push(performance.now() - t0);
+    if (!result.verified) throw new Error('library verification failed');
+  }
+  const cpu = process.cpuUsage(before);
+  process.send({ library: { times, cpuPerVerify: (cpu.user + cpu.system) / cases.length } });
+}
+
+// ---- the parent ----
+
+/** An application that may get `me` tokens for its users, and one user per part, made over HTTP. */
+async function setUp(issuer) {
+  const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: BOOT_ID,
+      client_secret: BOOT_SECRET,
+      audience: `${issuer}api/v2/`,
+    }),
+  });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const post = (path, body) =>
+    fetchJson(`${issuer}api/v2/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const audience = `${issuer}me/`;
+  await post('resource-servers', { name: 'Auth0 My Account API', identifier: audience });
+  const client = await post('clients', {
+    name: 'Bench App',
+    app_type: 'regular_web',
+    grant_types: [REALM_GRANT],
+    token_endpoint_auth_method: 'client_secret_post',
+  });
+  await post('client-grants', {
+    client_id: client.client_id,
+    audience,
+    scope: SCOPES.slice(1),
+    subject_type: 'user',
+  });
+  const [connection] = await fetchJson(`${issuer}api/v2/connections?strategy=auth0`, { headers });
+  await fetchJson(`${issuer}api/v2/connections/${connection.id}`, {
+    method: 'PATCH',
+    headers,
+    body: JSON.stringify({ enabled_clients: [...(connection.enabled_clients ?? []), client.client_id] }),
+  });
+  const meToken = async (email) => {
+    await post('users', { connection: connection.name, email, password: PASSWORD });
+    const tokens = await fetchJson(`${issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: REALM_GRANT,
+        realm: connection.name,
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        username: email,
+        password: PASSWORD,
+        audience,
+        scope: SCOPES.join(' '),
+      }),
+    });
+    return tokens.access_token;
+  };
+  const jwks = await fetchJson(`${issuer}.well-known/jwks.json`);
+  return {
+    audience,
+    jwks,
+    reader: await meToken('reader@example.com'),
+    enroller: await meToken('enroller@example.com'),
+  };
+}
+
+const meHeaders = (token) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+
+/** POST /authentication-methods: the creation options, auth_session and Location of one enrolment. */
+async function start(issuer, token) {
+  const res = await fetch(`${issuer}me/v1/authentication-methods`, {
+    method: 'POST',
+    headers: meHeaders(token),
+    body: JSON.stringify({ type: 'passkey', use_exclude_credentials: false }),
+  });
+  if (res.status !== 202) throw new Error(`start: ${res.status} ${await res.text()}`);
+  return { ...(await res.json()), location: res.headers.get('location') };
+}
+
+async function verify(started, response, token) {
+  const res = await fetch(`${started.location}/verify`, {
+    method: 'POST',
+    headers: meHeaders(token),
+    body: JSON.stringify({ auth_session: started.auth_session, authn_response: response }),
+  });
+  if (res.status !== 201) throw new Error(`verify: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+async function drive(server, token, seconds) {
+  const before = await cpuMicros(server);
+  const r = await cannon({
+    connections: CONNECTIONS,
+    url: `http://127.0.0.1:${server.port}${PATH}`,
+    headers: { authorization: `Bearer ${token}` },
+    duration: seconds,
+  });
+  const cpu = (await cpuMicros(server)) - before;
+  const ok = r['2xx'];
+  if (r.non2xx > 0 || r.errors > 0) console.warn(`  ${server.kind}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  return { rate: ok / (r.duration || seconds), p99: r.latency.p99, cpuPerRequest: cpu / Math.max(1, ok) };
+}
+
+/** Part (b): VERIFIES enrolments through the API, then the library on equivalent responses in the same process. */
+async function verifyCost(latchkey, issuer, token) {
+  const origin = new URL(issuer).origin;
+  const rpID = new URL(issuer).hostname;
+  const run = async (n) => {
+    const started = [];
+    for (let i = 0; i < n; i++) started.push(await start(issuer, token));
+    const responses = started.map((s) => register(s.authn_params_public_key, origin));
+    const times = [];
+    const before = await cpuMicros(latchkey);
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await verify(started[i], responses[i], token);
+      times.push(performance.now() - t0);
+    }
+    const cpu = (await cpuMicros(latchkey)) - before;
+    return { times, cpuPerVerify: cpu / n };
+  };
+  const library = async (n) => {
+    // Equivalent responses: the same authenticator answering options with fresh challenges of the same size.
+    const cases = Array.from({ length: n }, () => {
+      const challenge = randomBytes(32).toString('base64url');
+      return { challenge, response: register({ challenge, rp: { id: rpID } }, origin) };
+    });
+    const answer = new Promise((resolve) => {
+      const onMessage = (m) => {
+        if (!m.library) return;
+        latchkey.child.off('message', onMessage);
+        resolve(m.library);
+      };
+      latchkey.child.on('message', onMessage);
+    });
+    latchkey.child.send({ libraryVerify: { cases, origin, rpID } });
+    return answer;
+  };
+  await run(20); // warm-up
+  await library(20);
+  const api = await run(VERIFIES);
+  const lib = await library(VERIFIES);
+  return { api, lib };
+}
+
+async function main() {
+  const base = 4100 + Math.floor(Math.random() * 800);
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-myaccount-'));
+  const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
+  const latchkey = spawnServer(SCRIPT, 'latchkey', base, ['--dir', dir], profile);
+  const cached = spawnServer(SCRIPT, 'cached', base + 1);
+  const servers = [cached, latchkey];
+  try {
+    await latchkey.up;
+    const issuer = `http://127.0.0.1:${base}/`;
+    const setup = await setUp(issuer);
+
+    // The reader holds two passkeys, enrolled through the API.
+    const origin = new URL(issuer).origin;
+    for (let i = 0; i < 2; i++) {
+      const started = await start(issuer, setup.reader);
+      await verify(started, register(started.authn_params_public_key, origin), setup.reader);
+    }
+    const body = await fetchJson(`${issuer}me/v1/authentication-methods`, {
+      headers: meHeaders(setup.reader),
+    });
+    const passkeys = body.authentication_methods.filter((m) => m.type === 'passkey').length;
+    if (passkeys !== 2) throw new Error(`expected 2 passkeys, got ${JSON.stringify(body)}`);
+    cached.child.send({ issuer, audience: setup.audience, jwks: setup.jwks, body });
+    await cached.up;
+
+    // (a)
+    for (const s of servers) await drive(s, setup.reader, 2); // warm-up (JIT, caches)
+    const results = { cached: [], latchkey: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const line = [];
+      for (const s of servers) {
+        const r = await drive(s, setup.reader, SECONDS);
+        results[s.kind].push(r);
+        line.push(`${s.kind} ${r.rate.toFixed(0)}/s p99 ${r.p99} ms ${r.cpuPerRequest.toFixed(0)} µs CPU`);
+      }
+      const [c, l] = [results.cached, results.latchkey].map((x) => x[x.length - 1]);
+      console.log(
+        `round ${round}: ${line.join(' | ')} | latchkey/bare ${(l.rate / c.rate).toFixed(2)}x, CPU ${(l.cpuPerRequest / c.cpuPerRequest).toFixed(2)}x`,
+      );
+    }
+
+    // (b)
+    const { api, lib } = await verifyCost(latchkey, issuer, setup.enroller);
+
+    const row = (label, rs) =>
+      `  ${label.padEnd(44)} ${median(rs.map((r) => r.rate))
+        .toFixed(0)
+        .padStart(
+          6,
+        )} 2xx/s (${spread(rs.map((r) => r.rate))})  p99 ${String(median(rs.map((r) => r.p99))).padStart(3)} ms (${spread(rs.map((r) => r.p99))})  CPU ${median(
+        rs.map((r) => r.cpuPerRequest),
+      )
+        .toFixed(0)
+        .padStart(4)} µs/request (${spread(rs.map((r) => r.cpuPerRequest))})`;
+    const m = (kind, field) => median(results[kind].map((r) => r[field]));
+    console.log(
+      `\nGET /me/v1/authentication-methods, a user with ${passkeys} passkeys (${availableParallelism()} cores, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, medians and spread; load generator on the same machine)`,
+    );
+    console.log(row('bare node:http + jose, verified tokens cached', results.cached));
+    console.log(row('Latchkey (rate limit raised)', results.latchkey));
+    console.log(
+      `  Latchkey / bare read floor: throughput ${(m('latchkey', 'rate') / m('cached', 'rate')).toFixed(2)}x (goal >= 0.8), p99 ${(m('latchkey', 'p99') / m('cached', 'p99')).toFixed(2)}x, CPU per request ${(m('latchkey', 'cpuPerRequest') / m('cached', 'cpuPerRequest')).toFixed(2)}x`,
+    );
+
+    const p50 = (xs) => median(xs);
+    console.log(
+      `\nPasskey enrolment verification, ES256 attestation 'none', ${VERIFIES} sequential verifies`,
+    );
+    console.log(
+      `  Latchkey POST .../passkey%7Cnew/verify end to end: p50 ${p50(api.times).toFixed(2)} ms wall (HTTP round trip included), ${api.cpuPerVerify.toFixed(0)} µs server CPU per verify`,
+    );
+    console.log(
+      `  @simplewebauthn/server verifyRegistrationResponse in the Latchkey process: p50 ${p50(lib.times).toFixed(2)} ms, ${lib.cpuPerVerify.toFixed(0)} µs CPU per verify`,
+    );
+    console.log(
+      `  Latchkey / library: CPU per verify ${(api.cpuPerVerify / lib.cpuPerVerify).toFixed(2)}x (goal <= 1.5), wall p50 ${(p50(api.times) / p50(lib.times)).toFixed(2)}x`,
+    );
+  } finally {
+    await stopServers(servers);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args.child !== undefined) {
+  reportCpu();
+  const port = Number(args.port);
+  if (args.child === 'latchkey') {
+    process.on('message', (m) => {
+      if (m.libraryVerify) void libraryVerify(m.libraryVerify);
+    });
+    await startLatchkey(port, args.dir, {}, { LATCHKEY_MY_ACCOUNT_RATE_LIMIT: '9999999' });
+    process.send({ up: true });
+  } else {
+    process.once('message', (setup) => bareChild(port, setup));
+  }
+} else {
+  await main();
+}

@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CDPSession, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MY_ACCOUNT_SCOPES } from '../../src/management/resource-servers/my-account.js';
+import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
+import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
+import { createFactories } from '../helpers/factories.js';
+import { api, jwtPayload } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+
+const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
+const PASSWORD = 'Pass-word-123';
+const ME_SCOPES = [
+  'read:me:authentication_methods',
+  'create:me:authentication_methods',
+  'update:me:authentication_methods',
+  'delete:me:authentication_methods',
+];
+
+/** The application's host: one page that loads auth0-spa-js, at `/` and at the callback path. */
+async function startAppHost(): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/auth0-spa-js.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(SPA_BUNDLE);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      '<!doctype html><html lang="en"><title>Account settings</title><h1>Account settings</h1>' +
+        '<script src="/auth0-spa-js.js"></script></html>',
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // localhost, not 127.0.0.1: a secure context whose host can be the rp id (WebAuthn refuses IP addresses).
+  return { server, origin: `http://localhost:${String((server.address() as AddressInfo).port)}` };
+}
+
+/** Page-side `createAuth0Client`, kept on `window.app`; a string since this project compiles without DOM types. */
+function clientScript(options: { domain: string; clientId: string; redirectUri: string }): string {
+  return `(async () => {
+    const o = ${JSON.stringify(options)};
+    window.app = await auth0.createAuth0Client({
+      domain: o.domain,
+      clientId: o.clientId,
+      cacheLocation: 'localstorage',
+      authorizationParams: {
+        redirect_uri: o.redirectUri,
+        audience: o.domain + '/me/',
+        scope: ${JSON.stringify(ME_SCOPES.join(' '))},
+      },
+    });
+  })()`;
+}
+
+/**
+ * Page-side enrolment as an application writes it with auth0-spa-js: the SDK's MyAccountApiClient starts it,
+ * the browser's WebAuthn API makes the credential from the options (JSON → PublicKeyCredential options the
+ * standard way), the SDK verifies it, then lists the methods.
+ */
+const ENROL_SCRIPT = `(async () => {
+  const challenge = await window.app.myAccount.enrollmentChallenge({ type: 'passkey' });
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(challenge.authn_params_public_key);
+  const credential = await navigator.credentials.create({ publicKey });
+  const verified = await window.app.myAccount.enrollmentVerify({
+    type: 'passkey',
+    location: challenge.location,
+    auth_session: challenge.auth_session,
+    authn_response: credential.toJSON(),
+  });
+  const methods = await window.app.myAccount.getAuthenticationMethods();
+  return { challenge, credentialId: credential.id, verified, methods };
+})()`;
+
+// Skipped with a notice from global-setup when Chromium is missing; .ci/run installs it, so CI runs this.
+describe.skipIf(!hasChromium)('My Account passkeys from an application page in Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let host: { server: Server; origin: string };
+  let domain: string;
+  let clientId: string;
+  let userId: string;
+
+  beforeAll(async () => {
+    host = await startAppHost();
+    const port = await freePort();
+    domain = `http://localhost:${String(port)}`;
+    t = await buildTestApp(undefined, { issuer: `${domain}/` });
+    await t.app.listen({ port, host: '127.0.0.1' });
+    const make = createFactories(t.deps);
+    const activated = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/resource-servers',
+      token: await t.managementToken(),
+      body: { name: 'Auth0 My Account API', identifier: `${domain}/me/` },
+    });
+    expect(activated.statusCode).toBe(201);
+    const client = await make.client({
+      name: 'Account settings',
+      appType: 'spa',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: ['authorization_code'],
+      settings: { callbacks: [`${host.origin}/callback`], web_origins: [host.origin] },
+    });
+    clientId = client.clientId;
+    await make.grant({
+      clientId,
+      audience: `${domain}/me/`,
+      subjectType: 'user',
+      scope: [...MY_ACCOUNT_SCOPES],
+    });
+    t.deps.lookups.invalidate();
+    await make.enableConnection(clientId);
+    userId = (await make.user({ email: 'passkey.user@example.com', password: PASSWORD })).userId;
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser.close();
+    host.server.close();
+    await t.close();
+  });
+
+  async function signIn(page: Page): Promise<void> {
+    const options = { domain, clientId, redirectUri: `${host.origin}/callback` };
+    await page.goto(`${host.origin}/`);
+    await page.evaluate(clientScript(options));
+    void page.evaluate('window.app.loginWithRedirect()');
+    await page.waitForURL(/\/u\/login\?/);
+    await page.getByLabel('Email address or username').fill('passkey.user@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${host.origin}/callback?**`);
+    await page.evaluate(clientScript(options));
+    await page.evaluate('window.app.handleRedirectCallback()');
+  }
+
+  async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    return { cdp, authenticatorId };
+  }
+
+  it("enrols a passkey through auth0-spa-js's MyAccountApiClient with the platform authenticator", async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await signIn(page);
+      const token = await page.evaluate<string>('window.app.getTokenSilently()');
+      expect(jwtPayload(token)).toMatchObject({ sub: userId, azp: clientId });
+      expect(jwtPayload(token)['aud']).toContain(`${domain}/me/`);
+
+      const { cdp, authenticatorId } = await virtualAuthenticator(page);
+      const result = await page.evaluate<{
+        challenge: Record<string, unknown> & { authn_params_public_key: { rp: unknown } };
+        credentialId: string;
+        verified: Record<string, unknown>;
+        methods: Record<string, unknown>[];
+      }>(ENROL_SCRIPT);
+
+      expect(result.challenge['id']).toBe('passkey|new');
+      expect(result.challenge['location']).toBe(`${domain}/me/v1/authentication-methods/passkey%7Cnew`);
+      expect(result.challenge.authn_params_public_key.rp).toEqual({ id: 'localhost', name: 'Latchkey' });
+      const userHandle = Buffer.from(userId, 'utf8').toString('base64url');
+      expect(result.verified).toMatchObject({
+        id: expect.stringMatching(/^passkey\|dev_/),
+        type: 'passkey',
+        usage: ['primary'],
+        identity_user_id: userId,
+        key_id: result.credentialId,
+        user_handle: userHandle,
+        relying_party_id: 'localhost',
+        credential_device_type: 'single_device',
+        credential_backed_up: false,
+      });
+      expect(result.methods.filter((m) => m['type'] === 'passkey')).toEqual([result.verified]);
+
+      // The authenticator holds the same discoverable credential, for the issuer's host and this user.
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0]).toMatchObject({ rpId: 'localhost', isResidentCredential: true });
+      expect(Buffer.from(credentials[0]?.credentialId ?? '', 'base64').toString('base64url')).toBe(
+        result.credentialId,
+      );
+      expect(Buffer.from(credentials[0]?.userHandle ?? '', 'base64').toString('base64url')).toBe(userHandle);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
