@@ -277,6 +277,7 @@ export function createNativePasskeys(deps: Deps) {
     const user = await deps.store.users.findById(passkey.userId);
     const own = user?.identities.find((i) => i.provider === 'auth0' && i.connection === connection.name);
     if (!user || !own) throw new InvalidGrant('The passkey is not known.');
+    input.identified?.(user);
     if (response.response?.userHandle !== passkey.userHandle) {
       throw new InvalidGrant('The user handle does not match the passkey.');
     }
@@ -317,6 +318,7 @@ export interface FinishInput {
   readonly authSession: string;
   readonly response: unknown;
   readonly userAgent: string | undefined;
+  readonly identified?: (user: User) => void;
 }
 
 /** A finished ceremony: the user who signs in, or the pending user and passkey a registration creates. */

@@ -82,6 +82,7 @@ async function passkeySignIn(
     authSession: input.authSession,
     response: input.response,
     userAgent: input.userAgent,
+    identified: input.identified,
   });
   if (!outcome.signup) return { user: outcome.user, connection: outcome.connection, signup: false };
   try {

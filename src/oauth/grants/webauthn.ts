@@ -14,6 +14,8 @@ export interface PasskeySignInInput {
   readonly response: Readonly<Record<string, unknown>>;
   readonly ip: string;
   readonly userAgent: string | undefined;
+  /** Told the user once the passkey names one, so a refusal after that is logged against them. */
+  readonly identified: (user: User) => void;
 }
 
 export interface PasskeySignIn {
@@ -55,6 +57,7 @@ export const webauthn: GrantHandler = {
       response: authnResponse(params),
       ip,
       userAgent,
+      identified: (user) => Object.assign(audit, { userId: user.userId, userName: user.email }),
     });
     Object.assign(audit, { connection: connection.name, userId: user.userId, userName: user.email });
     // Auth0 compat: the password grant's answer for a blocked user.

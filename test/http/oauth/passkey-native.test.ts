@@ -463,6 +463,34 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
     expect(methods[0]?.key_id).toBe(authenticator.passkeys[0]?.credentialId);
   });
 
+  it('records tenant log events: ss and s for sign-up and sign-in, f for a refused assertion', async () => {
+    const authenticator = createSoftAuthenticator();
+    const up = await signUp('logged@example.com', authenticator);
+    const sub = decodeJwt(up.json<{ id_token: string }>().id_token).sub ?? '';
+    expect((await signIn(authenticator)).statusCode).toBe(200);
+    expect((await signIn(authenticator, { signature: 'corrupt' })).statusCode).toBe(403);
+    await t.deps.events.flush();
+    const rows = await t.deps.storage.db
+      .selectFrom('logs')
+      .select(['type', 'description', 'connection', 'client_id', 'strategy'])
+      .where('user_id', '=', sub)
+      .orderBy('at')
+      .orderBy('log_id')
+      .execute();
+    const common = { connection: DB, client_id: app.clientId, strategy: 'auth0' };
+    expect(rows).toEqual([
+      { type: 'ss', description: 'Successful signup', ...common },
+      { type: 's', description: '', ...common },
+      { type: 's', description: '', ...common },
+      {
+        type: 'f',
+        description: 'The passkey assertion could not be verified: the signature is not valid',
+        ...common,
+        strategy: null,
+      },
+    ]);
+  });
+
   it('lists the webauthn grant in discovery', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.json<{ grant_types_supported: string[] }>().grant_types_supported).toContain(GRANT);
