@@ -50,6 +50,7 @@ interface NativeSession {
   /** Register only: the `user.id` of the creation options (base64url) and the profile the user gets. */
   readonly userHandle?: string;
   readonly profile?: Readonly<Record<string, string>>;
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Epoch ms, on the tenant's clock. */
   readonly expiresAt: number;
 }
@@ -123,6 +124,21 @@ export function parseProfile(value: unknown): Record<string, string> {
   return profile;
 }
 
+/**
+ * The user_metadata of /passkey/register: at most 10 string fields (spec 1.5).
+ * @throws InvalidRequest otherwise.
+ */
+export function parseMetadata(value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const ok =
+    isRecord(value) &&
+    Object.keys(value).length <= 10 &&
+    Object.entries(value).every(([k, v]) => k.length <= 255 && typeof v === 'string' && v.length <= 500);
+  if (!ok)
+    throw new InvalidRequest('Invalid parameter: user_metadata must be an object of at most 10 strings');
+  return value as Record<string, string>;
+}
+
 /** The native passkey ceremonies (spec 1.5): starting them, and finishing them for the webauthn grant. */
 export function createNativePasskeys(deps: Deps) {
   const rp = relyingParty(deps.config.issuer);
@@ -135,7 +151,12 @@ export function createNativePasskeys(deps: Deps) {
 
   return {
     /** POST /passkey/register: creation options for a new user of the connection. */
-    async startRegistration(client: Client, connection: Connection, profile: Record<string, string>) {
+    async startRegistration(
+      client: Client,
+      connection: Connection,
+      profile: Record<string, string>,
+      metadata: Record<string, string> | undefined,
+    ) {
       if (signupDisabled(connection)) throw new AccessDenied('Public signup is disabled');
       const email = profile['email']?.toLowerCase() ?? '';
       const taken = [
@@ -165,6 +186,7 @@ export function createNativePasskeys(deps: Deps) {
         challenge: options.challenge,
         userHandle: handle.toString('base64url'),
         profile,
+        ...(metadata === undefined ? {} : { metadata }),
         expiresAt: deps.clock.now() + SESSION_SECONDS * 1000,
       });
       // Spec 1.5's shape: Auth0 answers only these members.
@@ -266,7 +288,8 @@ export function createNativePasskeys(deps: Deps) {
       createdAt: new Date(deps.clock.now()).toISOString(),
       lastUsedAt: undefined,
     };
-    return { passkey, profile: session.profile ?? {} };
+    const params = { ...session.profile, ...(session.metadata ? { user_metadata: session.metadata } : {}) };
+    return { passkey, profile: params };
   }
 
   async function finishChallenge(input: FinishInput, session: NativeSession, connection: Connection) {
@@ -327,7 +350,8 @@ export type PasskeyOutcome =
   | {
       readonly signup: true;
       readonly passkey: Omit<Passkey, 'userId'>;
-      readonly profile: Readonly<Record<string, string>>;
+      /** The sign-up's parameters, as /dbconnections/signup takes them (profile fields, user_metadata). */
+      readonly profile: Readonly<Record<string, unknown>>;
       readonly connection: Connection;
     };
 

@@ -5,7 +5,13 @@ import { optionalString, parseTokenParams } from '../oauth/params.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
 import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
-import { assertPasskeyClient, createNativePasskeys, parseProfile, passkeyConnection } from './native.js';
+import {
+  assertPasskeyClient,
+  createNativePasskeys,
+  parseMetadata,
+  parseProfile,
+  passkeyConnection,
+} from './native.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 const REGISTER_PARAMS = new Set([
@@ -53,7 +59,10 @@ export const passkeyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
   app.post('/passkey/register', options, async (req, reply) => {
     const { params, client, connection } = await start(req, REGISTER_PARAMS);
     const profile = parseProfile(params['user_profile']);
-    return reply.headers(NO_STORE).send(await native.startRegistration(client, connection, profile));
+    const metadata = parseMetadata(params['user_metadata']);
+    return reply
+      .headers(NO_STORE)
+      .send(await native.startRegistration(client, connection, profile, metadata));
   });
 
   app.post('/passkey/challenge', options, async (req, reply) => {

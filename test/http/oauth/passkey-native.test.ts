@@ -491,8 +491,80 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
     ]);
   });
 
+  it('keeps user_metadata and the profile of the sign-up, and uses the default directory when realm is omitted', async () => {
+    const settings = await api(t.app, {
+      method: 'PATCH',
+      url: '/api/v2/tenants/settings',
+      token: await t.managementToken(),
+      body: { default_directory: DB },
+    });
+    expect(settings.statusCode).toBe(200);
+    const started = await post('/passkey/register', {
+      ...creds(),
+      user_profile: { email: 'meta@example.com', given_name: 'Meta', family_name: 'Data' },
+      user_metadata: { plan: 'free' },
+    });
+    expect(started.statusCode).toBe(200);
+    const { auth_session, authn_params_public_key } = started.json<RegisterStarted>();
+    const res = await post('/oauth/token', {
+      grant_type: GRANT,
+      ...creds(),
+      auth_session,
+      authn_response: createSoftAuthenticator().register(authn_params_public_key, ORIGIN),
+    });
+    expect(res.statusCode).toBe(200);
+    const user = (await t.deps.store.users.findByLogin(DB, 'meta@example.com'))?.user;
+    expect(user).toMatchObject({ givenName: 'Meta', familyName: 'Data', userMetadata: { plan: 'free' } });
+    const bad = await post('/passkey/register', {
+      ...creds(),
+      realm: DB,
+      user_profile: { email: 'meta2@example.com' },
+      user_metadata: { plan: 1 },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Invalid parameter: user_metadata must be an object of at most 10 strings',
+    });
+  });
+
+  it("refuses an assertion whose user handle is not the passkey's", async () => {
+    const authenticator = createSoftAuthenticator();
+    expect((await signUp('handle@example.com', authenticator)).statusCode).toBe(200);
+    const started = await challenge();
+    const assertion = authenticator.authenticate(started.authn_params_public_key, ORIGIN);
+    const res = await grant(started.auth_session, {
+      ...assertion,
+      response: { ...assertion.response, userHandle: 'c29tZW9uZS1lbHNl' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual(invalidGrant('The user handle does not match the passkey.'));
+  });
+
   it('lists the webauthn grant in discovery', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.json<{ grant_types_supported: string[] }>().grant_types_supported).toContain(GRANT);
+  });
+});
+
+describe('native passkey endpoints: per-address limit (spec 1.5)', () => {
+  it('answers 429 once an address has failed too often', async () => {
+    const t = await buildTestApp(undefined, {}, { failedAuthLimit: { limit: 2, windowSeconds: 60 } });
+    try {
+      const bad = () =>
+        t.app.inject({ method: 'POST', url: '/passkey/challenge', payload: { client_id: 'nobody' } });
+      expect((await bad()).statusCode).toBe(401);
+      expect((await bad()).statusCode).toBe(401);
+      const limited = await bad();
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json()).toEqual({
+        error: 'too_many_requests',
+        error_description:
+          'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+      });
+      expect(limited.headers['retry-after']).toBeDefined();
+    } finally {
+      await t.close();
+    }
   });
 });
