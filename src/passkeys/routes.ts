@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InvalidRequest, OAuthError, TooManyRequestsOAuth } from '../errors/oauth.js';
 import { authenticateClient } from '../oauth/client-auth/index.js';
 import { optionalString, parseTokenParams } from '../oauth/params.js';
+import { corsOnSend, preflightHandler } from '../server/cors.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
 import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
@@ -39,7 +40,23 @@ export const passkeyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     isFailure: (err) => err instanceof OAuthError && err.status < 500,
     now: () => deps.clock.now(),
   });
-  const options = { bodyLimit: 64 * 1024, onRequest: limit.onRequest, onError: limit.onError };
+  // CORS as at the token endpoint: browser apps (auth0-spa-js's PasskeyApiClient) call these from their origins.
+  const namedClient = async (req: FastifyRequest) => {
+    const body = req.body;
+    const id =
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['client_id'] : undefined;
+    return typeof id === 'string' && id.length <= 128 ? deps.lookups.client(id) : undefined;
+  };
+  const tenantOrigins = () => deps.lookups.tenantOrigins();
+  for (const url of ['/passkey/register', '/passkey/challenge']) {
+    app.options(url, preflightHandler({ methods: ['POST'], tenantOrigins }));
+  }
+  const options = {
+    bodyLimit: 64 * 1024,
+    onRequest: limit.onRequest,
+    onError: limit.onError,
+    onSend: corsOnSend(namedClient),
+  };
 
   /** The authenticated first-party client with the webauthn grant, and its passkey connection. */
   async function start(req: FastifyRequest, allowed: ReadonlySet<string>) {

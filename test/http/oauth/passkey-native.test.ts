@@ -541,6 +541,40 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
     expect(res.json()).toEqual(invalidGrant('The user handle does not match the passkey.'));
   });
 
+  it('answers browser apps on their own origins only (CORS, as at the token endpoint)', async () => {
+    const spa = await f.make.client({
+      appType: 'spa',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: [GRANT],
+      settings: { web_origins: ['https://spa.example.com'] },
+    });
+    await f.make.enableConnection(spa.clientId);
+    t.deps.lookups.invalidate();
+    const preflight = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/passkey/challenge',
+      headers: {
+        origin: 'https://spa.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe('https://spa.example.com');
+    const call = (origin: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/passkey/challenge',
+        headers: { origin },
+        payload: { client_id: spa.clientId, realm: DB },
+      });
+    const allowed = await call('https://spa.example.com');
+    expect(allowed.statusCode).toBe(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://spa.example.com');
+    const other = await call('https://evil.example');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('lists the webauthn grant in discovery', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.json<{ grant_types_supported: string[] }>().grant_types_supported).toContain(GRANT);
