@@ -244,9 +244,12 @@ export function createNativePasskeys(deps: Deps) {
         throw new InvalidGrant('The realm is not the one the auth_session was started for.');
       }
       const connection = await deps.lookups.connection(session.connection);
-      if (!connection || !passkeysEnabled(connection)) {
-        throw new InvalidGrant('Passkeys are not enabled for the connection.');
+      // The connection may have changed since the ceremony started.
+      if (!connection || !connection.enabledClients.includes(input.client.clientId)) {
+        throw new InvalidGrant('The connection is not enabled for this client.');
       }
+      if (!passkeysEnabled(connection))
+        throw new InvalidGrant('Passkeys are not enabled for the connection.');
       return session.kind === 'register'
         ? { ...(await finishRegistration(input, session)), connection, signup: true }
         : { user: await finishChallenge(input, session, connection), connection, signup: false };

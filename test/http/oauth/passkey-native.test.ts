@@ -575,6 +575,45 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('refuses to finish a ceremony once the connection has passkeys turned off', async () => {
+    const created = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/connections',
+      token: await t.managementToken(),
+      body: {
+        name: 'switched',
+        strategy: 'auth0',
+        enabled_clients: [app.clientId],
+        options: { authentication_methods: { passkey: { enabled: true } } },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const started = await post('/passkey/register', {
+      ...creds(),
+      realm: 'switched',
+      user_profile: { email: 'switched@example.com' },
+    });
+    expect(started.statusCode).toBe(200);
+    const { auth_session, authn_params_public_key } = started.json<RegisterStarted>();
+    const off = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/connections/${created.json<{ id: string }>().id}`,
+      token: await t.managementToken(),
+      body: { options: { authentication_methods: { passkey: { enabled: false } } } },
+    });
+    expect(off.statusCode).toBe(200);
+    const res = await grant(
+      auth_session,
+      createSoftAuthenticator().register(authn_params_public_key, ORIGIN),
+      {
+        realm: 'switched',
+      },
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toEqual(invalidGrant('Passkeys are not enabled for the connection.'));
+    expect(await t.deps.store.users.findByLogin('switched', 'switched@example.com')).toBeUndefined();
+  });
+
   it('lists the webauthn grant in discovery', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.json<{ grant_types_supported: string[] }>().grant_types_supported).toContain(GRANT);
