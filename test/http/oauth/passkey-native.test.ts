@@ -614,6 +614,50 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
     expect(await t.deps.store.users.findByLogin('switched', 'switched@example.com')).toBeUndefined();
   });
 
+  it('answers invalid_request for missing or malformed parameters', async () => {
+    const started = await challenge();
+    const missing = await post('/oauth/token', { grant_type: GRANT, ...creds(), authn_response: {} });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Missing required parameter: auth_session',
+    });
+    const garbled = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({ grant_type: GRANT, ...creds(), auth_session: started.auth_session, authn_response: '{nope' }),
+    });
+    expect(garbled.statusCode).toBe(400);
+    expect(garbled.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Invalid parameter: authn_response must be a JSON object',
+    });
+    const extra = await post('/passkey/challenge', { ...creds(), realm: DB, connection: DB });
+    expect(extra.statusCode).toBe(400);
+    expect(extra.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Invalid parameter: connection is not allowed',
+    });
+    const noProfile = await post('/passkey/register', { ...creds(), realm: DB });
+    expect(noProfile.statusCode).toBe(400);
+    expect(noProfile.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'Missing required parameter: user_profile',
+    });
+  });
+
+  it('accepts an authenticator that never counts (counter 0 before and after), as synced passkeys do', async () => {
+    const authenticator = createSoftAuthenticator();
+    expect((await signUp('zero@example.com', authenticator)).statusCode).toBe(200);
+    expect((await signIn(authenticator, { signCount: 0 })).statusCode).toBe(200);
+    expect((await signIn(authenticator, { signCount: 0 })).statusCode).toBe(200);
+    // Once it has counted, it may not go back.
+    expect((await signIn(authenticator, { signCount: 5 })).statusCode).toBe(200);
+    const back = await signIn(authenticator, { signCount: 0 });
+    expect(back.statusCode).toBe(403);
+    expect(back.json()).toEqual(invalidGrant(/counter/i));
+  });
+
   it('lists the webauthn grant in discovery', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.json<{ grant_types_supported: string[] }>().grant_types_supported).toContain(GRANT);
