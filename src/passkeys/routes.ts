@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { InvalidRequest, OAuthError, TooManyRequestsOAuth } from '../errors/oauth.js';
-import { authenticateClient } from '../oauth/client-auth/index.js';
+import { authenticateClient, CLIENT_AUTH_PARAMS } from '../oauth/client-auth/index.js';
 import { optionalString, parseTokenParams } from '../oauth/params.js';
 import { corsOnSend, preflightHandler } from '../server/cors.js';
 import type { Deps } from '../server/deps.js';
@@ -15,15 +15,9 @@ import {
 } from './native.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
-const REGISTER_PARAMS = new Set([
-  'client_id',
-  'client_secret',
-  'realm',
-  'organization',
-  'user_profile',
-  'user_metadata',
-]);
-const CHALLENGE_PARAMS = new Set(['client_id', 'client_secret', 'realm', 'organization']);
+// Client authentication as at the token endpoint (a secret, or a private_key_jwt assertion).
+const CHALLENGE_PARAMS = new Set([...CLIENT_AUTH_PARAMS, 'realm', 'organization']);
+const REGISTER_PARAMS = new Set([...CHALLENGE_PARAMS, 'user_profile', 'user_metadata']);
 
 /**
  * Auth0's native passkey endpoints (spec 1.5), JSON in and `{error, error_description}` out. They start the
@@ -63,7 +57,7 @@ export const passkeyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     const params = parseTokenParams(req.body);
     const unknown = Object.keys(params).find((name) => !allowed.has(name));
     if (unknown !== undefined) throw new InvalidRequest(`Invalid parameter: ${unknown} is not allowed`);
-    // Confidential clients authenticate as at the token endpoint (client_secret_post); no Basic here.
+    // Confidential clients authenticate in the body as at the token endpoint; Auth0 documents no Basic here.
     const { client } = await authenticateClient({ params, authorization: undefined }, clientDeps);
     assertPasskeyClient(client);
     const realm = optionalString(params, 'realm');
