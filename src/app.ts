@@ -7,6 +7,7 @@ import Fastify, {
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { managementPlugin } from './management/plugin.js';
+import { passkeyRoutes } from './passkeys/routes.js';
 import { myAccountRoutes } from './myaccount/routes.js';
 import { selfDescription } from './meta/plugin.js';
 import { authorizeRoutes } from './oauth/authorize/routes.js';
@@ -104,6 +105,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(managementPlugin, { deps, prefix: MANAGEMENT_PREFIX });
   await app.register(myAccountRoutes, { deps, prefix: MY_ACCOUNT_PREFIX });
   await app.register(dbConnectionRoutes, { deps });
+  await app.register(passkeyRoutes, { deps });
   await app.register(pageRoutes, { deps });
   await app.register(accountPageRoutes, { deps });
   return app;

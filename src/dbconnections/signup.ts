@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Client } from '../domain/client.js';
+import type { Passkey } from '../domain/passkey.js';
 import type { Connection } from '../domain/connection.js';
 import type { User } from '../domain/user.js';
 import { BadRequest, Conflict } from '../errors/api.js';
@@ -22,6 +23,8 @@ export interface SignUp {
   readonly params: Params;
   readonly facts: RequestFacts;
   readonly log: FastifyBaseLogger;
+  /** Native passkey sign-up: the user gets this passkey instead of a password. */
+  readonly passkey?: Omit<Passkey, 'userId'>;
 }
 
 /**
@@ -38,7 +41,7 @@ export async function signUp(
   const { client, connection, params, facts } = input;
   if (signupDisabled(connection)) throw badRequest('operation_not_allowed', 'Public signup is disabled');
   const email = text(params, 'email', true);
-  const user = await createUser(users, connection, params, email);
+  const user = await createUser(users, connection, params, email, input.passkey);
   deps.events.record({
     type: 'ss',
     description: 'Successful signup',
@@ -89,6 +92,7 @@ async function createUser(
   connection: Connection,
   params: Params,
   email: string,
+  passkey: Omit<Passkey, 'userId'> | undefined,
 ): Promise<User> {
   const profile: Record<string, string> = {};
   for (const field of PROFILE_FIELDS) {
@@ -104,14 +108,18 @@ async function createUser(
     throw badRequest('invalid_body', 'Invalid parameter: user_metadata must be an object of strings');
   }
   try {
-    return await users.create({
-      connection: connection.name,
-      email,
-      password: text(params, 'password', true),
-      ...(username !== undefined && connection.options['requires_username'] === true ? { username } : {}),
-      ...profile,
-      ...(metadata !== undefined ? { user_metadata: metadata } : {}),
-    });
+    const password = passkey === undefined ? { password: text(params, 'password', true) } : {};
+    return await users.create(
+      {
+        connection: connection.name,
+        email,
+        ...password,
+        ...(username !== undefined && connection.options['requires_username'] === true ? { username } : {}),
+        ...profile,
+        ...(metadata !== undefined ? { user_metadata: metadata } : {}),
+      },
+      passkey === undefined ? {} : { passkey },
+    );
   } catch (error) {
     if (error instanceof PasswordRejected) throw passwordError(error.rejection);
     if (error instanceof Conflict) throw badRequest('user_exists', 'The user already exists.');

@@ -20,6 +20,7 @@ export interface RequestFacts {
   readonly hostname: string | undefined;
 }
 
+const WEBAUTHN_GRANT = 'urn:okta:params:oauth:grant-type:webauthn';
 const PASSWORD_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/password-realm']);
 
 /** The success and failure codes of each grant's exchange (Auth0's `s…ft` / `f…ft`). */
@@ -27,6 +28,8 @@ function exchangeTypes(grantType: string | undefined): { ok: LogType; failed: Lo
   if (grantType !== undefined && PASSWORD_GRANTS.has(grantType)) return { ok: 'sepft', failed: 'fepft' };
   if (grantType === 'refresh_token') return { ok: 'sertft', failed: 'fertft' };
   if (grantType === 'authorization_code') return { ok: 'seacft', failed: 'feacft' };
+  // Auth0 logs a native passkey sign-in as a login (`s`) or a failed one (`f`); a sign-up adds `ss`.
+  if (grantType === WEBAUTHN_GRANT) return { ok: 's', failed: 'f' };
   return { ok: 'seccft', failed: 'feccft' };
 }
 
@@ -66,9 +69,17 @@ export function tokenSuccessEvents(
 ): NewLogEvent[] {
   const base = { ...common(audit, facts), scope };
   const types = exchangeTypes(audit.grantType);
+  const login: NewLogEvent = {
+    ...base,
+    type: 's',
+    description: '',
+    strategy: 'auth0',
+    strategyType: 'database',
+  };
+  if (types.ok === 's') return [login];
   const exchange: NewLogEvent = { ...base, type: types.ok, description: '' };
   if (types.ok !== 'sepft') return [exchange];
-  return [{ ...base, type: 's', description: '', strategy: 'auth0', strategyType: 'database' }, exchange];
+  return [login, exchange];
 }
 
 /**

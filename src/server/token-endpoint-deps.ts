@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { createCodeStore } from '../oauth/authorize/codes.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { DbConnectionError } from '../dbconnections/errors.js';
+import { signUp } from '../dbconnections/signup.js';
+import { InvalidGrant } from '../errors/oauth.js';
+import { createUserService } from '../management/users/service.js';
+import { createNativePasskeys, type NativePasskeys } from '../passkeys/native.js';
+import type { PasskeySignIn, PasskeySignInInput } from '../oauth/grants/webauthn.js';
 import type { IssuanceWrites } from '../oauth/grants/types.js';
 import type { TokenEndpointDeps } from '../oauth/token-endpoint.js';
 import type { Deps } from './deps.js';
-import type { WarningLog } from './failed-auth-limit.js';
 import { createLoginThrottle } from './login-throttle.js';
 
 /** Nothing was written: another request had already rotated the presented refresh token. */
 class RotationRaced extends Error {}
 
 /** Wires the token endpoint's narrow dependencies to the stores, caches and keys of this node. */
-export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpointDeps {
+export function createTokenEndpointDeps(deps: Deps, log: FastifyBaseLogger): TokenEndpointDeps {
   const { store } = deps;
+  const native = createNativePasskeys(deps);
+  const users = createUserService(deps);
   const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
   return {
     issuer: deps.config.issuer,
@@ -54,7 +62,45 @@ export function createTokenEndpointDeps(deps: Deps, log: WarningLog): TokenEndpo
     revokeRefreshFamily: (familyId, at, reason) => store.refreshTokens.revokeFamily(familyId, at, reason),
     saveIssuance: (writes) => saveIssuance(deps, writes),
     authorizationCodes: createCodeStore(deps.oneTime),
+    passkeySignIn: (input) => passkeySignIn(deps, native, users, log, input),
   };
+}
+
+/** The webauthn grant: the ceremony, then (for a registration) the same sign-up as /dbconnections/signup. */
+async function passkeySignIn(
+  deps: Deps,
+  native: NativePasskeys,
+  users: ReturnType<typeof createUserService>,
+  log: FastifyBaseLogger,
+  input: PasskeySignInInput,
+): Promise<PasskeySignIn> {
+  const client = await deps.lookups.client(input.clientId);
+  if (!client) throw new InvalidGrant('The client is unknown.');
+  const outcome = await native.finish({
+    client,
+    realm: input.realm,
+    authSession: input.authSession,
+    response: input.response,
+    userAgent: input.userAgent,
+    identified: input.identified,
+  });
+  if (!outcome.signup) return { user: outcome.user, connection: outcome.connection, signup: false };
+  try {
+    const user = await signUp(deps, users, {
+      client,
+      connection: outcome.connection,
+      params: outcome.profile,
+      facts: { ip: input.ip, userAgent: input.userAgent, hostname: undefined },
+      log,
+      passkey: outcome.passkey,
+    });
+    return { user, connection: outcome.connection, signup: true };
+  } catch (error) {
+    if (error instanceof DbConnectionError) {
+      throw new InvalidGrant(error.code === 'user_exists' ? 'The user already exists.' : error.message);
+    }
+    throw error;
+  }
 }
 
 /**

@@ -48,8 +48,33 @@ const Options = Type.Object(
     ),
     requires_username: Type.Optional(Type.Boolean()),
     brute_force_protection: Type.Optional(Type.Boolean()),
-    passkey_options: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    authentication_methods: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    // Auth0's passkey settings of a database connection (native passkeys, the login page's offer).
+    passkey_options: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            challenge_ui: Type.Optional(Type.Enum(['both', 'autofill', 'button'])),
+            local_enrollment_enabled: Type.Optional(Type.Boolean()),
+            progressive_enrollment_enabled: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
+    authentication_methods: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            password: Type.Optional(Type.Object({ enabled: Type.Boolean() }, { additionalProperties: true })),
+            passkey: Type.Optional(Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false })),
+          },
+          // Auth0 has more methods (email_otp, phone_otp, …), stored as sent.
+          { additionalProperties: true, maxProperties: 10 },
+        ),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: true, maxProperties: 100 },
 );

@@ -1,3 +1,4 @@
+import type { Passkey } from '../../domain/passkey.js';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../../domain/connection.js';
 import { isOwnIdentity, ownIdentity, type Identity, type User } from '../../domain/user.js';
@@ -137,13 +138,17 @@ export function createUserService(deps: Deps) {
 
     byEmail: (email: string) => store.users.findByEmail(email),
 
-    async create(body: UserCreate): Promise<User> {
+    /** `passkey`: native passkey sign-up; the user gets no password and the passkey, in one transaction. */
+    async create(body: UserCreate, extra: { passkey?: Omit<Passkey, 'userId'> } = {}): Promise<User> {
       assertMetadataFieldNames(body);
       const connection = await databaseConnection(body.connection);
       if (body.email === undefined)
         throw new BadRequest('invalid_body', "Payload validation error: 'Missing required property: email'.");
       assertUsernameRule(connection, body.username, 'create');
-      const passwordHash = await initialPasswordHash(connection, body);
+      const passwordHash =
+        extra.passkey !== undefined && body.password === undefined
+          ? undefined
+          : await initialPasswordHash(connection, body);
       // Auth0 stores database-connection emails lowercased.
       const email = body.email.toLowerCase();
       const at = now();
@@ -185,7 +190,10 @@ export function createUserService(deps: Deps) {
       };
       if (await store.users.findById(user.userId)) throw exists();
       try {
-        await store.transaction((repos) => repos.users.insert(user));
+        await store.transaction(async (repos) => {
+          await repos.users.insert(user);
+          if (extra.passkey) await repos.passkeys.insert({ ...extra.passkey, userId: user.userId });
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw exists();
         throw error;

@@ -2,9 +2,13 @@ import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
 import { password, passwordRealm } from './password.js';
 import { refreshToken } from './refresh-token.js';
+import { webauthn } from './webauthn.js';
 import type { GrantHandler } from './types.js';
 
 /** Every grant type the token endpoint dispatches to, by `grant_type`. */
 export const GRANTS: ReadonlyMap<string, GrantHandler> = new Map(
-  [authorizationCode, clientCredentials, password, passwordRealm, refreshToken].map((g) => [g.grantType, g]),
+  [authorizationCode, clientCredentials, password, passwordRealm, refreshToken, webauthn].map((g) => [
+    g.grantType,
+    g,
+  ]),
 );

@@ -7,6 +7,7 @@ import type { JwtSigner } from '../../keys/signer.js';
 import type { ClientAuthMethod } from '../client-auth/types.js';
 import type { TokenParams } from '../params.js';
 import type { TokenAudit } from '../../logs/token-events.js';
+import type { PasskeySignIn, PasskeySignInInput } from './webauthn.js';
 import type { CodeStore } from '../authorize/codes.js';
 
 export interface TokenResponse {
@@ -74,6 +75,8 @@ export interface GrantDeps extends UserGrantDeps {
   readonly signer: JwtSigner;
   readonly findApi: (identifier: string) => Promise<ResourceServer | undefined>;
   readonly findGrants: (clientId: string, audience: string) => Promise<ClientGrant[]>;
+  /** The webauthn grant's ceremony check (and sign-up); throws InvalidGrant when it fails. */
+  readonly passkeySignIn: (input: PasskeySignInInput) => Promise<PasskeySignIn>;
 }
 
 export interface GrantHandler {

@@ -78,6 +78,17 @@ export function createPasskeyRepository(db: DbOrTx, tenantId: string) {
         .executeTakeFirst();
       return row && toPasskey(row);
     },
+    /** A sign-in with the passkey: the counter moves only from the value the assertion was checked against. */
+    async recordUse(id: string, fromCounter: number, toCounter: number, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('passkeys')
+        .set({ counter: toCounter, last_used_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('counter', '=', fromCounter)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
     async rename(userId: string, id: string, name: string | null): Promise<boolean> {
       const result = await db
         .updateTable('passkeys')

@@ -226,6 +226,8 @@ describe.each(testBackends())('the OpenAPI document on $name', (backend) => {
         '/userinfo',
         '/oauth/revoke',
         '/oauth/token',
+        '/passkey/challenge',
+        '/passkey/register',
         '/dbconnections/signup',
         '/dbconnections/change_password',
       ].sort(),

@@ -55,6 +55,7 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
         'password',
         'http://auth0.com/oauth/grant-type/password-realm',
         'refresh_token',
+        'urn:okta:params:oauth:grant-type:webauthn',
         'implicit',
       ],
       id_token_signing_alg_values_supported: ['HS256', 'RS256', 'RS512', 'PS256'],
