@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import {
   generateRegistrationOptions,
-  verifyRegistrationResponse,
   type PublicKeyCredentialCreationOptionsJSON,
-  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Passkey } from '../domain/passkey.js';
 import { isOwnIdentity, type User } from '../domain/user.js';
 import { BadRequest, Conflict, NotFound } from '../errors/api.js';
-import { randomAlphanumeric } from '../lib/ids.js';
 import type { Deps } from '../server/deps.js';
 import { isUniqueViolation } from '../storage/json.js';
+import {
+  PASSKEY_ALGORITHMS,
+  RegistrationRefused,
+  verifyPasskeyRegistration,
+} from '../webauthn/registration.js';
 import { passkeyMethodView, passwordMethodViews } from './views.js';
 
 /** An enrolment must be verified within this (spec 3.3: auth_session lives five minutes). */
 export const AUTH_SESSION_SECONDS = 300;
-/** EdDSA, ES256, RS256: what authenticators offer; ML-DSA is left out until browsers ship it. */
-export const PASSKEY_ALGORITHMS = [-8, -7, -257];
 /** The id a passkey enrolment is started and verified under (spec 3.3). */
 export const NEW_PASSKEY_ID = 'passkey|new';
 /** Auth0 answers at most 20 methods (spec 3.1). */
@@ -186,37 +186,25 @@ export function createMyAccountService(deps: Deps) {
       const session = JSON.parse(stored) as AuthSession;
       if (session.userId !== user.userId || session.type !== 'passkey') throw invalidSession();
       if (deps.clock.now() > session.expiresAt) throw invalidSession();
-      let info;
+      let credential;
       try {
-        const result = await verifyRegistrationResponse({
-          response: body.authn_response as RegistrationResponseJSON,
-          expectedChallenge: session.challenge,
-          expectedOrigin: [rp.origin, ...appOrigins],
-          expectedRPID: rp.id,
-          expectedType: 'webauthn.create',
+        credential = await verifyPasskeyRegistration(body.authn_response, {
+          challenge: session.challenge,
+          origins: [rp.origin, ...appOrigins],
+          rpId: rp.id,
           requireUserVerification: true,
-          supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
         });
-        info = result.verified ? result.registrationInfo : undefined;
       } catch (error) {
+        if (!(error instanceof RegistrationRefused)) throw error;
         throw new BadRequest(
           'invalid_body',
-          `The passkey registration could not be verified: ${error instanceof Error ? error.message : 'invalid response'}`,
+          `The passkey registration could not be verified: ${error.message}`,
         );
       }
-      if (!info) throw new BadRequest('invalid_body', 'The passkey registration could not be verified.');
-      const credentialId = info.credential.id;
-      if (await deps.store.passkeys.findByCredentialId(credentialId)) throw alreadyEnrolled();
+      if (await deps.store.passkeys.findByCredentialId(credential.credentialId)) throw alreadyEnrolled();
       const passkey: Passkey = {
-        id: `passkey|dev_${randomAlphanumeric(20)}`,
+        ...credential,
         userId: user.userId,
-        credentialId,
-        publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
-        counter: info.credential.counter,
-        transports: info.credential.transports ?? [],
-        deviceType: info.credentialDeviceType,
-        backedUp: info.credentialBackedUp,
-        aaguid: info.aaguid,
         userHandle: session.userHandle,
         name: undefined,
         // Bounded like the logs' user agents: a header is not a place to store arbitrary text.

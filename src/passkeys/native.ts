@@ -3,9 +3,7 @@ import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
   verifyAuthenticationResponse,
-  verifyRegistrationResponse,
   type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Client } from '../domain/client.js';
 import type { Connection } from '../domain/connection.js';
@@ -18,8 +16,12 @@ import {
   OAuthError,
   UnauthorizedClient,
 } from '../errors/oauth.js';
-import { randomAlphanumeric } from '../lib/ids.js';
-import { PASSKEY_ALGORITHMS, relyingParty } from '../myaccount/service.js';
+import { relyingParty } from '../myaccount/service.js';
+import {
+  PASSKEY_ALGORITHMS,
+  RegistrationRefused,
+  verifyPasskeyRegistration,
+} from '../webauthn/registration.js';
 import { signupDisabled } from '../dbconnections/signup.js';
 import type { Deps } from '../server/deps.js';
 
@@ -257,34 +259,23 @@ export function createNativePasskeys(deps: Deps) {
   };
 
   async function finishRegistration(input: FinishInput, session: NativeSession) {
-    let info;
+    let credential;
     try {
-      const result = await verifyRegistrationResponse({
-        response: input.response as RegistrationResponseJSON,
-        expectedChallenge: session.challenge,
-        expectedOrigin: rp.origin,
-        expectedRPID: rp.id,
-        expectedType: 'webauthn.create',
+      credential = await verifyPasskeyRegistration(input.response, {
+        challenge: session.challenge,
+        origins: [rp.origin],
+        rpId: rp.id,
         requireUserVerification: false,
-        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
       });
-      info = result.verified ? result.registrationInfo : undefined;
     } catch (error) {
+      if (!(error instanceof RegistrationRefused)) throw error;
       throw notVerified('registration', error);
     }
-    if (!info) throw notVerified('registration', new Error('the attestation is not valid'));
-    if (await deps.store.passkeys.findByCredentialId(info.credential.id)) {
+    if (await deps.store.passkeys.findByCredentialId(credential.credentialId)) {
       throw new InvalidGrant('The passkey is already enrolled.');
     }
     const passkey: Omit<Passkey, 'userId'> = {
-      id: `passkey|dev_${randomAlphanumeric(20)}`,
-      credentialId: info.credential.id,
-      publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
-      counter: info.credential.counter,
-      transports: info.credential.transports ?? [],
-      deviceType: info.credentialDeviceType,
-      backedUp: info.credentialBackedUp,
-      aaguid: info.aaguid,
+      ...credential,
       userHandle: session.userHandle ?? '',
       name: undefined,
       userAgent: input.userAgent?.slice(0, 512),

@@ -1,0 +1,62 @@
+import { verifyRegistrationResponse, type RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { Passkey } from '../domain/passkey.js';
+import { randomAlphanumeric } from '../lib/ids.js';
+
+/** EdDSA, ES256, RS256: what authenticators offer; ML-DSA is left out until browsers ship it. */
+export const PASSKEY_ALGORITHMS = [-8, -7, -257];
+
+/** What a registration response must match: the ceremony's challenge, where it ran, and how. */
+export interface RegistrationCheck {
+  readonly challenge: string;
+  /** Origins the browser may report in clientDataJSON. */
+  readonly origins: readonly string[];
+  readonly rpId: string;
+  readonly requireUserVerification: boolean;
+}
+
+/** The response did not verify; `message` says why, for the surface's own error. */
+export class RegistrationRefused extends Error {}
+
+/** A verified new credential, as a Passkey stores it (the caller adds the owner and how it was enrolled). */
+export type NewCredential = Pick<
+  Passkey,
+  'id' | 'credentialId' | 'publicKey' | 'counter' | 'transports' | 'deviceType' | 'backedUp' | 'aaguid'
+>;
+
+/**
+ * Verifies a WebAuthn registration response with @simplewebauthn/server (attestation `none` accepted): the one
+ * check behind My Account enrolment and native passkey sign-up.
+ * @throws RegistrationRefused
+ */
+export async function verifyPasskeyRegistration(
+  response: unknown,
+  check: RegistrationCheck,
+): Promise<NewCredential> {
+  let info;
+  try {
+    const result = await verifyRegistrationResponse({
+      response: response as RegistrationResponseJSON,
+      expectedChallenge: check.challenge,
+      expectedOrigin: [...check.origins],
+      expectedRPID: check.rpId,
+      expectedType: 'webauthn.create',
+      requireUserVerification: check.requireUserVerification,
+      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+    });
+    info = result.verified ? result.registrationInfo : undefined;
+  } catch (error) {
+    throw new RegistrationRefused(error instanceof Error ? error.message : 'invalid response');
+  }
+  // verified:false comes without a reason.
+  if (!info) throw new RegistrationRefused('the attestation is not valid');
+  return {
+    id: `passkey|dev_${randomAlphanumeric(20)}`,
+    credentialId: info.credential.id,
+    publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+    counter: info.credential.counter,
+    transports: info.credential.transports ?? [],
+    deviceType: info.credentialDeviceType,
+    backedUp: info.credentialBackedUp,
+    aaguid: info.aaguid,
+  };
+}
