@@ -119,3 +119,62 @@ export const median = (xs) => {
 
 export const spread = (xs, digits = 0) =>
   `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+
+/** A Management API token of the bench's bootstrap client (every Management scope). */
+export async function managementToken(issuer) {
+  const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: BOOT_ID,
+      client_secret: BOOT_SECRET,
+      audience: `${issuer}api/v2/`,
+    }),
+  });
+  return token;
+}
+
+/**
+ * In a child: the bare read floor. A node:http server that verifies the bearer token with jose against the
+ * tenant's JWKS (remembering verified tokens until they expire when `cached`), checks `scope`, and answers
+ * `answer(url)` as JSON (404 when it gives undefined).
+ */
+export async function bareReadServer({ port, issuer, audience, jwks, scope, cached, answer }) {
+  const { createServer } = await import('node:http');
+  const { createLocalJWKSet, jwtVerify } = await import('jose');
+  const keys = createLocalJWKSet(jwks);
+  const verified = new Map();
+  const send = (res, status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(body);
+  };
+  const verify = async (token) => {
+    const hit = cached ? verified.get(token) : undefined;
+    if (hit && hit.exp > Date.now() / 1000) return hit;
+    const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ['RS256'] });
+    if (cached) verified.set(token, payload);
+    return payload;
+  };
+  const server = createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    if (req.method !== 'GET' || !auth.startsWith('Bearer ')) {
+      send(res, 404, '{"statusCode":404}');
+      return;
+    }
+    verify(auth.slice(7)).then(
+      (claims) => {
+        if (
+          !String(claims.scope ?? '')
+            .split(' ')
+            .includes(scope)
+        )
+          return send(res, 403, '{}');
+        const found = answer(req.url);
+        return found === undefined ? send(res, 404, '{}') : send(res, 200, JSON.stringify(found));
+      },
+      () => send(res, 401, '{"statusCode":401}'),
+    );
+  });
+  server.listen(port, '127.0.0.1', () => process.send({ up: true }));
+}

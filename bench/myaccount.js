@@ -10,20 +10,18 @@
 // Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200 --profile <dir>]
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, URL } from 'node:url';
 import { verifyRegistrationResponse } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
-  BOOT_ID,
-  BOOT_SECRET,
+  bareReadServer,
   cannon,
   cpuMicros,
   fetchJson,
+  managementToken,
   median,
   parseArgs,
   reportCpu,
@@ -98,40 +96,6 @@ function register(options, origin) {
 
 // ---- child processes ----
 
-function bareChild(port, setup) {
-  const { issuer, audience, jwks, body } = setup;
-  const keys = createLocalJWKSet(jwks);
-  const verified = new Map();
-  const send = (res, status, text) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-    res.end(text);
-  };
-  const verify = async (token) => {
-    const hit = verified.get(token);
-    if (hit && hit.exp > Date.now() / 1000) return hit;
-    const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ['RS256'] });
-    verified.set(token, payload);
-    return payload;
-  };
-  const server = createServer((req, res) => {
-    const auth = req.headers.authorization ?? '';
-    if (req.method !== 'GET' || req.url !== PATH || !auth.startsWith('Bearer ')) {
-      send(res, 404, '{"status":404}');
-      return;
-    }
-    verify(auth.slice(7)).then(
-      (claims) =>
-        String(claims.scope ?? '')
-          .split(' ')
-          .includes(READ_SCOPE)
-          ? send(res, 200, JSON.stringify(body))
-          : send(res, 403, '{"status":403}'),
-      () => send(res, 401, '{"status":401}'),
-    );
-  });
-  server.listen(port, '127.0.0.1', () => process.send({ up: true }));
-}
-
 /** In the Latchkey child: @simplewebauthn/server's own verification of the given responses, timed one by one. */
 async function libraryVerify({ cases, origin, rpID }) {
   const times = [];
@@ -158,16 +122,7 @@ async function libraryVerify({ cases, origin, rpID }) {
 
 /** An application that may get `me` tokens for its users, and one user per part, made over HTTP. */
 async function setUp(issuer) {
-  const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: BOOT_ID,
-      client_secret: BOOT_SECRET,
-      audience: `${issuer}api/v2/`,
-    }),
-  });
+  const token = await managementToken(issuer);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const post = (path, body) =>
     fetchJson(`${issuer}api/v2/${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -391,7 +346,17 @@ if (args.child !== undefined) {
     await startLatchkey(port, args.dir, {}, { LATCHKEY_MY_ACCOUNT_RATE_LIMIT: '9999999' });
     process.send({ up: true });
   } else {
-    process.once('message', (setup) => bareChild(port, setup));
+    process.once('message', ({ issuer, audience, jwks, body }) => {
+      void bareReadServer({
+        port,
+        issuer,
+        audience,
+        jwks,
+        scope: READ_SCOPE,
+        cached: true,
+        answer: (url) => (url === PATH ? body : undefined),
+      });
+    });
   }
 } else {
   await main();

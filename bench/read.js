@@ -5,17 +5,15 @@
 // because the load generator shares the machine's cores.
 // Usage: npm run bench:read [-- --seconds 10 --rounds 3 --profile <dir>]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
-  BOOT_ID,
-  BOOT_SECRET,
+  bareReadServer,
   cannon,
   cpuMicros,
   fetchJson,
+  managementToken,
   median,
   parseArgs,
   reportCpu,
@@ -34,60 +32,9 @@ const READ_SCOPE = 'read:resource_servers';
 
 // ---- child processes ----
 
-function bareChild(port, cached, setup) {
-  const { issuer, audience, jwks, row } = setup;
-  const keys = createLocalJWKSet(jwks);
-  const rows = new Map([[row.id, row]]);
-  const verified = new Map();
-  const send = (res, status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-    res.end(body);
-  };
-  const verify = async (token) => {
-    if (cached) {
-      const hit = verified.get(token);
-      if (hit && hit.exp > Date.now() / 1000) return hit;
-    }
-    const { payload } = await jwtVerify(token, keys, { issuer, audience, algorithms: ['RS256'] });
-    if (cached) verified.set(token, payload);
-    return payload;
-  };
-  const server = createServer((req, res) => {
-    const prefix = '/api/v2/resource-servers/';
-    const auth = req.headers.authorization ?? '';
-    if (req.method !== 'GET' || !req.url.startsWith(prefix) || !auth.startsWith('Bearer ')) {
-      send(res, 404, '{"statusCode":404}');
-      return;
-    }
-    verify(auth.slice(7)).then(
-      (claims) => {
-        if (
-          !String(claims.scope ?? '')
-            .split(' ')
-            .includes(READ_SCOPE)
-        )
-          return send(res, 403, '{}');
-        const found = rows.get(decodeURIComponent(req.url.slice(prefix.length)));
-        return found === undefined ? send(res, 404, '{}') : send(res, 200, JSON.stringify(found));
-      },
-      () => send(res, 401, '{"statusCode":401}'),
-    );
-  });
-  server.listen(port, '127.0.0.1', () => process.send({ up: true }));
-}
-
 async function setUp(issuer) {
   // The bootstrap client's token holds every Management scope, as an operator's or SDK's usually does.
-  const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: BOOT_ID,
-      client_secret: BOOT_SECRET,
-      audience: `${issuer}api/v2/`,
-    }),
-  });
+  const token = await managementToken(issuer);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const created = await fetchJson(`${issuer}api/v2/resource-servers`, {
     method: 'POST',
@@ -182,7 +129,19 @@ if (args.child !== undefined) {
     await startLatchkey(port, args.dir);
     process.send({ up: true });
   } else {
-    process.once('message', (setup) => bareChild(port, args.child === 'cached', setup));
+    process.once('message', ({ issuer, audience, jwks, row }) => {
+      const prefix = '/api/v2/resource-servers/';
+      void bareReadServer({
+        port,
+        issuer,
+        audience,
+        jwks,
+        scope: READ_SCOPE,
+        cached: args.child === 'cached',
+        answer: (url) =>
+          url.startsWith(prefix) && decodeURIComponent(url.slice(prefix.length)) === row.id ? row : undefined,
+      });
+    });
   }
 } else {
   await main();

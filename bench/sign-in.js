@@ -14,11 +14,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, URL } from 'node:url';
 import {
-  BOOT_ID,
-  BOOT_SECRET,
   cannon,
   cpuMicros,
   fetchJson,
+  managementToken,
   median,
   parseArgs,
   reportCpu,
@@ -53,16 +52,7 @@ async function bareChild(port, data) {
 
 /** An application with the code flow and a user who can sign in to it, made through the Management API. */
 async function setUp(issuer) {
-  const { access_token: token } = await fetchJson(`${issuer}oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: BOOT_ID,
-      client_secret: BOOT_SECRET,
-      audience: `${issuer}api/v2/`,
-    }),
-  });
+  const token = await managementToken(issuer);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const client = await fetchJson(`${issuer}api/v2/clients`, {
     method: 'POST',
