@@ -34,7 +34,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
   const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
   const tokenDeps = createTokenEndpointDeps(deps, log);
-  const codes = createCodeStore(deps.oneTime);
+  const codes = createCodeStore(deps.oneTime, nowSeconds);
   const transactions = createTransactionStore(deps.oneTime, nowSeconds);
   const sessions = createSessions(deps);
   const consent = createConsent(deps, transactions, nowSeconds);

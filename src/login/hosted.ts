@@ -85,11 +85,12 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
       return flow.pageError(reply, 400, 'error.transaction_expired');
     // A sign-in forced by prompt=login or max_age replaces the browser's session: the old cookie stops working.
     const previous = await flow.sessions.current(req.headers.cookie);
-    if (previous) await flow.sessions.end(previous);
-    const { session, setCookies } = await flow.sessions.start(user.userId, {
-      ip: req.ip,
-      userAgent: req.headers['user-agent'],
-    });
+    const { session, setCookies } = await flow.sessions.start(
+      user.userId,
+      { ip: req.ip, userAgent: req.headers['user-agent'] },
+      opened.client.clientId,
+      previous,
+    );
     const path = transactionCookiePath(deps.config.issuer);
     const clearTx = `${transactionCookieName(opened.tx.id)}=; Path=${path}; HttpOnly; Max-Age=0`;
     void reply.header('set-cookie', [...setCookies, clearTx]);

@@ -81,6 +81,9 @@ export function createSessions(deps: Deps) {
         ]
       : [cookie(SESSION_COOKIE, value, maxAge, 'Lax')];
 
+  // The client each session was started for (and recorded with), as long as the session object lives.
+  const startedFor = new WeakMap<Session, string>();
+
   return {
     /** The active session the request's cookie names, or undefined. */
     async current(cookieHeader: string | undefined): Promise<Session | undefined> {
@@ -91,10 +94,15 @@ export function createSessions(deps: Deps) {
       const session = await deps.store.sessions.findByTokenHash(hashToken(token));
       return session && isSessionActive(session, nowSeconds()) ? session : undefined;
     },
-    /** A new session for a user who just signed in, with the Set-Cookie values that carry it. */
+    /**
+     * A new session for a user who just signed in to `clientId`, with the Set-Cookie values that carry it;
+     * `replacing` (the browser's previous session, when a sign-in was forced) ends in the same transaction.
+     */
     async start(
       userId: string,
       from: { ip: string; userAgent: string | undefined },
+      clientId: string,
+      replacing?: Session,
     ): Promise<{ session: Session; setCookies: string[] }> {
       const now = nowSeconds();
       const { absoluteSeconds, idleSeconds } = await lifetimes();
@@ -111,7 +119,12 @@ export function createSessions(deps: Deps) {
         ip: from.ip,
         userAgent: from.userAgent?.slice(0, 512),
       };
-      await deps.store.sessions.insert(session, hashToken(token));
+      await deps.store.transaction(async (repos) => {
+        if (replacing) await repos.sessions.revoke(replacing.id, now);
+        await repos.sessions.insert(session, hashToken(token));
+        await repos.sessions.addClient(session.id, clientId, now);
+      });
+      startedFor.set(session, clientId);
       return { session, setCookies: cookies(token, absoluteSeconds) };
     },
     /** Ends the session (logout, an administrator, a new sign-in replacing it): its cookie finds nothing after. */
@@ -120,6 +133,8 @@ export function createSessions(deps: Deps) {
     },
     /** The session signed the user in to `clientId` (Auth0's session `clients`). */
     async signedInTo(session: Session, clientId: string): Promise<void> {
+      // A session started for this client already holds it: no second write in the same sign-in.
+      if (startedFor.get(session) === clientId) return;
       await deps.store.sessions.addClient(session.id, clientId, nowSeconds());
     },
     /** The Set-Cookie values that remove the cookies: the attributes they were set with, emptied and expired. */

@@ -38,19 +38,23 @@ export function createTokenEndpointDeps(deps: Deps, log: FastifyBaseLogger): Tok
     findConnection: (name) => deps.lookups.connection(name),
     findUserByLogin: (connection, login) => store.users.findByLogin(connection, login),
     findUser: (userId) => store.users.findById(userId),
-    recordLogin: (user, ip, rehash) =>
-      store.users.recordLogin(user.userId, {
-        at: new Date(deps.clock.now()).toISOString(),
-        ip,
-        ...(rehash?.identity.passwordHash !== undefined
-          ? {
-              rehash: {
-                identity: rehash.identity,
-                verified: rehash.identity.passwordHash,
-                replacement: rehash.replacement,
-              },
-            }
-          : {}),
+    // One transaction: a login's writes commit together (each commit costs more than the statements in it).
+    recordLogin: (user, ip, rehash, clearFailures) =>
+      store.transaction(async (repos) => {
+        if (clearFailures !== undefined) await repos.loginFailures.clear(clearFailures, ip);
+        return repos.users.recordLogin(user.userId, {
+          at: new Date(deps.clock.now()).toISOString(),
+          ip,
+          ...(rehash?.identity.passwordHash !== undefined
+            ? {
+                rehash: {
+                  identity: rehash.identity,
+                  verified: rehash.identity.passwordHash,
+                  replacement: rehash.replacement,
+                },
+              }
+            : { identities: user.identities }),
+        });
       }),
     loginFailures: store.loginFailures,
     throttleLogin: createLoginThrottle(deps, log),
@@ -61,7 +65,7 @@ export function createTokenEndpointDeps(deps: Deps, log: FastifyBaseLogger): Tok
     findRefreshToken: (hash) => store.refreshTokens.findByHash(hash),
     revokeRefreshFamily: (familyId, at, reason) => store.refreshTokens.revokeFamily(familyId, at, reason),
     saveIssuance: (writes) => saveIssuance(deps, writes),
-    authorizationCodes: createCodeStore(deps.oneTime),
+    authorizationCodes: createCodeStore(deps.oneTime, nowSeconds),
     passkeySignIn: (input) => passkeySignIn(deps, native, users, log, input),
   };
 }

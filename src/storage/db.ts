@@ -12,6 +12,7 @@ import {
 type KyselyConfig = Pick<KyselyConfigBase, 'log'>;
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { registerDeadline } from './search-deadline.js';
 import { withStatementCache } from './statement-cache.js';
 import {
@@ -93,6 +94,7 @@ async function createSqlite(
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
   let searchReads: SearchReads = createInlineSearchReads(db);
+  let checkpointer: Checkpointer | undefined;
   if (path !== ':memory:') {
     const worker = createWorkerSearchReads({ path, onQuery });
     // Started with the server, so no search waits for it and a worker that cannot open the file fails start-up.
@@ -101,6 +103,8 @@ async function createSqlite(
       throw error;
     });
     searchReads = worker;
+    checkpointer = startCheckpointer(path);
+    database.pragma(`wal_autocheckpoint = ${String(FALLBACK_AUTOCHECKPOINT_PAGES)}`);
   }
   return {
     db,
@@ -108,6 +112,7 @@ async function createSqlite(
     searchReads,
     close: async () => {
       clearInterval(optimizer);
+      await checkpointer?.close();
       await searchReads.close();
       await db.destroy();
     },

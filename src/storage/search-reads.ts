@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { QueryTimeout } from './search-deadline.js';
+import { startStorageWorker } from './workers.js';
 
 /**
  * Reads that a caller's input can make slow (user search: list and count). None may hold the event loop, and
@@ -134,7 +135,7 @@ export function createWorkerSearchReads(options: WorkerSearchReadsOptions): Work
     );
   };
   const spawn = (): Running => {
-    const worker = startWorker(options.path);
+    const worker = startStorageWorker('search-worker', { path: options.path });
     let opened = (): void => undefined;
     let failed = (_error: Error): void => undefined;
     const r: Running = {
@@ -198,15 +199,4 @@ export function createWorkerSearchReads(options: WorkerSearchReadsOptions): Work
       await r?.worker.terminate();
     },
   };
-}
-
-function startWorker(path: string): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.js')) return new Worker(new URL('./search-worker.js', here), { workerData: { path } });
-  // Running from TypeScript sources (tests, `tsx`): the worker loads its source through tsx, a dev dependency.
-  const source = new URL('./search-worker.ts', here).href;
-  return new Worker(
-    `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`,
-    { eval: true, workerData: { path } },
-  );
 }

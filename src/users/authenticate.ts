@@ -83,6 +83,8 @@ export interface AuthenticateDeps {
     user: User,
     ip: string,
     rehash: { readonly identity: Identity; readonly replacement: string } | undefined,
+    /** Brute-force records of this subject (see `loginFailures`) and `ip` to clear in the same transaction. */
+    clearFailures?: string,
   ) => Promise<User | undefined>;
   /** Counts the attempt per address and per login name (`subject`), shared between nodes. */
   readonly throttleLogin: (subject: string, ip: string) => Promise<ThrottledAttempt>;
@@ -174,13 +176,15 @@ async function signIn(input: PasswordLogin, deps: AuthenticateDeps): Promise<Aut
   }
   await attempt.succeeded();
   const { user, identity } = match;
-  if (guarded) await deps.loginFailures.clear(subject, input.ip);
   // Auth0 compat: a blocked user learns it only after the right password.
-  if (user.blocked) throw fail('blocked');
+  if (user.blocked) {
+    if (guarded) await deps.loginFailures.clear(subject, input.ip);
+    throw fail('blocked');
+  }
   const rehash = check.needsRehash
     ? { identity, replacement: await hashPassword(input.password) }
     : undefined;
-  const loggedIn = await deps.recordLogin(user, input.ip, rehash);
+  const loggedIn = await deps.recordLogin(user, input.ip, rehash, guarded ? subject : undefined);
   if (!loggedIn) {
     // An admin blocked or deleted the user while the password was being checked.
     throw fail((await deps.findUser(user.userId)) ? 'blocked' : 'wrong_password');

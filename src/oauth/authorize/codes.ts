@@ -39,36 +39,47 @@ interface CodeFamily {
   readonly refreshFamilyId: string;
 }
 
+/** As stored: the code's record with the end of its validity, kept longer so that a replay can be traced. */
+interface StoredCode extends AuthorizationCode {
+  /** Unix seconds; absent on codes stored before it was kept (their entry lived only as long as the code). */
+  readonly expiresAt?: number;
+}
+
 const digest = (code: string) => createHash('sha256').update(code).digest('base64url');
 
 /**
- * Authorization codes in the one-time store, under the SHA-256 of the code. The first use claims the code
- * before reading it, so a replay is recognised even while the first exchange is still running; the replay
- * leaves a mark that exchange checks once its tokens are stored (`replayed`).
+ * Authorization codes in the one-time store, under the SHA-256 of the code: one entry per code, kept for
+ * USED_CODE_MEMORY_SECONDS though the code is valid for CODE_LIFETIME_SECONDS, so that a replay finds the
+ * refresh-token family to revoke. The first use claims the code before reading it, so a replay is recognised
+ * even while the first exchange is still running; the replay leaves a mark that exchange checks once its
+ * tokens are stored (`replayed`). A sign-in writes once here and an exchange once: each write is a commit.
  */
-export function createCodeStore(values: OneTimeValues) {
+export function createCodeStore(values: OneTimeValues, nowSeconds: () => number) {
   return {
     async issue(record: AuthorizationCode): Promise<string> {
       const code = randomBytes(32).toString('base64url');
-      const key = digest(code);
-      const family: CodeFamily = { clientId: record.clientId, refreshFamilyId: record.refreshFamilyId };
-      await values.putOnce(`code-family:${key}`, JSON.stringify(family), USED_CODE_MEMORY_SECONDS);
-      await values.putOnce(`code:${key}`, JSON.stringify(record), CODE_LIFETIME_SECONDS);
+      const stored: StoredCode = { ...record, expiresAt: nowSeconds() + CODE_LIFETIME_SECONDS };
+      await values.putOnce(`code:${digest(code)}`, JSON.stringify(stored), USED_CODE_MEMORY_SECONDS);
       return code;
     },
     /** Takes the code for its single use; any later use finds it claimed and is a replay. */
     async take(code: string): Promise<TakenCode> {
       const key = digest(code);
       if (await values.putOnce(`code-claim:${key}`, '1', USED_CODE_MEMORY_SECONDS)) {
-        const raw = await values.takeOnce(`code:${key}`);
-        // Claimed first but gone: unknown, or expired unused.
+        const raw = await values.peek(`code:${key}`);
         if (raw === undefined) return { kind: 'unknown' };
-        return { kind: 'valid', code: JSON.parse(raw) as AuthorizationCode };
+        const stored = JSON.parse(raw) as StoredCode;
+        // Claimed first but expired unused.
+        if (stored.expiresAt !== undefined && stored.expiresAt <= nowSeconds()) return { kind: 'unknown' };
+        const { expiresAt: _, ...record } = stored;
+        return { kind: 'valid', code: record };
       }
-      const family = await values.peek(`code-family:${key}`);
+      // Codes stored before one entry served both kept their family apart.
+      const family = (await values.peek(`code:${key}`)) ?? (await values.peek(`code-family:${key}`));
       if (family === undefined) return { kind: 'unknown' };
       await values.putOnce(`code-replayed:${key}`, '1', USED_CODE_MEMORY_SECONDS);
-      return { kind: 'reused', ...(JSON.parse(family) as CodeFamily) };
+      const { clientId, refreshFamilyId } = JSON.parse(family) as CodeFamily;
+      return { kind: 'reused', clientId, refreshFamilyId };
     },
     /** True when the code was presented again after its first use began. */
     async replayed(code: string): Promise<boolean> {

@@ -376,6 +376,8 @@ export function createUserRepository(
           readonly verified: string;
           readonly replacement: string;
         };
+        /** The user's identities as the caller read them, to return without reading them again. */
+        readonly identities?: readonly Identity[];
       },
     ): Promise<User | undefined> {
       const { rehash } = login;
@@ -403,7 +405,9 @@ export function createUserRepository(
           .where('password_hash', '=', rehash.verified)
           .execute();
       }
-      return one(row);
+      return rehash === undefined && login.identities !== undefined
+        ? toUser(row, login.identities)
+        : one(row);
     },
     /** Deletes the users whose own identity is in `connection` (the connection is being deleted). */
     async deleteByConnection(connection: string): Promise<void> {

@@ -398,6 +398,22 @@ describe.each(testBackends())('GET /authorize and the login page on $name', (bac
       expect(refreshed.json()).toMatchObject({ error: 'invalid_grant' });
     });
 
+    it('a code is good for 60 seconds (Auth0): a later first exchange is refused', async () => {
+      const pkce = pkcePair();
+      const params = base(spa, { code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+      const late = (await signIn(new CookieJar(), params)).params['code'] ?? '';
+      const inTime = (await signIn(new CookieJar(), params)).params['code'] ?? '';
+      t.clock.advance(59_000);
+      expect((await exchange(spa, { code: inTime, code_verifier: pkce.verifier })).statusCode).toBe(200);
+      t.clock.advance(2_000);
+      const refused = await exchange(spa, { code: late, code_verifier: pkce.verifier });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toEqual({
+        error: 'invalid_grant',
+        error_description: 'Invalid authorization code',
+      });
+    });
+
     it('reuses the session: a second /authorize skips the page; prompt=login and max_age force it', async () => {
       const jar = new CookieJar();
       await signIn(jar, base());
