@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-} from '@simplewebauthn/server';
+import { generateAuthenticationOptions, generateRegistrationOptions } from '@simplewebauthn/server';
 import type { Client } from '../domain/client.js';
 import type { Connection } from '../domain/connection.js';
 import type { Passkey } from '../domain/passkey.js';
