@@ -12,6 +12,7 @@ import {
   UnauthorizedClient,
 } from '../errors/oauth.js';
 import { relyingParty } from '../myaccount/service.js';
+import { webOriginPatterns } from '../oauth/cors.js';
 import {
   PASSKEY_ALGORITHMS,
   RegistrationRefused,
@@ -258,12 +259,22 @@ export function createNativePasskeys(deps: Deps) {
     },
   };
 
+  /**
+   * Where the ceremony may run: the issuer, and the exact Allowed Web Origins of the client (a browser app using
+   * auth0-spa-js's PasskeyApiClient), as for My Account enrolment. The rp id stays the issuer's host, so only
+   * pages on that host's site can ever use these passkeys.
+   */
+  function originsOf(client: Client): string[] {
+    const web = webOriginPatterns(client.settings).flatMap((p) => (p.kind === 'exact' ? [p.origin] : []));
+    return [rp.origin, ...web];
+  }
+
   async function finishRegistration(input: FinishInput, session: NativeSession) {
     let credential;
     try {
       credential = await verifyPasskeyRegistration(input.response, {
         challenge: session.challenge,
-        origins: [rp.origin],
+        origins: originsOf(input.client),
         rpId: rp.id,
         requireUserVerification: false,
       });
@@ -297,7 +308,7 @@ export function createNativePasskeys(deps: Deps) {
     try {
       await verifyPasskeyAssertion(input.response, passkey, {
         challenge: session.challenge,
-        origins: [rp.origin],
+        origins: originsOf(input.client),
         rpId: rp.id,
         // The options asked for user verification as 'preferred'.
         requireUserVerification: false,

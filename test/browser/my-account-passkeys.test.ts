@@ -9,6 +9,7 @@ import { checkPage, hasChromium, launchBrowser, type Browser } from '../helpers/
 import { createFactories } from '../helpers/factories.js';
 import { api, jwtPayload } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy.js';
 
 const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
@@ -280,4 +281,110 @@ describe.skipIf(!hasChromium)('My Account passkeys from an application page in C
       }
     },
   );
+});
+
+/**
+ * Page-side passkey sign-up as an application writes it with auth0-spa-js: `auth0.passkey.signup` (the SDK's
+ * PasskeyApiClient) calls /passkey/register, runs navigator.credentials.create and finishes with the webauthn
+ * grant; then the SDK's own user and token.
+ */
+const SIGNUP_SCRIPT = `(async () => {
+  const tokens = await window.app.passkey.signup({ email: 'new.passkey@example.com', name: 'New Passkey' });
+  return { tokens, user: await window.app.getUser() };
+})()`;
+
+// PasskeyApiClient speaks https only ("https://" + domain): Latchkey sits behind a TLS proxy here, with its
+// issuer on localhost (the rp id), while the application's page is http://localhost, a secure context.
+describe.skipIf(!hasChromium)("auth0-spa-js's PasskeyApiClient signing a new user up in Chromium", () => {
+  let t: TestApp;
+  let proxy: TlsProxy;
+  let browser: Browser;
+  let host: { server: Server; origin: string };
+  let domain: string;
+  let clientId: string;
+
+  beforeAll(async () => {
+    host = await startAppHost();
+    proxy = await startTlsProxy();
+    domain = `localhost:${proxy.domain.split(':')[1] ?? ''}`;
+    t = await buildTestApp(undefined, { issuer: `https://${domain}/` });
+    const port = await freePort();
+    await t.app.listen({ port, host: '127.0.0.1' });
+    proxy.forwardTo(port);
+    const make = createFactories(t.deps);
+    const client = await make.client({
+      name: 'Passkey shop',
+      appType: 'spa',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: ['authorization_code', 'urn:okta:params:oauth:grant-type:webauthn'],
+      settings: { callbacks: [`${host.origin}/callback`], web_origins: [host.origin] },
+    });
+    clientId = client.clientId;
+    await make.enableConnection(clientId);
+    const connection = await t.deps.store.connections.findByName('Username-Password-Authentication');
+    const patched = await api(t.app, {
+      method: 'PATCH',
+      url: `/api/v2/connections/${connection?.id ?? ''}`,
+      token: await t.managementToken(),
+      body: { options: { authentication_methods: { passkey: { enabled: true } } } },
+    });
+    expect(patched.statusCode).toBe(200);
+    // The self-signed certificate of the proxy; the application's page itself has no certificate to doubt.
+    browser = await launchBrowser({ ignoreHTTPSErrors: true });
+  });
+  afterAll(async () => {
+    await browser.close();
+    host.server.close();
+    await t.close();
+    await proxy.close();
+  });
+
+  it('signs a new user up with a passkey made by the platform authenticator', async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await page.goto(`${host.origin}/`);
+      await page.evaluate(
+        clientScript({ domain, clientId, redirectUri: `${host.origin}/callback` }).replace(
+          `audience: o.domain + '/me/',`,
+          '',
+        ),
+      );
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+      const result = await page.evaluate<{
+        tokens: { id_token: string; access_token: string };
+        user: Record<string, unknown>;
+      }>(SIGNUP_SCRIPT);
+
+      const [created] = await t.deps.store.users.findByEmail('new.passkey@example.com');
+      expect(created?.name).toBe('New Passkey');
+      const idToken = jwtPayload(result.tokens.id_token);
+      expect(idToken).toMatchObject({ iss: `https://${domain}/`, sub: created?.userId, aud: clientId });
+      expect(result.user).toMatchObject({ sub: created?.userId });
+
+      // The passkey is the authenticator's discoverable credential, stored for the new user.
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      expect(credentials).toHaveLength(1);
+      expect(credentials[0]).toMatchObject({ rpId: 'localhost', isResidentCredential: true });
+      const passkeys = await t.deps.store.passkeys.listForUser(created?.userId ?? '');
+      expect(passkeys.map((p) => p.credentialId)).toEqual([
+        Buffer.from(credentials[0]?.credentialId ?? '', 'base64').toString('base64url'),
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 });
