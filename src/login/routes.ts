@@ -62,6 +62,8 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
         error: view.error,
         signupUrl: connection && !signupDisabled(connection) ? hosted.link(paths.signup, tx) : undefined,
         resetUrl: connection ? hosted.link(paths.resetRequest, tx) : undefined,
+        // The browser offers the user's passkeys in the field's autofill (conditional UI).
+        usernameAutocomplete: options ? 'username webauthn' : 'username',
         passkey: options && {
           action: paths.loginPasskey,
           options: JSON.stringify(options),
