@@ -29,6 +29,12 @@ interface Started {
   authn_params_public_key: PublicKeyCredentialCreationOptionsJSON;
 }
 
+function setCookieNames(res: LightMyRequestResponse): string[] {
+  const raw = res.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return list.map((line) => line.split('=', 1)[0] ?? '');
+}
+
 describe.each(testBackends())('passkeys on the hosted login page on $name', (backend) => {
   let t: TestApp;
   let f: MyAccountFixture;
@@ -488,6 +494,29 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
       await expectCodeFor(done, pkce.verifier, user);
       expect(await t.deps.store.passkeys.listForUser(user.userId)).toEqual([]);
       expect((await post(jar, '/u/passkey-offer', skip)).statusCode).toBe(400);
+    });
+
+    it('finishes nothing for a user blocked while the offer was on screen', async () => {
+      const user = await f.make.user({ email: 'blocked.offer@example.com' });
+      const jar = new CookieJar();
+      const { res } = await passwordSignIn(jar, 'blocked.offer@example.com');
+      const offer = await offerPage(jar, res);
+      const blocked = await api(t.app, {
+        method: 'PATCH',
+        url: `/api/v2/users/${encodeURIComponent(user.userId)}`,
+        token: await t.managementToken(),
+        body: { blocked: true },
+      });
+      expect(blocked.statusCode).toBe(200);
+      const skip = await post(jar, '/u/passkey-offer', {
+        state: offer.state,
+        csrf: offer.csrf,
+        choice: 'skip',
+      });
+      expect(skip.statusCode).toBe(400);
+      expect(skip.headers['location']).toBeUndefined();
+      expect(skip.body).toContain('Your account has been blocked. Contact the administrator.');
+      expect(setCookieNames(skip)).not.toContain('auth0');
     });
 
     it('is not offered to a user who has a passkey, nor when progressive enrolment is off', async () => {
