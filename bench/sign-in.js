@@ -202,6 +202,7 @@ async function main() {
         state: login.state,
         csrf: login.csrf,
         username: '',
+        usernameAutocomplete: 'username',
         error: undefined,
         t: {
           title: 'Welcome',

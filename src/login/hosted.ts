@@ -35,6 +35,9 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     login: `${base}u/login`,
     signup: `${base}u/signup`,
     resetRequest: `${base}u/reset-password/request`,
+    loginPasskey: `${base}u/login/passkey`,
+    passkeyOffer: `${base}u/passkey-offer`,
+    assets: `${base}u/assets/`,
   };
   /** A page of the transaction, e.g. `paths.login?state=…`. */
   const link = (path: string, tx: LoginTransaction) => `${path}?state=${encodeURIComponent(tx.id)}`;
@@ -46,8 +49,8 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
   const open = async (state: unknown): Promise<Opened | undefined> => {
     if (typeof state !== 'string' || state === '') return undefined;
     const tx = await flow.transactions.peek(state);
-    // A consent transaction is answered on the consent page only.
-    if (!tx || tx.consent) return undefined;
+    // A consent transaction is answered on the consent page only, a passkey offer on its own page.
+    if (!tx || tx.consent || tx.passkeyOffer) return undefined;
     const client = await deps.lookups.client(tx.request.clientId);
     return client ? { tx, client } : undefined;
   };
@@ -73,16 +76,21 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
       : undefined;
   };
 
-  /** The user is known: the SSO session starts, the transaction ends, and the authorization is answered. */
+  /**
+   * The user is known: the SSO session starts, the transaction ends, and the authorization is answered.
+   * `taken` runs once the transaction is ours, before the session starts (the passkey offer stores the passkey).
+   */
   const signedIn = async (
     req: FastifyRequest,
     reply: FastifyReply,
     opened: Opened,
     user: User,
+    taken?: () => Promise<void>,
   ): Promise<FastifyReply> => {
     // The transaction completes once: a second tab that finished it meanwhile finds it gone.
     if (!(await flow.transactions.take(opened.tx.id)))
       return flow.pageError(reply, 400, 'error.transaction_expired');
+    await taken?.();
     // A sign-in forced by prompt=login or max_age replaces the browser's session: the old cookie stops working.
     const previous = await flow.sessions.current(req.headers.cookie);
     const { session, setCookies } = await flow.sessions.start(

@@ -17,6 +17,10 @@ import {
   requestFacts,
   type Opened,
 } from './hosted.js';
+import { passkeysEnabled } from '../passkeys/native.js';
+import { assetRoutes, assetUrl } from '../pages/assets.js';
+import { passkeyOfferRoutes } from './passkey-offer-routes.js';
+import { createHostedPasskeys, progressiveEnrolment } from './passkeys.js';
 import { resetRequestRoutes } from './reset-request-routes.js';
 import { signupRoutes } from './signup-routes.js';
 
@@ -31,6 +35,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   const { flow, paths } = hosted;
   await app.register(signupRoutes, { deps, hosted });
   await app.register(resetRequestRoutes, { deps, hosted });
+  const passkeys = createHostedPasskeys(deps);
+  await app.register(assetRoutes);
+  await app.register(passkeyOfferRoutes, { deps, hosted, passkeys });
 
   const page = async (
     reply: FastifyReply,
@@ -40,6 +47,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     const { tx, client } = opened;
     const tenant = reply.request.pageLook?.tenantName ?? DEFAULT_TENANT_NAME;
     const connection = await hosted.connectionOf(opened);
+    // Passkeys on: a discoverable-credential request for the button and the browser's autofill.
+    const options =
+      connection && passkeysEnabled(connection) ? await passkeys.loginOptions(opened) : undefined;
     return sendPage(
       reply.status(view.status),
       'login',
@@ -52,6 +62,15 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
         error: view.error,
         signupUrl: connection && !signupDisabled(connection) ? hosted.link(paths.signup, tx) : undefined,
         resetUrl: connection ? hosted.link(paths.resetRequest, tx) : undefined,
+        // The browser offers the user's passkeys in the field's autofill (conditional UI).
+        usernameAutocomplete: options ? 'username webauthn' : 'username',
+        passkey: options && {
+          action: paths.loginPasskey,
+          options: JSON.stringify(options),
+          challenge: options['challenge'],
+          library: assetUrl(paths.assets, 'simplewebauthn-browser.js'),
+          script: assetUrl(paths.assets, 'login-passkey.js'),
+        },
         t: {
           title: message('login.title'),
           subtitle: message('login.subtitle', { tenant, client: client.name }),
@@ -61,6 +80,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
           forgot: message('login.forgot'),
           noAccount: message('login.no_account'),
           signup: message('login.signup'),
+          or: message('login.or'),
+          passkey: message('login.passkey'),
+          passkeyCancelled: message('login.passkey_cancelled'),
         },
       },
       // The form is answered by a 302 to the application's redirect URI, which form-action governs too.
@@ -137,6 +159,56 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     deps.events.record(
       loginSuccessEvent({ ...attempt, userId: user.userId, connection: connection.name }, facts),
     );
+    // The connection offers a passkey to a user who has none: the offer page before the authorization ends.
+    if (
+      progressiveEnrolment(connection) &&
+      (await deps.store.passkeys.listForUser(user.userId)).length === 0
+    ) {
+      const moved = await flow.transactions.offerPasskey(tx.id, await passkeys.offerStep(user));
+      if (!moved) return flow.pageError(reply, 400, 'error.transaction_expired');
+      return reply.header('cache-control', 'no-store').redirect(hosted.link(paths.passkeyOffer, moved), 303);
+    }
+    return hosted.signedIn(req, reply, opened, user);
+  });
+
+  /** The passkey sign-in: the page's script posts the browser's assertion here, with the form's CSRF token. */
+  app.post('/u/login/passkey', { schema: { hide: true }, bodyLimit: 16 * 1024 }, async (req, reply) => {
+    const body = isRecord(req.body) ? req.body : {};
+    const opened = await hosted.open(body['state']);
+    if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
+    const { tx, client } = opened;
+    if (!hosted.genuine(req, tx, body)) {
+      return flow.pageError(reply, 403, 'error.csrf');
+    }
+    const again = (status: number, error: string) => page(reply, opened, { status, username: '', error });
+    const connection = await hosted.connectionOf(opened);
+    if (!connection || !passkeysEnabled(connection)) return again(400, message('login.passkey_unavailable'));
+    const attempt: LoginAttempt = {
+      clientId: client.clientId,
+      clientName: client.name,
+      userName: '',
+      connection: connection.name,
+      userId: undefined,
+    };
+    const facts = requestFacts(req);
+    let user;
+    try {
+      user = await passkeys.signIn(opened, connection, body);
+      // As for a password: a blocked user learns it only once the passkey verified.
+      if (user.blocked) throw new LoginError('blocked', connection.name, user.userId);
+      const current = await flow.tokenDeps.recordLogin(user, req.ip, undefined);
+      if (!current) throw new LoginError('blocked', connection.name, user.userId);
+      user = current;
+    } catch (error) {
+      if (!(error instanceof LoginError)) throw error;
+      const text = message(loginFailureMessage(error.reason));
+      const who = error.userId === undefined ? undefined : await deps.store.users.findById(error.userId);
+      const failed = { ...attempt, userId: error.userId, userName: who?.email ?? who?.username ?? '' };
+      deps.events.record(loginFailureEvent(failed, facts, error.reason, text));
+      return again(400, text);
+    }
+    const named = { ...attempt, userId: user.userId, userName: user.email ?? user.username ?? '' };
+    deps.events.record(loginSuccessEvent(named, facts));
     return hosted.signedIn(req, reply, opened, user);
   });
 };

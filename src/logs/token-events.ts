@@ -45,6 +45,7 @@ export const LOGIN_FAILURE_TYPES: Record<LoginFailure, LogType> = {
   no_default_connection: 'f',
   unknown_connection: 'f',
   connection_not_enabled: 'f',
+  passkey_refused: 'f',
 };
 
 function common(audit: TokenAudit, facts: RequestFacts): Omit<NewLogEvent, 'type'> {

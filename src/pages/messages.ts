@@ -36,6 +36,18 @@ const EN = {
   'login.forgot': 'Forgot your password?',
   'login.no_account': "Don't have an account?",
   'login.signup': 'Sign up',
+  'login.or': 'or',
+  'login.passkey': 'Continue with a passkey',
+  'login.passkey_failed': 'Your passkey could not sign you in. Try again, or log in with your password.',
+  'login.passkey_unavailable': 'Passkeys are not available for this application. Log in with your password.',
+  'login.passkey_cancelled': 'No passkey was used. Try again, or log in with your password.',
+  'passkey_offer.title': 'Create a passkey',
+  'passkey_offer.subtitle':
+    'Log in to {tenant} faster next time: your device unlocks a passkey with your fingerprint, face or screen lock, with no password to type.',
+  'passkey_offer.create': 'Create a passkey',
+  'passkey_offer.skip': 'Not now',
+  'passkey_offer.failed': 'The passkey could not be created. Try again, or continue without one.',
+  'passkey_offer.cancelled': 'No passkey was created. Try again, or choose Not now.',
   'signup.title': 'Create your account',
   'signup.subtitle': 'Sign up to {tenant} to continue to {client}.',
   'signup.email': 'Email address',
@@ -180,6 +192,8 @@ export function loginFailureMessage(reason: LoginFailure): MessageKey {
       return 'login.connection_unavailable';
     case 'no_default_connection':
       return 'login.not_configured';
+    case 'passkey_refused':
+      return 'login.passkey_failed';
     default:
       return reason satisfies never;
   }

@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  type AuthenticationResponseJSON,
-} from '@simplewebauthn/server';
+import { generateAuthenticationOptions, generateRegistrationOptions } from '@simplewebauthn/server';
 import type { Client } from '../domain/client.js';
 import type { Connection } from '../domain/connection.js';
 import type { Passkey } from '../domain/passkey.js';
@@ -17,11 +12,17 @@ import {
   UnauthorizedClient,
 } from '../errors/oauth.js';
 import { relyingParty } from '../myaccount/service.js';
+import { webOriginPatterns } from '../oauth/cors.js';
 import {
   PASSKEY_ALGORITHMS,
   RegistrationRefused,
   verifyPasskeyRegistration,
 } from '../webauthn/registration.js';
+import {
+  AssertionRefused,
+  assertionCredentialId,
+  verifyPasskeyAssertion,
+} from '../webauthn/authentication.js';
 import { signupDisabled } from '../dbconnections/signup.js';
 import type { Deps } from '../server/deps.js';
 
@@ -258,12 +259,22 @@ export function createNativePasskeys(deps: Deps) {
     },
   };
 
+  /**
+   * Where the ceremony may run: the issuer, and the exact Allowed Web Origins of the client (a browser app using
+   * auth0-spa-js's PasskeyApiClient), as for My Account enrolment. The rp id stays the issuer's host, so only
+   * pages on that host's site can ever use these passkeys.
+   */
+  function originsOf(client: Client): string[] {
+    const web = webOriginPatterns(client.settings).flatMap((p) => (p.kind === 'exact' ? [p.origin] : []));
+    return [rp.origin, ...web];
+  }
+
   async function finishRegistration(input: FinishInput, session: NativeSession) {
     let credential;
     try {
       credential = await verifyPasskeyRegistration(input.response, {
         challenge: session.challenge,
-        origins: [rp.origin],
+        origins: originsOf(input.client),
         rpId: rp.id,
         requireUserVerification: false,
       });
@@ -287,43 +298,28 @@ export function createNativePasskeys(deps: Deps) {
   }
 
   async function finishChallenge(input: FinishInput, session: NativeSession, connection: Connection) {
-    const response = input.response as Partial<AuthenticationResponseJSON>;
-    const credentialId = typeof response.id === 'string' ? response.id : undefined;
+    const credentialId = assertionCredentialId(input.response);
     const passkey = credentialId && (await deps.store.passkeys.findByCredentialId(credentialId));
     if (!passkey) throw new InvalidGrant('The passkey is not known.');
     const user = await deps.store.users.findById(passkey.userId);
     const own = user?.identities.find((i) => i.provider === 'auth0' && i.connection === connection.name);
     if (!user || !own) throw new InvalidGrant('The passkey is not known.');
     input.identified?.(user);
-    if (response.response?.userHandle !== passkey.userHandle) {
-      throw new InvalidGrant('The user handle does not match the passkey.');
-    }
-    let info;
     try {
-      const result = await verifyAuthenticationResponse({
-        response: input.response as AuthenticationResponseJSON,
-        expectedChallenge: session.challenge,
-        expectedOrigin: rp.origin,
-        expectedRPID: rp.id,
-        expectedType: 'webauthn.get',
-        credential: {
-          id: passkey.credentialId,
-          publicKey: Buffer.from(passkey.publicKey, 'base64url'),
-          counter: passkey.counter,
-          transports: [...passkey.transports] as never,
-        },
+      await verifyPasskeyAssertion(input.response, passkey, {
+        challenge: session.challenge,
+        origins: originsOf(input.client),
+        rpId: rp.id,
         // The options asked for user verification as 'preferred'.
         requireUserVerification: false,
+        recordUse: (from, to) =>
+          deps.store.passkeys.recordUse(passkey.id, from, to, new Date(deps.clock.now()).toISOString()),
       });
-      info = result.verified ? result.authenticationInfo : undefined;
     } catch (error) {
-      throw notVerified('assertion', error);
-    }
-    if (!info) throw notVerified('assertion', new Error('the signature is not valid'));
-    const at = new Date(deps.clock.now()).toISOString();
-    // Compare-and-set: of two requests replaying one assertion, only the first moves the counter.
-    if (!(await deps.store.passkeys.recordUse(passkey.id, passkey.counter, info.newCounter, at))) {
-      throw new InvalidGrant('The passkey assertion was already used.');
+      if (!(error instanceof AssertionRefused)) throw error;
+      throw error.reason === 'not_verified'
+        ? notVerified('assertion', error)
+        : new InvalidGrant(error.message);
     }
     return user;
   }

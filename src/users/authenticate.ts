@@ -33,7 +33,9 @@ export type LoginFailure =
   | 'identifier_throttled'
   /** Too many failed sign-ins from this address, whatever the login names (Auth0's suspicious IP throttling). */
   | 'address_throttled'
-  | 'blocked';
+  | 'blocked'
+  /** A passkey sign-in of the login page: the assertion, its challenge or its credential did not check out. */
+  | 'passkey_refused';
 
 /** Why a sign-in failed; each surface words it its own way (OAuth error, login page message). */
 export class LoginError extends Error {

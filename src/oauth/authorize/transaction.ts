@@ -16,6 +16,15 @@ export interface LoginTransaction {
   readonly expiresAt: number;
   /** Set when the user is known and only their consent is missing (the state of /u/consent). */
   readonly consent?: ConsentStep;
+  /** Set when the user signed in with a password and is offered a passkey (the state of /u/passkey-offer). */
+  readonly passkeyOffer?: PasskeyOfferStep;
+}
+
+/** Who signed in, and the creation options (with their challenge) the offer page hands the browser. */
+export interface PasskeyOfferStep {
+  readonly userId: string;
+  /** WebAuthn PublicKeyCredentialCreationOptionsJSON; its `challenge` is the one the answer must carry. */
+  readonly options: Readonly<Record<string, unknown>> & { readonly challenge: string };
 }
 
 /** Who is asked to consent, in which SSO session, and to exactly which scopes of which audience. */
@@ -56,6 +65,18 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
     async peek(id: string): Promise<LoginTransaction | undefined> {
       if (id.length > 64) return undefined;
       return live(await values.peek(key(id)));
+    },
+    /**
+     * Moves the transaction to the passkey offer: taken, then stored again with the step, so of two requests
+     * only one moves it (undefined for the other, or when it is gone).
+     */
+    async offerPasskey(id: string, step: PasskeyOfferStep): Promise<LoginTransaction | undefined> {
+      if (id.length > 64) return undefined;
+      const tx = live(await values.takeOnce(key(id)));
+      if (!tx) return undefined;
+      const next: LoginTransaction = { ...tx, passkeyOffer: step };
+      await put(next);
+      return next;
     },
     /** Takes the transaction (undefined when unknown, expired or already taken). */
     async take(id: string): Promise<LoginTransaction | undefined> {

@@ -80,6 +80,9 @@ function toOAuthError({ reason, connection }: LoginError): OAuthError {
     case 'blocked':
       // Auth0 compat: 401 unauthorized "user is blocked".
       return new OAuthError('unauthorized', 'user is blocked', 401);
+    // Only the login page's passkey sign-in fails this way; the password grant never does.
+    case 'passkey_refused':
+      return new InvalidGrant('The passkey could not be verified.');
     default:
       return reason satisfies never;
   }

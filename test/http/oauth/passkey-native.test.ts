@@ -575,6 +575,62 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it("accepts ceremonies run on the client's Allowed Web Origins (PasskeyApiClient in a browser app)", async () => {
+    const spa = await f.make.client({
+      appType: 'spa',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: [GRANT],
+      settings: { web_origins: ['https://shop.latchkey.test', 'https://*.latchkey.test'] },
+    });
+    await f.make.enableConnection(spa.clientId);
+    t.deps.lookups.invalidate();
+    const signUpOn = async (origin: string, email: string) => {
+      const started = await post('/passkey/register', {
+        client_id: spa.clientId,
+        realm: DB,
+        user_profile: { email },
+      });
+      expect(started.statusCode).toBe(200);
+      const body = started.json<RegisterStarted>();
+      const authenticator = createSoftAuthenticator();
+      const res = await post('/oauth/token', {
+        grant_type: GRANT,
+        client_id: spa.clientId,
+        auth_session: body.auth_session,
+        authn_response: authenticator.register(body.authn_params_public_key, origin),
+        realm: DB,
+      });
+      return { res, authenticator };
+    };
+    const { res, authenticator } = await signUpOn('https://shop.latchkey.test', 'shop.signup@example.com');
+    expect(res.statusCode).toBe(200);
+    // The same passkey signs in from the application's page.
+    const challenged = await post('/passkey/challenge', { client_id: spa.clientId, realm: DB });
+    const started = challenged.json<ChallengeStarted>();
+    const signedIn = await post('/oauth/token', {
+      grant_type: GRANT,
+      client_id: spa.clientId,
+      auth_session: started.auth_session,
+      authn_response: authenticator.authenticate(
+        started.authn_params_public_key,
+        'https://shop.latchkey.test',
+      ),
+      realm: DB,
+    });
+    expect(signedIn.statusCode).toBe(200);
+    // Only exact origins count (a wildcard is not an origin), and never another application's.
+    const wildcard = await signUpOn('https://other.latchkey.test', 'wild.signup@example.com');
+    expect(wildcard.res.statusCode).toBe(403);
+    expect(wildcard.res.json()).toEqual(invalidGrant(/origin/i));
+    expect(await t.deps.store.users.findByEmail('wild.signup@example.com')).toEqual([]);
+    const elsewhere = await signUp('other.app@example.com', createSoftAuthenticator(), {
+      origin: 'https://shop.latchkey.test',
+    });
+    expect(elsewhere.statusCode).toBe(403);
+    expect(elsewhere.json()).toEqual(invalidGrant(/origin/i));
+    expect(await t.deps.store.users.findByEmail('other.app@example.com')).toEqual([]);
+  });
+
   it('refuses to finish a ceremony once the connection has passkeys turned off', async () => {
     const created = await api(t.app, {
       method: 'POST',
