@@ -12,6 +12,7 @@ import {
   parseMetadata,
   parseProfile,
   passkeyConnection,
+  passkeysEnabled,
 } from './native.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -67,7 +68,17 @@ export const passkeyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
     return { params, client, connection: await passkeyConnection(deps, client, realm) };
   }
 
+  /**
+   * Auth0 answers 404 while the Passkey APIs are off for the tenant; here they are on while a database
+   * connection has passkeys enabled (a handful of rows, read only by these two endpoints).
+   */
+  const passkeysOff = async (): Promise<boolean> =>
+    !(await deps.store.connections.list({ strategies: ['auth0'] }, { offset: 0, limit: 1_000 })).some(
+      passkeysEnabled,
+    );
+
   app.post('/passkey/register', options, async (req, reply) => {
+    if (await passkeysOff()) throw new OAuthError('invalid_request', 'Not Found', 404);
     const { params, client, connection } = await start(req, REGISTER_PARAMS);
     const profile = parseProfile(params['user_profile']);
     const metadata = parseMetadata(params['user_metadata']);
@@ -77,6 +88,7 @@ export const passkeyRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { d
   });
 
   app.post('/passkey/challenge', options, async (req, reply) => {
+    if (await passkeysOff()) throw new OAuthError('invalid_request', 'Not Found', 404);
     const { client, connection } = await start(req, CHALLENGE_PARAMS);
     return reply.headers(NO_STORE).send(await native.startChallenge(client, connection));
   });

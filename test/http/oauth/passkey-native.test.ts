@@ -720,10 +720,43 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
   });
 });
 
+/** Turns passkeys on for the tenant's default database connection, through the Management API. */
+async function enablePasskeys(t: TestApp, enabled = true): Promise<void> {
+  const id = (await t.deps.store.connections.findByName(DB))?.id ?? '';
+  const res = await api(t.app, {
+    method: 'PATCH',
+    url: `/api/v2/connections/${id}`,
+    token: await t.managementToken(),
+    body: { options: { authentication_methods: { password: { enabled: true }, passkey: { enabled } } } },
+  });
+  expect(res.statusCode).toBe(200);
+}
+
+describe('native passkey endpoints while no connection has passkeys on (spec 1.5)', () => {
+  it('answer 404, as Auth0 does while the Passkey APIs are off for the tenant, and come on with a connection', async () => {
+    const t = await buildTestApp();
+    try {
+      const call = (url: string) => t.app.inject({ method: 'POST', url, payload: { client_id: 'nobody' } });
+      for (const url of ['/passkey/register', '/passkey/challenge']) {
+        const res = await call(url);
+        expect(res.statusCode).toBe(404);
+        expect(res.json()).toEqual({ error: 'invalid_request', error_description: 'Not Found' });
+      }
+      await enablePasskeys(t);
+      expect((await call('/passkey/challenge')).statusCode).toBe(401);
+      await enablePasskeys(t, false);
+      expect((await call('/passkey/challenge')).statusCode).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('native passkey endpoints: per-address limit (spec 1.5)', () => {
   it('answers 429 once an address has failed too often', async () => {
     const t = await buildTestApp(undefined, {}, { failedAuthLimit: { limit: 2, windowSeconds: 60 } });
     try {
+      await enablePasskeys(t);
       const bad = () =>
         t.app.inject({ method: 'POST', url: '/passkey/challenge', payload: { client_id: 'nobody' } });
       expect((await bad()).statusCode).toBe(401);
