@@ -60,6 +60,27 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     formIsGenuine(tx, body['csrf'], readCookie(req.headers.cookie, transactionCookieName(tx.id)));
 
   /**
+   * A form posted to a page of the transaction: its fields and the opened transaction; or undefined once the
+   * error page is sent (400 for a transaction gone or unknown, 403 for a form from elsewhere).
+   */
+  const openPosted = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ body: Record<string, unknown>; opened: Opened } | undefined> => {
+    const body = isRecord(req.body) ? req.body : {};
+    const opened = await open(body['state']);
+    if (!opened) {
+      flow.pageError(reply, 400, 'error.transaction_expired');
+      return undefined;
+    }
+    if (!genuine(req, opened.tx, body)) {
+      flow.pageError(reply, 403, 'error.csrf');
+      return undefined;
+    }
+    return { body, opened };
+  };
+
+  /**
    * The database connection the transaction signs in with (`connection` or the tenant's default directory),
    * when it exists and is enabled for the client; the login page needs it to offer sign-up and reset links.
    */
@@ -105,7 +126,7 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     return flow.finish(reply, opened.client, opened.tx.request, user, session);
   };
 
-  return { flow, paths, link, open, genuine, connectionOf, signedIn };
+  return { flow, paths, link, open, genuine, openPosted, connectionOf, signedIn };
 }
 export type HostedPages = ReturnType<typeof createHostedPages>;
 

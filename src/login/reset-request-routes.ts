@@ -5,7 +5,7 @@ import { DEFAULT_TENANT_NAME } from '../pages/look.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey } from '../server/failed-auth-limit.js';
-import { field, isRecord, MAX_USERNAME, requestFacts, type HostedPages, type Opened } from './hosted.js';
+import { field, MAX_USERNAME, requestFacts, type HostedPages, type Opened } from './hosted.js';
 
 /**
  * "Forgot your password?" (`/u/reset-password/request`), a state of the login transaction: the address goes
@@ -53,10 +53,9 @@ export const resetRequestRoutes: FastifyPluginAsync<{ deps: Deps; hosted: Hosted
     '/u/reset-password/request',
     { schema: { hide: true }, bodyLimit: 16 * 1024 },
     async (req, reply) => {
-      const body = isRecord(req.body) ? req.body : {};
-      const opened = await hosted.open(body['state']);
-      if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
-      if (!hosted.genuine(req, opened.tx, body)) return flow.pageError(reply, 403, 'error.csrf');
+      const posted = await hosted.openPosted(req, reply);
+      if (!posted) return reply;
+      const { body, opened } = posted;
       const email = field(body, 'email').trim();
       const again = (status: number, error: MessageKey) =>
         form(reply, opened, { status, email: email.slice(0, MAX_USERNAME), error });

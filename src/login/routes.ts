@@ -8,15 +8,7 @@ import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { signupDisabled } from '../dbconnections/signup.js';
 import { authenticateUser, LoginError } from '../users/authenticate.js';
-import {
-  createHostedPages,
-  field,
-  isRecord,
-  MAX_PASSWORD,
-  MAX_USERNAME,
-  requestFacts,
-  type Opened,
-} from './hosted.js';
+import { createHostedPages, field, MAX_PASSWORD, MAX_USERNAME, requestFacts, type Opened } from './hosted.js';
 import { passkeysEnabled } from '../passkeys/native.js';
 import { assetRoutes, assetUrl } from '../pages/assets.js';
 import { passkeyOfferRoutes } from './passkey-offer-routes.js';
@@ -105,13 +97,10 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   });
 
   app.post('/u/login', { schema: { hide: true }, bodyLimit: 16 * 1024 }, async (req, reply) => {
-    const body = isRecord(req.body) ? req.body : {};
-    const opened = await hosted.open(body['state']);
-    if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
+    const posted = await hosted.openPosted(req, reply);
+    if (!posted) return reply;
+    const { body, opened } = posted;
     const { tx, client } = opened;
-    if (!hosted.genuine(req, tx, body)) {
-      return flow.pageError(reply, 403, 'error.csrf');
-    }
     const username = field(body, 'username').trim();
     const password = field(body, 'password');
     const again = async (status: number, error: string) => {
@@ -173,13 +162,10 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
 
   /** The passkey sign-in: the page's script posts the browser's assertion here, with the form's CSRF token. */
   app.post('/u/login/passkey', { schema: { hide: true }, bodyLimit: 16 * 1024 }, async (req, reply) => {
-    const body = isRecord(req.body) ? req.body : {};
-    const opened = await hosted.open(body['state']);
-    if (!opened) return flow.pageError(reply, 400, 'error.transaction_expired');
-    const { tx, client } = opened;
-    if (!hosted.genuine(req, tx, body)) {
-      return flow.pageError(reply, 403, 'error.csrf');
-    }
+    const posted = await hosted.openPosted(req, reply);
+    if (!posted) return reply;
+    const { body, opened } = posted;
+    const { client } = opened;
     const again = (status: number, error: string) => page(reply, opened, { status, username: '', error });
     const connection = await hosted.connectionOf(opened);
     if (!connection || !passkeysEnabled(connection)) return again(400, message('login.passkey_unavailable'));
