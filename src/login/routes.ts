@@ -6,6 +6,7 @@ import { loginFailureMessage, message } from '../pages/messages.js';
 import { DEFAULT_TENANT_NAME } from '../pages/look.js';
 import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
+import { addressKey } from '../server/failed-auth-limit.js';
 import { signupDisabled } from '../dbconnections/signup.js';
 import { authenticateUser, LoginError } from '../users/authenticate.js';
 import { createHostedPages, field, MAX_PASSWORD, MAX_USERNAME, requestFacts, type Opened } from './hosted.js';
@@ -177,6 +178,9 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
       userId: undefined,
     };
     const facts = requestFacts(req);
+    // Refused assertions count against the address, as refused sign-ups and reset requests do.
+    const address = addressKey(deps.tenantId, req.ip);
+    if (deps.failedAuth.refusal(address)) return again(429, message('login.suspicious_ip'));
     let user;
     try {
       user = await passkeys.signIn(opened, connection, body);
@@ -191,6 +195,7 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
       const who = error.userId === undefined ? undefined : await deps.store.users.findById(error.userId);
       const failed = { ...attempt, userId: error.userId, userName: who?.email ?? who?.username ?? '' };
       deps.events.record(loginFailureEvent(failed, facts, error.reason, text));
+      if (error.reason !== 'blocked') await deps.failedAuth.recordFailure(address, req.log);
       return again(400, text);
     }
     const named = { ...attempt, userId: user.userId, userName: user.email ?? user.username ?? '' };
