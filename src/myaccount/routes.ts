@@ -9,6 +9,7 @@ import {
   authenticatedRequests,
   scopeCheck,
   type AuthFailure,
+  type RequestAuth,
   type ScopeCheck,
 } from '../server/authenticated-request.js';
 import { corsOnSend, preflightHandler } from '../server/cors.js';
@@ -44,6 +45,14 @@ function myAccountAuthError(failure: AuthFailure): Unauthorized {
     message,
     `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
   );
+}
+
+/** The token's user, if it may still act for them (issue 9: exists, not blocked, older than the token). */
+function standing(user: User | undefined, auth: RequestAuth): User {
+  if (!user || subjectProblem(user, auth.claims.iat ?? 0) !== undefined) {
+    throw new Unauthorized('Invalid token', 'Bearer error="invalid_token"');
+  }
+  return user;
 }
 
 /** The user the request acts for: the subject hook loaded it or refused the request. */
@@ -104,12 +113,10 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         key: () => deps.tenantId,
         tooManyRequests: () => new TooManyRequests(),
       },
-      subject: async (auth) => {
-        const user = await deps.store.users.findById(auth.sub);
-        if (!user || subjectProblem(user, auth.claims.iat ?? 0) !== undefined) {
-          throw new Unauthorized('Invalid token', 'Bearer error="invalid_token"');
-        }
-        return user;
+      // Read through the user cache: a hit answers without a promise; writes forget it on every node.
+      subject: (auth) => {
+        const found = deps.userReads.user(auth.sub);
+        return found instanceof Promise ? found.then((user) => standing(user, auth)) : standing(found, auth);
       },
     });
     // Pages of the token's application may read every answer, errors included.

@@ -64,7 +64,7 @@ export function createMyAccountService(deps: Deps) {
     const all: Record<string, unknown>[] = [];
     if (type === undefined || type === 'password') all.push(...passwordMethodViews(user));
     if (type === undefined || type === 'passkey') {
-      const passkeys = await deps.store.passkeys.listForUser(user.userId);
+      const passkeys = await deps.userReads.passkeys(user.userId);
       all.push(...passkeys.map((p) => passkeyMethodView(p, rp.id)));
     }
     return all.slice(0, MAX_METHODS);
@@ -107,6 +107,7 @@ export function createMyAccountService(deps: Deps) {
       }
       if (patch.name === undefined) return passkeyMethodView(passkey, rp.id);
       await deps.store.passkeys.rename(user.userId, id, patch.name);
+      deps.invalidation.userChanged(user.userId);
       return passkeyMethodView({ ...passkey, name: patch.name }, rp.id);
     },
 
@@ -114,9 +115,9 @@ export function createMyAccountService(deps: Deps) {
       if (isPasswordMethod(user, id)) {
         throw new BadRequest('invalid_body', 'A password method cannot be deleted through this API.');
       }
-      if (!(await deps.store.passkeys.delete(user.userId, (await passkeyOf(user, id)).id))) {
-        throw methodNotFound();
-      }
+      const deleted = await deps.store.passkeys.delete(user.userId, (await passkeyOf(user, id)).id);
+      deps.invalidation.userChanged(user.userId);
+      if (!deleted) throw methodNotFound();
     },
 
     /** Starts a passkey enrolment: WebAuthn creation options and the auth_session that verifies it. */
@@ -218,6 +219,7 @@ export function createMyAccountService(deps: Deps) {
         if (isUniqueViolation(error)) throw alreadyEnrolled();
         throw error;
       }
+      deps.invalidation.userChanged(user.userId);
       return passkeyMethodView(passkey, rp.id);
     },
   };

@@ -325,6 +325,8 @@ export function createNativePasskeys(deps: Deps) {
     if (!(await deps.store.passkeys.recordUse(passkey.id, passkey.counter, info.newCounter, at))) {
       throw new InvalidGrant('The passkey assertion was already used.');
     }
+    // My Account lists when each passkey was last used.
+    deps.invalidation.userChanged(user.userId);
     return user;
   }
 }
