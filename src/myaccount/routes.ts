@@ -95,8 +95,15 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
   await app.register(async (context) => {
     const me = context.withTypeProvider<TypeBoxTypeProvider>();
     // Before authentication: an API that is not activated does not exist (spec 3.7, A0E-404-0001).
-    me.addHook('onRequest', async (req) => {
-      if (!(await deps.lookups.resourceServer(audience))) throw routeNotFound(req.method, req.url, []);
+    // A callback hook: while the resource server is cached, the check costs no promise.
+    me.addHook('onRequest', (req, _reply, done) => {
+      if (deps.lookups.cachedResourceServer(audience)) {
+        done();
+        return;
+      }
+      deps.lookups.resourceServer(audience).then((api) => {
+        done(api ? undefined : routeNotFound(req.method, req.url, []));
+      }, done);
     });
     await me.register(authenticatedRequests, {
       tokens: deps.verifiedTokens,

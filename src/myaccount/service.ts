@@ -107,7 +107,7 @@ export function createMyAccountService(deps: Deps) {
       }
       if (patch.name === undefined) return passkeyMethodView(passkey, rp.id);
       await deps.store.passkeys.rename(user.userId, id, patch.name);
-      deps.invalidation.userChanged(user.userId);
+      deps.invalidation.userChanged(user.userId, 'passkeys');
       return passkeyMethodView({ ...passkey, name: patch.name }, rp.id);
     },
 
@@ -116,7 +116,7 @@ export function createMyAccountService(deps: Deps) {
         throw new BadRequest('invalid_body', 'A password method cannot be deleted through this API.');
       }
       const deleted = await deps.store.passkeys.delete(user.userId, (await passkeyOf(user, id)).id);
-      deps.invalidation.userChanged(user.userId);
+      deps.invalidation.userChanged(user.userId, 'passkeys');
       if (!deleted) throw methodNotFound();
     },
 
@@ -202,7 +202,6 @@ export function createMyAccountService(deps: Deps) {
           `The passkey registration could not be verified: ${error.message}`,
         );
       }
-      if (await deps.store.passkeys.findByCredentialId(credential.credentialId)) throw alreadyEnrolled();
       const passkey: Passkey = {
         ...credential,
         userId: user.userId,
@@ -213,13 +212,14 @@ export function createMyAccountService(deps: Deps) {
         createdAt: new Date(deps.clock.now()).toISOString(),
         lastUsedAt: undefined,
       };
+      // The credential id is unique in the tenant: the insert itself refuses one already enrolled, by anyone.
       try {
         await deps.store.passkeys.insert(passkey);
       } catch (error) {
         if (isUniqueViolation(error)) throw alreadyEnrolled();
         throw error;
       }
-      deps.invalidation.userChanged(user.userId);
+      deps.invalidation.userChanged(user.userId, 'passkeys');
       return passkeyMethodView(passkey, rp.id);
     },
   };

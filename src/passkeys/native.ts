@@ -326,7 +326,7 @@ export function createNativePasskeys(deps: Deps) {
       throw new InvalidGrant('The passkey assertion was already used.');
     }
     // My Account lists when each passkey was last used.
-    deps.invalidation.userChanged(user.userId);
+    deps.invalidation.userChanged(user.userId, 'passkeys');
     return user;
   }
 }

@@ -143,7 +143,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     redis,
     (what) => {
       if (typeof what === 'object') {
-        userReads.forget(what.user);
+        userReads.forget(what.user, what.part);
         return;
       }
       lookups.invalidate();

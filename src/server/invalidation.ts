@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 
-/** What changed: cached configuration, signing keys, or what the nodes cache of one user. */
-export type Invalidated = 'config' | 'keys' | { readonly user: string };
+/**
+ * What changed: cached configuration, signing keys, or what the nodes cache of one user (`passkeys`: only
+ * their passkeys, `user`: the user and everything of theirs).
+ */
+export type Invalidated = 'config' | 'keys' | { readonly user: string; readonly part: UserPart };
+export type UserPart = 'user' | 'passkeys';
 
 export interface Invalidation {
   /** Tells this node and, through Redis, every other node that cached configuration changed. */
@@ -10,11 +14,19 @@ export interface Invalidation {
    * Tells this node and every other node that a user or their passkeys changed (after the write committed):
    * each forgets what it cached of that user.
    */
-  userChanged(userId: string): void;
+  userChanged(userId: string, part?: UserPart): void;
   close(): Promise<void>;
 }
 
-const USER_PREFIX = 'user:';
+const PREFIXES: Readonly<Record<UserPart, string>> = { user: 'user:', passkeys: 'passkeys:' };
+
+function parse(message: string): Invalidated {
+  for (const part of ['user', 'passkeys'] as const) {
+    const prefix = PREFIXES[part];
+    if (message.startsWith(prefix)) return { user: message.slice(prefix.length), part };
+  }
+  return message === 'keys' ? 'keys' : 'config';
+}
 
 /**
  * Cache invalidation across nodes: in-process callbacks always, Redis pub/sub when configured. A lost
@@ -31,8 +43,7 @@ export function createInvalidation(
   if (subscriber) {
     void subscriber.subscribe(channel).catch(() => undefined);
     subscriber.on('message', (_channel: string, message: string) => {
-      if (message.startsWith(USER_PREFIX)) onInvalidate({ user: message.slice(USER_PREFIX.length) });
-      else onInvalidate(message === 'keys' ? 'keys' : 'config');
+      onInvalidate(parse(message));
     });
   }
   const send = (message: string) => {
@@ -43,9 +54,9 @@ export function createInvalidation(
       onInvalidate(what);
       send(what);
     },
-    userChanged(userId) {
-      onInvalidate({ user: userId });
-      send(`${USER_PREFIX}${userId}`);
+    userChanged(userId, part = 'user') {
+      onInvalidate({ user: userId, part });
+      send(`${PREFIXES[part]}${userId}`);
     },
     async close() {
       if (subscriber) await subscriber.quit().catch(() => undefined);

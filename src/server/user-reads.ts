@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Passkey } from '../domain/passkey.js';
 import type { User } from '../domain/user.js';
 import type { Store } from '../storage/repositories/index.js';
+import type { UserPart } from './invalidation.js';
 
 /**
  * Read-through caches of what every My Account request reads of its user: the user (the subject check: exists,
@@ -13,8 +14,8 @@ import type { Store } from '../storage/repositories/index.js';
 export interface UserReads {
   user(userId: string): User | undefined | Promise<User | undefined>;
   passkeys(userId: string): readonly Passkey[] | Promise<readonly Passkey[]>;
-  /** Forgets one user on this node (the invalidation message of a write). */
-  forget(userId: string): void;
+  /** Forgets one user, or only their passkeys, on this node (the invalidation message of a write). */
+  forget(userId: string, part?: UserPart): void;
   /** Forgets every user on this node (a write that names no single user, e.g. deleting a connection). */
   forgetAll(): void;
 }
@@ -107,8 +108,8 @@ export function createUserReads(
       const found = passkeys.get(userId);
       return found instanceof Promise ? found.then((list) => list ?? []) : (found ?? []);
     },
-    forget(userId) {
-      users.forget(userId);
+    forget(userId, part = 'user') {
+      if (part === 'user') users.forget(userId);
       passkeys.forget(userId);
     },
     forgetAll() {
