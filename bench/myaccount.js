@@ -118,21 +118,6 @@ async function libraryVerify({ cases, origin, rpID }) {
   process.send({ library: { times, cpuPerVerify: (cpu.user + cpu.system) / cases.length } });
 }
 
-/** In the Latchkey child: one verification per message, answered when done (the per-request floor). */
-async function libraryVerifyOne({ c, origin, rpID }) {
-  const result = await verifyRegistrationResponse({
-    response: c.response,
-    expectedChallenge: c.challenge,
-    expectedOrigin: origin,
-    expectedRPID: rpID,
-    expectedType: 'webauthn.create',
-    requireUserVerification: true,
-    supportedAlgorithmIDs: [-8, -7, -257],
-  });
-  if (!result.verified) throw new Error('library verification failed');
-  process.send({ libraryOne: true });
-}
-
 // ---- the parent ----
 
 /** An application that may get `me` tokens for its users, and one user per part, made over HTTP. */
@@ -243,14 +228,12 @@ async function verifyCost(latchkey, issuer, token) {
     const cpu = (await cpuMicros(latchkey)) - before;
     return { times, cpuPerVerify: cpu / n };
   };
-  // Equivalent responses: the same authenticator answering options with fresh challenges of the same size.
-  const equivalent = (n) =>
-    Array.from({ length: n }, () => {
+  const library = async (n) => {
+    // Equivalent responses: the same authenticator answering options with fresh challenges of the same size.
+    const cases = Array.from({ length: n }, () => {
       const challenge = randomBytes(32).toString('base64url');
       return { challenge, response: register({ challenge, rp: { id: rpID } }, origin) };
     });
-  const library = async (n) => {
-    const cases = equivalent(n);
     const answer = new Promise((resolve) => {
       const onMessage = (m) => {
         if (!m.library) return;
@@ -262,37 +245,11 @@ async function verifyCost(latchkey, issuer, token) {
     latchkey.child.send({ libraryVerify: { cases, origin, rpID } });
     return answer;
   };
-  // The library as the API gets it: one verification per message from this process, the child idle in
-  // between, CPU read the same way as for the API. Each side then pays one wake-up per verification.
-  const libraryPerRequest = async (n) => {
-    const cases = equivalent(n);
-    const times = [];
-    const one = (c) =>
-      new Promise((resolve) => {
-        const onMessage = (m) => {
-          if (!m.libraryOne) return;
-          latchkey.child.off('message', onMessage);
-          resolve();
-        };
-        latchkey.child.on('message', onMessage);
-        latchkey.child.send({ libraryVerifyOne: { c, origin, rpID } });
-      });
-    const before = await cpuMicros(latchkey);
-    for (const c of cases) {
-      const t0 = performance.now();
-      await one(c);
-      times.push(performance.now() - t0);
-    }
-    const cpu = (await cpuMicros(latchkey)) - before;
-    return { times, cpuPerVerify: cpu / n };
-  };
   await run(20); // warm-up
   await library(20);
-  await libraryPerRequest(20);
   const api = await run(VERIFIES);
   const lib = await library(VERIFIES);
-  const libOne = await libraryPerRequest(VERIFIES);
-  return { api, lib, libOne };
+  return { api, lib };
 }
 
 async function main() {
@@ -338,7 +295,7 @@ async function main() {
     }
 
     // (b)
-    const { api, lib, libOne } = await verifyCost(latchkey, issuer, setup.enroller);
+    const { api, lib } = await verifyCost(latchkey, issuer, setup.enroller);
 
     const row = (label, rs) =>
       `  ${label.padEnd(44)} ${median(rs.map((r) => r.rate))
@@ -371,13 +328,7 @@ async function main() {
       `  @simplewebauthn/server verifyRegistrationResponse in the Latchkey process: p50 ${p50(lib.times).toFixed(2)} ms, ${lib.cpuPerVerify.toFixed(0)} µs CPU per verify`,
     );
     console.log(
-      `  the same, one verification per IPC message (the child idle in between, as between API requests): p50 ${p50(libOne.times).toFixed(2)} ms round trip, ${libOne.cpuPerVerify.toFixed(0)} µs CPU per verify`,
-    );
-    console.log(
-      `  Latchkey / library in a tight loop: CPU per verify ${(api.cpuPerVerify / lib.cpuPerVerify).toFixed(2)}x (goal <= 1.5), wall p50 ${(p50(api.times) / p50(lib.times)).toFixed(2)}x`,
-    );
-    console.log(
-      `  Latchkey / library one per message: CPU per verify ${(api.cpuPerVerify / libOne.cpuPerVerify).toFixed(2)}x (like for like: both idle between verifications)`,
+      `  Latchkey / library: CPU per verify ${(api.cpuPerVerify / lib.cpuPerVerify).toFixed(2)}x (goal <= 1.5), wall p50 ${(p50(api.times) / p50(lib.times)).toFixed(2)}x`,
     );
   } finally {
     await stopServers(servers);
@@ -391,7 +342,6 @@ if (args.child !== undefined) {
   if (args.child === 'latchkey') {
     process.on('message', (m) => {
       if (m.libraryVerify) void libraryVerify(m.libraryVerify);
-      if (m.libraryVerifyOne) void libraryVerifyOne(m.libraryVerifyOne);
     });
     await startLatchkey(port, args.dir, {}, { LATCHKEY_MY_ACCOUNT_RATE_LIMIT: '9999999' });
     process.send({ up: true });
