@@ -159,7 +159,10 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         schema: { querystring: MethodListQuery },
         preHandler: requireScope('read:me:authentication_methods'),
       },
-      async (req) => ({ authentication_methods: await service.methods(userOf(req), req.query.type) }),
+      async (req, reply) =>
+        reply
+          .type('application/json; charset=utf-8')
+          .send(await service.methodListJson(userOf(req), req.query.type)),
     );
 
     me.post(
