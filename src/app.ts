@@ -82,8 +82,16 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   });
   // Pages wear the tenant's name and branding (cached settings); API requests never load them.
   app.decorateRequest('pageLook', undefined);
-  app.addHook('onRequest', async (req) => {
-    if (isPagePath(req.url)) req.pageLook = pageLookOf(await deps.lookups.tenantSettings());
+  // A callback hook: API requests pass it without a promise.
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (!isPagePath(req.url)) {
+      done();
+      return;
+    }
+    deps.lookups.tenantSettings().then((settings) => {
+      req.pageLook = pageLookOf(settings);
+      done();
+    }, done);
   });
   // The Management plugin answers its own unknown routes; this one answers every other path.
   app.setNotFoundHandler((req, reply) => {

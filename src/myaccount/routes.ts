@@ -9,6 +9,7 @@ import {
   authenticatedRequests,
   scopeCheck,
   type AuthFailure,
+  type RequestAuth,
   type ScopeCheck,
 } from '../server/authenticated-request.js';
 import { corsOnSend, preflightHandler } from '../server/cors.js';
@@ -44,6 +45,14 @@ function myAccountAuthError(failure: AuthFailure): Unauthorized {
     message,
     `Bearer error="invalid_token", error_description="${message.replaceAll('"', "'")}"`,
   );
+}
+
+/** The token's user, if it may still act for them (issue 9: exists, not blocked, older than the token). */
+function standing(user: User | undefined, auth: RequestAuth): User {
+  if (!user || subjectProblem(user, auth.claims.iat ?? 0) !== undefined) {
+    throw new Unauthorized('Invalid token', 'Bearer error="invalid_token"');
+  }
+  return user;
 }
 
 /** The user the request acts for: the subject hook loaded it or refused the request. */
@@ -86,8 +95,15 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
   await app.register(async (context) => {
     const me = context.withTypeProvider<TypeBoxTypeProvider>();
     // Before authentication: an API that is not activated does not exist (spec 3.7, A0E-404-0001).
-    me.addHook('onRequest', async (req) => {
-      if (!(await deps.lookups.resourceServer(audience))) throw routeNotFound(req.method, req.url, []);
+    // A callback hook: while the resource server is cached, the check costs no promise.
+    me.addHook('onRequest', (req, _reply, done) => {
+      if (deps.lookups.cachedResourceServer(audience)) {
+        done();
+        return;
+      }
+      deps.lookups.resourceServer(audience).then((api) => {
+        done(api ? undefined : routeNotFound(req.method, req.url, []));
+      }, done);
     });
     await me.register(authenticatedRequests, {
       tokens: deps.verifiedTokens,
@@ -104,12 +120,10 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         key: () => deps.tenantId,
         tooManyRequests: () => new TooManyRequests(),
       },
-      subject: async (auth) => {
-        const user = await deps.store.users.findById(auth.sub);
-        if (!user || subjectProblem(user, auth.claims.iat ?? 0) !== undefined) {
-          throw new Unauthorized('Invalid token', 'Bearer error="invalid_token"');
-        }
-        return user;
+      // Read through the user cache: a hit answers without a promise; writes forget it on every node.
+      subject: (auth) => {
+        const found = deps.userReads.user(auth.sub);
+        return found instanceof Promise ? found.then((user) => standing(user, auth)) : standing(found, auth);
       },
     });
     // Pages of the token's application may read every answer, errors included.
@@ -145,7 +159,10 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         schema: { querystring: MethodListQuery },
         preHandler: requireScope('read:me:authentication_methods'),
       },
-      async (req) => ({ authentication_methods: await service.methods(userOf(req), req.query.type) }),
+      async (req, reply) =>
+        reply
+          .type('application/json; charset=utf-8')
+          .send(await service.methodListJson(userOf(req), req.query.type)),
     );
 
     me.post(

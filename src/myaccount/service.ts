@@ -60,14 +60,34 @@ const methodNotFound = () => new NotFound('not_found', 'The authentication metho
 export function createMyAccountService(deps: Deps) {
   const rp = relyingParty(deps.config.issuer);
 
-  async function methods(user: User, type: string | undefined): Promise<Record<string, unknown>[]> {
+  function methodsOf(
+    user: User,
+    passkeys: readonly Passkey[],
+    type: string | undefined,
+  ): Record<string, unknown>[] {
     const all: Record<string, unknown>[] = [];
     if (type === undefined || type === 'password') all.push(...passwordMethodViews(user));
-    if (type === undefined || type === 'passkey') {
-      const passkeys = await deps.store.passkeys.listForUser(user.userId);
+    if (type === undefined || type === 'passkey')
       all.push(...passkeys.map((p) => passkeyMethodView(p, rp.id)));
-    }
     return all.slice(0, MAX_METHODS);
+  }
+
+  // The list's JSON, remembered per cached user and passkey list: a write replaces the cached objects (the
+  // entries are forgotten and read again), so an answer can never outlive what it was made from.
+  const listed = new WeakMap<User, WeakMap<readonly Passkey[], Map<string, string>>>();
+  async function methodListJson(user: User, type: string | undefined): Promise<string> {
+    const passkeys = await deps.userReads.passkeys(user.userId);
+    let byPasskeys = listed.get(user);
+    if (!byPasskeys) listed.set(user, (byPasskeys = new WeakMap<readonly Passkey[], Map<string, string>>()));
+    let byType = byPasskeys.get(passkeys);
+    if (!byType) byPasskeys.set(passkeys, (byType = new Map<string, string>()));
+    const key = type ?? '';
+    let json = byType.get(key);
+    if (json === undefined) {
+      json = JSON.stringify({ authentication_methods: methodsOf(user, passkeys, type) });
+      byType.set(key, json);
+    }
+    return json;
   }
 
   async function passkeyOf(user: User, id: string): Promise<Passkey> {
@@ -84,7 +104,8 @@ export function createMyAccountService(deps: Deps) {
   }
 
   return {
-    methods,
+    /** GET /authentication-methods' body, serialized. */
+    methodListJson,
 
     async method(user: User, id: string): Promise<Record<string, unknown>> {
       if (isPasswordMethod(user, id)) {
@@ -107,6 +128,7 @@ export function createMyAccountService(deps: Deps) {
       }
       if (patch.name === undefined) return passkeyMethodView(passkey, rp.id);
       await deps.store.passkeys.rename(user.userId, id, patch.name);
+      deps.invalidation.userChanged(user.userId, 'passkeys');
       return passkeyMethodView({ ...passkey, name: patch.name }, rp.id);
     },
 
@@ -114,9 +136,9 @@ export function createMyAccountService(deps: Deps) {
       if (isPasswordMethod(user, id)) {
         throw new BadRequest('invalid_body', 'A password method cannot be deleted through this API.');
       }
-      if (!(await deps.store.passkeys.delete(user.userId, (await passkeyOf(user, id)).id))) {
-        throw methodNotFound();
-      }
+      const deleted = await deps.store.passkeys.delete(user.userId, (await passkeyOf(user, id)).id);
+      deps.invalidation.userChanged(user.userId, 'passkeys');
+      if (!deleted) throw methodNotFound();
     },
 
     /** Starts a passkey enrolment: WebAuthn creation options and the auth_session that verifies it. */
@@ -201,7 +223,6 @@ export function createMyAccountService(deps: Deps) {
           `The passkey registration could not be verified: ${error.message}`,
         );
       }
-      if (await deps.store.passkeys.findByCredentialId(credential.credentialId)) throw alreadyEnrolled();
       const passkey: Passkey = {
         ...credential,
         userId: user.userId,
@@ -212,12 +233,14 @@ export function createMyAccountService(deps: Deps) {
         createdAt: new Date(deps.clock.now()).toISOString(),
         lastUsedAt: undefined,
       };
+      // The credential id is unique in the tenant: the insert itself refuses one already enrolled, by anyone.
       try {
         await deps.store.passkeys.insert(passkey);
       } catch (error) {
         if (isUniqueViolation(error)) throw alreadyEnrolled();
         throw error;
       }
+      deps.invalidation.userChanged(user.userId, 'passkeys');
       return passkeyMethodView(passkey, rp.id);
     },
   };

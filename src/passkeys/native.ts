@@ -321,6 +321,8 @@ export function createNativePasskeys(deps: Deps) {
         ? notVerified('assertion', error)
         : new InvalidGrant(error.message);
     }
+    // My Account lists when each passkey was last used.
+    deps.invalidation.userChanged(user.userId, 'passkeys');
     return user;
   }
 }

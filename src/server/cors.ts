@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, onSendAsyncHookHandler, RouteHandlerMethod } from 'fastify';
+import type { FastifyRequest, onSendHookHandler, RouteHandlerMethod } from 'fastify';
 import type { Client } from '../domain/client.js';
 import { clientOriginPatterns, normalizeOrigin, originAllowed, type OriginPattern } from '../oauth/cors.js';
 
@@ -75,18 +75,25 @@ export function preflightHandler(options: PreflightOptions): RouteHandlerMethod 
 export function corsOnSend(
   clientOf: (req: FastifyRequest) => Promise<Client | undefined>,
   exposeHeaders: string = EXPOSE_HEADERS,
-): onSendAsyncHookHandler {
-  return async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+): onSendHookHandler {
+  // A callback hook: an answer to a request without Origin (servers, native apps) costs no promise.
+  return (req, reply, payload, done) => {
     void reply.header('vary', 'Origin');
     const origin = normalizeOrigin(req.headers.origin);
-    if (origin === undefined) return payload;
-    const client = await clientOf(req).catch(() => undefined);
-    if (client && originAllowed(origin, clientOriginPatterns(client.settings))) {
-      void reply.headers({
-        'access-control-allow-origin': origin,
-        'access-control-expose-headers': exposeHeaders,
-      });
+    if (origin === undefined) {
+      done(null, payload);
+      return;
     }
-    return payload;
+    clientOf(req)
+      .catch(() => undefined)
+      .then((client) => {
+        if (client && originAllowed(origin, clientOriginPatterns(client.settings))) {
+          void reply.headers({
+            'access-control-allow-origin': origin,
+            'access-control-expose-headers': exposeHeaders,
+          });
+        }
+        done(null, payload);
+      }, done);
   };
 }

@@ -22,6 +22,7 @@ import {
 } from './failed-auth-limit.js';
 import { createLookups, type Lookups } from './lookups.js';
 import { createRedisOneTimeStore, createSqlOneTimeStore, type OneTimeStore } from './one-time-store.js';
+import { createUserReads, type UserReads } from './user-reads.js';
 import { createVerifiedTokens, type VerifiedTokens } from './verified-tokens.js';
 import { createEventRecorder, type EventRecorder } from '../logs/recorder.js';
 import { createStreamDelivery, type StreamDelivery } from '../logs/streams.js';
@@ -36,6 +37,8 @@ export interface Deps {
   readonly keystore: Keystore;
   readonly signer: JwtSigner;
   readonly lookups: Lookups;
+  /** Each user and their passkeys, as My Account requests read them; forgotten on every write (invalidation). */
+  readonly userReads: UserReads;
   /** Access tokens this node verified, until they expire or their key is revoked. */
   readonly verifiedTokens: VerifiedTokens;
   /** Failed authentications per client address, shared through Redis when configured. */
@@ -119,6 +122,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
   );
   const signer = createJwtSigner(keystore);
   const lookups = createLookups(store, () => clock.now());
+  const userReads = createUserReads(store, () => clock.now());
   const warn =
     overrides.warn ??
     ((message: string, detail?: Record<string, unknown>) => {
@@ -138,7 +142,13 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
   const invalidation = createInvalidation(
     redis,
     (what) => {
+      if (typeof what === 'object') {
+        userReads.forget(what.user, what.part);
+        return;
+      }
       lookups.invalidate();
+      // Configuration writes are rare and some change users wholesale (deleting a connection deletes its users).
+      userReads.forgetAll();
       streamDelivery.invalidate();
       // Tokens of a revoked key are refused once the reload drops the key; forgetting them all is cheap.
       if (what === 'keys') {
@@ -199,6 +209,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     keystore,
     signer,
     lookups,
+    userReads,
     oneTime,
     verifiedTokens,
     failedAuth,

@@ -13,6 +13,8 @@ import { clientOriginPatterns, type OriginPattern } from '../oauth/cors.js';
 export interface Lookups {
   client(clientId: string): Promise<Client | undefined>;
   resourceServer(identifier: string): Promise<ResourceServer | undefined>;
+  /** The resource server while it is cached, without reading storage (a hot path's promise-free check). */
+  cachedResourceServer(identifier: string): ResourceServer | undefined;
   resourceServerById(id: string): Promise<ResourceServer | undefined>;
   grants(clientId: string, audience: string): Promise<ClientGrant[]>;
   /** A connection by name (sign-in, the login page's links). */
@@ -88,6 +90,7 @@ export function createLookups(
     client: (id) => through(clients, id, () => store.clients.findById(id)),
     resourceServer: (identifier) =>
       through(apis, identifier, () => store.resourceServers.findByIdentifier(identifier)),
+    cachedResourceServer: (identifier) => apis.get(identifier),
     resourceServerById: (id) => through(apisById, id, () => store.resourceServers.findById(id)),
     grants: async (clientId, audience) =>
       (await through(grants, `${clientId}\n${audience}`, () =>

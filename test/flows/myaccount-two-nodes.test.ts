@@ -6,6 +6,7 @@ import { bootstrapTenant } from '../../src/bootstrap/service.js';
 import { DEFAULT_SERVER_SETTINGS, type Config } from '../../src/config/schema.js';
 import { createDeps, type Deps } from '../../src/server/deps.js';
 import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
+import { USER_READ_LIMITS } from '../../src/server/user-reads.js';
 import { migrateToLatest } from '../../src/storage/migrate.js';
 import {
   BOOTSTRAP_CLIENT_ID,
@@ -139,6 +140,65 @@ describe.skipIf(!pgUrl || !redisUrl)('the My Account API on two nodes sharing Po
     expect(again.statusCode).toBe(400);
     const listed = await me(node(0), 'GET', '/authentication-methods?type=passkey', token);
     expect(listed.json()).toEqual({ authentication_methods: [verified.json()] });
+  });
+
+  it('sees on node B, at once, a passkey deletion and a block made on node A (Redis invalidation, not expiry)', async () => {
+    const user = await f.make.user();
+    const token = await f.tokenFor(user);
+    const mgmt = { authorization: `Bearer ${await node(0).managementToken()}` };
+    const userUrl = `/api/v2/users/${encodeURIComponent(user.userId)}`;
+    const passkeysOnB = async () => {
+      const res = await me(node(1), 'GET', '/authentication-methods?type=passkey', token);
+      expect(res.statusCode).toBe(200);
+      return res.json<{ authentication_methods: { id: string }[] }>().authentication_methods.map((m) => m.id);
+    };
+    /** Long enough for a pub/sub message on this host, far shorter than the entries' lifetime. */
+    const propagation = () => new Promise((r) => setTimeout(r, 100));
+    const withinLifetime = (since: number) => {
+      // Past the lifetime the entry would have expired anyway, and the check below would prove nothing.
+      if (Date.now() - since >= USER_READ_LIMITS.ttlMs)
+        throw new Error('too slow to tell invalidation from expiry');
+    };
+
+    await freshSecond();
+    const started = await me(node(0), 'POST', '/authentication-methods', token, { type: 'passkey' });
+    expect(started.statusCode).toBe(202);
+    const { auth_session, authn_params_public_key } = started.json<{
+      auth_session: string;
+      authn_params_public_key: Parameters<ReturnType<typeof createSoftAuthenticator>['register']>[0];
+    }>();
+    const verified = await me(node(0), 'POST', `${String(started.headers['location'])}/verify`, token, {
+      auth_session,
+      authn_response: createSoftAuthenticator().register(authn_params_public_key, 'https://latchkey.test'),
+    });
+    expect(verified.statusCode).toBe(201);
+    const { id } = verified.json<{ id: string }>();
+    const cachedAt = Date.now();
+    expect(await passkeysOnB()).toEqual([id]);
+    const deleted = await node(0).app.inject({
+      method: 'DELETE',
+      url: `${userUrl}/authentication-methods/${encodeURIComponent(id)}`,
+      headers: mgmt,
+    });
+    expect(deleted.statusCode).toBe(204);
+    await propagation();
+    withinLifetime(cachedAt);
+    expect(await passkeysOnB()).toEqual([]);
+
+    await freshSecond();
+    const userCachedAt = Date.now();
+    expect(await passkeysOnB()).toEqual([]);
+    const blocked = await node(0).app.inject({
+      method: 'PATCH',
+      url: userUrl,
+      headers: mgmt,
+      payload: { blocked: true },
+    });
+    expect(blocked.statusCode).toBe(200);
+    await propagation();
+    withinLifetime(userCachedAt);
+    const refused = await me(node(1), 'GET', '/authentication-methods', token);
+    expect(refused.statusCode).toBe(401);
   });
 
   it('counts both nodes against one tenant window', async () => {

@@ -205,8 +205,9 @@ describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', (
       });
       expect(patchedClient.statusCode).toBe(200);
       expect(await eventually(async () => (await onB()) === 401, 2000)).toBe(true);
-      // Messages from one publisher arrive in order: the user PATCH sent none before the client PATCH's.
-      expect(heard).toEqual(['config']);
+      // Messages from one publisher arrive in order: the user PATCH sent only its user's (what My Account
+      // caches of that user), never a configuration one.
+      expect(heard).toEqual([`user:${user.user_id}`, 'config']);
     } finally {
       await listener.quit();
     }

@@ -49,9 +49,9 @@ export const userAuthenticationMethodRoutes: FastifyPluginAsyncTypebox<{ deps: D
     },
     async (req, reply) => {
       if (!(await deps.store.users.findStanding(req.params.id))) throw noUser();
-      if (!(await deps.store.passkeys.delete(req.params.id, req.params.method_id))) {
-        throw new NotFound('not_found', 'The authentication method does not exist.');
-      }
+      const deleted = await deps.store.passkeys.delete(req.params.id, req.params.method_id);
+      deps.invalidation.userChanged(req.params.id, 'passkeys');
+      if (!deleted) throw new NotFound('not_found', 'The authentication method does not exist.');
       return reply.status(204).send();
     },
   );

@@ -198,6 +198,8 @@ export function createUserService(deps: Deps) {
         if (isUniqueViolation(error)) throw exists();
         throw error;
       }
+      // A node may still hold a deleted user of the same id.
+      deps.invalidation.userChanged(user.userId);
       return user;
     },
 
@@ -223,7 +225,7 @@ export function createUserService(deps: Deps) {
       const newHash = typeof body.password === 'string' ? await hashPassword(body.password) : undefined;
       try {
         // Metadata merges read the row and write it back: a locked read keeps concurrent PATCHes from undoing each other.
-        return await store.transaction(async (repos) => {
+        const updated = await store.transaction(async (repos) => {
           const current = await repos.users.findForUpdate(userId);
           if (!current) throw notFound();
           const next = applyUpdate(current, body, newHash, now());
@@ -241,6 +243,9 @@ export function createUserService(deps: Deps) {
           }
           return stored;
         });
+        // After the commit: every node forgets the user (a block refuses their tokens at once).
+        deps.invalidation.userChanged(userId);
+        return updated;
       } catch (error) {
         if (isUniqueViolation(error)) throw exists();
         throw error;
@@ -249,6 +254,7 @@ export function createUserService(deps: Deps) {
 
     async remove(userId: string): Promise<void> {
       await store.users.delete(userId);
+      deps.invalidation.userChanged(userId);
       // The SSO sessions of a deleted user are of no use to anyone (Auth0 ends them too).
       await store.sessions.deleteForUser(userId);
     },

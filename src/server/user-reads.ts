@@ -1,0 +1,120 @@
+import { LRUCache } from 'lru-cache';
+import type { Passkey } from '../domain/passkey.js';
+import type { User } from '../domain/user.js';
+import type { Store } from '../storage/repositories/index.js';
+import type { UserPart } from './invalidation.js';
+
+/**
+ * Read-through caches of what every My Account request reads of its user: the user (the subject check: exists,
+ * not blocked, older than the token) and their passkeys (the method list). Each write of a user or a passkey
+ * forgets that user here and, through Redis, on every node (Invalidation.userChanged); entries also expire after
+ * `ttlMs`, so a lost message leaves a blocked user usable on another node for at most that long.
+ * A hit answers synchronously: no promise on the hot path.
+ */
+export interface UserReads {
+  user(userId: string): User | undefined | Promise<User | undefined>;
+  passkeys(userId: string): readonly Passkey[] | Promise<readonly Passkey[]>;
+  /** Forgets one user, or only their passkeys, on this node (the invalidation message of a write). */
+  forget(userId: string, part?: UserPart): void;
+  /** Forgets every user on this node (a write that names no single user, e.g. deleting a connection). */
+  forgetAll(): void;
+}
+
+export interface UserReadLimits {
+  readonly maxEntries: number;
+  /** Approximate characters of JSON per cache. */
+  readonly maxSize: number;
+  readonly ttlMs: number;
+}
+
+/** Two seconds: how long a node may act on a user's state after a missed invalidation message. */
+export const USER_READ_LIMITS: UserReadLimits = {
+  maxEntries: 10_000,
+  maxSize: 16 * 1024 * 1024,
+  ttlMs: 2_000,
+};
+
+interface KeyedReads<V> {
+  get(key: string): V | undefined | Promise<V | undefined>;
+  forget(key: string): void;
+  clear(): void;
+}
+
+/**
+ * One LRU with single-flight loads: concurrent misses of one key share one read, and a read that was under way
+ * when its key was forgotten is neither stored nor handed to later callers (it may predate the write).
+ */
+function keyedReads<V extends object>(
+  load: (key: string) => Promise<V | undefined>,
+  limits: UserReadLimits,
+  now: () => number,
+): KeyedReads<V> {
+  const cache = new LRUCache<string, V>({
+    max: limits.maxEntries,
+    maxSize: limits.maxSize,
+    sizeCalculation: (value, key) => key.length + JSON.stringify(value).length,
+    ttl: limits.ttlMs,
+    // Read the clock at every check: tests move a fake clock, and the default 1 ms memo uses a real timer.
+    ttlResolution: 0,
+    perf: { now },
+  });
+  const loading = new Map<string, Promise<V | undefined>>();
+  return {
+    get(key) {
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
+      const pending = loading.get(key);
+      if (pending) return pending;
+      const settle = () => {
+        const mine = loading.get(key) === promise;
+        if (mine) loading.delete(key);
+        return mine;
+      };
+      const promise: Promise<V | undefined> = load(key).then(
+        (value) => {
+          // Misses are not remembered: a user created next must not wait for the entry to expire.
+          if (settle() && value !== undefined) cache.set(key, value);
+          return value;
+        },
+        (error: unknown) => {
+          settle();
+          throw error;
+        },
+      );
+      loading.set(key, promise);
+      return promise;
+    },
+    forget(key) {
+      cache.delete(key);
+      loading.delete(key);
+    },
+    clear() {
+      cache.clear();
+      loading.clear();
+    },
+  };
+}
+
+export function createUserReads(
+  store: Store,
+  now: () => number,
+  limits: UserReadLimits = USER_READ_LIMITS,
+): UserReads {
+  const users = keyedReads((id) => store.users.findById(id), limits, now);
+  const passkeys = keyedReads<readonly Passkey[]>((id) => store.passkeys.listForUser(id), limits, now);
+  return {
+    user: (userId) => users.get(userId),
+    passkeys(userId) {
+      const found = passkeys.get(userId);
+      return found instanceof Promise ? found.then((list) => list ?? []) : (found ?? []);
+    },
+    forget(userId, part = 'user') {
+      if (part === 'user') users.forget(userId);
+      passkeys.forget(userId);
+    },
+    forgetAll() {
+      users.clear();
+      passkeys.clear();
+    },
+  };
+}
