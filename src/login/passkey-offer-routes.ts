@@ -112,6 +112,7 @@ export const passkeyOfferRoutes: FastifyPluginAsync<{
     return hosted.signedIn(req, reply, opened, user, async () => {
       try {
         await deps.store.passkeys.insert(passkey);
+        deps.invalidation.userChanged(user.userId, 'passkeys');
       } catch (error) {
         // The same credential enrolled meanwhile (another tab): the sign-in goes on without a second copy.
         if (!isUniqueViolation(error)) throw error;

@@ -99,6 +99,8 @@ export function createHostedPasskeys(deps: Deps) {
         if (!(error instanceof AssertionRefused)) throw error;
         throw refused(user.userId);
       }
+      // My Account lists the passkey's last use.
+      deps.invalidation.userChanged(user.userId, 'passkeys');
       return user;
     },
 

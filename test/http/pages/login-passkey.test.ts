@@ -229,14 +229,23 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
   it('signs in with a passkey enrolled through /me/v1 and logs the login', async () => {
     const authenticator = createSoftAuthenticator();
     const user = await userWithPasskey('pat@example.com', authenticator);
+    const token = await f.tokenFor(user);
+    const lastUse = async () =>
+      (await me(t, 'GET', '/authentication-methods?type=passkey', token)).json<{
+        authentication_methods: { last_auth_at?: string }[];
+      }>().authentication_methods[0]?.last_auth_at;
+    expect(await lastUse()).toBeUndefined();
+    const logins = (await t.deps.store.users.findById(user.userId))?.loginsCount ?? 0;
     const jar = new CookieJar();
     const { res, pkce } = await signInWithPasskey(jar, authenticator);
     await expectCodeFor(res, pkce.verifier, user);
+    // My Account shows the use at once (its cached list of the user's passkeys is forgotten).
+    expect(await lastUse()).toEqual(expect.any(String));
     expect(jar.get('auth0')).toMatch(/^[\w-]{43}$/);
     const [stored] = await t.deps.store.passkeys.listForUser(user.userId);
     expect(stored?.counter).toBe(1);
     expect(stored?.lastUsedAt).toEqual(expect.any(String));
-    expect((await t.deps.store.users.findById(user.userId))?.loginsCount).toBe(2);
+    expect((await t.deps.store.users.findById(user.userId))?.loginsCount).toBe(logins + 1);
 
     await t.deps.events.flush();
     const logs = await api(t.app, {
@@ -444,6 +453,11 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
       expect(login.statusCode).toBe(400);
 
       const authenticator = createSoftAuthenticator();
+      const listedPasskeys = async () =>
+        (await me(t, 'GET', '/authentication-methods?type=passkey', await f.tokenFor(user))).json<{
+          authentication_methods: unknown[];
+        }>().authentication_methods;
+      expect(await listedPasskeys()).toEqual([]);
       // A lying answer is refused on the offer page and stores nothing.
       const lying = await post(jar, '/u/passkey-offer', {
         state: offer.state,
@@ -472,10 +486,8 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
       expect(twice.headers['location']).toBeUndefined();
       expect(await t.deps.store.passkeys.listForUser(user.userId)).toHaveLength(1);
 
-      // It is listed by My Account and signs in on the login page, with no offer the next time.
-      const listed = await me(t, 'GET', '/authentication-methods', await f.tokenFor(user));
-      const methods = listed.json<{ authentication_methods: { type: string }[] }>().authentication_methods;
-      expect(methods.filter((m) => m.type === 'passkey')).toHaveLength(1);
+      // It is listed by My Account at once and signs in on the login page, with no offer the next time.
+      expect(await listedPasskeys()).toHaveLength(1);
       const next = await signInWithPasskey(new CookieJar(), authenticator);
       await expectCodeFor(next.res, next.pkce.verifier, user);
       const password = await passwordSignIn(new CookieJar(), 'offer@example.com');
