@@ -1,8 +1,8 @@
-import { generateAuthenticationOptions, generateRegistrationOptions } from '@simplewebauthn/server';
+import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import type { Connection } from '../domain/connection.js';
 import type { User } from '../domain/user.js';
 import type { PasskeyOfferStep } from '../oauth/authorize/transaction.js';
-import { relyingParty, userHandleOf } from '../myaccount/service.js';
+import { passkeyUserLabel, relyingParty, relyingPartyName, userHandleOf } from '../myaccount/service.js';
 import { passkeysEnabled } from '../passkeys/native.js';
 import type { Deps } from '../server/deps.js';
 import { LoginError } from '../users/authenticate.js';
@@ -11,7 +11,7 @@ import {
   assertionCredentialId,
   verifyPasskeyAssertion,
 } from '../webauthn/authentication.js';
-import { PASSKEY_ALGORITHMS } from '../webauthn/registration.js';
+import { passkeyCreationOptions } from '../webauthn/registration.js';
 import { field, isRecord, type Opened } from './hosted.js';
 
 /** How long the browser has to answer a login page's passkey request (its challenge lives as long). */
@@ -106,19 +106,15 @@ export function createHostedPasskeys(deps: Deps) {
 
     /** The offer's creation options for `user` (as My Account makes them: the same user handle and rules). */
     async offerStep(user: User): Promise<PasskeyOfferStep> {
-      const settings = await deps.lookups.tenantSettings();
-      const friendlyName = settings['friendly_name'];
-      const label = user.email ?? user.username ?? user.phoneNumber ?? user.userId;
-      const options = await generateRegistrationOptions({
-        rpName: typeof friendlyName === 'string' && friendlyName !== '' ? friendlyName : rp.id,
-        rpID: rp.id,
+      const label = passkeyUserLabel(user);
+      const options = await passkeyCreationOptions({
+        rpId: rp.id,
+        rpName: relyingPartyName(await deps.lookups.tenantSettings(), rp.id),
+        userHandle: Buffer.from(userHandleOf(user.userId), 'base64url'),
         userName: label,
         userDisplayName: label,
-        userID: Buffer.from(userHandleOf(user.userId), 'base64url'),
-        timeout: CEREMONY_SECONDS * 1000,
-        attestationType: 'none',
-        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
-        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+        timeoutMs: CEREMONY_SECONDS * 1000,
+        userVerification: 'required',
       });
       return { userId: user.userId, options: { ...options } };
     },

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import {
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-} from '@simplewebauthn/server';
+import { type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Passkey } from '../domain/passkey.js';
 import { isOwnIdentity, type User } from '../domain/user.js';
 import { BadRequest, Conflict, NotFound } from '../errors/api.js';
 import type { Deps } from '../server/deps.js';
 import { isUniqueViolation } from '../storage/json.js';
 import {
-  PASSKEY_ALGORITHMS,
   RegistrationRefused,
+  passkeyCreationOptions,
   verifyPasskeyRegistration,
 } from '../webauthn/registration.js';
 import { passkeyMethodView, passwordMethodViews } from './views.js';
@@ -48,6 +45,17 @@ export function relyingParty(issuer: string): { readonly id: string; readonly or
 }
 
 /** The WebAuthn `user.id` of a user: stable, so one authenticator keeps one credential per user. */
+/** The relying party's display name: the tenant's friendly name, else its id. */
+export function relyingPartyName(settings: Readonly<Record<string, unknown>>, rpId: string): string {
+  const friendlyName = settings['friendly_name'];
+  return typeof friendlyName === 'string' && friendlyName !== '' ? friendlyName : rpId;
+}
+
+/** How an authenticator lists the user's passkey: the first of email, username, phone number and user id. */
+export function passkeyUserLabel(user: User): string {
+  return user.email ?? user.username ?? user.phoneNumber ?? user.userId;
+}
+
 export function userHandleOf(userId: string): string {
   return Buffer.from(userId, 'utf8').toString('base64url');
 }
@@ -156,23 +164,19 @@ export function createMyAccountService(deps: Deps) {
       if (body.identity_user_id !== undefined && body.identity_user_id !== user.userId) {
         throw new BadRequest('invalid_body', "The identity_user_id is not the user's identity.");
       }
-      const settings = await deps.lookups.tenantSettings();
-      const friendlyName = settings['friendly_name'];
       const exclude = body.use_exclude_credentials !== false;
       const passkeys = exclude ? await deps.store.passkeys.listForUser(user.userId) : [];
       const userHandle = userHandleOf(user.userId);
-      const label = user.email ?? user.username ?? user.phoneNumber ?? user.userId;
-      const options = await generateRegistrationOptions({
-        rpName: typeof friendlyName === 'string' && friendlyName !== '' ? friendlyName : rp.id,
-        rpID: rp.id,
+      const label = passkeyUserLabel(user);
+      const options = await passkeyCreationOptions({
+        rpId: rp.id,
+        rpName: relyingPartyName(await deps.lookups.tenantSettings(), rp.id),
+        userHandle: Buffer.from(userHandle, 'base64url'),
         userName: label,
         userDisplayName: label,
-        userID: Buffer.from(user.userId, 'utf8'),
-        timeout: AUTH_SESSION_SECONDS * 1000,
-        attestationType: 'none',
-        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
-        excludeCredentials: passkeys.map((p) => ({ id: p.credentialId, transports: [...p.transports] })),
-        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+        timeoutMs: AUTH_SESSION_SECONDS * 1000,
+        userVerification: 'required',
+        exclude: passkeys,
       });
       const authSession = randomBytes(32).toString('base64url');
       const session: AuthSession = {

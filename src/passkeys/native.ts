@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { generateAuthenticationOptions, generateRegistrationOptions } from '@simplewebauthn/server';
+import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import type { Client } from '../domain/client.js';
 import type { Connection } from '../domain/connection.js';
 import type { Passkey } from '../domain/passkey.js';
@@ -14,8 +14,8 @@ import {
 import { relyingParty } from '../myaccount/service.js';
 import { webOriginPatterns } from '../oauth/cors.js';
 import {
-  PASSKEY_ALGORITHMS,
   RegistrationRefused,
+  passkeyCreationOptions,
   verifyPasskeyRegistration,
 } from '../webauthn/registration.js';
 import {
@@ -171,16 +171,14 @@ export function createNativePasskeys(deps: Deps) {
       if (taken.some((user) => user !== undefined)) throw new InvalidRequest('The user already exists.');
       const handle = randomBytes(32);
       const label = profile['email'] ?? '';
-      const options = await generateRegistrationOptions({
+      const options = await passkeyCreationOptions({
+        rpId: rp.id,
         rpName: rp.id,
-        rpID: rp.id,
+        userHandle: handle,
         userName: label,
         userDisplayName: profile['name'] ?? label,
-        userID: handle,
-        timeout: CEREMONY_TIMEOUT_MS,
-        attestationType: 'none',
-        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
-        supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+        timeoutMs: CEREMONY_TIMEOUT_MS,
+        userVerification: 'preferred',
       });
       const auth_session = await putSession({
         kind: 'register',

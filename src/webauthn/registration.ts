@@ -1,4 +1,10 @@
-import { verifyRegistrationResponse, type RegistrationResponseJSON } from '@simplewebauthn/server';
+import {
+  generateRegistrationOptions,
+  verifyRegistrationResponse,
+  type AuthenticatorTransport,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import type { Passkey } from '../domain/passkey.js';
 import { randomAlphanumeric } from '../lib/ids.js';
 
@@ -12,6 +18,44 @@ export interface RegistrationCheck {
   readonly origins: readonly string[];
   readonly rpId: string;
   readonly requireUserVerification: boolean;
+}
+
+/** What a passkey's creation options say: for whom, for which relying party, and which passkeys to leave out. */
+export interface CreationRequest {
+  readonly rpId: string;
+  readonly rpName: string;
+  /** The WebAuthn user handle (`user.id`), raw bytes. */
+  readonly userHandle: Uint8Array<ArrayBuffer>;
+  readonly userName: string;
+  readonly userDisplayName: string;
+  readonly timeoutMs: number;
+  readonly userVerification: 'required' | 'preferred';
+  /** Credentials the authenticator must not enrol again (the user's own passkeys). */
+  readonly exclude?: readonly Pick<Passkey, 'credentialId' | 'transports'>[];
+}
+
+/**
+ * Creation options for a discoverable credential (attestation `none`, the supported algorithms): the one
+ * shape behind My Account enrolment, native sign-up and the login page's passkey offer.
+ */
+export function passkeyCreationOptions(
+  request: CreationRequest,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return generateRegistrationOptions({
+    rpName: request.rpName,
+    rpID: request.rpId,
+    userName: request.userName,
+    userDisplayName: request.userDisplayName,
+    userID: request.userHandle,
+    timeout: request.timeoutMs,
+    attestationType: 'none',
+    authenticatorSelection: { residentKey: 'required', userVerification: request.userVerification },
+    excludeCredentials: (request.exclude ?? []).map((p) => ({
+      id: p.credentialId,
+      transports: p.transports as AuthenticatorTransport[],
+    })),
+    supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
+  });
 }
 
 /** The response did not verify; `message` says why, for the surface's own error. */
