@@ -55,6 +55,19 @@ export function factorMethodView(e: MfaEnrolment): Record<string, unknown> {
   };
 }
 
+/** The Management API's authenticator view (GET /api/v2/users/{id}/authentication-methods, spec 4). */
+export function managementFactorView(e: MfaEnrolment): Record<string, unknown> {
+  return {
+    id: e.id,
+    type: e.type,
+    confirmed: e.confirmed,
+    created_at: e.createdAt,
+    ...(e.name === undefined || e.type === 'recovery-code' ? {} : { name: e.name }),
+    ...(e.enrolledAt === undefined ? {} : { enrolled_at: e.enrolledAt }),
+    ...(e.lastAuthAt === undefined ? {} : { last_auth_at: e.lastAuthAt }),
+  };
+}
+
 const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
 const wrongCode = () => new BadRequest('invalid_body', 'The otp_code is invalid or was already used.');
 

@@ -359,6 +359,40 @@ describe.each(testBackends())('My Account API totp and recovery-code on $name (s
     expect(ok.statusCode).toBe(201);
     const stored = await t.deps.store.mfaEnrolments.findForUser(user.userId, started.id);
     expect(stored?.secret).toBe(started.manual_input_code);
+
+    // Administrators see and remove the factors through the Management API.
+    const totpAt = new Date(t.clock.now()).toISOString();
+    t.clock.advance(1000);
+    const recovery = await me(t, 'POST', '/authentication-methods', token, { type: 'recovery-code' });
+    const recoveryId = recovery.json<RecoveryStarted>().id;
+    expect(
+      (await verify(token, recoveryId, { auth_session: recovery.json<RecoveryStarted>().auth_session }))
+        .statusCode,
+    ).toBe(201);
+    const admin = await t.managementToken();
+    const url = `/api/v2/users/${encodeURIComponent(user.userId)}/authentication-methods`;
+    const listed = await api(t.app, { method: 'GET', url, token: admin });
+    expect(listed.statusCode).toBe(200);
+    const recoveryAt = new Date(t.clock.now()).toISOString();
+    const authenticator = (id: string, type: string, at: string) => ({
+      id,
+      type,
+      confirmed: true,
+      created_at: at,
+      enrolled_at: at,
+      last_auth_at: at,
+    });
+    expect(listed.json()).toEqual([
+      authenticator(started.id, 'totp', totpAt),
+      authenticator(recoveryId, 'recovery-code', recoveryAt),
+    ]);
+    const removedByAdmin = await api(t.app, {
+      method: 'DELETE',
+      url: `${url}/${encodeURIComponent(recoveryId)}`,
+      token: admin,
+    });
+    expect(removedByAdmin.statusCode).toBe(204);
+    expect((await list(token)).map((m) => m.id)).toEqual([started.id]);
     const removed = await api(t.app, {
       method: 'DELETE',
       url: `/api/v2/users/${encodeURIComponent(user.userId)}`,
