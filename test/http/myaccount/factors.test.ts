@@ -349,7 +349,7 @@ describe.each(testBackends())('My Account API totp and recovery-code on $name (s
     expect(await list(token)).toHaveLength(1);
   });
 
-  it('keeps the TOTP secret sealed at rest and deletes enrolments with their user', async () => {
+  it('shows the factors to administrators and deletes them with their user', async () => {
     const [user, token] = await userAndToken();
     const started = await startTotp(token);
     const ok = await verify(token, started.id, {
