@@ -205,6 +205,8 @@ export function createFactorService(deps: Deps) {
       if (type === 'recovery-code' && otpCode !== undefined) {
         throw new BadRequest('invalid_body', 'Payload validation error: a recovery-code takes no otp_code.');
       }
+      // A factor turned off while an enrolment was open does not complete it.
+      await requireEnabled(type);
       const session = await takeAuthSession<FactorSession>(deps, body.auth_session, user.userId, type, now());
       if (session.methodId !== id) throw invalidSession();
       const pending = await deps.store.mfaEnrolments.findForUser(user.userId, id);

@@ -86,7 +86,18 @@ describe.each(testBackends())('My Account API totp and recovery-code on $name (s
         { type: 'recovery-code', usage: ['secondary'] },
       ],
     });
+    const open = await me(t, 'POST', '/authentication-methods', token, { type: 'totp' });
+    expect(open.statusCode).toBe(202);
     await factor('otp', false);
+    const late = await verify(token, open.json<TotpStarted>().id, {
+      auth_session: open.json<TotpStarted>().auth_session,
+      otp_code: await codeOf(open.json<TotpStarted>().manual_input_code),
+    });
+    expect(late.statusCode).toBe(400);
+    expect(late.json()).toEqual(
+      problem(400, 'Bad Request', 'The totp factor is not enabled for this tenant.'),
+    );
+    expect(await list(token)).toEqual([]);
     expect(await factors()).toEqual({
       factors: [
         { type: 'passkey', usage: ['primary'] },
