@@ -24,6 +24,7 @@ import { keyRoutes } from './keys/routes.js';
 import { resourceServerRoutes } from './resource-servers/routes.js';
 import { tenantSettingsRoutes } from './tenant-settings/routes.js';
 import { brandingRoutes } from './branding/routes.js';
+import { guardianRoutes } from './guardian/routes.js';
 import { actionRoutes } from './actions/routes.js';
 import { logRoutes } from './logs/routes.js';
 import { managementAudience } from './scopes.js';
@@ -119,6 +120,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(keyRoutes, { deps });
   await app.register(tenantSettingsRoutes, { deps });
   await app.register(brandingRoutes, { deps });
+  await app.register(guardianRoutes, { deps });
   await app.register(connectionRoutes, { deps });
   await app.register(userRoutes, { deps });
   await app.register(userAuthenticationMethodRoutes, { deps });

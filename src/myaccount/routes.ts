@@ -24,6 +24,7 @@ import {
   MethodPatchBody,
   NoQuery,
 } from './schemas.js';
+import { enabledFactors, withFactors } from './factors.js';
 import { createMyAccountService } from './service.js';
 
 /** What a page on an application's origin may read beyond the safelisted headers (spec 3.8). */
@@ -80,7 +81,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         `${deps.redisNamespace}rl:me:`,
       )
     : createMemoryRateLimiter(limit, now);
-  const service = createMyAccountService(deps);
+  const service = withFactors(deps, createMyAccountService(deps));
 
   // Preflights name no token: they are checked against every application's origins, as /oauth/token's are.
   app.options(
@@ -149,8 +150,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
     me.get(
       '/factors',
       { schema: { querystring: NoQuery }, preHandler: requireScope('read:me:factors') },
-      // Passkeys are the one factor enrolled here so far.
-      async () => ({ factors: [{ type: 'passkey', usage: ['primary'] }] }),
+      async () => ({ factors: await enabledFactors(deps) }),
     );
 
     me.get(
@@ -173,7 +173,8 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       },
       async (req, reply) => {
         const started = await service.startEnrolment(userOf(req), req.body);
-        return reply.status(202).header('location', locationOf('passkey|new')).send(started);
+        const id = typeof started['id'] === 'string' ? started['id'] : 'passkey|new';
+        return reply.status(202).header('location', locationOf(id)).send(started);
       },
     );
 

@@ -35,7 +35,7 @@ export const EnrolmentStartBody = Type.Object(
 );
 
 /** Spec 3.4, passkey: the WebAuthn registration response as `PublicKeyCredential.toJSON()` gives it. */
-export const EnrolmentVerifyBody = Type.Object(
+export const PasskeyVerifyBody = Type.Object(
   {
     auth_session: Type.String({ minLength: 1, maxLength: 512 }),
     authn_response: Type.Object(
@@ -59,6 +59,24 @@ export const EnrolmentVerifyBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Spec 3.4, one-time code methods (totp; later phone, email). */
+export const OtpVerifyBody = Type.Object(
+  {
+    auth_session: Type.String({ minLength: 1, maxLength: 512 }),
+    otp_code: Type.String({ minLength: 1, maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Spec 3.4, methods confirmed without input (recovery-code). */
+export const SessionVerifyBody = Type.Object(
+  { auth_session: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false },
+);
+
+/** Spec 3.4: which of the bodies a method takes is checked against its type by the service. */
+export const EnrolmentVerifyBody = Type.Union([PasskeyVerifyBody, OtpVerifyBody, SessionVerifyBody]);
 
 /** Spec 3.5. */
 export const MethodPatchBody = Type.Object(

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Passkey } from '../domain/passkey.js';
 import { isOwnIdentity, type User } from '../domain/user.js';
@@ -10,25 +9,17 @@ import {
   passkeyCreationOptions,
   verifyPasskeyRegistration,
 } from '../webauthn/registration.js';
+import { AUTH_SESSION_SECONDS, openAuthSession, takeAuthSession, type AuthSession } from './auth-session.js';
 import { passkeyMethodView, passwordMethodViews } from './views.js';
 
-/** An enrolment must be verified within this (spec 3.3: auth_session lives five minutes). */
-export const AUTH_SESSION_SECONDS = 300;
 /** The id a passkey enrolment is started and verified under (spec 3.3). */
 export const NEW_PASSKEY_ID = 'passkey|new';
 /** Auth0 answers at most 20 methods (spec 3.1). */
 const MAX_METHODS = 20;
 
-const SESSION_KEY = 'me:auth_session:';
-
-interface AuthSession {
-  readonly userId: string;
-  /** The method type the ceremony enrols; a session of another type never verifies a passkey. */
-  readonly type: string;
+interface PasskeySession extends AuthSession {
   readonly challenge: string;
   readonly userHandle: string;
-  /** Epoch ms; the store's TTL runs on its own clock (Redis), this one on the tenant's. */
-  readonly expiresAt: number;
 }
 
 export interface EnrolmentStart {
@@ -60,8 +51,6 @@ export function userHandleOf(userId: string): string {
   return Buffer.from(userId, 'utf8').toString('base64url');
 }
 
-const invalidSession = () =>
-  new BadRequest('invalid_body', 'The auth_session is invalid, expired or already used.');
 const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
 
 /** The My Account API's authentication methods of the token's user (spec 3.1–3.5). */
@@ -114,6 +103,10 @@ export function createMyAccountService(deps: Deps) {
   return {
     /** GET /authentication-methods' body, serialized. */
     methodListJson,
+    /** The passkey and password methods, as the list shows them. */
+    async methods(user: User, type: string | undefined): Promise<Record<string, unknown>[]> {
+      return methodsOf(user, await deps.userReads.passkeys(user.userId), type);
+    },
 
     async method(user: User, id: string): Promise<Record<string, unknown>> {
       if (isPasswordMethod(user, id)) {
@@ -178,18 +171,10 @@ export function createMyAccountService(deps: Deps) {
         userVerification: 'required',
         exclude: passkeys,
       });
-      const authSession = randomBytes(32).toString('base64url');
-      const session: AuthSession = {
-        userId: user.userId,
-        type: 'passkey',
-        challenge: options.challenge,
-        userHandle,
-        expiresAt: deps.clock.now() + AUTH_SESSION_SECONDS * 1000,
-      };
-      await deps.oneTime.putOnce(
-        `${SESSION_KEY}${authSession}`,
-        JSON.stringify(session),
-        AUTH_SESSION_SECONDS,
+      const authSession = await openAuthSession<PasskeySession>(
+        deps,
+        { userId: user.userId, type: 'passkey', challenge: options.challenge, userHandle },
+        deps.clock.now(),
       );
       return { auth_session: authSession, authn_params_public_key: options };
     },
@@ -207,11 +192,13 @@ export function createMyAccountService(deps: Deps) {
       appOrigins: readonly string[] = [],
     ): Promise<Record<string, unknown>> {
       if (id !== NEW_PASSKEY_ID) throw methodNotFound();
-      const stored = await deps.oneTime.takeOnce(`${SESSION_KEY}${body.auth_session}`);
-      if (stored === undefined) throw invalidSession();
-      const session = JSON.parse(stored) as AuthSession;
-      if (session.userId !== user.userId || session.type !== 'passkey') throw invalidSession();
-      if (deps.clock.now() > session.expiresAt) throw invalidSession();
+      const session = await takeAuthSession<PasskeySession>(
+        deps,
+        body.auth_session,
+        user.userId,
+        'passkey',
+        deps.clock.now(),
+      );
       let credential;
       try {
         credential = await verifyPasskeyRegistration(body.authn_response, {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { MfaEnrolment } from '../domain/mfa-enrolment.js';
 import type { Passkey } from '../domain/passkey.js';
 import type { User } from '../domain/user.js';
 import type { Store } from '../storage/repositories/index.js';
@@ -14,7 +15,12 @@ import type { UserPart } from './invalidation.js';
 export interface UserReads {
   user(userId: string): User | undefined | Promise<User | undefined>;
   passkeys(userId: string): readonly Passkey[] | Promise<readonly Passkey[]>;
-  /** Forgets one user, or only their passkeys, on this node (the invalidation message of a write). */
+  /** The user's confirmed second factors (totp, recovery code), forgotten with the passkeys. */
+  secondFactors(userId: string): readonly MfaEnrolment[] | Promise<readonly MfaEnrolment[]>;
+  /**
+   * Forgets one user, or only their authentication methods (part `passkeys`: passkeys and second factors), on
+   * this node (the invalidation message of a write).
+   */
   forget(userId: string, part?: UserPart): void;
   /** Forgets every user on this node (a write that names no single user, e.g. deleting a connection). */
   forgetAll(): void;
@@ -102,19 +108,30 @@ export function createUserReads(
 ): UserReads {
   const users = keyedReads((id) => store.users.findById(id), limits, now);
   const passkeys = keyedReads<readonly Passkey[]>((id) => store.passkeys.listForUser(id), limits, now);
+  const factors = keyedReads<readonly MfaEnrolment[]>(
+    (id) => store.mfaEnrolments.listConfirmed(id),
+    limits,
+    now,
+  );
   return {
     user: (userId) => users.get(userId),
     passkeys(userId) {
       const found = passkeys.get(userId);
       return found instanceof Promise ? found.then((list) => list ?? []) : (found ?? []);
     },
+    secondFactors(userId) {
+      const found = factors.get(userId);
+      return found instanceof Promise ? found.then((list) => list ?? []) : (found ?? []);
+    },
     forget(userId, part = 'user') {
       if (part === 'user') users.forget(userId);
       passkeys.forget(userId);
+      factors.forget(userId);
     },
     forgetAll() {
       users.clear();
       passkeys.clear();
+      factors.clear();
     },
   };
 }

@@ -140,6 +140,20 @@ export interface SessionClientsTable {
 }
 
 /** A user's WebAuthn credential (passkey). */
+export interface MfaEnrolmentsTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  type: string;
+  secret: string | null;
+  code_hash: string | null;
+  confirmed: number;
+  name: string | null;
+  created_at: string;
+  enrolled_at: string | null;
+  last_auth_at: string | null;
+}
+
 export interface PasskeysTable {
   tenant_id: string;
   id: string;
@@ -351,4 +365,5 @@ export interface Database {
   sessions: SessionsTable;
   session_clients: SessionClientsTable;
   passkeys: PasskeysTable;
+  mfa_enrolments: MfaEnrolmentsTable;
 }

@@ -36,6 +36,7 @@ const TENANT_TABLES = [
   'session_clients',
   'sessions',
   'passkeys',
+  'mfa_enrolments',
 ];
 
 // The same bootstrap client id in both tenants: ids are only unique within a tenant.

@@ -14,6 +14,7 @@ const ALL = [
   '0008-sessions',
   '0009-session-clients',
   '0010-passkeys',
+  '0011-mfa-enrolments',
 ];
 
 const TABLES = [
@@ -26,6 +27,7 @@ const TABLES = [
   'log_streams',
   'login_failures',
   'logs',
+  'mfa_enrolments',
   'one_time_values',
   'passkeys',
   'password_history',

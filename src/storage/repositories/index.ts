@@ -16,6 +16,7 @@ import { createOneTimeValueRepository } from './one-time-values.js';
 import { createLogRepository } from './logs.js';
 import { createLogStreamRepository } from './log-streams.js';
 import { createSessionRepository } from './sessions.js';
+import { createMfaEnrolmentRepository } from './mfa-enrolments.js';
 import { createPasskeyRepository } from './passkeys.js';
 
 function createRepositoriesOn(
@@ -43,6 +44,7 @@ function createRepositoriesOn(
     logStreams: createLogStreamRepository(db, tenantId, box),
     sessions: createSessionRepository(db, tenantId),
     passkeys: createPasskeyRepository(db, tenantId),
+    mfaEnrolments: createMfaEnrolmentRepository(db, tenantId, box),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;

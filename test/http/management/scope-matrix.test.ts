@@ -200,6 +200,27 @@ const ROUTES: readonly RouteCase[] = [
     body: { colors: { primary: '#0059d6' } },
     accepted: ['update:branding'],
   },
+  {
+    method: 'GET',
+    route: '/guardian/factors',
+    url: '/guardian/factors',
+    accepted: ['read:guardian_factors'],
+  },
+  {
+    method: 'PUT',
+    route: '/guardian/factors/:name',
+    url: '/guardian/factors/otp',
+    body: { enabled: false },
+    accepted: ['update:guardian_factors'],
+  },
+  { method: 'GET', route: '/guardian/policies', url: '/guardian/policies', accepted: ['read:mfa_policies'] },
+  {
+    method: 'PUT',
+    route: '/guardian/policies',
+    url: '/guardian/policies',
+    body: [],
+    accepted: ['update:mfa_policies'],
+  },
 
   { method: 'GET', route: '/connections', url: '/connections', accepted: ['read:connections'] },
   {

@@ -1,8 +1,10 @@
 import { MyAccountApiClient, MyAccountApiError } from '@auth0/auth0-spa-js';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SERVER_SETTINGS } from '../../../src/config/schema.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
+import { api } from '../../helpers/http.js';
 import { myAccountFixture, type MyAccountFixture } from '../../helpers/myaccount.js';
 import { createSoftAuthenticator } from '../../helpers/soft-authenticator.js';
 
@@ -105,5 +107,64 @@ describe.each(testBackends())('auth0-spa-js MyAccountApiClient against /me/v1 on
       ['delete:me:authentication_methods'],
       ['read:me:authentication_methods'],
     ]);
+  });
+
+  it('enrols a TOTP authenticator through the SDK with a code from another TOTP implementation', async () => {
+    const enabled = await api(t.app, {
+      method: 'PUT',
+      url: '/api/v2/guardian/factors/otp',
+      token: await t.managementToken(),
+      body: { enabled: true },
+    });
+    expect(enabled.statusCode).toBe(200);
+    const user = await f.make.user();
+    const client = clientFor(await f.tokenFor(user), []);
+    expect(await client.getFactors()).toEqual([
+      { type: 'passkey', usage: ['primary'] },
+      { type: 'totp', usage: ['secondary'] },
+    ]);
+    const challenge = await client.enrollmentChallenge({ type: 'totp' });
+    const { manual_input_code: secret, barcode_uri } = challenge as unknown as {
+      manual_input_code: string;
+      barcode_uri: string;
+    };
+    expect(challenge.id).toMatch(/^totp\|dev_[A-Za-z0-9]{20}$/);
+    expect(challenge.location).toBe(
+      `${TEST_ISSUER}me/v1/authentication-methods/${encodeURIComponent(challenge.id)}`,
+    );
+    expect(barcode_uri).toContain(`?secret=${secret}&`);
+    const epoch = Math.floor(t.clock.now() / 1000);
+    const code = await generate({ secret, epoch });
+
+    const wrong = await client
+      .enrollmentVerify({
+        type: 'totp',
+        location: challenge.location,
+        auth_session: challenge.auth_session,
+        otp_code: code === '000000' ? '111111' : '000000',
+      } as never)
+      .catch((error: unknown) => error);
+    expect(wrong).toBeInstanceOf(MyAccountApiError);
+    expect((wrong as MyAccountApiError).status).toBe(400);
+    expect((wrong as MyAccountApiError).detail).toBe('The otp_code is invalid or was already used.');
+
+    const method = await client.enrollmentVerify({
+      type: 'totp',
+      location: challenge.location,
+      auth_session: challenge.auth_session,
+      otp_code: code,
+    } as never);
+    const now = new Date(t.clock.now()).toISOString();
+    expect(method).toEqual({
+      id: challenge.id,
+      type: 'totp',
+      usage: ['secondary'],
+      created_at: now,
+      confirmed: true,
+      last_auth_at: now,
+    });
+    expect(await client.getAuthenticationMethods('totp')).toEqual([method]);
+    await client.deleteAuthenticationMethod(challenge.id);
+    expect(await client.getAuthenticationMethods('totp')).toEqual([]);
   });
 });

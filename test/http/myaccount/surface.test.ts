@@ -181,10 +181,10 @@ describe.each(testBackends())('My Account API surface on $name (spec 2.5, 3.1, 3
         { detail: 'Additional properties not allowed', field: 'colour', pointer: '/colour', source: 'body' },
       ],
     });
-    const unsupported = await me(t, 'POST', '/authentication-methods', token, { type: 'totp' });
+    const unsupported = await me(t, 'POST', '/authentication-methods', token, { type: 'push-notification' });
     expect(unsupported.statusCode).toBe(400);
     expect(unsupported.json()).toEqual(
-      problem(400, 'Bad Request', 'Authentication method type "totp" is not supported.'),
+      problem(400, 'Bad Request', 'Authentication method type "push-notification" is not supported.'),
     );
     const query = await me(t, 'GET', '/authentication-methods?type=fax', token);
     expect(query.statusCode).toBe(400);

@@ -1,0 +1,280 @@
+import type { MfaEnrolment, MfaEnrolmentType } from '../domain/mfa-enrolment.js';
+import type { User } from '../domain/user.js';
+import { BadRequest, Conflict, NotFound } from '../errors/api.js';
+import { randomAlphanumeric } from '../lib/ids.js';
+import { guardianConfig, type GuardianFactor } from '../mfa/guardian.js';
+import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
+import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
+import type { Deps } from '../server/deps.js';
+import {
+  invalidSession,
+  openAuthSession,
+  restoreAuthSession,
+  takeAuthSession,
+  type AuthSession,
+} from './auth-session.js';
+import type { EnrolmentStart, MyAccountService } from './service.js';
+
+/** Wrong one-time codes one auth_session survives; the next wrong one ends the enrolment. */
+export const MAX_OTP_ATTEMPTS = 5;
+/** Auth0 answers at most 20 methods (spec 3.1). */
+const MAX_METHODS = 20;
+
+/** The second-factor types enrolled here, and the guardian factor that must be on for each. */
+const FACTOR_OF: Readonly<Record<MfaEnrolmentType, GuardianFactor>> = {
+  totp: 'otp',
+  'recovery-code': 'recovery-code',
+};
+const isFactorType = (type: string): type is MfaEnrolmentType => type === 'totp' || type === 'recovery-code';
+const typeOfId = (id: string): MfaEnrolmentType | undefined => {
+  const type = id.slice(0, id.indexOf('|'));
+  return isFactorType(type) ? type : undefined;
+};
+
+interface FactorSession extends AuthSession {
+  /** The pending method this session verifies. */
+  readonly methodId: string;
+  readonly attempts: number;
+}
+
+export type VerifyBody =
+  | { auth_session: string; authn_response: unknown }
+  | { auth_session: string; otp_code: string }
+  | { auth_session: string };
+
+/** MFA-style method (spec 3.2): `usage: ["secondary"]`, `confirmed`; recovery codes have no name. */
+export function factorMethodView(e: MfaEnrolment): Record<string, unknown> {
+  return {
+    id: e.id,
+    type: e.type,
+    usage: ['secondary'],
+    created_at: e.createdAt,
+    confirmed: e.confirmed,
+    ...(e.name === undefined || e.type === 'recovery-code' ? {} : { name: e.name }),
+    ...(e.lastAuthAt === undefined ? {} : { last_auth_at: e.lastAuthAt }),
+  };
+}
+
+/** The Management API's authenticator view (GET /api/v2/users/{id}/authentication-methods, spec 4). */
+export function managementFactorView(e: MfaEnrolment): Record<string, unknown> {
+  return {
+    id: e.id,
+    type: e.type,
+    confirmed: e.confirmed,
+    created_at: e.createdAt,
+    ...(e.name === undefined || e.type === 'recovery-code' ? {} : { name: e.name }),
+    ...(e.enrolledAt === undefined ? {} : { enrolled_at: e.enrolledAt }),
+    ...(e.lastAuthAt === undefined ? {} : { last_auth_at: e.lastAuthAt }),
+  };
+}
+
+const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
+const wrongCode = () => new BadRequest('invalid_body', 'The otp_code is invalid or was already used.');
+
+/** The tenant's factors as `GET /me/v1/factors` lists them: passkeys, and the second factors it enables. */
+export async function enabledFactors(deps: Deps): Promise<{ type: string; usage: string[] }[]> {
+  const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
+  const secondary = (['totp', 'recovery-code'] as const)
+    .filter((type) => enabled.includes(FACTOR_OF[type]))
+    .map((type) => ({ type, usage: ['secondary'] }));
+  return [{ type: 'passkey', usage: ['primary'] }, ...secondary];
+}
+
+/** TOTP and recovery-code enrolment (spec 3.3, 3.4) for the token's user. */
+export function createFactorService(deps: Deps) {
+  const now = () => deps.clock.now();
+  const iso = () => new Date(now()).toISOString();
+
+  async function confirmedOf(user: User, id: string): Promise<MfaEnrolment> {
+    const found = typeOfId(id) ? await deps.store.mfaEnrolments.findForUser(user.userId, id) : undefined;
+    if (!found?.confirmed) throw methodNotFound();
+    return found;
+  }
+
+  async function requireEnabled(type: MfaEnrolmentType): Promise<void> {
+    const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
+    if (!enabled.includes(FACTOR_OF[type])) {
+      throw new BadRequest('invalid_body', `The ${type} factor is not enabled for this tenant.`);
+    }
+  }
+
+  /** The issuer an authenticator app shows: the tenant's friendly name, else its name. */
+  async function issuerName(): Promise<string> {
+    const friendly = (await deps.lookups.tenantSettings())['friendly_name'];
+    return typeof friendly === 'string' && friendly !== '' ? friendly : deps.tenantId;
+  }
+
+  return {
+    owns: (id: string) => typeOfId(id) !== undefined,
+    handles: (type: string) => isFactorType(type),
+
+    async methods(user: User, type: string | undefined): Promise<Record<string, unknown>[]> {
+      if (type !== undefined && !isFactorType(type)) return [];
+      const confirmed = await deps.userReads.secondFactors(user.userId);
+      return confirmed.filter((e) => type === undefined || e.type === type).map(factorMethodView);
+    },
+
+    async method(user: User, id: string) {
+      return factorMethodView(await confirmedOf(user, id));
+    },
+
+    async rename(user: User, id: string, patch: { name?: string; preferred_authentication_method?: string }) {
+      const found = await confirmedOf(user, id);
+      if (patch.preferred_authentication_method !== undefined) {
+        throw new BadRequest(
+          'invalid_body',
+          'preferred_authentication_method applies to phone methods only.',
+        );
+      }
+      if (patch.name === undefined) return factorMethodView(found);
+      if (found.type === 'recovery-code') {
+        throw new BadRequest('invalid_body', 'A recovery-code method has no name to change.');
+      }
+      if (!(await deps.store.mfaEnrolments.rename(user.userId, id, patch.name))) throw methodNotFound();
+      deps.invalidation.userChanged(user.userId, 'passkeys');
+      return factorMethodView({ ...found, name: patch.name });
+    },
+
+    async remove(user: User, id: string): Promise<void> {
+      await confirmedOf(user, id);
+      const deleted = await deps.store.mfaEnrolments.delete(user.userId, id);
+      deps.invalidation.userChanged(user.userId, 'passkeys');
+      if (!deleted) throw methodNotFound();
+    },
+
+    /** Writes the pending method and opens its auth_session (202 of spec 3.3). */
+    async startEnrolment(
+      user: User,
+      body: EnrolmentStart,
+    ): Promise<Record<string, unknown> & { id: string }> {
+      const type = body.type;
+      if (!isFactorType(type)) throw new BadRequest('invalid_body', `Unknown type "${type}".`);
+      const extra = Object.keys(body).filter((key) => key !== 'type');
+      if (extra.length > 0) {
+        throw new BadRequest(
+          'invalid_body',
+          `Payload validation error: ${type} takes no ${extra.join(', ')}.`,
+        );
+      }
+      await requireEnabled(type);
+      const id = `${type}|dev_${randomAlphanumeric(20)}`;
+      const secret = type === 'totp' ? newTotpSecret() : undefined;
+      const code = type === 'recovery-code' ? newRecoveryCode() : undefined;
+      await deps.store.transaction(async (repos) => {
+        if (
+          type === 'recovery-code' &&
+          (await repos.mfaEnrolments.listConfirmed(user.userId, type)).length > 0
+        ) {
+          throw new Conflict('conflict', 'The user already has a recovery code.');
+        }
+        // Only the latest enrolment of a type stays pending: abandoned ones do not pile up.
+        await repos.mfaEnrolments.deleteUnconfirmed(user.userId, type);
+        await repos.mfaEnrolments.insert({
+          id,
+          userId: user.userId,
+          type,
+          secret,
+          codeHash: code === undefined ? undefined : hashRecoveryCode(code),
+          confirmed: false,
+          name: undefined,
+          createdAt: iso(),
+          enrolledAt: undefined,
+          lastAuthAt: undefined,
+        });
+      });
+      const authSession = await openAuthSession<FactorSession>(
+        deps,
+        { userId: user.userId, type, methodId: id, attempts: 0 },
+        now(),
+      );
+      if (code !== undefined) return { id, auth_session: authSession, recovery_code: code };
+      return {
+        id,
+        auth_session: authSession,
+        barcode_uri: totpUri(await issuerName(), user.userId, secret ?? ''),
+        manual_input_code: secret ?? '',
+      };
+    },
+
+    /** Confirms the pending method (201 of spec 3.4); TOTP needs a fresh code of its secret. */
+    async verifyEnrolment(user: User, id: string, body: VerifyBody): Promise<Record<string, unknown>> {
+      const type = typeOfId(id);
+      if (type === undefined) throw methodNotFound();
+      if ('authn_response' in body)
+        throw new BadRequest('invalid_body', `A ${type} method takes no authn_response.`);
+      const otpCode = 'otp_code' in body ? body.otp_code : undefined;
+      if (type === 'totp' && otpCode === undefined) {
+        throw new BadRequest('invalid_body', 'Payload validation error: otp_code is required.');
+      }
+      if (type === 'recovery-code' && otpCode !== undefined) {
+        throw new BadRequest('invalid_body', 'Payload validation error: a recovery-code takes no otp_code.');
+      }
+      // A factor turned off while an enrolment was open does not complete it.
+      await requireEnabled(type);
+      const session = await takeAuthSession<FactorSession>(deps, body.auth_session, user.userId, type, now());
+      if (session.methodId !== id) throw invalidSession();
+      const pending = await deps.store.mfaEnrolments.findForUser(user.userId, id);
+      if (!pending || pending.confirmed) throw invalidSession();
+      if (type === 'totp') {
+        const accepted = await acceptTotpCode(deps.oneTime, id, pending.secret ?? '', otpCode ?? '', now());
+        if (!accepted) {
+          const attempts = session.attempts + 1;
+          if (attempts < MAX_OTP_ATTEMPTS) {
+            await restoreAuthSession(deps, body.auth_session, { ...session, attempts }, now());
+          } else {
+            await deps.store.mfaEnrolments.delete(user.userId, id);
+          }
+          throw wrongCode();
+        }
+      }
+      const at = iso();
+      await deps.store.transaction(async (repos) => {
+        if (
+          type === 'recovery-code' &&
+          (await repos.mfaEnrolments.listConfirmed(user.userId, type)).length > 0
+        ) {
+          throw new Conflict('conflict', 'The user already has a recovery code.');
+        }
+        if (!(await repos.mfaEnrolments.confirm(user.userId, id, at))) throw invalidSession();
+      });
+      deps.invalidation.userChanged(user.userId, 'passkeys');
+      return factorMethodView({ ...pending, confirmed: true, enrolledAt: at, lastAuthAt: at });
+    },
+  };
+}
+
+/**
+ * The My Account service with second factors: requests for `totp|…` and `recovery-code|…` methods go to the
+ * factor service, everything else to the passkey/password service as before.
+ */
+export function withFactors(deps: Deps, base: MyAccountService) {
+  const factors = createFactorService(deps);
+  return {
+    /** GET /authentication-methods' body: the base's cached JSON while the user has no second factor. */
+    async methodListJson(user: User, type: string | undefined): Promise<string> {
+      const second = await factors.methods(user, type);
+      if (second.length === 0) return base.methodListJson(user, type);
+      const own = await base.methods(user, type);
+      return JSON.stringify({ authentication_methods: [...own, ...second].slice(0, MAX_METHODS) });
+    },
+    method: (user: User, id: string) => (factors.owns(id) ? factors.method(user, id) : base.method(user, id)),
+    rename: (user: User, id: string, patch: { name?: string; preferred_authentication_method?: string }) =>
+      factors.owns(id) ? factors.rename(user, id, patch) : base.rename(user, id, patch),
+    remove: (user: User, id: string) => (factors.owns(id) ? factors.remove(user, id) : base.remove(user, id)),
+    startEnrolment: (user: User, body: EnrolmentStart): Promise<Record<string, unknown>> =>
+      factors.handles(body.type) ? factors.startEnrolment(user, body) : base.startEnrolment(user, body),
+    verifyEnrolment(
+      user: User,
+      id: string,
+      body: VerifyBody,
+      userAgent: string | undefined,
+      appOrigins: readonly string[] = [],
+    ): Promise<Record<string, unknown>> {
+      if (factors.owns(id)) return factors.verifyEnrolment(user, id, body);
+      if (!('authn_response' in body)) {
+        throw new BadRequest('invalid_body', 'Payload validation error: authn_response is required.');
+      }
+      return base.verifyEnrolment(user, id, body, userAgent, appOrigins);
+    },
+  };
+}

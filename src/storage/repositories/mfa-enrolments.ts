@@ -1,0 +1,103 @@
+import type { Selectable } from 'kysely';
+import type { MfaEnrolment, MfaEnrolmentType } from '../../domain/mfa-enrolment.js';
+import type { SecretBox } from '../../lib/secret-box.js';
+import type { DbOrTx } from '../db.js';
+import { fromBool, toBool } from '../json.js';
+import type { MfaEnrolmentsTable } from '../schema.js';
+
+/** Users' TOTP and recovery-code enrolments; TOTP secrets are sealed at rest like client secrets. */
+export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: SecretBox) {
+  const toEnrolment = (r: Selectable<MfaEnrolmentsTable>): MfaEnrolment => ({
+    id: r.id,
+    userId: r.user_id,
+    type: r.type === 'totp' ? 'totp' : 'recovery-code',
+    secret: r.secret === null ? undefined : box.open(r.secret),
+    codeHash: r.code_hash ?? undefined,
+    confirmed: toBool(r.confirmed),
+    name: r.name ?? undefined,
+    createdAt: r.created_at,
+    enrolledAt: r.enrolled_at ?? undefined,
+    lastAuthAt: r.last_auth_at ?? undefined,
+  });
+  const ofUser = (userId: string) =>
+    db
+      .selectFrom('mfa_enrolments')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId);
+
+  return {
+    async insert(e: MfaEnrolment): Promise<void> {
+      await db
+        .insertInto('mfa_enrolments')
+        .values({
+          tenant_id: tenantId,
+          id: e.id,
+          user_id: e.userId,
+          type: e.type,
+          secret: e.secret === undefined ? null : box.seal(e.secret),
+          code_hash: e.codeHash ?? null,
+          confirmed: fromBool(e.confirmed),
+          name: e.name ?? null,
+          created_at: e.createdAt,
+          enrolled_at: e.enrolledAt ?? null,
+          last_auth_at: e.lastAuthAt ?? null,
+        })
+        .execute();
+    },
+    /** The user's confirmed enrolments, oldest first. */
+    async listConfirmed(userId: string, type?: MfaEnrolmentType): Promise<MfaEnrolment[]> {
+      let query = ofUser(userId).where('confirmed', '=', 1);
+      if (type !== undefined) query = query.where('type', '=', type);
+      const rows = await query.orderBy('created_at').orderBy('id').execute();
+      return rows.map(toEnrolment);
+    },
+    async findForUser(userId: string, id: string): Promise<MfaEnrolment | undefined> {
+      const row = await ofUser(userId).where('id', '=', id).executeTakeFirst();
+      return row && toEnrolment(row);
+    },
+    /** Confirms a pending enrolment; false when it is gone or was confirmed already (a concurrent verify). */
+    async confirm(userId: string, id: string, at: string): Promise<boolean> {
+      const result = await db
+        .updateTable('mfa_enrolments')
+        .set({ confirmed: 1, enrolled_at: at, last_auth_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .where('confirmed', '=', 0)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    /** Drops the user's enrolments of `type` that were started but never verified. */
+    async deleteUnconfirmed(userId: string, type: MfaEnrolmentType): Promise<void> {
+      await db
+        .deleteFrom('mfa_enrolments')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('type', '=', type)
+        .where('confirmed', '=', 0)
+        .execute();
+    },
+    async rename(userId: string, id: string, name: string): Promise<boolean> {
+      const result = await db
+        .updateTable('mfa_enrolments')
+        .set({ name })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .where('confirmed', '=', 1)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    async delete(userId: string, id: string): Promise<boolean> {
+      const result = await db
+        .deleteFrom('mfa_enrolments')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+}
+export type MfaEnrolmentRepository = ReturnType<typeof createMfaEnrolmentRepository>;
