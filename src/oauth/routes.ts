@@ -171,6 +171,9 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       if (reloading) await reloading;
       const audit: TokenAudit = {};
       const facts = requestFacts(req);
+      const dpop = req.headers['dpop'];
+      // RFC 9449 §8.2: a DPoP request learns the current nonce from every answer, errors included.
+      if (dpop !== undefined) void reply.header('dpop-nonce', deps.dpopNonces.current());
       let response;
       try {
         response = await handleTokenRequest(
@@ -180,6 +183,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
             ip: req.ip,
             userAgent: facts.userAgent,
             audit,
+            ...(dpop !== undefined ? { dpop } : {}),
           },
           tokenDeps,
         );

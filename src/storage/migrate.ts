@@ -9,6 +9,7 @@ import * as logs from './migrations/0007-logs.js';
 import * as sessions from './migrations/0008-sessions.js';
 import * as sessionClients from './migrations/0009-session-clients.js';
 import * as passkeys from './migrations/0010-passkeys.js';
+import * as dpop from './migrations/0011-dpop.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0008-sessions': sessions,
   '0009-session-clients': sessionClients,
   '0010-passkeys': passkeys,
+  '0011-dpop': dpop,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -14,6 +14,7 @@ const ALL = [
   '0008-sessions',
   '0009-session-clients',
   '0010-passkeys',
+  '0011-dpop',
 ];
 
 const TABLES = [
