@@ -18,7 +18,8 @@ export function proofOfPossessionOf(api: ResourceServer): ProofOfPossession | un
 /** True when the API takes only DPoP-bound tokens (`{mechanism: "dpop", required: true}`). */
 export function apiRequiresDpop(api: ResourceServer): boolean {
   const pop = proofOfPossessionOf(api);
-  return pop?.required === true && pop.mechanism === 'dpop';
+  // Required for public clients only: the token endpoint never gives them a Bearer token for the API.
+  return pop?.required === true && pop.mechanism === 'dpop' && pop.required_for !== 'public_clients';
 }
 
 /**
