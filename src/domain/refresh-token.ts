@@ -46,6 +46,8 @@ export interface RefreshTokenRecord {
   readonly revokedAt: number | undefined;
   readonly revokedReason: RevocationReason | undefined;
   readonly device: RefreshTokenDevice;
+  /** RFC 9449 §5: the DPoP key thumbprint a public client's token is bound to; its exchange needs that key. */
+  readonly jkt?: string;
 }
 
 export interface Consent {

@@ -14,7 +14,9 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'too_many_attempts'
   | 'unauthorized'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export class OAuthError extends AppError {
   constructor(
@@ -100,4 +102,18 @@ export function bearerTokenError(
     undefined,
     `Bearer realm="${realm}", error="${code}", error_description="${description}"`,
   );
+}
+
+/** RFC 9449 §5, §7.1: the DPoP proof is missing, invalid, or does not match the key the grant is bound to. */
+export class DpopRefused extends OAuthError {
+  constructor(message: string, challenge?: string) {
+    super('invalid_dpop_proof', message, 400, undefined, challenge);
+  }
+}
+
+/** RFC 9449 §8: the server demands a nonce in the proof; the answer carries one in `DPoP-Nonce`. */
+export class UseDpopNonce extends OAuthError {
+  constructor(message = 'Authorization server requires nonce in DPoP proof') {
+    super('use_dpop_nonce', message, 400);
+  }
 }

@@ -199,6 +199,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
             sid: session.id,
             authTime: session.authenticatedAt,
             refreshFamilyId: deps.ids.prefixed('rtf'),
+            ...(request.dpopJkt !== undefined ? { dpopJkt: request.dpopJkt } : {}),
           })
         : undefined;
       if (code !== undefined && !words.includes('token') && !words.includes('id_token'))

@@ -25,6 +25,8 @@ export function managementAuthError(failure: AuthFailure): AppError {
         failure.message,
         `Bearer error="invalid_token", error_description="${failure.message.replaceAll('"', "'")}"`,
       );
+    case 'dpop':
+      return new Unauthorized(failure.message, failure.dpop?.challenge ?? 'DPoP error="invalid_token"');
     default: {
       const unknown: never = failure.reason;
       throw new Error(`unknown failure ${String(unknown)}`);

@@ -4,6 +4,7 @@ import { TooManyRequests, Unauthorized } from '../errors/api.js';
 import { subjectProblem } from '../oauth/tokens/subject-standing.js';
 import { authenticatedRequests, type RequestAuth } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
+import { resourceDpop } from '../server/resource-dpop.js';
 import { addressKey } from '../server/failed-auth-limit.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '../server/rate-limit.js';
 import { routeNotFound } from '../server/surface-errors.js';
@@ -59,7 +60,8 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
     now,
     audience: managementAudience(deps.config.issuer),
     audienceRule: 'exact',
-    schemes: ['Bearer'],
+    schemes: ['Bearer', 'DPoP'],
+    dpop: resourceDpop(deps, managementAudience(deps.config.issuer)),
     // Answers carry client secrets and user data: never cached, never sniffed into another type.
     headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
     failure: managementAuthError,

@@ -14,6 +14,7 @@ import {
 } from '../server/authenticated-request.js';
 import { corsOnSend, preflightHandler } from '../server/cors.js';
 import type { Deps } from '../server/deps.js';
+import { resourceDpop } from '../server/resource-dpop.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '../server/rate-limit.js';
 import { routeNotFound } from '../server/surface-errors.js';
 import {
@@ -41,6 +42,7 @@ function requireScope(scope: string): ScopeCheck {
 /** Every failed authentication is a 401 in the problem shape (spec 3.7), with RFC 6750's challenge. */
 function myAccountAuthError(failure: AuthFailure): Unauthorized {
   if (failure.reason === 'missing') return new Unauthorized('Missing authentication', 'Bearer');
+  if (failure.dpop) return new Unauthorized(failure.message, failure.dpop.challenge);
   const message = failure.reason === 'bad_header' ? 'Bad HTTP authentication header format' : failure.message;
   return new Unauthorized(
     message,
@@ -112,7 +114,8 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       audience,
       // auth0-spa-js always asks for openid, which adds the userinfo audience (spec 3.8).
       audienceRule: 'includes',
-      schemes: ['Bearer'],
+      schemes: ['Bearer', 'DPoP'],
+      dpop: resourceDpop(deps, audience),
       headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
       failure: myAccountAuthError,
       rateLimit: {

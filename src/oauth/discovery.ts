@@ -1,3 +1,4 @@
+import { DPOP_ALGS } from './dpop/verify-proof.js';
 import type { ClientCredential } from '../domain/client.js';
 import type { ClientAuthMethod } from './client-auth/types.js';
 import { GRANTS } from './grants/index.js';
@@ -95,6 +96,8 @@ export const TOKEN_ENDPOINT_DISCOVERY: DiscoveryContribution = {
     scopes_supported: [...OIDC_SCOPES, ...(GRANTS.has('refresh_token') ? ['offline_access'] : [])],
     id_token_signing_alg_values_supported: ID_TOKEN_ALGS,
     claims_supported: ['aud', 'exp', 'iat', 'iss', 'sub'],
+    // RFC 9449 §5.1: the proof algorithms /oauth/token and the APIs accept.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   },
 };
 

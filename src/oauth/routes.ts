@@ -5,6 +5,7 @@ import { bearerTokenError, InvalidClient, OAuthError, TooManyRequestsOAuth } fro
 import { authenticatedRequests, scopeCheck, type AuthFailure } from '../server/authenticated-request.js';
 import type { Deps } from '../server/deps.js';
 import { addressKey, failedAuthHooks } from '../server/failed-auth-limit.js';
+import { resourceDpop } from '../server/resource-dpop.js';
 import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
 import { corsOnSend, preflightHandler } from '../server/cors.js';
 import { authenticateClient, namedClientId } from './client-auth/index.js';
@@ -94,7 +95,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       now,
       audience: `${deps.config.issuer}userinfo`,
       audienceRule: 'includes',
-      schemes: ['Bearer'],
+      schemes: ['Bearer', 'DPoP'],
+      dpop: resourceDpop(deps, undefined),
       failure: (failure) => userinfoAuthError(realm, failure),
       failedAuth: {
         limiter: deps.failedAuth,
@@ -171,6 +173,9 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
       if (reloading) await reloading;
       const audit: TokenAudit = {};
       const facts = requestFacts(req);
+      const dpop = req.headers['dpop'];
+      // RFC 9449 §8.2: a DPoP request learns the current nonce from every answer, errors included.
+      if (dpop !== undefined) void reply.header('dpop-nonce', deps.dpopNonces.current());
       let response;
       try {
         response = await handleTokenRequest(
@@ -180,6 +185,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
             ip: req.ip,
             userAgent: facts.userAgent,
             audit,
+            ...(dpop !== undefined ? { dpop } : {}),
           },
           tokenDeps,
         );
@@ -199,6 +205,8 @@ function requestFacts(req: FastifyRequest): RequestFacts {
 
 /** RFC 6750 §3.1: a request without a usable bearer header is invalid_request, a bad token invalid_token. */
 function userinfoAuthError(realm: string, failure: AuthFailure): OAuthError {
+  if (failure.dpop)
+    return new OAuthError(failure.dpop.error, failure.message, 401, undefined, failure.dpop.challenge);
   return failure.reason === 'missing' || failure.reason === 'bad_header'
     ? bearerTokenError(realm, 'invalid_request', 'Missing access token')
     : bearerTokenError(realm, 'invalid_token', failure.message);

@@ -14,6 +14,8 @@ import {
   type AudienceRule,
   type VerifyFailure,
 } from '../oauth/tokens/verify-access-token.js';
+import { markProofUsed, type PutOnce } from '../oauth/dpop/replay.js';
+import { DPOP_ALGS, DpopProofError, publicUrl, verifyDpopProof } from '../oauth/dpop/verify-proof.js';
 import { refusalHeaders, type FailureLimiter } from './failed-auth-limit.js';
 import { rateLimitHeaders, type RateLimiter, type RateLimitResult } from './rate-limit.js';
 import type { RequestAuth, VerifiedToken, VerifiedTokens } from './verified-tokens.js';
@@ -29,19 +31,34 @@ declare module 'fastify' {
   }
 }
 
-/** Authorization schemes a surface accepts. Issue 12 adds 'DPoP'. */
-export type AuthScheme = 'Bearer';
+/** Authorization schemes a surface accepts: `Bearer`, and `DPoP` (RFC 9449 §7) with a `DPoP` proof header. */
+export type AuthScheme = 'Bearer' | 'DPoP';
 
-/** Why a request did not authenticate; each surface turns it into its own error. */
-export type AuthFailureReason = 'missing' | 'bad_header' | VerifyFailure;
+/**
+ * Why a request did not authenticate; each surface turns it into its own error. `dpop`: a DPoP rule refused it
+ * (bad proof, a bound token presented as Bearer, a Bearer token where the API requires DPoP); its `challenge`
+ * is the `WWW-Authenticate: DPoP ...` answer of RFC 9449 §7.1, which every surface sends as it is.
+ */
+export type AuthFailureReason = 'missing' | 'bad_header' | VerifyFailure | 'dpop';
+
+/** The error code of a DPoP refusal (RFC 9449 §7.1). */
+export type DpopAuthError = 'invalid_token' | 'invalid_dpop_proof';
 
 export class AuthFailure extends Error {
   constructor(
     readonly reason: AuthFailureReason,
     message: string,
+    /** For `dpop` failures: the error code and the challenge to answer with. */
+    readonly dpop?: { readonly error: DpopAuthError; readonly challenge: string },
   ) {
     super(message);
   }
+}
+
+/** RFC 9449 §7.1: the DPoP challenge, naming the algorithms a proof may use. */
+function dpopFailure(error: DpopAuthError, message: string): AuthFailure {
+  const challenge = `DPoP algs="${DPOP_ALGS.join(' ')}", error="${error}", error_description="${message.replaceAll('"', "'")}"`;
+  return new AuthFailure('dpop', message, { error, challenge });
 }
 
 export interface AuthenticatedRequestOptions {
@@ -51,6 +68,15 @@ export interface AuthenticatedRequestOptions {
   readonly audience: string;
   readonly audienceRule: AudienceRule;
   readonly schemes: readonly AuthScheme[];
+  /**
+   * DPoP (RFC 9449 §7): where proofs are checked (the issuer gives the public URL for `htu`), where their `jti`s
+   * are used up (the one-time store), and whether the surface's API takes DPoP-bound tokens only.
+   */
+  readonly dpop?: {
+    readonly issuer: string;
+    readonly putOnce: PutOnce;
+    readonly required?: () => boolean | Promise<boolean>;
+  };
   /** Headers every answer of the surface carries, errors included (e.g. no-store where bodies hold secrets). */
   readonly headers?: Readonly<Record<string, string>>;
   /** The surface's error for a failed authentication (its renderer gives it the surface's shape). */
@@ -76,6 +102,7 @@ export interface AuthenticatedRequestOptions {
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
+const DPOP = /^DPoP +(\S+)\s*$/i;
 const SCOPE_CHECK = Symbol('scope check');
 
 /** A route's scope check: a synchronous hook that passes the surface's error to `done`. */
@@ -109,13 +136,14 @@ type Outcome = RequestAuth | AuthFailure;
 function authenticate(req: FastifyRequest, options: AuthenticatedRequestOptions): Outcome | Promise<Outcome> {
   const header = req.headers.authorization;
   if (header === undefined || header === '') return new AuthFailure('missing', 'Missing authentication');
+  const dpopToken = options.dpop && options.schemes.includes('DPoP') ? DPOP.exec(header)?.[1] : undefined;
+  if (dpopToken !== undefined) return authenticateDpop(req, header, dpopToken, options);
   const remembered = options.tokens.get(header);
-  if (remembered) return admit(remembered, options);
-  // TODO(#12): the DPoP scheme (`DPoP <token>` with a `DPoP` proof header) is read here when a surface lists it.
+  if (remembered) return admitBearer(admit(remembered, options), options);
   const token = options.schemes.includes('Bearer') ? BEARER.exec(header)?.[1] : undefined;
   if (token === undefined) return new AuthFailure('bad_header', 'Bad HTTP authentication header format');
   return options.tokens.verify(header, token).then(
-    (verified) => admit(verified, options),
+    (verified) => admitBearer(admit(verified, options), options),
     (error: unknown) => {
       if (error instanceof TokenVerificationError) return new AuthFailure(error.reason, error.message);
       throw error;
@@ -130,8 +158,74 @@ function admit(verified: VerifiedToken, options: AuthenticatedRequestOptions): O
     if (error instanceof TokenVerificationError) return new AuthFailure(error.reason, error.message);
     throw error;
   }
-  // TODO(#12): a DPoP-bound token (cnf.jkt) or the DPoP scheme needs its proof verified here (RFC 9449 §7).
   return verified.auth;
+}
+
+/** The key thumbprint a token is bound to (RFC 9449 §6.1 `cnf.jkt`), if any. */
+function boundKey(auth: RequestAuth): string | undefined {
+  const cnf = auth.claims['cnf'];
+  if (typeof cnf !== 'object' || cnf === null) return undefined;
+  const jkt = (cnf as Record<string, unknown>)['jkt'];
+  return typeof jkt === 'string' ? jkt : undefined;
+}
+
+/**
+ * RFC 9449 §7.2: a DPoP-bound token presented as Bearer is refused, as is any Bearer token where the API takes
+ * DPoP-bound tokens only. A surface without DPoP still refuses bound tokens: their holder must prove the key.
+ */
+function admitBearer(outcome: Outcome, options: AuthenticatedRequestOptions): Outcome | Promise<Outcome> {
+  if (outcome instanceof AuthFailure) return outcome;
+  if (boundKey(outcome) !== undefined) {
+    return dpopFailure(
+      'invalid_token',
+      'A DPoP-bound token must be presented with the DPoP scheme and a proof',
+    );
+  }
+  const required = options.dpop?.required?.();
+  const refuse = () => dpopFailure('invalid_token', 'This API requires DPoP-bound tokens');
+  if (required instanceof Promise) return required.then((r) => (r ? refuse() : outcome));
+  return required === true ? refuse() : outcome;
+}
+
+/** `Authorization: DPoP <token>` with its `DPoP` proof (RFC 9449 §7.1): the token, then the proof for it. */
+async function authenticateDpop(
+  req: FastifyRequest,
+  header: string,
+  token: string,
+  options: AuthenticatedRequestOptions,
+): Promise<Outcome> {
+  const dpop = options.dpop;
+  if (!dpop) return new AuthFailure('bad_header', 'Bad HTTP authentication header format');
+  const proof = req.headers['dpop'];
+  // Node joins repeated headers with commas, which a compact JWS never holds.
+  if (typeof proof !== 'string' || proof === '' || proof.includes(',')) {
+    return dpopFailure('invalid_dpop_proof', 'Exactly one DPoP proof header is required');
+  }
+  let verified: VerifiedToken;
+  try {
+    verified = options.tokens.get(header) ?? (await options.tokens.verify(header, token));
+  } catch (error) {
+    if (error instanceof TokenVerificationError) return dpopFailure('invalid_token', error.message);
+    throw error;
+  }
+  const admitted = admit(verified, options);
+  if (admitted instanceof AuthFailure) return dpopFailure('invalid_token', admitted.message);
+  const jkt = boundKey(admitted);
+  if (jkt === undefined) return dpopFailure('invalid_token', 'The token is not bound to a DPoP key');
+  try {
+    const checked = await verifyDpopProof(proof, {
+      method: req.method,
+      url: publicUrl(dpop.issuer, req.url),
+      nowSeconds: Math.floor(options.now() / 1000),
+      accessToken: token,
+      jkt,
+    });
+    await markProofUsed(dpop.putOnce, checked);
+  } catch (error) {
+    if (error instanceof DpopProofError) return dpopFailure('invalid_dpop_proof', error.message);
+    throw error;
+  }
+  return admitted;
 }
 
 /**

@@ -17,8 +17,9 @@ import { clientOriginPatterns, normalizeOrigin, originAllowed, type OriginPatter
  * `DPoP` proof when the application asks for DPoP; /userinfo a bearer token in `Authorization`. */
 const ALLOW_HEADERS = 'Content-Type, Authorization, Auth0-Client, DPoP';
 
-/** Response headers a page may read beyond the CORS-safelisted ones: the bearer challenge of /userinfo. */
-const EXPOSE_HEADERS = 'WWW-Authenticate';
+/** Response headers a page may read beyond the CORS-safelisted ones: the bearer or DPoP challenge of /userinfo,
+ * and the server's DPoP nonce (auth0-spa-js stores it and puts it in its next proof). */
+const EXPOSE_HEADERS = 'WWW-Authenticate, DPoP-Nonce';
 
 /**
  * A browser may reuse an answered preflight this long (Chromium caps it at 2 hours, Firefox at 24). A long

@@ -1,3 +1,4 @@
+import { createDpopNonces, type DpopNonces } from '../oauth/dpop/nonce.js';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { SigningKey } from '../domain/signing-key.js';
@@ -69,6 +70,8 @@ export interface Deps {
   readonly mail: MailSender;
   /** Password-change and email-verification tickets, single-use, in the one-time store. */
   readonly tickets: Tickets;
+  /** RFC 9449 §8 server nonces, stateless: every node sharing LATCHKEY_SECRET agrees on them. */
+  readonly dpopNonces: DpopNonces;
   /** Releases what the deps opened (Redis); storage is closed by its owner. */
   close(): Promise<void>;
 }
@@ -201,6 +204,7 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     config,
     tenantId,
     tickets: createTickets({ oneTime, now: () => clock.now(), secret: config.secret }),
+    dpopNonces: createDpopNonces(`${config.secret}:${tenantId}`, () => Math.floor(clock.now() / 1000)),
     events,
     mail: overrides.mail ?? createMailSender(config.mail, info),
     streamDelivery,

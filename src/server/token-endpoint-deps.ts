@@ -67,6 +67,7 @@ export function createTokenEndpointDeps(deps: Deps, log: FastifyBaseLogger): Tok
     saveIssuance: (writes) => saveIssuance(deps, writes),
     authorizationCodes: createCodeStore(deps.oneTime, nowSeconds),
     passkeySignIn: (input) => passkeySignIn(deps, native, users, log, input),
+    dpop: { nonces: deps.dpopNonces, putOnce: (key, value, ttl) => deps.oneTime.putOnce(key, value, ttl) },
   };
 }
 

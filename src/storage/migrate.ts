@@ -10,6 +10,7 @@ import * as sessions from './migrations/0008-sessions.js';
 import * as sessionClients from './migrations/0009-session-clients.js';
 import * as passkeys from './migrations/0010-passkeys.js';
 import * as mfaEnrolments from './migrations/0011-mfa-enrolments.js';
+import * as dpop from './migrations/0012-dpop.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0009-session-clients': sessionClients,
   '0010-passkeys': passkeys,
   '0011-mfa-enrolments': mfaEnrolments,
+  '0012-dpop': dpop,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -268,6 +268,8 @@ export interface RefreshTokensTable {
   initial_user_agent: string | null;
   last_ip: string | null;
   last_user_agent: string | null;
+  /** RFC 9449 §5: the DPoP key a public client's token is bound to. */
+  dpop_jkt: string | null;
 }
 
 export interface ConsentsTable {

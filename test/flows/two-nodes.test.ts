@@ -15,6 +15,7 @@ import {
   TEST_ISSUER,
   UNLIMITED_FAILURES,
 } from '../helpers/build-test-app.js';
+import { dpopKey } from '../helpers/dpop.js';
 import { api, clientCredentials } from '../helpers/http.js';
 import { createTestKeyGenerator } from '../helpers/test-keys.js';
 
@@ -211,6 +212,49 @@ describe.skipIf(!pgUrl || !redisUrl)('two nodes sharing PostgreSQL and Redis', (
     } finally {
       await listener.quit();
     }
+  });
+
+  it('a DPoP proof used on node A is refused on node B; a nonce from A is good on B', async () => {
+    const key = await dpopKey(() => Math.floor(Date.now() / 1000));
+    const tokenUrl = `${TEST_ISSUER}oauth/token`;
+    const body = {
+      grant_type: 'client_credentials',
+      client_id: BOOTSTRAP_CLIENT_ID,
+      client_secret: BOOTSTRAP_CLIENT_SECRET,
+      audience: MGMT_AUDIENCE,
+    };
+    const proof = await key.proof('POST', tokenUrl);
+    const onA = await node(0).inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: body,
+      headers: { dpop: proof },
+    });
+    expect(onA.statusCode).toBe(200);
+    const onB = await node(1).inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: body,
+      headers: { dpop: proof },
+    });
+    expect(onB.statusCode).toBe(400);
+    expect(onB.json()).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'DPoP proof jti was already used',
+    });
+    // Stateless nonces: both nodes hand out and accept the same ones.
+    expect(onB.headers['dpop-nonce']).toBe(onA.headers['dpop-nonce']);
+
+    const token = onA.json<{ access_token: string }>().access_token;
+    const url = '/api/v2/clients?fields=client_id';
+    const headers = {
+      authorization: `DPoP ${token}`,
+      dpop: await key.proof('GET', `${TEST_ISSUER}api/v2/clients`, { accessToken: token }),
+    };
+    expect((await node(0).inject({ method: 'GET', url, headers })).statusCode).toBe(200);
+    const replayed = await node(1).inject({ method: 'GET', url, headers });
+    expect(replayed.statusCode).toBe(401);
+    expect(replayed.headers['www-authenticate']).toContain('error="invalid_dpop_proof"');
   });
 
   it('a key rotation and revocation on node A reach node B', async () => {

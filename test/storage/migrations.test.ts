@@ -15,6 +15,7 @@ const ALL = [
   '0009-session-clients',
   '0010-passkeys',
   '0011-mfa-enrolments',
+  '0012-dpop',
 ];
 
 const TABLES = [

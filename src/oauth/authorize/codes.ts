@@ -27,6 +27,8 @@ export interface AuthorizationCode {
   readonly authTime: number;
   /** The family of the refresh token the exchange issues, fixed now so a replay can revoke it. */
   readonly refreshFamilyId: string;
+  /** RFC 9449 §10: the DPoP key the authorization request named (`dpop_jkt`); the exchange must prove it. */
+  readonly dpopJkt?: string;
 }
 
 export type TakenCode =

@@ -10,6 +10,9 @@ export type ResponseTypeWord = 'code' | 'token' | 'id_token';
 const RESPONSE_TYPE_WORDS: readonly ResponseTypeWord[] = ['code', 'id_token', 'token'];
 
 /** A validated authorization request: everything the login transaction and the code carry forward. */
+/** RFC 7638 SHA-256 thumbprint, base64url without padding. */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
+
 export interface AuthorizeRequest {
   readonly clientId: string;
   readonly redirectUri: string;
@@ -33,6 +36,8 @@ export interface AuthorizeRequest {
   readonly connection: string | undefined;
   /** Auth0's `screen_hint=signup`: open the sign-up page instead of the login page. */
   readonly screenHint: string | undefined;
+  /** RFC 9449 §10: the DPoP key thumbprint the code is bound to; the exchange must prove that key. */
+  readonly dpopJkt?: string;
 }
 
 /** Where an error may be sent back: only once the client and its redirect URI are known to match. */
@@ -157,6 +162,9 @@ export function parseAuthorizeRequest(
   const prompts = new Set(get('prompt')?.split(' ').filter(Boolean) ?? []);
   if (prompts.has('none') && prompts.size > 1)
     throw refuse('invalid_request', 'prompt=none cannot be combined with other values');
+  const dpopJkt = get('dpop_jkt');
+  if (dpopJkt !== undefined && !JKT.test(dpopJkt))
+    throw refuse('invalid_request', 'Invalid parameter: dpop_jkt must be a base64url SHA-256 JWK thumbprint');
   const maxAgeRaw = get('max_age');
   if (maxAgeRaw !== undefined && !MAX_AGE.test(maxAgeRaw))
     throw refuse('invalid_request', 'Invalid parameter: max_age must be a non-negative integer');
@@ -180,6 +188,7 @@ export function parseAuthorizeRequest(
     loginHint: get('login_hint'),
     connection: get('connection'),
     screenHint: get('screen_hint'),
+    ...(dpopJkt !== undefined ? { dpopJkt } : {}),
   };
 }
 

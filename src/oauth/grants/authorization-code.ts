@@ -1,4 +1,4 @@
-import { InvalidGrant, InvalidRequest } from '../../errors/oauth.js';
+import { DpopRefused, InvalidGrant, InvalidRequest } from '../../errors/oauth.js';
 import { parseScope, optionalString, requiredString } from '../params.js';
 import { verifyPkce } from '../pkce.js';
 import { subjectProblem } from '../tokens/subject-standing.js';
@@ -36,6 +36,14 @@ async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenRe
     if (!verifyPkce(verifier, code.codeChallenge, code.codeChallengeMethod))
       throw new InvalidGrant('Failed to verify code verifier');
   }
+  // RFC 9449 §10: a code requested with dpop_jkt is exchanged only with a proof signed by that key.
+  if (code.dpopJkt !== undefined && req.jkt !== code.dpopJkt) {
+    throw new DpopRefused(
+      req.jkt === undefined
+        ? 'The authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed by it'
+        : 'DPoP proof key does not match the dpop_jkt of the authorization request',
+    );
+  }
   const user = await deps.findUser(code.userId);
   if (!user || subjectProblem(user, code.authTime) !== undefined)
     throw new InvalidGrant('Invalid authorization code', 'the user is gone or blocked');
@@ -53,6 +61,7 @@ async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenRe
         authTime: code.authTime,
         sid: code.sid,
         refreshFamilyId: code.refreshFamilyId,
+        ...(req.jkt !== undefined ? { jkt: req.jkt } : {}),
       },
     },
     deps,

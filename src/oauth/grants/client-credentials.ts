@@ -4,7 +4,7 @@ import { evaluateAccess } from '../../policy/evaluate.js';
 import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { optionalString, parseScope, type TokenParams } from '../params.js';
 import { buildAccessToken } from '../tokens/access-token.js';
-import { assertApiNeedsNoProofOfPossession } from '../tokens/sender-constraint.js';
+import { assertApiProofOfPossession } from '../tokens/sender-constraint.js';
 import { encryptAccessToken, tokenEncryptionOf } from '../tokens/token-encryption.js';
 import type { GrantHandler } from './types.js';
 
@@ -12,7 +12,7 @@ import type { GrantHandler } from './types.js';
 export const clientCredentials: GrantHandler = {
   grantType: 'client_credentials',
   params: new Set(['audience', 'resource', 'scope', 'organization']),
-  async handle({ client, authMethod, params }, deps) {
+  async handle({ client, authMethod, params, jkt }, deps) {
     if (authMethod === 'none')
       throw new UnauthorizedClient('Client credentials require client authentication');
     // Auth0 compat: `resource` is accepted as an alias of audience; no tenant default applies here.
@@ -40,7 +40,7 @@ export const clientCredentials: GrantHandler = {
       grants.find((g) => g.id === decision.grantId),
       params,
     );
-    assertApiNeedsNoProofOfPossession(api, client);
+    assertApiProofOfPossession(api, client, jkt);
     const now = deps.nowSeconds();
     const token = buildAccessToken({
       issuer: deps.issuer,
@@ -52,6 +52,7 @@ export const clientCredentials: GrantHandler = {
       gty: 'client-credentials',
       nowSeconds: now,
       jti: deps.newJti(),
+      ...(jkt !== undefined ? { jkt } : {}),
     });
     const signed = await deps.signer.sign(token.payload, token.sign);
     const encryption = tokenEncryptionOf(api.extra);
@@ -59,7 +60,7 @@ export const clientCredentials: GrantHandler = {
       access_token: encryption ? await encryptAccessToken(signed, encryption) : signed,
       ...(decision.scopes.length > 0 ? { scope: decision.scopes.join(' ') } : {}),
       expires_in: token.expiresIn,
-      token_type: 'Bearer',
+      token_type: jkt !== undefined ? 'DPoP' : 'Bearer',
     };
   },
 };

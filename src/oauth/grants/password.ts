@@ -40,6 +40,7 @@ async function passwordLogin(
       requested: parseScope(optionalString(params, 'scope')),
       gty: 'password',
       from: { ip, userAgent },
+      ...(req.jkt !== undefined ? { context: { jkt: req.jkt } } : {}),
     },
     deps,
   );

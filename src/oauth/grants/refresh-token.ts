@@ -1,4 +1,4 @@
-import { InvalidGrant, InvalidScope, OAuthError } from '../../errors/oauth.js';
+import { DpopRefused, InvalidGrant, InvalidScope, OAuthError } from '../../errors/oauth.js';
 import { optionalString, parseScope, requiredString } from '../params.js';
 import { refreshPolicy, underPolicy } from '../tokens/refresh-policy.js';
 import { hashRefreshToken, issueUserTokens } from '../tokens/user-tokens.js';
@@ -14,7 +14,7 @@ const UNKNOWN = 'Unknown or invalid refresh token.';
 export const refreshToken: GrantHandler = {
   grantType: 'refresh_token',
   params: new Set(['refresh_token', 'scope']),
-  async handle({ client, params, ip, userAgent, audit }, deps) {
+  async handle({ client, params, ip, userAgent, audit, jkt }, deps) {
     const presented = requiredString(params, 'refresh_token');
     const found = await deps.findRefreshToken(hashRefreshToken(presented));
     const now = deps.nowSeconds();
@@ -39,6 +39,14 @@ export const refreshToken: GrantHandler = {
       await deps.revokeRefreshFamily(record.familyId, now, 'reuse');
       throw new InvalidGrant(UNKNOWN, `reuse: rotated refresh token ${record.id} presented again`);
     }
+    // RFC 9449 §5: a bound refresh token is exchanged only with a proof signed by its key.
+    if (record.jkt !== undefined && jkt !== record.jkt) {
+      throw new DpopRefused(
+        jkt === undefined
+          ? 'The refresh token is bound to a DPoP key: send a DPoP proof signed by it'
+          : 'DPoP proof key does not match the key the refresh token is bound to',
+      );
+    }
     const requested = parseScope(optionalString(params, 'scope'));
     if (requested && !requested.every((s) => record.scope.includes(s))) {
       throw new InvalidScope('The requested scope exceeds the scope originally granted.');
@@ -56,6 +64,7 @@ export const refreshToken: GrantHandler = {
         requested: requested ?? [...record.scope],
         gty: 'refresh_token',
         from: { ip, userAgent },
+        ...(jkt !== undefined ? { context: { jkt } } : {}),
         refresh: record,
       },
       deps,

@@ -28,6 +28,8 @@ export interface TokenRequest {
   readonly userAgent: string | undefined;
   /** Filled in as the grant learns who signs in, for the request's log event. */
   readonly audit: TokenAudit;
+  /** RFC 9449: the thumbprint of the key of the request's verified DPoP proof; the tokens are bound to it. */
+  readonly jkt?: string;
 }
 
 /** Where a request came from, as a refresh token records it. */

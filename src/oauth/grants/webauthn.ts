@@ -77,6 +77,7 @@ export const webauthn: GrantHandler = {
         requested: parseScope(optionalString(params, 'scope')),
         gty: 'webauthn',
         from: { ip, userAgent },
+        ...(req.jkt !== undefined ? { context: { jkt: req.jkt } } : {}),
       },
       deps,
     );

@@ -3,37 +3,57 @@ import type { ResourceServer } from '../../domain/resource-server.js';
 import { InvalidRequest } from '../../errors/oauth.js';
 import { isPublicClient } from './refresh-policy.js';
 
-interface ProofOfPossession {
+export interface ProofOfPossession {
   readonly mechanism?: string;
   readonly required?: boolean;
   readonly required_for?: 'public_clients' | 'all_clients';
 }
 
-// TODO(#12): issue DPoP-bound tokens instead. Until then a setting that demands a sender-constrained token
-// refuses the request: a plain Bearer token where one was demanded would fail open.
+/** The API's `proof_of_possession` setting, when it has one. */
+export function proofOfPossessionOf(api: ResourceServer): ProofOfPossession | undefined {
+  const pop = api.extra['proof_of_possession'];
+  return typeof pop === 'object' && pop !== null && !Array.isArray(pop) ? pop : undefined;
+}
+
+/** True when the API takes only DPoP-bound tokens (`{mechanism: "dpop", required: true}`). */
+export function apiRequiresDpop(api: ResourceServer): boolean {
+  const pop = proofOfPossessionOf(api);
+  // Required for public clients only: the token endpoint never gives them a Bearer token for the API.
+  return pop?.required === true && pop.mechanism === 'dpop' && pop.required_for !== 'public_clients';
+}
 
 /**
- * Auth0 issues nothing to a client with `require_proof_of_possession` that presents no proof.
- * @throws InvalidRequest when the client requires sender-constrained tokens.
+ * Auth0 issues nothing to a client with `require_proof_of_possession` that presents no proof: such a client
+ * gets tokens only with a DPoP proof (`jkt`, the proof's key thumbprint).
+ * @throws InvalidRequest when the client requires sender-constrained tokens and no proof came.
  */
-export function assertClientNeedsNoProofOfPossession(client: Client): void {
-  if (client.settings['require_proof_of_possession'] === true) {
+export function assertClientProofOfPossession(client: Client, jkt: string | undefined): void {
+  if (client.settings['require_proof_of_possession'] === true && jkt === undefined) {
     throw new InvalidRequest(
-      'This client requires sender-constrained tokens (require_proof_of_possession), which this server does not issue yet.',
+      'This client requires sender-constrained tokens (require_proof_of_possession): send a DPoP proof.',
     );
   }
 }
 
 /**
  * Auth0 issues no token for an API whose `proof_of_possession.required` applies to this client (all clients, or
- * public ones only) unless it is sender-constrained.
- * @throws InvalidRequest when the API requires sender-constrained tokens from this client.
+ * public ones only) unless it is sender-constrained: DPoP-bound here. mTLS-bound tokens are not issued, so an
+ * API that requires them gets none (a plain Bearer token where one was demanded would fail open).
+ * @throws InvalidRequest when the API requires sender-constrained tokens this request cannot have.
  */
-export function assertApiNeedsNoProofOfPossession(api: ResourceServer, client: Client): void {
-  const pop = api.extra['proof_of_possession'] as ProofOfPossession | null | undefined;
+export function assertApiProofOfPossession(
+  api: ResourceServer,
+  client: Client,
+  jkt: string | undefined,
+): void {
+  const pop = proofOfPossessionOf(api);
   if (pop?.required !== true) return;
   if (pop.required_for === 'public_clients' && !isPublicClient(client)) return;
+  if (pop.mechanism === 'dpop') {
+    if (jkt !== undefined) return;
+    throw new InvalidRequest(`The API "${api.identifier}" requires DPoP-bound tokens: send a DPoP proof.`);
+  }
   throw new InvalidRequest(
-    `The API "${api.identifier}" requires sender-constrained tokens (${pop.mechanism ?? 'proof_of_possession'}), which this server does not issue yet.`,
+    `The API "${api.identifier}" requires sender-constrained tokens (${pop.mechanism ?? 'proof_of_possession'}), which this server does not issue.`,
   );
 }

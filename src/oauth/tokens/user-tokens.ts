@@ -10,8 +10,8 @@ import type { GrantDeps, IssuanceWrites, RequestOrigin, TokenResponse } from '..
 import { toPolicyApi, toPolicyGrant } from '../policy-inputs.js';
 import { buildAccessToken } from './access-token.js';
 import { buildIdToken, type IdTokenAlg } from './id-token.js';
-import { refreshPolicy, type RefreshPolicy } from './refresh-policy.js';
-import { assertApiNeedsNoProofOfPossession } from './sender-constraint.js';
+import { isPublicClient, refreshPolicy, type RefreshPolicy } from './refresh-policy.js';
+import { assertApiProofOfPossession } from './sender-constraint.js';
 import { encryptAccessToken, tokenEncryptionOf } from './token-encryption.js';
 
 /** Scopes that are about the user's identity, not an API (OIDC Core §5.4). */
@@ -139,7 +139,8 @@ export async function decideUserAccess(input: UserTokenInput, deps: GrantDeps): 
       ...(consented ? { consentedScopes: consented } : {}),
     });
     if (!decision.allowed) throw refusal(decision.reason, client, api);
-    assertApiNeedsNoProofOfPossession(api, client);
+    // The consent page's question comes before any token request: the proof is checked at the token endpoint.
+    if (input.beforeConsent !== true) assertApiProofOfPossession(api, client, input.context?.jkt);
     // Seed 003: a user's token for the Management API never carries any-user scopes.
     const cap = api.identifier === managementAudience(deps.issuer) ? CURRENT_USER : undefined;
     apiScopes = cap ? decision.scopes.filter((s) => cap.has(s)) : decision.scopes;
@@ -349,6 +350,8 @@ function refreshRecord(
     rotatedAt: undefined,
     revokedAt: undefined,
     revokedReason: undefined,
+    // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential one authenticates).
+    ...(input.context?.jkt !== undefined && isPublicClient(client) ? { jkt: input.context.jkt } : {}),
     device: {
       initialIp: presented ? presented.device.initialIp : from.ip,
       initialUserAgent: presented ? presented.device.initialUserAgent : from.userAgent,

@@ -44,6 +44,7 @@ export function createRefreshTokenRepository(db: DbOrTx, tenantId: string) {
       lastIp: r.last_ip ?? undefined,
       lastUserAgent: r.last_user_agent ?? undefined,
     },
+    ...(r.dpop_jkt ? { jkt: r.dpop_jkt } : {}),
   });
   const revoke = (at: number, reason: RevocationReason) =>
     db
@@ -113,6 +114,7 @@ export function createRefreshTokenRepository(db: DbOrTx, tenantId: string) {
           initial_user_agent: t.device.initialUserAgent ?? null,
           last_ip: t.device.lastIp ?? null,
           last_user_agent: t.device.lastUserAgent ?? null,
+          dpop_jkt: t.jkt ?? null,
         })
         .execute();
     },

@@ -146,7 +146,7 @@ describe.each(testBackends())('CORS on the Authentication API on $name', (backen
     expect(allowed.statusCode).toBe(200);
     expect(corsHeaders(allowed)).toEqual({
       'access-control-allow-origin': SPA_ORIGIN,
-      'access-control-expose-headers': 'WWW-Authenticate',
+      'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce',
     });
     expect(allowed.headers['vary']).toBe('Origin');
     expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
@@ -232,7 +232,7 @@ describe.each(testBackends())('CORS on the Authentication API on $name', (backen
     expect(allowed.json()).toMatchObject({ sub: expect.stringMatching(/^auth0\|/) });
     expect(corsHeaders(allowed)).toEqual({
       'access-control-allow-origin': SPA_ORIGIN,
-      'access-control-expose-headers': 'WWW-Authenticate',
+      'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce',
     });
     expect(allowed.headers['vary']).toBe('Origin');
     const foreign = await userinfo(OTHER_ORIGIN);

@@ -9,14 +9,18 @@ import { api, clientCredentials } from '../../helpers/http.js';
 const CLIENT_POP = {
   error: 'invalid_request',
   error_description:
-    'This client requires sender-constrained tokens (require_proof_of_possession), which this server does not issue yet.',
+    'This client requires sender-constrained tokens (require_proof_of_possession): send a DPoP proof.',
 };
 const apiPop = (api: ResourceServer, mechanism = 'dpop') => ({
   error: 'invalid_request',
-  error_description: `The API "${api.identifier}" requires sender-constrained tokens (${mechanism}), which this server does not issue yet.`,
+  error_description:
+    mechanism === 'dpop'
+      ? `The API "${api.identifier}" requires DPoP-bound tokens: send a DPoP proof.`
+      : `The API "${api.identifier}" requires sender-constrained tokens (${mechanism}), which this server does not issue.`,
 });
 
-// Issue 9: a stored setting that demands something the server cannot do yet refuses the token request.
+// Issue 9: a stored setting that demands more than a Bearer token refuses a token request without a DPoP proof
+// (issue 12: test/http/dpop covers the same settings with proofs).
 describe.each(testBackends())('settings that demand more than a Bearer token on $name', (backend) => {
   let t: TestApp;
   let make: Factories;
