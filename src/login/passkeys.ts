@@ -2,15 +2,12 @@ import { generateAuthenticationOptions } from '@simplewebauthn/server';
 import type { Connection } from '../domain/connection.js';
 import type { User } from '../domain/user.js';
 import type { PasskeyOfferStep } from '../oauth/authorize/transaction.js';
-import { passkeyUserLabel, relyingParty, relyingPartyName, userHandleOf } from '../myaccount/service.js';
+import { passkeyUserLabel, relyingParty, tenantDisplayName, userHandleOf } from '../myaccount/service.js';
 import { passkeysEnabled } from '../passkeys/native.js';
 import type { Deps } from '../server/deps.js';
 import { LoginError } from '../users/authenticate.js';
-import {
-  AssertionRefused,
-  assertionCredentialId,
-  verifyPasskeyAssertion,
-} from '../webauthn/authentication.js';
+import { assertionOwner, verifyAndRecordUse } from '../passkeys/assertion.js';
+import { AssertionRefused } from '../webauthn/authentication.js';
 import { passkeyCreationOptions } from '../webauthn/registration.js';
 import { field, isRecord, type Opened } from './hosted.js';
 
@@ -80,27 +77,20 @@ export function createHostedPasskeys(deps: Deps) {
       const response = postedCredential(body, 'passkey_response');
       if (!/^[\w-]{16,128}$/.test(challenge) || response === undefined) throw refused();
       if ((await deps.oneTime.takeOnce(challengeKey(opened.tx.id, challenge))) === undefined) throw refused();
-      const credentialId = assertionCredentialId(response);
-      const passkey = credentialId && (await deps.store.passkeys.findByCredentialId(credentialId));
-      if (!passkey) throw refused();
-      const user = await deps.store.users.findById(passkey.userId);
-      const own = user?.identities.some((i) => i.provider === 'auth0' && i.connection === connection.name);
-      if (!user || !own) throw refused();
+      const owner = await assertionOwner(deps, response, connection.name);
+      if (!owner) throw refused();
+      const { passkey, user } = owner;
       try {
-        await verifyPasskeyAssertion(response, passkey, {
+        await verifyAndRecordUse(deps, response, passkey, {
           challenge,
           origins: [rp.origin],
           rpId: rp.id,
           requireUserVerification: true,
-          recordUse: (from, to) =>
-            deps.store.passkeys.recordUse(passkey.id, from, to, new Date(deps.clock.now()).toISOString()),
         });
       } catch (error) {
         if (!(error instanceof AssertionRefused)) throw error;
         throw refused(user.userId);
       }
-      // My Account lists the passkey's last use.
-      deps.invalidation.userChanged(user.userId, 'passkeys');
       return user;
     },
 
@@ -109,7 +99,7 @@ export function createHostedPasskeys(deps: Deps) {
       const label = passkeyUserLabel(user);
       const options = await passkeyCreationOptions({
         rpId: rp.id,
-        rpName: relyingPartyName(await deps.lookups.tenantSettings(), rp.id),
+        rpName: tenantDisplayName(await deps.lookups.tenantSettings(), rp.id),
         userHandle: Buffer.from(userHandleOf(user.userId), 'base64url'),
         userName: label,
         userDisplayName: label,

@@ -24,6 +24,6 @@ export function hashRecoveryCode(code: string): string {
 /** Constant-time check of a typed code against a stored hash. */
 export function recoveryCodeMatches(hash: string, code: string): boolean {
   const expected = Buffer.from(hash, 'hex');
-  const actual = createHash('sha256').update(normalise(code), 'utf8').digest();
+  const actual = Buffer.from(hashRecoveryCode(code), 'hex');
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

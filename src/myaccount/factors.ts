@@ -1,6 +1,6 @@
 import type { MfaEnrolment, MfaEnrolmentType } from '../domain/mfa-enrolment.js';
 import type { User } from '../domain/user.js';
-import { BadRequest, Conflict, NotFound } from '../errors/api.js';
+import { BadRequest, Conflict } from '../errors/api.js';
 import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig, type GuardianFactor } from '../mfa/guardian.js';
 import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
@@ -13,12 +13,16 @@ import {
   takeAuthSession,
   type AuthSession,
 } from './auth-session.js';
-import type { EnrolmentStart, MyAccountService } from './service.js';
+import {
+  MAX_METHODS,
+  methodNotFound,
+  tenantDisplayName,
+  type EnrolmentStart,
+  type MyAccountService,
+} from './service.js';
 
 /** Wrong one-time codes one auth_session survives; the next wrong one ends the enrolment. */
 export const MAX_OTP_ATTEMPTS = 5;
-/** Auth0 answers at most 20 methods (spec 3.1). */
-const MAX_METHODS = 20;
 
 /** The second-factor types enrolled here, and the guardian factor that must be on for each. */
 const FACTOR_OF: Readonly<Record<MfaEnrolmentType, GuardianFactor>> = {
@@ -68,7 +72,6 @@ export function managementFactorView(e: MfaEnrolment): Record<string, unknown> {
   };
 }
 
-const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
 const wrongCode = () => new BadRequest('invalid_body', 'The otp_code is invalid or was already used.');
 
 /** The tenant's factors as `GET /me/v1/factors` lists them: passkeys, and the second factors it enables. */
@@ -96,12 +99,6 @@ export function createFactorService(deps: Deps) {
     if (!enabled.includes(FACTOR_OF[type])) {
       throw new BadRequest('invalid_body', `The ${type} factor is not enabled for this tenant.`);
     }
-  }
-
-  /** The issuer an authenticator app shows: the tenant's friendly name, else its name. */
-  async function issuerName(): Promise<string> {
-    const friendly = (await deps.lookups.tenantSettings())['friendly_name'];
-    return typeof friendly === 'string' && friendly !== '' ? friendly : deps.tenantId;
   }
 
   return {
@@ -191,7 +188,11 @@ export function createFactorService(deps: Deps) {
       return {
         id,
         auth_session: authSession,
-        barcode_uri: totpUri(await issuerName(), user.userId, secret ?? ''),
+        barcode_uri: totpUri(
+          tenantDisplayName(await deps.lookups.tenantSettings(), deps.tenantId),
+          user.userId,
+          secret ?? '',
+        ),
         manual_input_code: secret ?? '',
       };
     },

@@ -15,7 +15,7 @@ import { passkeyMethodView, passwordMethodViews } from './views.js';
 /** The id a passkey enrolment is started and verified under (spec 3.3). */
 export const NEW_PASSKEY_ID = 'passkey|new';
 /** Auth0 answers at most 20 methods (spec 3.1). */
-const MAX_METHODS = 20;
+export const MAX_METHODS = 20;
 
 interface PasskeySession extends AuthSession {
   readonly challenge: string;
@@ -36,10 +36,10 @@ export function relyingParty(issuer: string): { readonly id: string; readonly or
 }
 
 /** The WebAuthn `user.id` of a user: stable, so one authenticator keeps one credential per user. */
-/** The relying party's display name: the tenant's friendly name, else its id. */
-export function relyingPartyName(settings: Readonly<Record<string, unknown>>, rpId: string): string {
+/** The name the tenant shows to authenticators (a passkey's relying party, a TOTP issuer): its friendly name, else `fallback`. */
+export function tenantDisplayName(settings: Readonly<Record<string, unknown>>, fallback: string): string {
   const friendlyName = settings['friendly_name'];
-  return typeof friendlyName === 'string' && friendlyName !== '' ? friendlyName : rpId;
+  return typeof friendlyName === 'string' && friendlyName !== '' ? friendlyName : fallback;
 }
 
 /** How an authenticator lists the user's passkey: the first of email, username, phone number and user id. */
@@ -51,7 +51,7 @@ export function userHandleOf(userId: string): string {
   return Buffer.from(userId, 'utf8').toString('base64url');
 }
 
-const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
+export const methodNotFound = () => new NotFound('not_found', 'The authentication method does not exist.');
 
 /** The My Account API's authentication methods of the token's user (spec 3.1–3.5). */
 export function createMyAccountService(deps: Deps) {
@@ -163,7 +163,7 @@ export function createMyAccountService(deps: Deps) {
       const label = passkeyUserLabel(user);
       const options = await passkeyCreationOptions({
         rpId: rp.id,
-        rpName: relyingPartyName(await deps.lookups.tenantSettings(), rp.id),
+        rpName: tenantDisplayName(await deps.lookups.tenantSettings(), rp.id),
         userHandle: Buffer.from(userHandle, 'base64url'),
         userName: label,
         userDisplayName: label,

@@ -18,11 +18,8 @@ import {
   passkeyCreationOptions,
   verifyPasskeyRegistration,
 } from '../webauthn/registration.js';
-import {
-  AssertionRefused,
-  assertionCredentialId,
-  verifyPasskeyAssertion,
-} from '../webauthn/authentication.js';
+import { AssertionRefused } from '../webauthn/authentication.js';
+import { assertionOwner, verifyAndRecordUse } from './assertion.js';
 import { signupDisabled } from '../dbconnections/signup.js';
 import type { Deps } from '../server/deps.js';
 
@@ -296,22 +293,17 @@ export function createNativePasskeys(deps: Deps) {
   }
 
   async function finishChallenge(input: FinishInput, session: NativeSession, connection: Connection) {
-    const credentialId = assertionCredentialId(input.response);
-    const passkey = credentialId && (await deps.store.passkeys.findByCredentialId(credentialId));
-    if (!passkey) throw new InvalidGrant('The passkey is not known.');
-    const user = await deps.store.users.findById(passkey.userId);
-    const own = user?.identities.find((i) => i.provider === 'auth0' && i.connection === connection.name);
-    if (!user || !own) throw new InvalidGrant('The passkey is not known.');
+    const owner = await assertionOwner(deps, input.response, connection.name);
+    if (!owner) throw new InvalidGrant('The passkey is not known.');
+    const { passkey, user } = owner;
     input.identified?.(user);
     try {
-      await verifyPasskeyAssertion(input.response, passkey, {
+      await verifyAndRecordUse(deps, input.response, passkey, {
         challenge: session.challenge,
         origins: originsOf(input.client),
         rpId: rp.id,
         // The options asked for user verification as 'preferred'.
         requireUserVerification: false,
-        recordUse: (from, to) =>
-          deps.store.passkeys.recordUse(passkey.id, from, to, new Date(deps.clock.now()).toISOString()),
       });
     } catch (error) {
       if (!(error instanceof AssertionRefused)) throw error;
@@ -319,8 +311,6 @@ export function createNativePasskeys(deps: Deps) {
         ? notVerified('assertion', error)
         : new InvalidGrant(error.message);
     }
-    // My Account lists when each passkey was last used.
-    deps.invalidation.userChanged(user.userId, 'passkeys');
     return user;
   }
 }

@@ -44,7 +44,7 @@ export interface LookupLimits {
 export const LOOKUP_LIMITS: LookupLimits = { maxEntries: 10_000, maxSize: 16 * 1024 * 1024, ttlMs: 5_000 };
 
 /** A bounded LRU whose entries expire by the injected clock. */
-function createTtlLru<V extends object>(limits: LookupLimits, now: () => number): LRUCache<string, V> {
+export function createTtlLru<V extends object>(limits: LookupLimits, now: () => number): LRUCache<string, V> {
   return new LRUCache<string, V>({
     max: limits.maxEntries,
     maxSize: limits.maxSize,

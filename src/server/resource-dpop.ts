@@ -16,9 +16,13 @@ export function resourceDpop(
     putOnce: (key, value, ttl) => deps.oneTime.putOnce(key, value, ttl),
     ...(audience !== undefined
       ? {
-          required: async () => {
-            const api = await deps.lookups.resourceServer(audience);
-            return api !== undefined && apiRequiresDpop(api);
+          // While the API is cached (the usual case) the answer needs no promise: this runs on every Bearer request.
+          required: () => {
+            const cached = deps.lookups.cachedResourceServer(audience);
+            if (cached) return apiRequiresDpop(cached);
+            return deps.lookups
+              .resourceServer(audience)
+              .then((api) => api !== undefined && apiRequiresDpop(api));
           },
         }
       : {}),

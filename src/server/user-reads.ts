@@ -1,9 +1,9 @@
-import { LRUCache } from 'lru-cache';
 import type { MfaEnrolment } from '../domain/mfa-enrolment.js';
 import type { Passkey } from '../domain/passkey.js';
 import type { User } from '../domain/user.js';
 import type { Store } from '../storage/repositories/index.js';
 import type { UserPart } from './invalidation.js';
+import { createTtlLru, type LookupLimits } from './lookups.js';
 
 /**
  * Read-through caches of what every My Account request reads of its user: the user (the subject check: exists,
@@ -26,12 +26,8 @@ export interface UserReads {
   forgetAll(): void;
 }
 
-export interface UserReadLimits {
-  readonly maxEntries: number;
-  /** Approximate characters of JSON per cache. */
-  readonly maxSize: number;
-  readonly ttlMs: number;
-}
+/** Entries, approximate characters of JSON, and lifetime per cache, as for the configuration lookups. */
+export type UserReadLimits = LookupLimits;
 
 /** Two seconds: how long a node may act on a user's state after a missed invalidation message. */
 export const USER_READ_LIMITS: UserReadLimits = {
@@ -55,15 +51,7 @@ function keyedReads<V extends object>(
   limits: UserReadLimits,
   now: () => number,
 ): KeyedReads<V> {
-  const cache = new LRUCache<string, V>({
-    max: limits.maxEntries,
-    maxSize: limits.maxSize,
-    sizeCalculation: (value, key) => key.length + JSON.stringify(value).length,
-    ttl: limits.ttlMs,
-    // Read the clock at every check: tests move a fake clock, and the default 1 ms memo uses a real timer.
-    ttlResolution: 0,
-    perf: { now },
-  });
+  const cache = createTtlLru<V>(limits, now);
   const loading = new Map<string, Promise<V | undefined>>();
   return {
     get(key) {
