@@ -10,6 +10,7 @@ import {
   type Config,
   type Env,
   type MailSettings,
+  type SmsSettings,
   type ServerSettings,
 } from './schema.js';
 
@@ -57,6 +58,7 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
   const trustProxy = parseTrustProxy(env['LATCHKEY_TRUST_PROXY'], problems);
   const server = parseServerSettings(env, problems);
   const mail = parseMailSettings(env, issuer, problems);
+  const sms = parseSmsSettings(env, problems);
   // Only a config that is otherwise valid may create the secret file.
   const secret = resolveSecret(env['LATCHKEY_SECRET'], databaseUrl, problems, {
     required: needsSecret,
@@ -76,7 +78,17 @@ export function loadConfig(env: Env = process.env, { needsSecret = true } = {}):
     trustProxy,
     server,
     mail,
+    sms,
   });
+}
+
+/** LATCHKEY_SMS_URL (an http(s) gateway URL) and LATCHKEY_SMS_TOKEN (its bearer token). */
+function parseSmsSettings(env: Env, problems: string[]): SmsSettings {
+  const url = env['LATCHKEY_SMS_URL'];
+  if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) {
+    problems.push('LATCHKEY_SMS_URL: must be an http:// or https:// URL');
+  }
+  return Object.freeze({ url, token: env['LATCHKEY_SMS_TOKEN'] });
 }
 
 /** LATCHKEY_SMTP_URL (smtp:// or smtps://, with a host) and LATCHKEY_MAIL_FROM (an address, optionally with a name). */

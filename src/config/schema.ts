@@ -18,6 +18,15 @@ export interface Config {
   readonly server: ServerSettings;
   /** Outgoing email; absent in hand-built configs, which then log each message instead of sending it. */
   readonly mail?: MailSettings;
+  /** Outgoing text messages (phone factor codes); absent or without a URL, each message is logged instead. */
+  readonly sms?: SmsSettings;
+}
+
+/** Where text messages go: an HTTP gateway that takes `{to, body, channel}` as JSON. */
+export interface SmsSettings {
+  readonly url: string | undefined;
+  /** Sent as `Authorization: Bearer …` to the gateway; never logged. */
+  readonly token: string | undefined;
 }
 
 /** Where outgoing email (password reset, verification) goes. */

@@ -1,5 +1,10 @@
 /** Second factors enrolled through the My Account API (spec 3.2's MFA-style methods). */
-export type MfaEnrolmentType = 'totp' | 'recovery-code';
+export const MFA_ENROLMENT_TYPES = ['totp', 'recovery-code', 'email', 'phone'] as const;
+export type MfaEnrolmentType = (typeof MFA_ENROLMENT_TYPES)[number];
+
+export function isMfaEnrolmentType(value: unknown): value is MfaEnrolmentType {
+  return MFA_ENROLMENT_TYPES.some((t) => t === value);
+}
 
 export interface MfaEnrolment {
   /** `{type}|dev_…`, Auth0's shape. */
@@ -16,4 +21,8 @@ export interface MfaEnrolment {
   readonly createdAt: string;
   readonly enrolledAt: string | undefined;
   readonly lastAuthAt: string | undefined;
+  /** The address one-time codes go to: an email enrolment's email, a phone enrolment's E.164 number. */
+  readonly address?: string;
+  /** A phone enrolment's preferred channel. */
+  readonly channel?: 'sms' | 'voice';
 }

@@ -14,6 +14,10 @@ export interface Session {
   readonly revokedAt: number | undefined;
   readonly ip: string | undefined;
   readonly userAgent: string | undefined;
+  /** How the user authenticated in this session (RFC 8176 values, plus `mfa` once a second factor passed). */
+  readonly amr: readonly string[];
+  /** When a second factor last completed in this session (epoch seconds), for acr_values and step-up. */
+  readonly mfaAt: number | undefined;
 }
 
 /** Neither revoked nor past either expiry at `now`. */

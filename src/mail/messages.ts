@@ -44,6 +44,15 @@ export const mailMessages = {
     });
   },
 
+  /** A second-factor code (email enrolment or challenge): the code itself, never a link. */
+  oneTimeCode(input: Sender & { to: string; code: string; ttlSeconds: number }): MailMessage {
+    return compose('one-time-code', input.to, `Your ${input.tenantName} verification code`, {
+      tenantName: input.tenantName,
+      code: input.code,
+      lifetime: lifetime(input.ttlSeconds),
+    });
+  },
+
   verifyEmail(input: Sender & { to: string; link: string; ttlSeconds: number }): MailMessage {
     return compose('verify-email', input.to, `Verify your email for ${input.tenantName}`, {
       tenantName: input.tenantName,

@@ -2,7 +2,8 @@ import type { MfaEnrolment, MfaEnrolmentType } from '../domain/mfa-enrolment.js'
 import type { User } from '../domain/user.js';
 import { BadRequest, Conflict } from '../errors/api.js';
 import { randomAlphanumeric } from '../lib/ids.js';
-import { guardianConfig, type GuardianFactor } from '../mfa/guardian.js';
+import { guardianConfig } from '../mfa/guardian.js';
+import { FACTOR_OF_TYPE } from '../mfa/second-factor.js';
 import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
 import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
 import type { Deps } from '../server/deps.js';
@@ -24,11 +25,8 @@ import {
 /** Wrong one-time codes one auth_session survives; the next wrong one ends the enrolment. */
 export const MAX_OTP_ATTEMPTS = 5;
 
-/** The second-factor types enrolled here, and the guardian factor that must be on for each. */
-const FACTOR_OF: Readonly<Record<MfaEnrolmentType, GuardianFactor>> = {
-  totp: 'otp',
-  'recovery-code': 'recovery-code',
-};
+/** The guardian factor that must be on for each second-factor type enrolled here. */
+const FACTOR_OF = FACTOR_OF_TYPE;
 const isFactorType = (type: string): type is MfaEnrolmentType => type === 'totp' || type === 'recovery-code';
 const typeOfId = (id: string): MfaEnrolmentType | undefined => {
   const type = id.slice(0, id.indexOf('|'));

@@ -18,6 +18,7 @@ import {
   FAILED_AUTH_PER_ADDRESS,
   FAILED_LOGINS_PER_ADDRESS,
   FAILED_LOGINS_PER_IDENTIFIER,
+  FAILED_SECOND_FACTORS_PER_USER,
   type FailureLimit,
   type FailureLimiter,
 } from './failed-auth-limit.js';
@@ -29,6 +30,7 @@ import { createEventRecorder, type EventRecorder } from '../logs/recorder.js';
 import { createStreamDelivery, type StreamDelivery } from '../logs/streams.js';
 import { createTickets, type Tickets } from '../users/tickets.js';
 import { createMailSender, type MailLog, type MailSender } from '../mail/sender.js';
+import { createSmsSender, type SmsSender } from '../sms/sender.js';
 
 export interface Deps {
   readonly config: Config;
@@ -68,6 +70,10 @@ export interface Deps {
   readonly streamDelivery: StreamDelivery;
   /** Outgoing email: SMTP when LATCHKEY_SMTP_URL is set, the app's log otherwise. */
   readonly mail: MailSender;
+  /** Outgoing text messages: the HTTP gateway of LATCHKEY_SMS_URL when set, the app's log otherwise. */
+  readonly sms: SmsSender;
+  /** Wrong second-factor codes per user (every node together through Redis): the throttle of issue 12. */
+  readonly failedSecondFactors: FailureLimiter;
   /** Password-change and email-verification tickets, single-use, in the one-time store. */
   readonly tickets: Tickets;
   /** RFC 9449 §8 server nonces, stateless: every node sharing LATCHKEY_SECRET agrees on them. */
@@ -95,6 +101,8 @@ export interface DepsOverrides {
   readonly warn?: (message: string, detail?: Record<string, unknown>) => void;
   /** Waits before each log stream delivery retry (1 s, 4 s, 16 s by default); tests shorten them. */
   readonly logStreamRetryDelaysMs?: readonly number[];
+  /** Replaces the sender configured by `config.sms`. */
+  readonly sms?: SmsSender;
   /** Replaces the sender configured by `config.mail`. */
   readonly mail?: MailSender;
   /** Where the log mail sender writes (the app's logger once it exists). */
@@ -207,6 +215,8 @@ export function createDeps(config: Config, storage: Storage, overrides: DepsOver
     dpopNonces: createDpopNonces(`${config.secret}:${tenantId}`, () => Math.floor(clock.now() / 1000)),
     events,
     mail: overrides.mail ?? createMailSender(config.mail, info),
+    sms: overrides.sms ?? createSmsSender(config.sms, info),
+    failedSecondFactors: loginLimiter(FAILED_SECOND_FACTORS_PER_USER, 'mfa-user'),
     streamDelivery,
     storage,
     store,

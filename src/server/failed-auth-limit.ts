@@ -29,6 +29,13 @@ export const FAILED_LOGINS_PER_ADDRESS: FailureLimit = { limit: 100, windowSecon
  */
 export const FAILED_LOGINS_PER_IDENTIFIER: FailureLimit = { limit: 100, windowSeconds: 3600 };
 
+/**
+ * Wrong second-factor codes (TOTP, recovery, email or SMS codes) per user from every address together: a
+ * six-digit code gives a guesser one chance in 10^6 per try, so ten tries per quarter hour keep a year of
+ * guessing at well under one percent, while a user who mistypes a few times is never stopped.
+ */
+export const FAILED_SECOND_FACTORS_PER_USER: FailureLimit = { limit: 10, windowSeconds: 900 };
+
 /** A pending attempt counted by `FailureLimiter.attempt`. */
 export interface Attempt {
   /** Set when the key had already used up its attempts: the attempt must not be evaluated. */

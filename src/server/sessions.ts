@@ -97,12 +97,14 @@ export function createSessions(deps: Deps) {
     /**
      * A new session for a user who just signed in to `clientId`, with the Set-Cookie values that carry it;
      * `replacing` (the browser's previous session, when a sign-in was forced) ends in the same transaction.
+     * `amr` lists how the user authenticated (RFC 8176); with `mfa` in it the session starts multi-factor.
      */
     async start(
       userId: string,
       from: { ip: string; userAgent: string | undefined },
       clientId: string,
       replacing?: Session,
+      amr: readonly string[] = ['pwd'],
     ): Promise<{ session: Session; setCookies: string[] }> {
       const now = nowSeconds();
       const { absoluteSeconds, idleSeconds } = await lifetimes();
@@ -118,6 +120,8 @@ export function createSessions(deps: Deps) {
         revokedAt: undefined,
         ip: from.ip,
         userAgent: from.userAgent?.slice(0, 512),
+        amr: [...amr],
+        mfaAt: amr.includes('mfa') ? now : undefined,
       };
       await deps.store.transaction(async (repos) => {
         if (replacing) await repos.sessions.revoke(replacing.id, now);

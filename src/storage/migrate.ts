@@ -11,6 +11,7 @@ import * as sessionClients from './migrations/0009-session-clients.js';
 import * as passkeys from './migrations/0010-passkeys.js';
 import * as mfaEnrolments from './migrations/0011-mfa-enrolments.js';
 import * as dpop from './migrations/0012-dpop.js';
+import * as secondFactors from './migrations/0013-second-factors.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0010-passkeys': passkeys,
   '0011-mfa-enrolments': mfaEnrolments,
   '0012-dpop': dpop,
+  '0013-second-factors': secondFactors,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -129,6 +129,9 @@ export interface SessionsTable {
   revoked_at: number | null;
   ip: string | null;
   user_agent: string | null;
+  /** JSON array of authentication method references (RFC 8176), null before migration 0013. */
+  amr: string | null;
+  mfa_at: number | null;
 }
 
 /** The applications an SSO session signed in to (Auth0's session `clients`). */
@@ -152,6 +155,10 @@ export interface MfaEnrolmentsTable {
   created_at: string;
   enrolled_at: string | null;
   last_auth_at: string | null;
+  /** The email address or phone number of an email or phone enrolment. */
+  address: string | null;
+  /** A phone enrolment's preferred channel: sms or voice. */
+  channel: string | null;
 }
 
 export interface PasskeysTable {

@@ -240,6 +240,8 @@ describe.each(testBackends())('two tenants sharing one $name database', (backend
         revokedAt: undefined,
         ip: undefined,
         userAgent: undefined,
+        amr: ['pwd'],
+        mfaAt: undefined,
       },
       'hash-of-tenant-b-cookie',
     );

@@ -18,6 +18,11 @@ export interface AccessTokenInput {
   readonly jti: string;
   /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to. */
   readonly jkt?: string;
+  /**
+   * How and when the user authenticated, carried only by tokens of a multi-factor sign-in (`amr` with `mfa`):
+   * APIs that demand a recent second factor (step-up, RFC 9470) read them.
+   */
+  readonly mfa?: { readonly amr: readonly string[]; readonly authTime: number };
   /** Seconds the token lives, when not the API's token_lifetime (implicit tokens: token_lifetime_for_web). */
   readonly lifetime?: number;
 }
@@ -46,6 +51,7 @@ export function buildAccessToken(input: AccessTokenInput): AccessTokenToSign {
     ...(!rfc9068 && input.gty !== undefined ? { gty: input.gty } : {}),
     ...(withPermissions ? { permissions: [...input.permissions] } : {}),
     ...(input.jkt !== undefined ? { cnf: { jkt: input.jkt } } : {}),
+    ...(input.mfa !== undefined ? { amr: [...input.mfa.amr], auth_time: input.mfa.authTime } : {}),
   };
   const alg: JwtAlg = api.signingAlg;
   return {

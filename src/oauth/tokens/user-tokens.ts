@@ -205,6 +205,9 @@ async function buildUserTokens(
     jti: deps.newJti(),
     ...(context.jkt !== undefined ? { jkt: context.jkt } : {}),
     ...(context.frontChannel === true ? { lifetime: decision.target.tokenLifetimeForWeb } : {}),
+    ...(context.amr?.includes('mfa') === true && context.authTime !== undefined
+      ? { mfa: { amr: context.amr, authTime: context.authTime } }
+      : {}),
   });
   const wantsIdToken = openid || context.idToken === true;
   // Signatures run on the thread pool: an ID token that does not hash the access token is signed beside it.

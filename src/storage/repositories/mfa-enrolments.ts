@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { MfaEnrolment, MfaEnrolmentType } from '../../domain/mfa-enrolment.js';
+import { isMfaEnrolmentType, type MfaEnrolment, type MfaEnrolmentType } from '../../domain/mfa-enrolment.js';
 import type { SecretBox } from '../../lib/secret-box.js';
 import type { DbOrTx } from '../db.js';
 import { fromBool, toBool } from '../json.js';
@@ -10,7 +10,7 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
   const toEnrolment = (r: Selectable<MfaEnrolmentsTable>): MfaEnrolment => ({
     id: r.id,
     userId: r.user_id,
-    type: r.type === 'totp' ? 'totp' : 'recovery-code',
+    type: isMfaEnrolmentType(r.type) ? r.type : 'recovery-code',
     secret: r.secret === null ? undefined : box.open(r.secret),
     codeHash: r.code_hash ?? undefined,
     confirmed: toBool(r.confirmed),
@@ -18,6 +18,8 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
     createdAt: r.created_at,
     enrolledAt: r.enrolled_at ?? undefined,
     lastAuthAt: r.last_auth_at ?? undefined,
+    ...(r.address === null ? {} : { address: r.address }),
+    ...(r.channel === 'sms' || r.channel === 'voice' ? { channel: r.channel } : {}),
   });
   const ofUser = (userId: string) =>
     db
@@ -42,6 +44,8 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
           created_at: e.createdAt,
           enrolled_at: e.enrolledAt ?? null,
           last_auth_at: e.lastAuthAt ?? null,
+          address: e.address ?? null,
+          channel: e.channel ?? null,
         })
         .execute();
     },
@@ -76,6 +80,16 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
         .where('user_id', '=', userId)
         .where('type', '=', type)
         .where('confirmed', '=', 0)
+        .execute();
+    },
+    /** The method answered a challenge at `at` (its `last_auth_at`). */
+    async touch(userId: string, id: string, at: string): Promise<void> {
+      await db
+        .updateTable('mfa_enrolments')
+        .set({ last_auth_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
         .execute();
     },
     async rename(userId: string, id: string, name: string): Promise<boolean> {

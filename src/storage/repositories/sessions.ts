@@ -15,7 +15,15 @@ function toSession(r: Selectable<SessionsTable>): Session {
     revokedAt: r.revoked_at ?? undefined,
     ip: r.ip ?? undefined,
     userAgent: r.user_agent ?? undefined,
+    amr: parseAmr(r.amr),
+    mfaAt: r.mfa_at === null ? undefined : Number(r.mfa_at),
   };
+}
+
+function parseAmr(raw: string | null): string[] {
+  if (raw === null) return [];
+  const parsed: unknown = JSON.parse(raw);
+  return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
 }
 
 /** SSO sessions, found by the SHA-256 of their cookie value (the value itself is never stored). */
@@ -37,6 +45,8 @@ export function createSessionRepository(db: DbOrTx, tenantId: string) {
           revoked_at: session.revokedAt ?? null,
           ip: session.ip ?? null,
           user_agent: session.userAgent ?? null,
+          amr: JSON.stringify(session.amr),
+          mfa_at: session.mfaAt ?? null,
         })
         .execute();
     },
@@ -63,6 +73,18 @@ export function createSessionRepository(db: DbOrTx, tenantId: string) {
       await db
         .updateTable('sessions')
         .set({ last_interaction_at: at, idle_expires_at: idleExpiresAt })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .execute();
+    },
+    /**
+     * A second factor passed in the session at `at`: it joins the session's methods, and the sign-in counts as
+     * multi-factor from then on (acr_values, step-up).
+     */
+    async recordMfa(id: string, at: number, amr: readonly string[]): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ mfa_at: at, amr: JSON.stringify(amr) })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
