@@ -16,6 +16,7 @@ const ALL = [
   '0010-passkeys',
   '0011-mfa-enrolments',
   '0012-dpop',
+  '0013-second-factors',
 ];
 
 const TABLES = [
