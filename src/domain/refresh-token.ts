@@ -48,6 +48,8 @@ export interface RefreshTokenRecord {
   readonly device: RefreshTokenDevice;
   /** RFC 9449 §5: the DPoP key thumbprint a public client's token is bound to; its exchange needs that key. */
   readonly jkt?: string;
+  /** How the sign-in that started the family authenticated (RFC 8176; `mfa` once a second factor passed). */
+  readonly amr?: readonly string[];
 }
 
 export interface Consent {

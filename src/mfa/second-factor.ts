@@ -58,7 +58,12 @@ const throttleKey = (deps: Deps, userId: string) => `${deps.tenantId}:${userId}`
  * A TOTP code against each of the user's usable TOTP enrolments; a code is accepted once (totp.ts). A wrong
  * code counts against the user's throttle, every node together.
  */
-export async function checkTotp(deps: Deps, userId: string, code: string, log: WarningLog): Promise<FactorCheck> {
+export async function checkTotp(
+  deps: Deps,
+  userId: string,
+  code: string,
+  log: WarningLog,
+): Promise<FactorCheck> {
   const attempt = await deps.failedSecondFactors.attempt(throttleKey(deps, userId), log);
   if (attempt.refusal) return { ok: false, reason: 'throttled' };
   const now = deps.clock.now();

@@ -277,6 +277,8 @@ export interface RefreshTokensTable {
   last_user_agent: string | null;
   /** RFC 9449 §5: the DPoP key a public client's token is bound to. */
   dpop_jkt: string | null;
+  /** JSON array: how the sign-in that started the family authenticated (RFC 8176); null when unknown. */
+  amr: string | null;
 }
 
 export interface ConsentsTable {

@@ -355,6 +355,8 @@ function refreshRecord(
     revokedReason: undefined,
     // RFC 9449 §5: a public client's refresh token is bound to its DPoP key (a confidential one authenticates).
     ...(input.context?.jkt !== undefined && isPublicClient(client) ? { jkt: input.context.jkt } : {}),
+    // A rotated token keeps its family's sign-in methods; a new family takes the sign-in's.
+    ...amrOf(presented?.amr ?? input.context?.amr),
     device: {
       initialIp: presented ? presented.device.initialIp : from.ip,
       initialUserAgent: presented ? presented.device.initialUserAgent : from.userAgent,
@@ -362,6 +364,10 @@ function refreshRecord(
       lastUserAgent: from.userAgent,
     },
   };
+}
+
+function amrOf(amr: readonly string[] | undefined): { amr?: readonly string[] } {
+  return amr === undefined ? {} : { amr };
 }
 
 function userinfoApi(identifier: string, tenantId: string): ResourceServer {

@@ -45,6 +45,7 @@ export function createRefreshTokenRepository(db: DbOrTx, tenantId: string) {
       lastUserAgent: r.last_user_agent ?? undefined,
     },
     ...(r.dpop_jkt ? { jkt: r.dpop_jkt } : {}),
+    ...(r.amr ? { amr: JSON.parse(r.amr) as string[] } : {}),
   });
   const revoke = (at: number, reason: RevocationReason) =>
     db
@@ -115,6 +116,7 @@ export function createRefreshTokenRepository(db: DbOrTx, tenantId: string) {
           last_ip: t.device.lastIp ?? null,
           last_user_agent: t.device.lastUserAgent ?? null,
           dpop_jkt: t.jkt ?? null,
+          amr: t.amr === undefined ? null : JSON.stringify(t.amr),
         })
         .execute();
     },

@@ -16,7 +16,7 @@ function toSession(r: Selectable<SessionsTable>): Session {
     ip: r.ip ?? undefined,
     userAgent: r.user_agent ?? undefined,
     amr: parseAmr(r.amr),
-    mfaAt: r.mfa_at === null ? undefined : Number(r.mfa_at),
+    mfaAt: r.mfa_at ?? undefined,
   };
 }
 
