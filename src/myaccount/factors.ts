@@ -3,6 +3,7 @@ import type { User } from '../domain/user.js';
 import { BadRequest, Conflict } from '../errors/api.js';
 import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig } from '../mfa/guardian.js';
+import { createPasswordMethod, NEW_PASSWORD_ID } from './password.js';
 import { FACTOR_OF_TYPE } from '../mfa/second-factor.js';
 import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
 import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
@@ -41,6 +42,7 @@ interface FactorSession extends AuthSession {
 
 export type VerifyBody =
   | { auth_session: string; authn_response: unknown }
+  | { auth_session: string; new_password: string }
   | { auth_session: string; otp_code: string }
   | { auth_session: string };
 
@@ -248,6 +250,7 @@ export function createFactorService(deps: Deps) {
  */
 export function withFactors(deps: Deps, base: MyAccountService) {
   const factors = createFactorService(deps);
+  const password = createPasswordMethod(deps);
   return {
     /** GET /authentication-methods' body: the base's cached JSON while the user has no second factor. */
     async methodListJson(user: User, type: string | undefined): Promise<string> {
@@ -260,8 +263,12 @@ export function withFactors(deps: Deps, base: MyAccountService) {
     rename: (user: User, id: string, patch: { name?: string; preferred_authentication_method?: string }) =>
       factors.owns(id) ? factors.rename(user, id, patch) : base.rename(user, id, patch),
     remove: (user: User, id: string) => (factors.owns(id) ? factors.remove(user, id) : base.remove(user, id)),
-    startEnrolment: (user: User, body: EnrolmentStart): Promise<Record<string, unknown>> =>
-      factors.handles(body.type) ? factors.startEnrolment(user, body) : base.startEnrolment(user, body),
+    startEnrolment(user: User, body: EnrolmentStart): Promise<Record<string, unknown>> {
+      if (body.type === 'password') return password.start(user, body);
+      return factors.handles(body.type)
+        ? factors.startEnrolment(user, body)
+        : base.startEnrolment(user, body);
+    },
     verifyEnrolment(
       user: User,
       id: string,
@@ -270,6 +277,14 @@ export function withFactors(deps: Deps, base: MyAccountService) {
       appOrigins: readonly string[] = [],
     ): Promise<Record<string, unknown>> {
       if (factors.owns(id)) return factors.verifyEnrolment(user, id, body);
+      if (id === NEW_PASSWORD_ID) {
+        if (!('new_password' in body)) {
+          throw new BadRequest('invalid_body', 'Payload validation error: new_password is required.');
+        }
+        return password.verify(user, id, body);
+      }
+      if ('new_password' in body)
+        throw new BadRequest('invalid_body', `A ${id} method takes no new_password.`);
       if (!('authn_response' in body)) {
         throw new BadRequest('invalid_body', 'Payload validation error: authn_response is required.');
       }

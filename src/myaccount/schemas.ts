@@ -75,8 +75,22 @@ export const SessionVerifyBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Spec 3.4, password: the new password (no control characters). */
+export const PasswordVerifyBody = Type.Object(
+  {
+    auth_session: Type.String({ minLength: 1, maxLength: 512 }),
+    new_password: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+  },
+  { additionalProperties: false },
+);
+
 /** Spec 3.4: which of the bodies a method takes is checked against its type by the service. */
-export const EnrolmentVerifyBody = Type.Union([PasskeyVerifyBody, OtpVerifyBody, SessionVerifyBody]);
+export const EnrolmentVerifyBody = Type.Union([
+  PasskeyVerifyBody,
+  OtpVerifyBody,
+  PasswordVerifyBody,
+  SessionVerifyBody,
+]);
 
 /** Spec 3.5. */
 export const MethodPatchBody = Type.Object(
