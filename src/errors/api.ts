@@ -16,6 +16,8 @@ export type ApiErrorCode =
   | 'inexistent_key'
   | 'inexistent_user'
   | 'inexistent_log'
+  | 'inexistent_enrollment'
+  | 'inexistent_device_credential'
   | 'resource_server_conflict'
   | 'client_grant_conflict'
   | 'conflict'

@@ -77,6 +77,22 @@ export async function checkTotp(
   return { ok: false, reason: 'wrong' };
 }
 
+/** A confirmed recovery-code enrolment holding the hash of `code`. */
+export function recoveryEnrolment(userId: string, code: string, at: string): MfaEnrolment {
+  return {
+    id: `recovery-code|dev_${randomAlphanumeric(20)}`,
+    userId,
+    type: 'recovery-code',
+    secret: undefined,
+    codeHash: hashRecoveryCode(code),
+    confirmed: true,
+    name: undefined,
+    createdAt: at,
+    enrolledAt: at,
+    lastAuthAt: at,
+  };
+}
+
 /**
  * A recovery code: when it matches, it is used up and replaced by a new one in the same transaction (Auth0
  * answers the mfa-recovery-code grant with the new code, which the user must keep).
@@ -98,18 +114,7 @@ export async function redeemRecoveryCode(
   const replaced = await deps.store.transaction(async (repos) => {
     // Two requests with the same code: only the one that deletes it gets through.
     if (!(await repos.mfaEnrolments.delete(userId, found.id))) return false;
-    await repos.mfaEnrolments.insert({
-      id: `recovery-code|dev_${randomAlphanumeric(20)}`,
-      userId,
-      type: 'recovery-code',
-      secret: undefined,
-      codeHash: hashRecoveryCode(newCode),
-      confirmed: true,
-      name: undefined,
-      createdAt: at,
-      enrolledAt: at,
-      lastAuthAt: at,
-    });
+    await repos.mfaEnrolments.insert(recoveryEnrolment(userId, newCode, at));
     return true;
   });
   if (!replaced) return { ok: false, reason: 'wrong' };

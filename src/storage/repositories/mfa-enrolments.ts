@@ -56,6 +56,32 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
       const rows = await query.orderBy('created_at').orderBy('id').execute();
       return rows.map(toEnrolment);
     },
+    /** Every enrolment of the user, confirmed or pending, oldest first. */
+    async listAll(userId: string): Promise<MfaEnrolment[]> {
+      const rows = await ofUser(userId).orderBy('created_at').orderBy('id').execute();
+      return rows.map(toEnrolment);
+    },
+    /** An enrolment by id, whoever's it is (Auth0's /guardian/enrollments/{id}). */
+    async findById(id: string): Promise<MfaEnrolment | undefined> {
+      const row = await db
+        .selectFrom('mfa_enrolments')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toEnrolment(row);
+    },
+    /** Deletes the user's enrolments, of `types` only when given; returns how many went. */
+    async deleteForUser(userId: string, types?: readonly MfaEnrolmentType[]): Promise<number> {
+      if (types?.length === 0) return 0;
+      let query = db
+        .deleteFrom('mfa_enrolments')
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId);
+      if (types !== undefined) query = query.where('type', 'in', types);
+      const result = await query.executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async findForUser(userId: string, id: string): Promise<MfaEnrolment | undefined> {
       const row = await ofUser(userId).where('id', '=', id).executeTakeFirst();
       return row && toEnrolment(row);
