@@ -50,7 +50,9 @@ export const userEnrollmentRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = a
   const existing = async (userId: string) => {
     if (!(await deps.store.users.findStanding(userId))) throw noUser();
   };
-  const changed = (userId: string) => deps.invalidation.userChanged(userId, 'passkeys');
+  const changed = (userId: string) => {
+    deps.invalidation.userChanged(userId, 'passkeys');
+  };
 
   app.get(
     '/users/:id/enrollments',
