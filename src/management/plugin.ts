@@ -15,6 +15,7 @@ import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
 import { userAuthenticationMethodRoutes } from './users/authentication-methods.js';
 import { userEnrollmentRoutes } from './users/enrollments.js';
+import { deviceCredentialRoutes } from './device-credentials/routes.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
 import { refreshTokenRoutes } from './refresh-tokens/routes.js';
@@ -128,6 +129,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
   await app.register(userRoutes, { deps });
   await app.register(userAuthenticationMethodRoutes, { deps });
   await app.register(userEnrollmentRoutes, { deps });
+  await app.register(deviceCredentialRoutes, { deps });
   await app.register(roleRoutes, { deps });
   await app.register(grantRoutes, { deps });
   await app.register(refreshTokenRoutes, { deps });

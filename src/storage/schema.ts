@@ -143,6 +143,19 @@ export interface SessionClientsTable {
 }
 
 /** A user's WebAuthn credential (passkey). */
+/** Public keys of users' devices (seed 003, /api/v2/device-credentials). */
+export interface DeviceCredentialsTable {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  client_id: string;
+  device_id: string;
+  device_name: string;
+  type: string;
+  value: string;
+  created_at: string;
+}
+
 export interface MfaEnrolmentsTable {
   tenant_id: string;
   id: string;
@@ -377,4 +390,5 @@ export interface Database {
   session_clients: SessionClientsTable;
   passkeys: PasskeysTable;
   mfa_enrolments: MfaEnrolmentsTable;
+  device_credentials: DeviceCredentialsTable;
 }

@@ -17,6 +17,7 @@ const ALL = [
   '0011-mfa-enrolments',
   '0012-dpop',
   '0013-second-factors',
+  '0014-device-credentials',
 ];
 
 const TABLES = [
@@ -25,6 +26,7 @@ const TABLES = [
   'clients',
   'connections',
   'consents',
+  'device_credentials',
   'identities',
   'log_streams',
   'login_failures',

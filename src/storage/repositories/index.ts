@@ -18,6 +18,7 @@ import { createLogStreamRepository } from './log-streams.js';
 import { createSessionRepository } from './sessions.js';
 import { createMfaEnrolmentRepository } from './mfa-enrolments.js';
 import { createPasskeyRepository } from './passkeys.js';
+import { createDeviceCredentialRepository } from './device-credentials.js';
 
 function createRepositoriesOn(
   db: DbOrTx,
@@ -45,6 +46,7 @@ function createRepositoriesOn(
     sessions: createSessionRepository(db, tenantId),
     passkeys: createPasskeyRepository(db, tenantId),
     mfaEnrolments: createMfaEnrolmentRepository(db, tenantId, box),
+    deviceCredentials: createDeviceCredentialRepository(db, tenantId),
   };
 }
 export type Repositories = ReturnType<typeof createRepositoriesOn>;
