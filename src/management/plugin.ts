@@ -15,6 +15,7 @@ import { connectionRoutes } from './connections/routes.js';
 import { userRoutes } from './users/routes.js';
 import { userAuthenticationMethodRoutes } from './users/authentication-methods.js';
 import { userEnrollmentRoutes } from './users/enrollments.js';
+import { legacyIdTokens } from './legacy-id-tokens.js';
 import { deviceCredentialRoutes } from './device-credentials/routes.js';
 import { roleRoutes } from './roles/routes.js';
 import { grantRoutes } from './grants/routes.js';
@@ -64,6 +65,7 @@ export const managementPlugin: FastifyPluginAsyncTypebox<{ deps: Deps }> = async
     audienceRule: 'exact',
     schemes: ['Bearer', 'DPoP'],
     dpop: resourceDpop(deps, managementAudience(deps.config.issuer)),
+    otherAudience: legacyIdTokens(deps),
     // Answers carry client secrets and user data: never cached, never sniffed into another type.
     headers: { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
     failure: managementAuthError,

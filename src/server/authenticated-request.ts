@@ -77,6 +77,11 @@ export interface AuthenticatedRequestOptions {
     readonly putOnce: PutOnce;
     readonly required?: () => boolean | Promise<boolean>;
   };
+  /**
+   * A Bearer token for another audience the surface may still take (Auth0's legacy "Allow ID Tokens for
+   * Management API v2 Authentication"): the admitted request's auth, or undefined to refuse it as usual.
+   */
+  readonly otherAudience?: (auth: RequestAuth) => Promise<RequestAuth | undefined>;
   /** Headers every answer of the surface carries, errors included (e.g. no-store where bodies hold secrets). */
   readonly headers?: Readonly<Record<string, string>>;
   /** The surface's error for a failed authentication (its renderer gives it the surface's shape). */
@@ -139,11 +144,11 @@ function authenticate(req: FastifyRequest, options: AuthenticatedRequestOptions)
   const dpopToken = options.dpop && options.schemes.includes('DPoP') ? DPOP.exec(header)?.[1] : undefined;
   if (dpopToken !== undefined) return authenticateDpop(req, header, dpopToken, options);
   const remembered = options.tokens.get(header);
-  if (remembered) return admitBearer(admit(remembered, options), options);
+  if (remembered) return admitBearer(admitAnyAudience(remembered, options), options);
   const token = options.schemes.includes('Bearer') ? BEARER.exec(header)?.[1] : undefined;
   if (token === undefined) return new AuthFailure('bad_header', 'Bad HTTP authentication header format');
   return options.tokens.verify(header, token).then(
-    (verified) => admitBearer(admit(verified, options), options),
+    (verified) => admitBearer(admitAnyAudience(verified, options), options),
     (error: unknown) => {
       if (error instanceof TokenVerificationError) return new AuthFailure(error.reason, error.message);
       throw error;
@@ -161,6 +166,17 @@ function admit(verified: VerifiedToken, options: AuthenticatedRequestOptions): O
   return verified.auth;
 }
 
+/** `admit`, then the surface's rule for a Bearer token of another audience, when it has one. */
+function admitAnyAudience(
+  verified: VerifiedToken,
+  options: AuthenticatedRequestOptions,
+): Outcome | Promise<Outcome> {
+  const outcome = admit(verified, options);
+  const other = options.otherAudience;
+  if (!(outcome instanceof AuthFailure) || outcome.reason !== 'bad_audience' || !other) return outcome;
+  return other(verified.auth).then((auth) => auth ?? outcome);
+}
+
 /** The key thumbprint a token is bound to (RFC 9449 §6.1 `cnf.jkt`), if any. */
 function boundKey(auth: RequestAuth): string | undefined {
   const cnf = auth.claims['cnf'];
@@ -173,7 +189,12 @@ function boundKey(auth: RequestAuth): string | undefined {
  * RFC 9449 §7.2: a DPoP-bound token presented as Bearer is refused, as is any Bearer token where the API takes
  * DPoP-bound tokens only. A surface without DPoP still refuses bound tokens: their holder must prove the key.
  */
-function admitBearer(outcome: Outcome, options: AuthenticatedRequestOptions): Outcome | Promise<Outcome> {
+function admitBearer(
+  admitted: Outcome | Promise<Outcome>,
+  options: AuthenticatedRequestOptions,
+): Outcome | Promise<Outcome> {
+  if (admitted instanceof Promise) return admitted.then((o) => admitBearer(o, options));
+  const outcome = admitted;
   if (outcome instanceof AuthFailure) return outcome;
   if (boundKey(outcome) !== undefined) {
     return dpopFailure(

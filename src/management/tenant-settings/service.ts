@@ -1,6 +1,7 @@
 import { BadRequest } from '../../errors/api.js';
 import type { Store } from '../../storage/repositories/index.js';
 import { assertUrlList, assertWebUrl } from '../urls.js';
+import { ID_TOKEN_FLAG } from '../legacy-id-tokens.js';
 import { LIFETIMES, type TenantSettingsUpdate } from './schemas.js';
 
 /**
@@ -17,6 +18,12 @@ function withLifetimesInMinutes(settings: Readonly<Record<string, unknown>>): Re
     }
   }
   return out;
+}
+
+/** Flags Latchkey acts on are shown even while unset, with their default (seed 003's ID-token flag is off). */
+function withDefaultFlags(settings: Record<string, unknown>): Record<string, unknown> {
+  const flags = typeof settings['flags'] === 'object' && settings['flags'] !== null ? settings['flags'] : {};
+  return { ...settings, flags: { [ID_TOKEN_FLAG]: false, ...flags } };
 }
 
 /**
@@ -49,7 +56,7 @@ export function createTenantSettingsService(deps: { readonly store: Store }) {
   const { store } = deps;
   return {
     async get(): Promise<Readonly<Record<string, unknown>>> {
-      return withLifetimesInMinutes((await store.tenants.find())?.settings ?? {});
+      return withDefaultFlags(withLifetimesInMinutes((await store.tenants.find())?.settings ?? {}));
     },
 
     /** Top-level keys replace, `flags` merge one level, null removes a key. */
@@ -76,7 +83,7 @@ export function createTenantSettingsService(deps: { readonly store: Store }) {
         if (body.flags) merged['flags'] = { ...(current['flags'] as object | undefined), ...body.flags };
         const next = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null));
         await repos.tenants.updateSettings(next);
-        return next;
+        return withDefaultFlags(next);
       });
     },
   };

@@ -24,7 +24,7 @@ describe.each(testBackends())('/api/v2/tenants/settings on $name', (backend) => 
       session_lifetime: 168,
       idle_session_lifetime: 72,
       enabled_locales: ['en'],
-      flags: {},
+      flags: { enable_idtoken_api2: false },
     });
   });
 

@@ -335,7 +335,7 @@ describe.each(testBackends())(
         session_lifetime: 168,
         idle_session_lifetime: 72,
         enabled_locales: ['en'],
-        flags: {},
+        flags: { enable_idtoken_api2: false },
       });
       expect(await m.tenants.settings.get({ fields: 'friendly_name', include_fields: true })).toEqual({
         friendly_name: 'Latchkey',
