@@ -75,7 +75,8 @@ export interface AuthenticatedRequestOptions {
   readonly dpop?: {
     readonly issuer: string;
     readonly putOnce: PutOnce;
-    readonly required?: () => boolean | Promise<boolean>;
+    /** Whether this Bearer token must have been DPoP-bound (the API's `proof_of_possession`, its client). */
+    readonly required?: (auth: RequestAuth) => boolean | Promise<boolean>;
   };
   /** Headers every answer of the surface carries, errors included (e.g. no-store where bodies hold secrets). */
   readonly headers?: Readonly<Record<string, string>>;
@@ -181,7 +182,7 @@ function admitBearer(outcome: Outcome, options: AuthenticatedRequestOptions): Ou
       'A DPoP-bound token must be presented with the DPoP scheme and a proof',
     );
   }
-  const required = options.dpop?.required?.();
+  const required = options.dpop?.required?.(outcome);
   const refuse = () => dpopFailure('invalid_token', 'This API requires DPoP-bound tokens');
   if (required instanceof Promise) return required.then((r) => (r ? refuse() : outcome));
   return required === true ? refuse() : outcome;
