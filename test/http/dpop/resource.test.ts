@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../src/domain/user.js';
 import { testBackends } from '../../helpers/backends.js';
@@ -136,6 +137,22 @@ describe.each(testBackends())('DPoP-bound tokens at /userinfo, /me/v1 and /api/v
       });
       expect(res.headers['www-authenticate']).toBe(challenge('invalid_dpop_proof', description));
     }
+  });
+
+  it('refuses a proof whose key does not fit its alg with invalid_dpop_proof, not a server error', async () => {
+    const { access_token: token } = await userToken(key);
+    const p384 = await generateKeyPair('ES384');
+    const [, payload, signature] = (
+      await key.proof('GET', `${TEST_ISSUER}userinfo`, { accessToken: token })
+    ).split('.');
+    const header = { alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(p384.publicKey) };
+    const proof = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload ?? ''}.${signature ?? ''}`;
+    const res = await call('GET', '/userinfo', { authorization: `DPoP ${token}`, dpop: proof });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'DPoP proof signature or key is invalid',
+    });
   });
 
   it('refuses a replayed proof', async () => {
