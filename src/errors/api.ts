@@ -6,6 +6,7 @@ export type ApiErrorCode =
   | 'invalid_uri'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
   | 'operation_not_supported'
   | 'inexistent_resource_server'
   | 'inexistent_client'

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../domain/user.js';
-import { insufficientScope, TooManyRequests, Unauthorized } from '../errors/api.js';
+import { Forbidden, insufficientScope, TooManyRequests, Unauthorized } from '../errors/api.js';
 import { myAccountAudience } from '../management/resource-servers/my-account.js';
 import { webOriginPatterns } from '../oauth/cors.js';
 import { subjectProblem } from '../oauth/tokens/subject-standing.js';
@@ -16,6 +16,7 @@ import { corsOnSend, preflightHandler } from '../server/cors.js';
 import type { Deps } from '../server/deps.js';
 import { resourceDpop } from '../server/resource-dpop.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from '../server/rate-limit.js';
+import { stepUpMaxAgeSeconds } from '../server/step-up.js';
 import { routeNotFound } from '../server/surface-errors.js';
 import {
   EnrolmentStartBody,
@@ -129,6 +130,12 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         const found = deps.userReads.user(auth.sub);
         return found instanceof Promise ? found.then((user) => standing(user, auth)) : standing(found, auth);
       },
+      // Enrolling and deleting authentication methods declare `stepUp`: the tenant's window applies to them.
+      stepUp: {
+        maxAgeSeconds: async () => stepUpMaxAgeSeconds(await deps.lookups.tenantSettings()),
+        failure: (refusal) =>
+          new Forbidden('insufficient_user_authentication', refusal.message, refusal.challenge),
+      },
     });
     // Pages of the token's application may read every answer, errors included.
     me.addHook(
@@ -172,6 +179,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       '/authentication-methods',
       {
         schema: { querystring: NoQuery, body: EnrolmentStartBody },
+        config: { stepUp: true },
         preHandler: requireScope('create:me:authentication_methods'),
       },
       async (req, reply) => {
@@ -203,6 +211,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       '/authentication-methods/:id',
       {
         schema: { querystring: NoQuery, params: MethodParams },
+        config: { stepUp: true },
         preHandler: requireScope('delete:me:authentication_methods'),
       },
       async (req, reply) => {
@@ -215,6 +224,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
       '/authentication-methods/:id/verify',
       {
         schema: { querystring: NoQuery, params: MethodParams, body: EnrolmentVerifyBody },
+        config: { stepUp: true },
         preHandler: requireScope('create:me:authentication_methods'),
       },
       async (req, reply) => {

@@ -18,6 +18,7 @@ import { markProofUsed, type PutOnce } from '../oauth/dpop/replay.js';
 import { DPOP_ALGS, DpopProofError, publicUrl, verifyDpopProof } from '../oauth/dpop/verify-proof.js';
 import { refusalHeaders, type FailureLimiter } from './failed-auth-limit.js';
 import { rateLimitHeaders, type RateLimiter, type RateLimitResult } from './rate-limit.js';
+import { hasRecentSecondFactor, stepUpRefusal, type StepUpRefusal } from './step-up.js';
 import type { RequestAuth, VerifiedToken, VerifiedTokens } from './verified-tokens.js';
 
 export type { RequestAuth } from './verified-tokens.js';
@@ -28,6 +29,13 @@ declare module 'fastify' {
     auth: RequestAuth | null;
     /** The user the token acts for, when the surface's subject hook loaded one. */
     user: User | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route demands a recent second factor (step-up, RFC 9470) when the tenant sets a window; only on a
+     * surface whose authenticated requests have `stepUp` options.
+     */
+    readonly stepUp?: boolean;
   }
 }
 
@@ -75,7 +83,8 @@ export interface AuthenticatedRequestOptions {
   readonly dpop?: {
     readonly issuer: string;
     readonly putOnce: PutOnce;
-    readonly required?: () => boolean | Promise<boolean>;
+    /** Whether this Bearer token must have been DPoP-bound (the API's `proof_of_possession`, its client). */
+    readonly required?: (auth: RequestAuth) => boolean | Promise<boolean>;
   };
   /**
    * A Bearer token for another audience the surface may still take (Auth0's legacy "Allow ID Tokens for
@@ -104,6 +113,15 @@ export interface AuthenticatedRequestOptions {
    * blocked and was created before the token was issued). A synchronous answer costs no promise.
    */
   readonly subject?: (auth: RequestAuth) => User | undefined | Promise<User | undefined>;
+  /**
+   * Step-up for routes declaring `config: { stepUp: true }`: the window in seconds within which the token's
+   * second factor must have been completed (undefined: step-up is off), and the surface's error for a token
+   * without one (a 403 carrying the refusal's challenge).
+   */
+  readonly stepUp?: {
+    readonly maxAgeSeconds: () => number | undefined | Promise<number | undefined>;
+    readonly failure: (refusal: StepUpRefusal) => AppError;
+  };
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
@@ -202,7 +220,7 @@ function admitBearer(
       'A DPoP-bound token must be presented with the DPoP scheme and a proof',
     );
   }
-  const required = options.dpop?.required?.();
+  const required = options.dpop?.required?.(outcome);
   const refuse = () => dpopFailure('invalid_token', 'This API requires DPoP-bound tokens');
   if (required instanceof Promise) return required.then((r) => (r ? refuse() : outcome));
   return required === true ? refuse() : outcome;
@@ -247,6 +265,38 @@ async function authenticateDpop(
     throw error;
   }
   return admitted;
+}
+
+/**
+ * RFC 9470: the token must record a second factor within the tenant's window; otherwise the surface's 403 with
+ * the `insufficient_user_authentication` challenge, in the scheme the token was presented with.
+ */
+function stepUpHook(
+  stepUp: NonNullable<AuthenticatedRequestOptions['stepUp']>,
+  now: () => number,
+): preValidationHookHandler {
+  const decide = (req: FastifyRequest, maxAge: number | undefined): AppError | undefined => {
+    const auth = req.auth;
+    if (maxAge === undefined || !auth) return undefined;
+    if (hasRecentSecondFactor(auth.claims, Math.floor(now() / 1000), maxAge)) return undefined;
+    return stepUp.failure(stepUpRefusal(boundKey(auth) === undefined ? 'Bearer' : 'DPoP', maxAge));
+  };
+  return (req, _reply, done) => {
+    let maxAge: number | undefined | Promise<number | undefined>;
+    try {
+      maxAge = stepUp.maxAgeSeconds();
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (maxAge instanceof Promise) {
+      maxAge.then((m) => {
+        done(decide(req, m));
+      }, done);
+      return;
+    }
+    done(decide(req, maxAge));
+  };
 }
 
 /**
@@ -359,9 +409,17 @@ export const authenticatedRequests: FastifyPluginAsync<AuthenticatedRequestOptio
       });
     }
 
+    const stepUpCheck = options.stepUp ? stepUpHook(options.stepUp, now) : undefined;
+
     app.addHook('onRoute', (route) => {
       const preHandlers = [route.preHandler ?? []].flat();
-      const checks = preHandlers.filter(isScopeCheck);
+      const checks: preValidationHookHandler[] = preHandlers.filter(isScopeCheck);
+      if (route.config?.stepUp === true) {
+        if (!stepUpCheck)
+          throw new Error(`${route.url} asks for step-up on a surface without step-up options`);
+        // After the scope checks: a token without the scope learns nothing about step-up.
+        checks.push(stepUpCheck);
+      }
       if (checks.length > 0) {
         type Hooks = NonNullable<typeof route.preValidation>;
         route.preValidation = [...[route.preValidation ?? []].flat(), ...checks] as Hooks;

@@ -32,6 +32,11 @@ const PROBLEM_TYPES: Readonly<Record<string, { type: string; title: string } | u
     type: 'https://auth0.com/api-errors/A0E-403-0002',
     title: 'insufficient_scope',
   },
+  // Step-up (RFC 9470): no Auth0 type is known for it; the RFC that defines the error names it.
+  '403:insufficient_user_authentication': {
+    type: 'https://www.rfc-editor.org/rfc/rfc9470',
+    title: 'Recent second factor required',
+  },
   '404': { type: 'https://auth0.com/api-errors/A0E-404-0001', title: 'Not Found' },
   '409': { type: 'https://auth0.com/api-errors/A0E-409-0001', title: 'Conflict' },
 };

@@ -22,7 +22,7 @@ const OpenObject = Type.Object({}, { additionalProperties: true });
 /**
  * Every setting Auth0 documents for PATCH /api/v2/tenants/settings. Latchkey acts on default_directory,
  * default_audience, flags.remove_alg_from_jwks and (with SSO sessions) the session lifetimes; the others are
- * stored and returned as Auth0 does.
+ * stored and returned as Auth0 does. One setting is Latchkey's own: mfa_step_up_max_age_in_minutes.
  */
 const settings = {
   // Auth0 compat: the plain string settings can be unset by sending null.
@@ -110,6 +110,18 @@ const settings = {
   include_session_metadata_in_tenant_logs: Type.Optional(Type.Boolean()),
   dynamic_client_registration_security_mode: Type.Optional(
     Type.Union([Type.Literal('strict'), Type.Literal('permissive')]),
+  ),
+  // Latchkey's own: step-up (RFC 9470) for writes that opt in, such as enrolling or deleting authentication
+  // methods through /me/v1.
+  mfa_step_up_max_age_in_minutes: Type.Optional(
+    Nullable(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1440,
+        description:
+          'Step-up: enrolling and deleting authentication methods through the My Account API (and any API that opts in) requires a second factor completed within this many minutes (access token amr with "mfa" and a recent auth_time). null or absent: off.',
+      }),
+    ),
   ),
   country_codes: Type.Optional(
     Nullable(

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   decodeProtectedHeader,
-  EmbeddedJWK,
   errors,
+  importJWK,
   jwtVerify,
+  type CryptoKey,
   type JWK,
   type JWTPayload,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 
 /** RFC 9449 §4.3: asymmetric algorithms only; `none` and the HS* family are never accepted. */
 export const DPOP_ALGS = [
@@ -29,6 +31,24 @@ export const DPOP_IAT_WINDOW_SECONDS = 60;
 
 /** JWK members that belong to a private or symmetric key (RFC 7517/7518): a proof's key carries none. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/**
+ * Imported proof keys by algorithm and RFC 7638 thumbprint: a client signs every proof with the same key, and
+ * importing it costs about as much as checking the signature. The thumbprint names exactly the public key's
+ * required members, so one entry stands for one public key; the bound keeps keys sent by anyone small.
+ */
+const importedKeys = new LRUCache<string, CryptoKey>({ max: 10_000 });
+
+async function proofKey(alg: string, jwk: JWK, jkt: string): Promise<CryptoKey> {
+  const cacheKey = `${alg}:${jkt}`;
+  const cached = importedKeys.get(cacheKey);
+  if (cached) return cached;
+  const imported = await importJWK(jwk, alg);
+  // importJWK answers a Uint8Array only for symmetric keys, which the checks above already refused.
+  if (imported instanceof Uint8Array) throw new errors.JWKInvalid('symmetric key');
+  importedKeys.set(cacheKey, imported);
+  return imported;
+}
 
 /** Why a proof was refused: a bad proof, or a good one that lacks the nonce the server demands. */
 export type DpopFailure = 'invalid_dpop_proof' | 'use_dpop_nonce';
@@ -89,14 +109,20 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
     throw invalid('DPoP proof jwk must not contain a private key');
   }
   let payload: JWTPayload;
+  let jkt: string;
   try {
-    ({ payload } = await jwtVerify(proof, EmbeddedJWK, {
+    jkt = await calculateJwkThumbprint(jwk, 'sha256');
+    ({ payload } = await jwtVerify(proof, await proofKey(header.alg, jwk, jkt), {
       typ: 'dpop+jwt',
       algorithms: [...DPOP_ALGS],
       currentDate: new Date(expect.nowSeconds * 1000),
     }));
   } catch (error) {
-    if (error instanceof errors.JOSEError) throw invalid('DPoP proof signature or key is invalid');
+    // A malformed jwk, or one that does not fit the alg, fails its thumbprint or import with a TypeError or
+    // WebCrypto's DOMException as well as a JOSEError.
+    if (error instanceof errors.JOSEError || error instanceof TypeError || error instanceof DOMException) {
+      throw invalid('DPoP proof signature or key is invalid');
+    }
     throw error;
   }
   if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) {
@@ -117,7 +143,6 @@ export async function verifyDpopProof(proof: string, expect: ProofExpectations):
       throw invalid('DPoP proof ath does not match the access token');
     }
   }
-  const jkt = await calculateJwkThumbprint(jwk, 'sha256');
   if (expect.jkt !== undefined && jkt !== expect.jkt) {
     throw invalid('DPoP proof key does not match the key the token is bound to');
   }

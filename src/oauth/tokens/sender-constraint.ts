@@ -15,11 +15,14 @@ export function proofOfPossessionOf(api: ResourceServer): ProofOfPossession | un
   return typeof pop === 'object' && pop !== null && !Array.isArray(pop) ? pop : undefined;
 }
 
-/** True when the API takes only DPoP-bound tokens (`{mechanism: "dpop", required: true}`). */
-export function apiRequiresDpop(api: ResourceServer): boolean {
+/**
+ * Which tokens for the API must be DPoP-bound (`{mechanism: "dpop", required: true}`): those of every client
+ * (`required_for` "all_clients" or absent), those of public clients only ("public_clients"), or none.
+ */
+export function apiDpopRequirement(api: ResourceServer): 'all_clients' | 'public_clients' | undefined {
   const pop = proofOfPossessionOf(api);
-  // Required for public clients only: the token endpoint never gives them a Bearer token for the API.
-  return pop?.required === true && pop.mechanism === 'dpop' && pop.required_for !== 'public_clients';
+  if (pop?.required !== true || pop.mechanism !== 'dpop') return undefined;
+  return pop.required_for === 'public_clients' ? 'public_clients' : 'all_clients';
 }
 
 /**

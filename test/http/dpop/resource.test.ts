@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../../src/domain/user.js';
 import { testBackends } from '../../helpers/backends.js';
@@ -138,6 +139,22 @@ describe.each(testBackends())('DPoP-bound tokens at /userinfo, /me/v1 and /api/v
     }
   });
 
+  it('refuses a proof whose key does not fit its alg with invalid_dpop_proof, not a server error', async () => {
+    const { access_token: token } = await userToken(key);
+    const p384 = await generateKeyPair('ES384');
+    const [, payload, signature] = (
+      await key.proof('GET', `${TEST_ISSUER}userinfo`, { accessToken: token })
+    ).split('.');
+    const header = { alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(p384.publicKey) };
+    const proof = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload ?? ''}.${signature ?? ''}`;
+    const res = await call('GET', '/userinfo', { authorization: `DPoP ${token}`, dpop: proof });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'DPoP proof signature or key is invalid',
+    });
+  });
+
   it('refuses a replayed proof', async () => {
     const { access_token: token } = await userToken(key);
     const headers = await withProof('GET', '/userinfo', token);
@@ -226,6 +243,97 @@ describe.each(testBackends())('DPoP-bound tokens at /userinfo, /me/v1 and /api/v
     const reset = await patch(null);
     expect(reset.statusCode).toBe(200);
     expect((await call('GET', path, { authorization: `Bearer ${bearer}` })).statusCode).toBe(200);
+  });
+
+  it('required_for "public_clients" refuses Bearer tokens of public clients only, at /me/v1 and the token endpoint; "all_clients" refuses every one', async () => {
+    const path = '/me/v1/authentication-methods';
+    const native = await fx.make.client({
+      appType: 'native',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: ['password', 'refresh_token'],
+    });
+    await fx.make.enableConnection(native.clientId);
+    await fx.make.grant({
+      clientId: native.clientId,
+      audience: ME_AUDIENCE,
+      subjectType: 'user',
+      scope: ['read:me:authentication_methods'],
+    });
+    const publicToken = (proof?: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(proof === undefined ? {} : { dpop: proof }),
+        },
+        payload: new URLSearchParams({
+          grant_type: 'password',
+          client_id: native.clientId,
+          username: user.email ?? '',
+          password: 'Pass-word-123',
+          audience: ME_AUDIENCE,
+          scope: 'openid read:me:authentication_methods',
+        }).toString(),
+      });
+    // Issued before the API asked for DPoP.
+    const issued = await publicToken();
+    expect(issued.statusCode).toBe(200);
+    const publicBearer = issued.json<{ access_token: string }>().access_token;
+    const confidentialBearer = (await userToken()).access_token;
+    const mgmt = await t.managementToken();
+    const patch = (pop: object | null) =>
+      call(
+        'PATCH',
+        `/api/v2/resource-servers/${meId}`,
+        { authorization: `Bearer ${mgmt}` },
+        { proof_of_possession: pop },
+      );
+    const get = (token: string) => call('GET', path, { authorization: `Bearer ${token}` });
+
+    const set = await patch({ mechanism: 'dpop', required: true, required_for: 'public_clients' });
+    expect(set.statusCode).toBe(200);
+    expect(set.json<{ proof_of_possession: unknown }>().proof_of_possession).toEqual({
+      mechanism: 'dpop',
+      required: true,
+      required_for: 'public_clients',
+    });
+    expect((await get(confidentialBearer)).statusCode).toBe(200);
+    const refused = await get(publicBearer);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe(
+      challenge('invalid_token', 'This API requires DPoP-bound tokens'),
+    );
+    // The token endpoint: a confidential client still gets a Bearer token, a public one only a DPoP-bound one.
+    expect((await userToken()).token_type).toBe('Bearer');
+    const noProof = await publicToken();
+    expect(noProof.statusCode).toBe(400);
+    expect(noProof.json()).toEqual({
+      error: 'invalid_request',
+      error_description: `The API "${ME_AUDIENCE}" requires DPoP-bound tokens: send a DPoP proof.`,
+    });
+    // Public clients prove with a server nonce (spec 1.8): the first proof gets one.
+    const challenged = await publicToken(await key.proof('POST', TOKEN_URL));
+    expect(challenged.json<{ error: string }>().error).toBe('use_dpop_nonce');
+    const nonce = String(challenged.headers['dpop-nonce']);
+    const bound = await publicToken(await key.proof('POST', TOKEN_URL, { nonce }));
+    expect(bound.statusCode).toBe(200);
+    const boundToken = bound.json<{ access_token: string; token_type: string }>();
+    expect(boundToken.token_type).toBe('DPoP');
+    expect((await call('GET', path, await withProof('GET', path, boundToken.access_token))).statusCode).toBe(
+      200,
+    );
+
+    expect((await patch({ mechanism: 'dpop', required: true, required_for: 'all_clients' })).statusCode).toBe(
+      200,
+    );
+    expect((await get(confidentialBearer)).statusCode).toBe(401);
+    expect((await get(publicBearer)).statusCode).toBe(401);
+    const badValue = await patch({ mechanism: 'dpop', required: true, required_for: 'some_clients' });
+    expect(badValue.statusCode).toBe(400);
+
+    expect((await patch(null)).statusCode).toBe(200);
+    expect((await get(publicBearer)).statusCode).toBe(200);
   });
 
   it('/api/v2 answers a DPoP client-credentials token with its proof and refuses it as Bearer', async () => {

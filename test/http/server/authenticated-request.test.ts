@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insufficientScope, NotFound, TooManyRequests, Unauthorized } from '../../../src/errors/api.js';
+import {
+  Forbidden,
+  insufficientScope,
+  NotFound,
+  TooManyRequests,
+  Unauthorized,
+} from '../../../src/errors/api.js';
 import { managementAuthError } from '../../../src/management/auth.js';
 import type { AudienceRule } from '../../../src/oauth/tokens/verify-access-token.js';
 import { authenticatedRequests, scopeCheck } from '../../../src/server/authenticated-request.js';
@@ -164,5 +170,96 @@ describe.each(testBackends())('the authenticated-request path configured per sur
       detail:
         'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
     });
+  });
+});
+
+// Step-up is a route declaration any surface can take: here a stub surface with a fixed window.
+describe('step-up declared on a route of the authenticated-request path', () => {
+  let t: TestApp;
+  let window: number | undefined = 300;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    await t.app.register(
+      async (app) => {
+        await app.register(authenticatedRequests, {
+          tokens: t.deps.verifiedTokens,
+          now: t.clock.now,
+          audience: ME,
+          audienceRule: 'includes',
+          schemes: ['Bearer'],
+          failure: managementAuthError,
+          stepUp: {
+            maxAgeSeconds: () => window,
+            failure: (refusal) =>
+              new Forbidden('insufficient_user_authentication', refusal.message, refusal.challenge),
+          },
+        });
+        app.post('/sensitive', { config: { stepUp: true } }, async () => ({ done: true }));
+        app.post('/ordinary', async () => ({ done: true }));
+      },
+      { prefix: '/me/v1/stub-step-up' },
+    );
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const now = () => Math.floor(t.clock.now() / 1000);
+  const token = (claims: Record<string, unknown> = {}) =>
+    t.deps.signer.sign(
+      { iss: TEST_ISSUER, sub: 'auth0|me', aud: ME, iat: now(), exp: now() + 3600, ...claims },
+      { alg: 'RS256', typ: 'JWT' },
+    );
+  const post = async (path: string, bearer: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/me/v1/stub-step-up${path}`,
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+
+  it('lets a recent second factor through and refuses the rest in the surface shape, with the challenge', async () => {
+    window = 300;
+    expect(
+      (await post('/sensitive', await token({ amr: ['pwd', 'mfa'], auth_time: now() }))).statusCode,
+    ).toBe(200);
+    const cases = [
+      {},
+      { amr: ['pwd'], auth_time: now() },
+      { amr: ['pwd', 'mfa'] },
+      { amr: ['pwd', 'mfa'], auth_time: now() - 301 },
+      { amr: 'mfa', auth_time: now() },
+    ];
+    for (const claims of cases) {
+      const res = await post('/sensitive', await token(claims));
+      expect({ claims, status: res.statusCode }).toEqual({ claims, status: 403 });
+      expect(res.json()).toMatchObject({ status: 403, title: 'Recent second factor required' });
+      expect(res.headers['www-authenticate']).toContain('Bearer error="insufficient_user_authentication"');
+      expect(res.headers['www-authenticate']).toContain('max_age="300"');
+    }
+    // Routes that do not declare it, and every route while the window is off, pass.
+    expect((await post('/ordinary', await token())).statusCode).toBe(200);
+    window = undefined;
+    expect((await post('/sensitive', await token())).statusCode).toBe(200);
+  });
+
+  it('refuses to register a step-up route on a surface without step-up options', async () => {
+    const other = await buildTestApp();
+    try {
+      await expect(
+        other.app.register(async (app) => {
+          await app.register(authenticatedRequests, {
+            tokens: other.deps.verifiedTokens,
+            now: other.clock.now,
+            audience: ME,
+            audienceRule: 'includes',
+            schemes: ['Bearer'],
+            failure: managementAuthError,
+          });
+          app.post('/sensitive', { config: { stepUp: true } }, async () => ({}));
+        }),
+      ).rejects.toThrow('asks for step-up on a surface without step-up options');
+    } finally {
+      await other.close().catch(() => undefined);
+    }
   });
 });

@@ -112,6 +112,32 @@ describe('DPoP proof verification (RFC 9449 §4.3)', () => {
     ['a signature by another key', () => proof({ key: other.privateKey }), {}, 'signature'],
     ['another key than cnf.jkt', () => proof(), { jkt: otherJkt }, 'does not match the key'],
     ['a token that is not a JWS', async () => 'not-a-jwt', {}, 'not a JWS'],
+    [
+      'a key of another curve than its alg',
+      async () => {
+        const p384 = await generateKeyPair('ES384', { extractable: true });
+        return proof({ header: { jwk: await exportJWK(p384.publicKey) } });
+      },
+      {},
+      'signature or key',
+    ],
+    [
+      'a jwk without its coordinates',
+      () => proof({ header: { jwk: { kty: 'EC', crv: 'P-256' } satisfies JWK } }),
+      {},
+      'signature or key',
+    ],
+    // The key of an accepted proof is remembered by alg and thumbprint: the same key under another alg is not.
+    [
+      'a remembered key under another alg',
+      async () => {
+        const [, payload, signature] = (await proof()).split('.');
+        const header = { alg: 'ES384', typ: 'dpop+jwt', jwk: publicJwk };
+        return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${payload ?? ''}.${signature ?? ''}`;
+      },
+      {},
+      'signature or key',
+    ],
   ];
 
   it.each(refusals)('refuses %s (invalid_dpop_proof)', async (_name, make, over, message) => {
