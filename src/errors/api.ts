@@ -28,7 +28,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'too_many_requests'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'error_sending_sms';
 
 abstract class ApiError extends AppError {
   constructor(
