@@ -341,7 +341,7 @@ export function createFactorService(deps: Deps, log: WarningLog) {
       const type = typeOfId(id);
       if (type === undefined) throw methodNotFound();
       if ('authn_response' in body)
-        throw new BadRequest('invalid_body', `A ${type} method takes no authn_response.`);
+        throw new BadRequest('invalid_body', `The ${type} method takes no authn_response.`);
       const otpCode = 'otp_code' in body ? body.otp_code : undefined;
       if (type !== 'recovery-code' && otpCode === undefined) {
         throw new BadRequest('invalid_body', 'Payload validation error: otp_code is required.');

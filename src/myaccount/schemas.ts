@@ -23,8 +23,8 @@ export const MethodListQuery = Type.Object(
 /** `{authentication_method_id}`, URL-decoded by the router (`passkey%7Cnew` → `passkey|new`). */
 export const MethodParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
 
-/** A phone factor's number: E.164, `+` and 8 to 15 digits. */
-export const E164_PATTERN = '^\\+[0-9]{8,15}$';
+/** A phone factor's number: E.164, `+` and 8 to 15 digits, the first a country code's (never 0). */
+export const E164_PATTERN = '^\\+[1-9][0-9]{7,14}$';
 
 /**
  * Spec 3.3, every type's fields in one object; which of them a type takes (and which it needs) is checked by

@@ -336,6 +336,7 @@ describe.each(testBackends())('My Account API email and phone methods on $name (
       { type: 'phone', phone_number: '+1234567' },
       { type: 'phone', phone_number: '+1234567890123456' },
       { type: 'phone', phone_number: '+44 20 7000 0000' },
+      { type: 'phone', phone_number: '+0442070000000' },
       { type: 'phone', phone_number: '+442070000000', preferred_authentication_method: 'carrier-pigeon' },
       { type: 'email', email: 'a@b.example', colour: 'red' },
     ]) {
@@ -376,6 +377,18 @@ describe.each(testBackends())('My Account API email and phone methods on $name (
     // An email or phone method is verified with an otp_code and nothing else.
     const email = newEmail();
     const started = await start(token, { type: 'email', email });
+    const passkeyBody = await verify(token, started.id, {
+      auth_session: started.auth_session,
+      authn_response: {
+        id: 'x',
+        rawId: 'x',
+        type: 'public-key',
+        response: { attestationObject: 'x', clientDataJSON: 'x' },
+      },
+    });
+    expect(passkeyBody.json()).toEqual(
+      problem(400, 'Bad Request', 'The email method takes no authn_response.'),
+    );
     const noCode = await verify(token, started.id, { auth_session: started.auth_session });
     expect(noCode.json()).toEqual(
       problem(400, 'Bad Request', 'Payload validation error: otp_code is required.'),
