@@ -64,6 +64,8 @@ export class TooManyRequests extends ApiError {
   readonly status = 429;
   constructor(
     message = 'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+    /** Sent as `Retry-After` (spec 3.7) when the refusal knows when it ends. */
+    readonly retryAfterSeconds?: number,
   ) {
     super('too_many_requests', message);
   }

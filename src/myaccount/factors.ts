@@ -131,8 +131,16 @@ const smsNotSent = () =>
     'error_sending_sms',
     'The code could not be sent to this phone number; nothing was enrolled. Check the number or try again later.',
   );
-const throttled = () =>
-  new TooManyRequests('Too many wrong codes for this user; wait a few minutes before trying again.');
+/** The user's throttle refuses until its window ends (fixed windows, server/failed-auth-limit.ts). */
+const throttled = (deps: Deps) => {
+  const { windowSeconds } = deps.failedSecondFactors.limit;
+  const nowSeconds = Math.floor(deps.clock.now() / 1000);
+  const reset = (Math.floor(nowSeconds / windowSeconds) + 1) * windowSeconds;
+  return new TooManyRequests(
+    'Too many wrong codes for this user; wait a few minutes before trying again.',
+    reset - nowSeconds,
+  );
+};
 
 /** The tenant's factors as `GET /me/v1/factors` lists them: passkeys, and the second factors it enables. */
 export async function enabledFactors(deps: Deps): Promise<{ type: string; usage: string[] }[]> {
@@ -224,7 +232,7 @@ export function createFactorService(deps: Deps, log: WarningLog) {
     if (result.ok && result.enrolmentId === id) return;
     if (!result.ok && result.reason === 'throttled') {
       await restoreAuthSession(deps, authSession, { ...session }, now());
-      throw throttled();
+      throw throttled(deps);
     }
     if (!result.ok && result.reason === 'wrong') {
       const attempts = session.attempts + 1;

@@ -525,6 +525,9 @@ describe.each(testBackends())('My Account API email and phone methods on $name (
     const refused = await verify(token, started.id, { auth_session: started.auth_session, otp_code: code });
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toEqual(THROTTLED);
+    // The window started with the test: it ends in a quarter hour, less the seconds the test took.
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(890);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(900);
     // The right code is not spent by the refusal, and another user is not throttled.
     const email = newEmail();
     const theirs = await start(bystander, { type: 'email', email });
