@@ -29,7 +29,8 @@ export type ApiErrorCode =
   | 'not_found'
   | 'too_many_requests'
   | 'unsupported_media_type'
-  | 'error_sending_sms';
+  | 'error_sending_sms'
+  | 'error_sending_email';
 
 abstract class ApiError extends AppError {
   constructor(

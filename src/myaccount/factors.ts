@@ -9,6 +9,7 @@ import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
 import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
 import type { Deps } from '../server/deps.js';
 import type { WarningLog } from '../server/failed-auth-limit.js';
+import { MailNotSent } from '../mail/sender.js';
 import { SmsNotSent } from '../sms/sender.js';
 import {
   invalidSession,
@@ -123,13 +124,13 @@ const expiredCode = () =>
   new BadRequest('invalid_body', 'The otp_code has expired; start the enrolment again for a new one.');
 /**
  * A 400 rather than a 5xx: spec 3.1 lists 400 (not 502/503) among this endpoint's answers, Auth0's Guardian
- * reports the same trouble as the client-visible `error_sending_sms`, and the number itself is a common
- * cause (gateways refuse numbers they cannot reach). The operator reads the gateway's reason in the log.
+ * reports the same trouble as the client-visible `error_sending_sms`, and the address itself is a common
+ * cause (gateways refuse numbers and mailboxes they cannot reach). The operator reads the reason in the log.
  */
-const smsNotSent = () =>
+const codeNotSent = (type: 'email' | 'phone') =>
   new BadRequest(
-    'error_sending_sms',
-    'The code could not be sent to this phone number; nothing was enrolled. Check the number or try again later.',
+    type === 'phone' ? 'error_sending_sms' : 'error_sending_email',
+    `The code could not be sent to this ${type === 'phone' ? 'phone number' : 'email address'}; nothing was enrolled. Check the ${type === 'phone' ? 'number' : 'address'} or try again later.`,
   );
 /** The user's throttle refuses until its window ends (fixed windows, server/failed-auth-limit.ts). */
 const throttled = (deps: Deps) => {
@@ -186,9 +187,9 @@ export function createFactorService(deps: Deps, log: WarningLog) {
     try {
       oobCode = await sendOobCode(deps, { userId: user.userId, enrolmentId: id, type, address, channel });
     } catch (error) {
-      if (!(error instanceof SmsNotSent)) throw error;
-      log.warn(`My Account phone enrolment: ${error.message}`);
-      throw smsNotSent();
+      if (!(error instanceof SmsNotSent) && !(error instanceof MailNotSent)) throw error;
+      log.warn(`My Account ${type} enrolment: ${error.message}`);
+      throw codeNotSent(type);
     }
     await deps.store.transaction(async (repos) => {
       // Only the latest enrolment of a type stays pending: abandoned ones do not pile up.

@@ -6,6 +6,7 @@ import type { User } from '../../../src/domain/user.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { api } from '../../helpers/http.js';
+import { freePort } from '../../helpers/ports.js';
 import { me, myAccountFixture, problem, type MyAccountFixture } from '../../helpers/myaccount.js';
 import { codeIn, startTestSmsGateway, type TestSmsGateway } from '../../helpers/sms.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../../helpers/smtp.js';
@@ -436,6 +437,48 @@ describe.each(testBackends())('My Account API email and phone methods on $name (
       otp_code: await textedCode(phone),
     });
     expect(ok.statusCode).toBe(201);
+  });
+
+  it('answers an SMTP server that cannot be reached with a 400 problem and enrols nothing', async () => {
+    const down = await buildTestApp(backend, {
+      server: { ...DEFAULT_SERVER_SETTINGS, myAccountRateLimit: 1_000_000 },
+      mail: {
+        smtpUrl: `smtp://127.0.0.1:${String(await freePort())}`,
+        from: 'Latchkey <no-reply@latchkey.test>',
+      },
+    });
+    try {
+      const fixture = await myAccountFixture(down);
+      await fixture.activate();
+      const enabled = await api(down.app, {
+        method: 'PUT',
+        url: '/api/v2/guardian/factors/email',
+        token: await down.managementToken(),
+        body: { enabled: true },
+      });
+      expect(enabled.statusCode).toBe(200);
+      const user = await fixture.make.user();
+      const res = await me(down, 'POST', '/authentication-methods', await fixture.tokenFor(user), {
+        type: 'email',
+        email: newEmail(),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toEqual(
+        problem(
+          400,
+          'Bad Request',
+          'The code could not be sent to this email address; nothing was enrolled. Check the address or try again later.',
+        ),
+      );
+      const rows = await down.deps.storage.db
+        .selectFrom('mfa_enrolments')
+        .select('id')
+        .where('user_id', '=', user.userId)
+        .execute();
+      expect(rows).toEqual([]);
+    } finally {
+      await down.close();
+    }
   });
 
   it('allows five tries per code: four wrong ones and the right one pass, five wrong ones end it', async () => {
