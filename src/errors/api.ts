@@ -31,7 +31,9 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'too_many_requests'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'error_sending_sms'
+  | 'error_sending_email';
 
 abstract class ApiError extends AppError {
   constructor(
@@ -66,6 +68,8 @@ export class TooManyRequests extends ApiError {
   readonly status = 429;
   constructor(
     message = 'Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset headers.',
+    /** Sent as `Retry-After` (spec 3.7) when the refusal knows when it ends. */
+    readonly retryAfterSeconds?: number,
   ) {
     super('too_many_requests', message);
   }

@@ -17,18 +17,31 @@ export interface MailSender {
 /** Where the log sender writes (the app's logger once it exists). */
 export type MailLog = (message: string, detail: Record<string, unknown>) => void;
 
+/** Thrown when the SMTP server refuses the message or cannot be reached; the caller decides what to answer. */
+export class MailNotSent extends Error {}
+
 /** Sends through the SMTP server of LATCHKEY_SMTP_URL (smtps:// for TLS from the start, smtp:// with STARTTLS when offered). */
 export function createSmtpSender(smtpUrl: string, from: string): MailSender {
   const transport = nodemailer.createTransport(smtpUrl);
   return {
     async send(message) {
-      await transport.sendMail({
-        from,
-        to: message.to,
-        subject: message.subject,
-        text: message.text,
-        html: message.html,
-      });
+      try {
+        await transport.sendMail({
+          from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        });
+      } catch (error) {
+        // nodemailer's message names the server's answer, never the mail's content.
+        throw new MailNotSent(
+          `the SMTP server did not take the message: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
     },
   };
 }

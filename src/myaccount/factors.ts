@@ -1,13 +1,17 @@
 import type { MfaEnrolment, MfaEnrolmentType } from '../domain/mfa-enrolment.js';
 import type { User } from '../domain/user.js';
-import { BadRequest, Conflict } from '../errors/api.js';
+import { BadRequest, Conflict, TooManyRequests } from '../errors/api.js';
 import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig } from '../mfa/guardian.js';
 import { createPasswordMethod, NEW_PASSWORD_ID } from './password.js';
+import { checkOobCode, sendOobCode } from '../mfa/oob.js';
 import { FACTOR_OF_TYPE } from '../mfa/second-factor.js';
 import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
 import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
 import type { Deps } from '../server/deps.js';
+import type { WarningLog } from '../server/failed-auth-limit.js';
+import { MailNotSent } from '../mail/sender.js';
+import { SmsNotSent } from '../sms/sender.js';
 import {
   invalidSession,
   openAuthSession,
@@ -28,7 +32,8 @@ export const MAX_OTP_ATTEMPTS = 5;
 
 /** The guardian factor that must be on for each second-factor type enrolled here. */
 const FACTOR_OF = FACTOR_OF_TYPE;
-const isFactorType = (type: string): type is MfaEnrolmentType => type === 'totp' || type === 'recovery-code';
+const isFactorType = (type: string): type is MfaEnrolmentType =>
+  type === 'totp' || type === 'recovery-code' || type === 'email' || type === 'phone';
 const typeOfId = (id: string): MfaEnrolmentType | undefined => {
   const type = id.slice(0, id.indexOf('|'));
   return isFactorType(type) ? type : undefined;
@@ -38,6 +43,40 @@ interface FactorSession extends AuthSession {
   /** The pending method this session verifies. */
   readonly methodId: string;
   readonly attempts: number;
+  /** Email and phone: the challenge whose code was sent (mfa/oob.ts); never shown to the client. */
+  readonly oobCode?: string;
+}
+
+/** The start fields (spec 3.3) each type takes besides `type`; the first one listed is required. */
+const FIELDS_OF_TYPE: Readonly<Record<string, readonly string[]>> = {
+  passkey: ['connection', 'identity_user_id', 'use_exclude_credentials'],
+  totp: [],
+  'recovery-code': [],
+  email: ['email'],
+  phone: ['phone_number', 'preferred_authentication_method'],
+  password: ['connection', 'identity_user_id'],
+};
+
+/** Refuses a field that belongs to another type's body, and a missing email or phone number. */
+function assertFieldsOf(body: EnrolmentStart): void {
+  const allowed = FIELDS_OF_TYPE[body.type];
+  if (allowed === undefined) return;
+  const extra = Object.keys(body).filter((key) => key !== 'type' && !allowed.includes(key));
+  if (extra.length > 0) {
+    throw new BadRequest(
+      'invalid_body',
+      `Payload validation error: ${body.type} takes no ${extra.join(', ')}.`,
+    );
+  }
+  const required = body.type === 'email' || body.type === 'phone' ? allowed[0] : undefined;
+  if (required !== undefined && !(required in body)) {
+    throw new BadRequest('invalid_body', `Payload validation error: ${required} is required.`);
+  }
+}
+
+export interface MethodPatch {
+  readonly name?: string;
+  readonly preferred_authentication_method?: 'sms' | 'voice';
 }
 
 export type VerifyBody =
@@ -45,6 +84,15 @@ export type VerifyBody =
   | { auth_session: string; new_password: string }
   | { auth_session: string; otp_code: string }
   | { auth_session: string };
+
+/** Where an email or phone method's codes go (spec 3.2: `email`; `phone_number`, `preferred_authentication_method`). */
+function addressFields(e: MfaEnrolment): Record<string, unknown> {
+  if (e.type === 'email') return { email: e.address ?? '' };
+  if (e.type === 'phone') {
+    return { phone_number: e.address ?? '', preferred_authentication_method: e.channel ?? 'sms' };
+  }
+  return {};
+}
 
 /** MFA-style method (spec 3.2): `usage: ["secondary"]`, `confirmed`; recovery codes have no name. */
 export function factorMethodView(e: MfaEnrolment): Record<string, unknown> {
@@ -54,6 +102,7 @@ export function factorMethodView(e: MfaEnrolment): Record<string, unknown> {
     usage: ['secondary'],
     created_at: e.createdAt,
     confirmed: e.confirmed,
+    ...addressFields(e),
     ...(e.name === undefined || e.type === 'recovery-code' ? {} : { name: e.name }),
     ...(e.lastAuthAt === undefined ? {} : { last_auth_at: e.lastAuthAt }),
   };
@@ -66,6 +115,7 @@ export function managementFactorView(e: MfaEnrolment): Record<string, unknown> {
     type: e.type,
     confirmed: e.confirmed,
     created_at: e.createdAt,
+    ...addressFields(e),
     ...(e.name === undefined || e.type === 'recovery-code' ? {} : { name: e.name }),
     ...(e.enrolledAt === undefined ? {} : { enrolled_at: e.enrolledAt }),
     ...(e.lastAuthAt === undefined ? {} : { last_auth_at: e.lastAuthAt }),
@@ -73,18 +123,41 @@ export function managementFactorView(e: MfaEnrolment): Record<string, unknown> {
 }
 
 const wrongCode = () => new BadRequest('invalid_body', 'The otp_code is invalid or was already used.');
+const expiredCode = () =>
+  new BadRequest('invalid_body', 'The otp_code has expired; start the enrolment again for a new one.');
+/**
+ * A 400 rather than a 5xx: spec 3.1 lists 400 (not 502/503) among this endpoint's answers, Auth0's Guardian
+ * reports the same trouble as the client-visible `error_sending_sms`, and the address itself is a common
+ * cause (gateways refuse numbers and mailboxes they cannot reach). The operator reads the reason in the log.
+ */
+const codeNotSent = (type: 'email' | 'phone') =>
+  new BadRequest(
+    type === 'phone' ? 'error_sending_sms' : 'error_sending_email',
+    `The code could not be sent to this ${type === 'phone' ? 'phone number' : 'email address'}; nothing was enrolled. Check the ${type === 'phone' ? 'number' : 'address'} or try again later.`,
+  );
+/** The user's throttle refuses until its window ends (fixed windows, server/failed-auth-limit.ts). */
+const throttled = (deps: Deps) => {
+  const { windowSeconds } = deps.failedSecondFactors.limit;
+  const nowSeconds = Math.floor(deps.clock.now() / 1000);
+  const reset = (Math.floor(nowSeconds / windowSeconds) + 1) * windowSeconds;
+  return new TooManyRequests(
+    'Too many wrong codes for this user; wait a few minutes before trying again.',
+    reset - nowSeconds,
+  );
+};
 
 /** The tenant's factors as `GET /me/v1/factors` lists them: passkeys, and the second factors it enables. */
 export async function enabledFactors(deps: Deps): Promise<{ type: string; usage: string[] }[]> {
   const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
-  const secondary = (['totp', 'recovery-code'] as const)
+  // Spec 3.1's type order.
+  const secondary = (['totp', 'phone', 'email', 'recovery-code'] as const)
     .filter((type) => enabled.includes(FACTOR_OF[type]))
     .map((type) => ({ type, usage: ['secondary'] }));
   return [{ type: 'passkey', usage: ['primary'] }, ...secondary];
 }
 
-/** TOTP and recovery-code enrolment (spec 3.3, 3.4) for the token's user. */
-export function createFactorService(deps: Deps) {
+/** TOTP, recovery-code, email and phone enrolment (spec 3.3, 3.4) for the token's user. */
+export function createFactorService(deps: Deps, log: WarningLog) {
   const now = () => deps.clock.now();
   const iso = () => new Date(now()).toISOString();
 
@@ -101,6 +174,83 @@ export function createFactorService(deps: Deps) {
     }
   }
 
+  /**
+   * Email and phone: the code goes out first and the pending method is written only once it did, so a gateway
+   * that refuses leaves nothing behind. The challenge's oob_code stays inside the auth_session.
+   */
+  async function startOob(
+    user: User,
+    type: 'email' | 'phone',
+    id: string,
+    body: EnrolmentStart,
+  ): Promise<{ id: string; auth_session: string }> {
+    const address = (type === 'email' ? body.email : body.phone_number) ?? '';
+    const channel = type === 'phone' ? (body.preferred_authentication_method ?? 'sms') : undefined;
+    let oobCode: string;
+    try {
+      oobCode = await sendOobCode(deps, { userId: user.userId, enrolmentId: id, type, address, channel });
+    } catch (error) {
+      if (!(error instanceof SmsNotSent) && !(error instanceof MailNotSent)) throw error;
+      log.warn(`My Account ${type} enrolment: ${error.message}`);
+      throw codeNotSent(type);
+    }
+    await deps.store.transaction(async (repos) => {
+      // Only the latest enrolment of a type stays pending: abandoned ones do not pile up.
+      await repos.mfaEnrolments.deleteUnconfirmed(user.userId, type);
+      await repos.mfaEnrolments.insert({
+        id,
+        userId: user.userId,
+        type,
+        secret: undefined,
+        codeHash: undefined,
+        confirmed: false,
+        name: undefined,
+        createdAt: iso(),
+        enrolledAt: undefined,
+        lastAuthAt: undefined,
+        address,
+        ...(channel === undefined ? {} : { channel }),
+      });
+    });
+    const authSession = await openAuthSession<FactorSession>(
+      deps,
+      { userId: user.userId, type, methodId: id, attempts: 0, oobCode },
+      now(),
+    );
+    return { id, auth_session: authSession };
+  }
+
+  /**
+   * The code sent at the start (mfa/oob.ts: five minutes, five tries, the user's throttle on every node). A
+   * wrong code keeps the auth_session for another try until the fifth; the throttle keeps it too.
+   * @throws BadRequest for a wrong or expired code, TooManyRequests when the user's throttle is used up.
+   */
+  async function checkSentCode(
+    user: User,
+    id: string,
+    authSession: string,
+    session: FactorSession,
+    typed: string,
+  ): Promise<void> {
+    const result = await checkOobCode(deps, user.userId, session.oobCode ?? '', typed.trim(), log);
+    if (result.ok && result.enrolmentId === id) return;
+    if (!result.ok && result.reason === 'throttled') {
+      await restoreAuthSession(deps, authSession, { ...session }, now());
+      throw throttled(deps);
+    }
+    if (!result.ok && result.reason === 'wrong') {
+      const attempts = session.attempts + 1;
+      if (attempts < MAX_OTP_ATTEMPTS) {
+        await restoreAuthSession(deps, authSession, { ...session, attempts }, now());
+      } else {
+        await deps.store.mfaEnrolments.delete(user.userId, id);
+      }
+      throw wrongCode();
+    }
+    await deps.store.mfaEnrolments.delete(user.userId, id);
+    throw expiredCode();
+  }
+
   return {
     owns: (id: string) => typeOfId(id) !== undefined,
     handles: (type: string) => isFactorType(type),
@@ -115,21 +265,27 @@ export function createFactorService(deps: Deps) {
       return factorMethodView(await confirmedOf(user, id));
     },
 
-    async rename(user: User, id: string, patch: { name?: string; preferred_authentication_method?: string }) {
+    async rename(user: User, id: string, patch: MethodPatch) {
       const found = await confirmedOf(user, id);
-      if (patch.preferred_authentication_method !== undefined) {
+      const channel = patch.preferred_authentication_method;
+      if (channel !== undefined && found.type !== 'phone') {
         throw new BadRequest(
           'invalid_body',
           'preferred_authentication_method applies to phone methods only.',
         );
       }
-      if (patch.name === undefined) return factorMethodView(found);
-      if (found.type === 'recovery-code') {
+      if (patch.name === undefined && channel === undefined) return factorMethodView(found);
+      if (patch.name !== undefined && found.type === 'recovery-code') {
         throw new BadRequest('invalid_body', 'A recovery-code method has no name to change.');
       }
-      if (!(await deps.store.mfaEnrolments.rename(user.userId, id, patch.name))) throw methodNotFound();
+      const changed = await deps.store.mfaEnrolments.update(user.userId, id, { name: patch.name, channel });
+      if (!changed) throw methodNotFound();
       deps.invalidation.userChanged(user.userId, 'passkeys');
-      return factorMethodView({ ...found, name: patch.name });
+      return factorMethodView({
+        ...found,
+        ...(patch.name === undefined ? {} : { name: patch.name }),
+        ...(channel === undefined ? {} : { channel }),
+      });
     },
 
     async remove(user: User, id: string): Promise<void> {
@@ -146,15 +302,10 @@ export function createFactorService(deps: Deps) {
     ): Promise<Record<string, unknown> & { id: string }> {
       const type = body.type;
       if (!isFactorType(type)) throw new BadRequest('invalid_body', `Unknown type "${type}".`);
-      const extra = Object.keys(body).filter((key) => key !== 'type');
-      if (extra.length > 0) {
-        throw new BadRequest(
-          'invalid_body',
-          `Payload validation error: ${type} takes no ${extra.join(', ')}.`,
-        );
-      }
+      assertFieldsOf(body);
       await requireEnabled(type);
       const id = `${type}|dev_${randomAlphanumeric(20)}`;
+      if (type === 'email' || type === 'phone') return startOob(user, type, id, body);
       const secret = type === 'totp' ? newTotpSecret() : undefined;
       const code = type === 'recovery-code' ? newRecoveryCode() : undefined;
       await deps.store.transaction(async (repos) => {
@@ -197,14 +348,14 @@ export function createFactorService(deps: Deps) {
       };
     },
 
-    /** Confirms the pending method (201 of spec 3.4); TOTP needs a fresh code of its secret. */
+    /** Confirms the pending method (201 of spec 3.4); TOTP needs a fresh code of its secret, email and phone the code sent. */
     async verifyEnrolment(user: User, id: string, body: VerifyBody): Promise<Record<string, unknown>> {
       const type = typeOfId(id);
       if (type === undefined) throw methodNotFound();
       if ('authn_response' in body)
-        throw new BadRequest('invalid_body', `A ${type} method takes no authn_response.`);
+        throw new BadRequest('invalid_body', `The ${type} method takes no authn_response.`);
       const otpCode = 'otp_code' in body ? body.otp_code : undefined;
-      if (type === 'totp' && otpCode === undefined) {
+      if (type !== 'recovery-code' && otpCode === undefined) {
         throw new BadRequest('invalid_body', 'Payload validation error: otp_code is required.');
       }
       if (type === 'recovery-code' && otpCode !== undefined) {
@@ -216,7 +367,9 @@ export function createFactorService(deps: Deps) {
       if (session.methodId !== id) throw invalidSession();
       const pending = await deps.store.mfaEnrolments.findForUser(user.userId, id);
       if (!pending || pending.confirmed) throw invalidSession();
-      if (type === 'totp') {
+      if (type === 'email' || type === 'phone') {
+        await checkSentCode(user, id, body.auth_session, session, otpCode ?? '');
+      } else if (type === 'totp') {
         const accepted = await acceptTotpCode(deps.oneTime, id, pending.secret ?? '', otpCode ?? '', now());
         if (!accepted) {
           const attempts = session.attempts + 1;
@@ -245,11 +398,11 @@ export function createFactorService(deps: Deps) {
 }
 
 /**
- * The My Account service with second factors: requests for `totp|…` and `recovery-code|…` methods go to the
- * factor service, everything else to the passkey/password service as before.
+ * The My Account service with second factors: requests for `totp|…`, `recovery-code|…`, `email|…` and
+ * `phone|…` methods go to the factor service, everything else to the passkey/password service as before.
  */
-export function withFactors(deps: Deps, base: MyAccountService) {
-  const factors = createFactorService(deps);
+export function withFactors(deps: Deps, base: MyAccountService, log: WarningLog) {
+  const factors = createFactorService(deps, log);
   const password = createPasswordMethod(deps);
   return {
     /** GET /authentication-methods' body: the base's cached JSON while the user has no second factor. */
@@ -260,14 +413,14 @@ export function withFactors(deps: Deps, base: MyAccountService) {
       return JSON.stringify({ authentication_methods: [...own, ...second].slice(0, MAX_METHODS) });
     },
     method: (user: User, id: string) => (factors.owns(id) ? factors.method(user, id) : base.method(user, id)),
-    rename: (user: User, id: string, patch: { name?: string; preferred_authentication_method?: string }) =>
+    rename: (user: User, id: string, patch: MethodPatch) =>
       factors.owns(id) ? factors.rename(user, id, patch) : base.rename(user, id, patch),
     remove: (user: User, id: string) => (factors.owns(id) ? factors.remove(user, id) : base.remove(user, id)),
     startEnrolment(user: User, body: EnrolmentStart): Promise<Record<string, unknown>> {
+      if (factors.handles(body.type)) return factors.startEnrolment(user, body);
+      assertFieldsOf(body);
       if (body.type === 'password') return password.start(user, body);
-      return factors.handles(body.type)
-        ? factors.startEnrolment(user, body)
-        : base.startEnrolment(user, body);
+      return base.startEnrolment(user, body);
     },
     verifyEnrolment(
       user: User,

@@ -84,7 +84,7 @@ export const myAccountRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async 
         `${deps.redisNamespace}rl:me:`,
       )
     : createMemoryRateLimiter(limit, now);
-  const service = withFactors(deps, createMyAccountService(deps));
+  const service = withFactors(deps, createMyAccountService(deps), app.log);
 
   // Preflights name no token: they are checked against every application's origins, as /oauth/token's are.
   app.options(

@@ -23,10 +23,19 @@ export const MethodListQuery = Type.Object(
 /** `{authentication_method_id}`, URL-decoded by the router (`passkey%7Cnew` → `passkey|new`). */
 export const MethodParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 300 }) });
 
-/** Spec 3.3, the passkey body; other types are refused by the service with a clear message. */
+/** A phone factor's number: E.164, `+` and 8 to 15 digits, the first a country code's (never 0). */
+export const E164_PATTERN = '^\\+[1-9][0-9]{7,14}$';
+
+/**
+ * Spec 3.3, every type's fields in one object; which of them a type takes (and which it needs) is checked by
+ * the service with a clear message.
+ */
 export const EnrolmentStartBody = Type.Object(
   {
     type: Type.String({ minLength: 1, maxLength: 64 }),
+    email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    phone_number: Type.Optional(Type.String({ pattern: E164_PATTERN })),
+    preferred_authentication_method: Type.Optional(Type.Union([Type.Literal('sms'), Type.Literal('voice')])),
     connection: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[a-zA-Z0-9-]+$' })),
     identity_user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^\\S+$' })),
     use_exclude_credentials: Type.Optional(Type.Boolean()),
@@ -60,7 +69,7 @@ export const PasskeyVerifyBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Spec 3.4, one-time code methods (totp; later phone, email). */
+/** Spec 3.4, one-time code methods (totp, phone, email). */
 export const OtpVerifyBody = Type.Object(
   {
     auth_session: Type.String({ minLength: 1, maxLength: 512 }),

@@ -27,6 +27,9 @@ export interface EnrolmentStart {
   readonly connection?: string | undefined;
   readonly identity_user_id?: string | undefined;
   readonly use_exclude_credentials?: boolean | undefined;
+  readonly email?: string | undefined;
+  readonly phone_number?: string | undefined;
+  readonly preferred_authentication_method?: 'sms' | 'voice' | undefined;
 }
 
 /** The relying party of the tenant's passkeys: the issuer's host and origin. */

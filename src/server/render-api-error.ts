@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { AppError } from '../errors/app-error.js';
-import { ServiceUnavailable } from '../errors/api.js';
+import { ServiceUnavailable, TooManyRequests } from '../errors/api.js';
 import { isUnavailable } from './unavailable.js';
 
 export interface RenderedError {
@@ -34,9 +34,11 @@ export function renderApiError(err: unknown): RenderedError {
   if (err instanceof AppError && (err.status < 500 || err instanceof ServiceUnavailable)) {
     const rendered = make(err.status, err.message, err.code);
     const challenge = (err as { challenge?: unknown }).challenge;
-    return typeof challenge === 'string'
-      ? { ...rendered, headers: { 'www-authenticate': challenge } }
-      : rendered;
+    if (typeof challenge === 'string') return { ...rendered, headers: { 'www-authenticate': challenge } };
+    const retryAfter = err instanceof TooManyRequests ? err.retryAfterSeconds : undefined;
+    return retryAfter === undefined
+      ? rendered
+      : { ...rendered, headers: { 'retry-after': String(retryAfter) } };
   }
   const e = (typeof err === 'object' && err !== null ? err : {}) as FastifyLikeError;
   if (e.validation) {

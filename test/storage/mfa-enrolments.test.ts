@@ -61,4 +61,34 @@ describe.each(testBackends())('mfa_enrolments on $name', (backend) => {
     const left = await storage.db.selectFrom('mfa_enrolments').select('id').execute();
     expect(left).toEqual([]);
   });
+
+  it('keeps a phone enrolment’s number and channel, and updates a confirmed one’s name and channel', async () => {
+    t = await openTestStore(backend);
+    const { store } = t;
+    const user = userRow('auth0|mfa-phone');
+    await store.users.insert(user);
+    const phone = enrolment('phone|dev_1', user.userId, {
+      type: 'phone',
+      secret: undefined,
+      address: '+442070000000',
+      channel: 'sms',
+    });
+    await store.mfaEnrolments.insert(phone);
+    // Pending: nothing to update.
+    expect(await store.mfaEnrolments.update(user.userId, 'phone|dev_1', { channel: 'voice' })).toBe(false);
+    expect(await store.mfaEnrolments.confirm(user.userId, 'phone|dev_1', '2026-01-01T00:01:00.000Z')).toBe(
+      true,
+    );
+    expect(await store.mfaEnrolments.update(user.userId, 'phone|dev_1', { channel: 'voice' })).toBe(true);
+    expect(await store.mfaEnrolments.update(user.userId, 'phone|dev_1', { name: 'Mobile' })).toBe(true);
+    expect(await store.mfaEnrolments.update('auth0|other', 'phone|dev_1', { name: 'x' })).toBe(false);
+    expect(await store.mfaEnrolments.findForUser(user.userId, 'phone|dev_1')).toEqual({
+      ...phone,
+      confirmed: true,
+      name: 'Mobile',
+      channel: 'voice',
+      enrolledAt: '2026-01-01T00:01:00.000Z',
+      lastAuthAt: '2026-01-01T00:01:00.000Z',
+    });
+  });
 });

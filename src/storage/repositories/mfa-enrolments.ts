@@ -5,7 +5,7 @@ import type { DbOrTx } from '../db.js';
 import { fromBool, toBool } from '../json.js';
 import type { MfaEnrolmentsTable } from '../schema.js';
 
-/** Users' TOTP and recovery-code enrolments; TOTP secrets are sealed at rest like client secrets. */
+/** Users' second-factor enrolments (TOTP, recovery code, email, phone); TOTP secrets are sealed at rest like client secrets. */
 export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: SecretBox) {
   const toEnrolment = (r: Selectable<MfaEnrolmentsTable>): MfaEnrolment => ({
     id: r.id,
@@ -122,6 +122,25 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
       const result = await db
         .updateTable('mfa_enrolments')
         .set({ name })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .where('confirmed', '=', 1)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    /** Changes a confirmed enrolment's name and, for a phone, its preferred channel; false when it is gone. */
+    async update(
+      userId: string,
+      id: string,
+      patch: { readonly name?: string | undefined; readonly channel?: 'sms' | 'voice' | undefined },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('mfa_enrolments')
+        .set({
+          ...(patch.name === undefined ? {} : { name: patch.name }),
+          ...(patch.channel === undefined ? {} : { channel: patch.channel }),
+        })
         .where('tenant_id', '=', tenantId)
         .where('user_id', '=', userId)
         .where('id', '=', id)

@@ -6,6 +6,8 @@ import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, TEST_ISSUER, type TestApp } from '../../helpers/build-test-app.js';
 import { api } from '../../helpers/http.js';
 import { myAccountFixture, type MyAccountFixture } from '../../helpers/myaccount.js';
+import { codeIn, startTestSmsGateway, type TestSmsGateway } from '../../helpers/sms.js';
+import { startTestSmtpServer, type TestSmtpServer } from '../../helpers/smtp.js';
 import { createSoftAuthenticator } from '../../helpers/soft-authenticator.js';
 
 type Fetcher = ConstructorParameters<typeof MyAccountApiClient>[0];
@@ -15,15 +17,23 @@ type Fetcher = ConstructorParameters<typeof MyAccountApiClient>[0];
 describe.each(testBackends())('auth0-spa-js MyAccountApiClient against /me/v1 on $name', (backend) => {
   let t: TestApp;
   let f: MyAccountFixture;
+  let smtp: TestSmtpServer;
+  let gateway: TestSmsGateway;
   beforeAll(async () => {
+    smtp = await startTestSmtpServer();
+    gateway = await startTestSmsGateway();
     t = await buildTestApp(backend, {
       server: { ...DEFAULT_SERVER_SETTINGS, myAccountRateLimit: 1_000_000 },
+      mail: { smtpUrl: smtp.url, from: 'Latchkey <no-reply@latchkey.test>' },
+      sms: { url: gateway.url, token: undefined },
     });
     f = await myAccountFixture(t);
     await f.activate();
   });
   afterAll(async () => {
     await t.close();
+    await smtp.close();
+    await gateway.close();
   });
 
   /** The SDK's fetcher: it asks for a token with the call's scopes and sends it as a bearer. */
@@ -166,5 +176,69 @@ describe.each(testBackends())('auth0-spa-js MyAccountApiClient against /me/v1 on
     expect(await client.getAuthenticationMethods('totp')).toEqual([method]);
     await client.deleteAuthenticationMethod(challenge.id);
     expect(await client.getAuthenticationMethods('totp')).toEqual([]);
+  });
+
+  it('enrols an email and a phone through the SDK with the codes that were sent', async () => {
+    for (const factor of ['email', 'sms']) {
+      const res = await api(t.app, {
+        method: 'PUT',
+        url: `/api/v2/guardian/factors/${factor}`,
+        token: await t.managementToken(),
+        body: { enabled: true },
+      });
+      expect(res.statusCode).toBe(200);
+    }
+    const user = await f.make.user();
+    const client = clientFor(await f.tokenFor(user), []);
+    expect((await client.getFactors()).map((x) => x.type)).toEqual(
+      expect.arrayContaining(['phone', 'email']),
+    );
+
+    const email = `sdk.${backend.name}@mail.example`;
+    const byMail = await client.enrollmentChallenge({ type: 'email', email } as never);
+    expect(byMail).toEqual({
+      id: expect.stringMatching(/^email\|dev_/) as string,
+      auth_session: expect.any(String) as string,
+      location: `${TEST_ISSUER}me/v1/authentication-methods/${encodeURIComponent(byMail.id)}`,
+    });
+    const mailed = codeIn((await smtp.waitFor((m) => m.to === email)).text);
+    const emailMethod = await client.enrollmentVerify({
+      type: 'email',
+      location: byMail.location,
+      auth_session: byMail.auth_session,
+      otp_code: mailed,
+    } as never);
+    expect(emailMethod).toMatchObject({ id: byMail.id, type: 'email', email, confirmed: true });
+
+    const phone = '+15555550123';
+    const byText = await client.enrollmentChallenge({
+      type: 'phone',
+      phone_number: phone,
+      preferred_authentication_method: 'sms',
+    } as never);
+    const texted = codeIn((await gateway.waitFor((m) => m.to === phone)).body);
+    const phoneMethod = await client.enrollmentVerify({
+      type: 'phone',
+      location: byText.location,
+      auth_session: byText.auth_session,
+      otp_code: texted,
+    } as never);
+    expect(phoneMethod).toMatchObject({
+      id: byText.id,
+      type: 'phone',
+      phone_number: phone,
+      preferred_authentication_method: 'sms',
+    });
+    expect(
+      await client.updateAuthenticationMethod(byText.id, { preferred_authentication_method: 'voice' }),
+    ).toEqual({ ...phoneMethod, preferred_authentication_method: 'voice' });
+    expect((await client.getAuthenticationMethods()).map((m) => m.type).sort()).toEqual([
+      'email',
+      'password',
+      'phone',
+    ]);
+    await client.deleteAuthenticationMethod(byMail.id);
+    await client.deleteAuthenticationMethod(byText.id);
+    expect((await client.getAuthenticationMethods()).map((m) => m.type)).toEqual(['password']);
   });
 });

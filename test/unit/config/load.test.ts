@@ -222,7 +222,27 @@ describe('loadConfig', () => {
     ).toEqual({ smtpUrl: 'smtps://user:pass@smtp.example.com:465', from: 'Acme <auth@acme.example>' });
   });
 
+  it('reads the SMS gateway settings: none by default, the URL and its bearer token when set', () => {
+    const base = { LATCHKEY_DATABASE_URL: 'sqlite::memory:' };
+    expect(loadConfig(base).sms).toEqual({ url: undefined, token: undefined });
+    expect(
+      loadConfig({
+        ...base,
+        LATCHKEY_SMS_URL: 'https://sms.example.com/send',
+        LATCHKEY_SMS_TOKEN: 'gateway-token',
+      }).sms,
+    ).toEqual({ url: 'https://sms.example.com/send', token: 'gateway-token' });
+    expect(loadConfig({ ...base, LATCHKEY_SMS_URL: 'http://127.0.0.1:9000/sms' }).sms).toEqual({
+      url: 'http://127.0.0.1:9000/sms',
+      token: undefined,
+    });
+    expect(Object.isFrozen(loadConfig(base).sms)).toBe(true);
+  });
+
   it.each([
+    ['LATCHKEY_SMS_URL', 'smtp://sms.example.com', 'LATCHKEY_SMS_URL: must be an http:// or https:// URL'],
+    ['LATCHKEY_SMS_URL', 'sms.example.com/send', 'LATCHKEY_SMS_URL: must be an http:// or https:// URL'],
+    ['LATCHKEY_SMS_URL', 'https://', 'LATCHKEY_SMS_URL: must be an http:// or https:// URL'],
     ['LATCHKEY_SMTP_URL', 'http://smtp.example.com', 'LATCHKEY_SMTP_URL: must be an smtp:// or smtps:// URL'],
     ['LATCHKEY_SMTP_URL', 'smtp://user:hunter2@', 'LATCHKEY_SMTP_URL: must be an smtp:// or smtps:// URL'],
     ['LATCHKEY_MAIL_FROM', 'not an address', 'LATCHKEY_MAIL_FROM: an address'],
