@@ -218,6 +218,17 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
     const replay = await post(t.app, jar, verify.action, { ...verify.fields, code: right });
     expect(replay.statusCode).toBe(400);
 
+    // Auth0's Guardian events: one failure, one success, neither carrying the code.
+    await t.deps.events.flush();
+    const logs = await api(t.app, {
+      method: 'GET',
+      url: `/api/v2/logs?per_page=100&q=${encodeURIComponent(`user_id:"${user.userId}"`)}`,
+      token: await t.managementToken(),
+    });
+    const events = logs.json<{ type: string; details?: Record<string, unknown> }[]>();
+    expect(events.map((e) => e.type).sort()).toEqual(['gd_auth_failed', 'gd_auth_succeed', 's', 'seacft']);
+    expect(JSON.stringify(events)).not.toContain(right);
+
     // The session is multi-factor: the next authorization needs no second factor.
     const again = await authorize(
       t.app,
