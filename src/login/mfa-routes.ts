@@ -227,8 +227,10 @@ export const mfaRoutes: FastifyPluginAsync<{
     try {
       oobCode = await sendOobCode(deps, target);
     } catch (error) {
-      if (!(error instanceof SmsNotSent)) throw error;
-      return challengePage(reply, at, { status: 502, error: message('mfa.not_sent') });
+      // The SMS gateway refused, or the mail server did: the user can try again or pick another factor.
+      if (!(error instanceof SmsNotSent) && target.type !== 'email') throw error;
+      req.log.warn({ err: error, factor: target.type }, 'one-time code not sent');
+      return challengePage(reply, at, { status: 503, error: message('mfa.not_sent') });
     }
     const type = target.type === 'email' ? 'gd_send_email' : 'gd_send_sms';
     deps.events.record(mfaEvent(type, actorOf(at, user), requestFacts(req), factor.type));
