@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +71,10 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
   let make: Factories;
   let smtp: TestSmtpServer;
   let client: Client;
+  /** A local SMS gateway: what it received, and whether it refuses the next message. */
+  let gateway: Server;
+  const texts: { to: string; body: string }[] = [];
+  let gatewayDown = false;
 
   const guardian = async (factors: string[], policies: string[]) => {
     const token = await t.managementToken();
@@ -156,7 +162,20 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
 
   beforeAll(async () => {
     smtp = await startTestSmtpServer();
-    t = await buildTestApp(backend, { mail: { smtpUrl: smtp.url, from: 'Acme <no-reply@latchkey.test>' } });
+    gateway = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+      req.on('end', () => {
+        if (!gatewayDown) texts.push(JSON.parse(raw) as { to: string; body: string });
+        res.writeHead(gatewayDown ? 500 : 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    const smsUrl = `http://127.0.0.1:${String((gateway.address() as AddressInfo).port)}/sms`;
+    t = await buildTestApp(backend, {
+      mail: { smtpUrl: smtp.url, from: 'Acme <no-reply@latchkey.test>' },
+      sms: { url: smsUrl, token: 'gateway-token' },
+    });
     make = createFactories(t.deps);
     client = await make.client({
       name: 'Shop',
@@ -169,6 +188,7 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
   afterAll(async () => {
     await t.close();
     await smtp.close();
+    gateway.close();
   });
 
   it('challenges a TOTP user after the password, refuses a wrong code, then issues tokens with amr', async () => {
@@ -331,6 +351,40 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
     expect(done.statusCode).toBe(302);
     const tokens = await exchange(done.headers.location as string, pkce.verifier);
     expect(jwtPayload(tokens.id_token)['amr']).toEqual(['pwd', 'email', 'mfa']);
+  });
+
+  it('switches from the app to a text message, and says so when the SMS gateway refuses', async () => {
+    await guardian(['otp', 'sms'], ['all-applications']);
+    const user = await make.user({ password: PASSWORD });
+    await enrol(user, 'totp', { secret: newTotpSecret() });
+    await enrol(user, 'phone', { address: '+15550101234' });
+    const jar = new CookieJar();
+    const { result, pkce } = await signIn(user, jar);
+    const page = await get(t.app, jar, result.headers.location as string);
+    expect(page.body).toContain('Text a code to ••••1234');
+    const select = formFor(page.body, 'select', 'phone|');
+
+    gatewayDown = true;
+    const refused = await post(t.app, jar, select.action, select.fields);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.body).toContain('role="alert"');
+    expect(refused.body).toContain('We could not send the code.');
+    gatewayDown = false;
+
+    const sent = await post(t.app, jar, select.action, select.fields);
+    expect(sent.statusCode).toBe(303);
+    const text = texts.find((m) => m.to === '+15550101234');
+    const code = /\b(\d{6})\b/.exec(text?.body ?? '')?.[1] ?? '';
+    expect(code).toMatch(/^\d{6}$/);
+    const codePage = await get(t.app, jar, sent.headers.location as string);
+    expect(codePage.body).toContain('We sent a 6-digit code to ••••1234.');
+    // Back to the app is one of the other ways.
+    expect(codePage.body).toContain('Use your authenticator app');
+    const verify = formFor(codePage.body, 'verify');
+    const done = await post(t.app, jar, verify.action, { ...verify.fields, code });
+    expect(done.statusCode).toBe(302);
+    const tokens = await exchange(done.headers.location as string, pkce.verifier);
+    expect(jwtPayload(tokens.id_token)['amr']).toEqual(['pwd', 'sms', 'mfa']);
   });
 
   it('enrols an authenticator app for a user with none, with a recovery code after', async () => {
