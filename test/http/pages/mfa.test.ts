@@ -402,6 +402,15 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
     expect(uri).toMatch(/^otpauth:\/\/totp\//);
     expect(page.body).toContain(secret.replace(/(.{4})(?=.)/g, '$1 '));
     const verify = formFor(page.body, 'verify');
+    const forged = await post(t.app, jar, verify.action, {
+      ...verify.fields,
+      csrf: 'forged',
+      code: '123456',
+    });
+    expect(forged.statusCode).toBe(403);
+    // The login page of the same transaction is closed while the second factor is asked.
+    const back = await get(t.app, jar, `/u/login?state=${encodeURIComponent(verify.fields['state'] ?? '')}`);
+    expect(back.statusCode).toBe(400);
     const refused = await post(t.app, jar, verify.action, { ...verify.fields, code: '12' });
     expect(refused.statusCode).toBe(400);
     expect(refused.body).toContain('role="alert"');
@@ -508,6 +517,9 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
     // Now prompt=none with acr_values passes.
     const after = await authorize(t.app, { ...base, prompt: 'none', state: 'st-3' }, jar);
     expect(new URL(after.headers.location as string).searchParams.get('code')).toBeTruthy();
+    // max_age counts from the first factor: past it, the password again.
+    const stale = await authorize(t.app, { ...base, max_age: '30' }, jar);
+    expect(stale.headers.location).toMatch(/^\/u\/login\?state=/);
     // prompt=login still asks for the password.
     const login = await authorize(t.app, { ...base, prompt: 'login' }, jar);
     expect(login.headers.location).toMatch(/^\/u\/login\?state=/);
