@@ -223,10 +223,16 @@ export const mfaRoutes: FastifyPluginAsync<{
   ): Promise<FastifyReply> => {
     const target = oobTargetOf(factor);
     if (!target) return challengePage(reply, at, { status: 400, error: message('mfa.unavailable') });
+    // Each code sent counts against the user's second-factor throttle, so resends cannot flood a phone or
+    // an inbox (nor the operator's SMS bill); a code that could not be sent does not count.
+    const attempt = await deps.failedSecondFactors.attempt(`${deps.tenantId}:${user.userId}`, req.log);
+    if (attempt.refusal)
+      return challengePage(reply, at, { status: 429, error: message('mfa.send_throttled') });
     let oobCode: string;
     try {
       oobCode = await sendOobCode(deps, target);
     } catch (error) {
+      await attempt.cancel();
       // The SMS gateway refused, or the mail server did: the user can try again or pick another factor.
       if (!(error instanceof SmsNotSent) && target.type !== 'email') throw error;
       req.log.warn({ err: error, factor: target.type }, 'one-time code not sent');
@@ -405,11 +411,11 @@ export const mfaRoutes: FastifyPluginAsync<{
       return enrolPage(reply, at, { status: 400, error: message('mfa.wrong_code') });
     }
     await attempt.cancel();
-    const at_ = new Date(deps.clock.now()).toISOString();
+    const enrolledAt = new Date(deps.clock.now()).toISOString();
     const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
     const recoveryCode = enabled.includes('recovery-code') ? newRecoveryCode() : undefined;
     const confirmed = await deps.store.transaction(async (repos) => {
-      if (!(await repos.mfaEnrolments.confirm(user.userId, pending.id, at_))) return false;
+      if (!(await repos.mfaEnrolments.confirm(user.userId, pending.id, enrolledAt))) return false;
       if (recoveryCode === undefined) return true;
       if ((await repos.mfaEnrolments.listConfirmed(user.userId, 'recovery-code')).length > 0) return true;
       await repos.mfaEnrolments.insert({
@@ -420,8 +426,8 @@ export const mfaRoutes: FastifyPluginAsync<{
         codeHash: hashRecoveryCode(recoveryCode),
         confirmed: true,
         name: undefined,
-        createdAt: at_,
-        enrolledAt: at_,
+        createdAt: enrolledAt,
+        enrolledAt,
         lastAuthAt: undefined,
       });
       return 'with-recovery-code';

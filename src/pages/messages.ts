@@ -71,6 +71,7 @@ const EN = {
   'mfa.send_first': 'Send a code first, then enter it here.',
   'mfa.not_sent': 'We could not send the code. Try again in a moment, or choose another way.',
   'mfa.throttled': 'Too many wrong codes. Wait a few minutes before you try again.',
+  'mfa.send_throttled': 'Too many codes were sent or tried. Wait a few minutes before you ask for another.',
   'mfa.unavailable': 'This way to verify is no longer available. Choose another one.',
   'mfa.recovery_title': 'Save your new recovery code',
   'mfa.recovery_text':
