@@ -387,6 +387,21 @@ describe.each(testBackends())('the second factor on the hosted login pages on $n
     expect(jwtPayload(tokens.id_token)['amr']).toEqual(['pwd', 'sms', 'mfa']);
   });
 
+  it('stops sending codes to a user who asked for too many', async () => {
+    await guardian(['sms'], ['all-applications']);
+    const user = await make.user({ password: PASSWORD });
+    await enrol(user, 'phone', { address: '+15550109999' });
+    const jar = new CookieJar();
+    const { result } = await signIn(user, jar);
+    const page = await get(t.app, jar, result.headers.location as string);
+    const send = formFor(page.body, 'send');
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await post(t.app, jar, send.action, send.fields)).statusCode);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(303));
+    expect(statuses[10]).toBe(429);
+    expect(texts.filter((m) => m.to === '+15550109999')).toHaveLength(10);
+  });
+
   it('enrols an authenticator app for a user with none, with a recovery code after', async () => {
     await guardian(['otp', 'recovery-code'], ['all-applications']);
     const user = await make.user({ password: PASSWORD });
