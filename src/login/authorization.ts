@@ -24,6 +24,7 @@ import type { Deps } from '../server/deps.js';
 import { createSessions } from '../server/sessions.js';
 import { createTokenEndpointDeps } from '../server/token-endpoint-deps.js';
 import { CONSENT_REQUIRED, createConsent } from './consent.js';
+import { signInProof } from './mfa-step.js';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -198,6 +199,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
             userId: user.userId,
             sid: session.id,
             authTime: session.authenticatedAt,
+            ...signInProof(session, request),
             refreshFamilyId: deps.ids.prefixed('rtf'),
             ...(request.dpopJkt !== undefined ? { dpopJkt: request.dpopJkt } : {}),
           })
@@ -242,6 +244,7 @@ export function createAuthorization(deps: Deps, log: FastifyBaseLogger) {
           ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
           authTime: session.authenticatedAt,
           sid: session.id,
+          ...signInProof(session, request),
           atHash: withToken,
           idToken: withIdToken,
           ...(code !== undefined ? { code } : {}),

@@ -12,6 +12,7 @@ import {
 import type { Deps } from '../server/deps.js';
 import { readCookie } from '../server/sessions.js';
 import { createAuthorization } from './authorization.js';
+import { PASSWORD_AMR } from './mfa-step.js';
 
 /** Longest login name and password the forms accept (Auth0 caps passwords at 72 bytes for bcrypt; names at 320). */
 export const MAX_USERNAME = 320;
@@ -37,6 +38,8 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     resetRequest: `${base}u/reset-password/request`,
     loginPasskey: `${base}u/login/passkey`,
     passkeyOffer: `${base}u/passkey-offer`,
+    mfa: `${base}u/mfa`,
+    mfaEnrol: `${base}u/mfa-enrol`,
     assets: `${base}u/assets/`,
   };
   /** A page of the transaction, e.g. `paths.login?state=…`. */
@@ -50,7 +53,7 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     if (typeof state !== 'string' || state === '') return undefined;
     const tx = await flow.transactions.peek(state);
     // A consent transaction is answered on the consent page only, a passkey offer on its own page.
-    if (!tx || tx.consent || tx.passkeyOffer) return undefined;
+    if (!tx || tx.consent || tx.passkeyOffer || tx.mfa) return undefined;
     const client = await deps.lookups.client(tx.request.clientId);
     return client ? { tx, client } : undefined;
   };
@@ -100,6 +103,8 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
   /**
    * The user is known: the SSO session starts, the transaction ends, and the authorization is answered.
    * `taken` runs once the transaction is ours, before the session starts (the passkey offer stores the passkey).
+   * `auth` says how the user signed in (RFC 8176 `amr`, `mfa` in it for a multi-factor sign-in); with
+   * `raise`, the browser's SSO session of that id passed a second factor and goes on instead of a new one.
    */
   const signedIn = async (
     req: FastifyRequest,
@@ -107,21 +112,31 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     opened: Opened,
     user: User,
     taken?: () => Promise<void>,
+    auth: { amr: readonly string[]; raise?: string | undefined } = { amr: PASSWORD_AMR },
   ): Promise<FastifyReply> => {
     // The transaction completes once: a second tab that finished it meanwhile finds it gone.
     if (!(await flow.transactions.take(opened.tx.id)))
       return flow.pageError(reply, 400, 'error.transaction_expired');
     await taken?.();
+    const path = transactionCookiePath(deps.config.issuer);
+    const clearTx = `${transactionCookieName(opened.tx.id)}=; Path=${path}; HttpOnly; Max-Age=0`;
     // A sign-in forced by prompt=login or max_age replaces the browser's session: the old cookie stops working.
     const previous = await flow.sessions.current(req.headers.cookie);
+    if (auth.raise !== undefined) {
+      // The session signed out (or was replaced) while the second factor was asked: nothing left to raise.
+      if (previous?.id !== auth.raise || previous.userId !== user.userId)
+        return flow.pageError(reply.header('set-cookie', clearTx), 400, 'error.transaction_expired');
+      const raised = await flow.sessions.recordMfa(previous, auth.amr);
+      void reply.header('set-cookie', clearTx);
+      return flow.finish(reply, opened.client, opened.tx.request, user, raised);
+    }
     const { session, setCookies } = await flow.sessions.start(
       user.userId,
       { ip: req.ip, userAgent: req.headers['user-agent'] },
       opened.client.clientId,
       previous,
+      auth.amr,
     );
-    const path = transactionCookiePath(deps.config.issuer);
-    const clearTx = `${transactionCookieName(opened.tx.id)}=; Path=${path}; HttpOnly; Max-Age=0`;
     void reply.header('set-cookie', [...setCookies, clearTx]);
     return flow.finish(reply, opened.client, opened.tx.request, user, session);
   };

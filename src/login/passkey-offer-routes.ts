@@ -11,6 +11,7 @@ import type { Deps } from '../server/deps.js';
 import { isUniqueViolation } from '../storage/json.js';
 import { RegistrationRefused, verifyPasskeyRegistration } from '../webauthn/registration.js';
 import { field, isRecord, type HostedPages, type Opened } from './hosted.js';
+import { PASSWORD_AMR } from './mfa-step.js';
 import { postedCredential, type HostedPasskeys } from './passkeys.js';
 
 /**
@@ -79,7 +80,9 @@ export const passkeyOfferRoutes: FastifyPluginAsync<{
     const user = await deps.store.users.findById(opened.step.userId);
     if (!user || user.blocked) return flow.pageError(reply, 400, 'login.blocked');
     const choice = field(body, 'choice');
-    if (choice === 'skip') return hosted.signedIn(req, reply, opened, user);
+    // A second factor may have come before the offer: the session records it.
+    const auth = { amr: opened.step.amr ?? PASSWORD_AMR };
+    if (choice === 'skip') return hosted.signedIn(req, reply, opened, user, undefined, auth);
     if (choice !== 'create') return page(reply, opened, message('passkey_offer.failed'));
 
     const response = postedCredential(body, 'passkey_response');
@@ -109,14 +112,21 @@ export const passkeyOfferRoutes: FastifyPluginAsync<{
       lastUsedAt: undefined,
     };
     // Stored only by the request that takes the transaction, so a replayed form enrols nothing more.
-    return hosted.signedIn(req, reply, opened, user, async () => {
-      try {
-        await deps.store.passkeys.insert(passkey);
-        deps.invalidation.userChanged(user.userId, 'passkeys');
-      } catch (error) {
-        // The same credential enrolled meanwhile (another tab): the sign-in goes on without a second copy.
-        if (!isUniqueViolation(error)) throw error;
-      }
-    });
+    return hosted.signedIn(
+      req,
+      reply,
+      opened,
+      user,
+      async () => {
+        try {
+          await deps.store.passkeys.insert(passkey);
+          deps.invalidation.userChanged(user.userId, 'passkeys');
+        } catch (error) {
+          // The same credential enrolled meanwhile (another tab): the sign-in goes on without a second copy.
+          if (!isUniqueViolation(error)) throw error;
+        }
+      },
+      auth,
+    );
   });
 };

@@ -16,6 +16,11 @@ import { passkeyOfferRoutes } from './passkey-offer-routes.js';
 import { createHostedPasskeys, progressiveEnrolment } from './passkeys.js';
 import { resetRequestRoutes } from './reset-request-routes.js';
 import { signupRoutes } from './signup-routes.js';
+import type { User } from '../domain/user.js';
+import type { FastifyRequest } from 'fastify';
+import { mfaRoutes, type ContinueSignIn } from './mfa-routes.js';
+import { mfaNeeded, mfaPath, mfaStepFor, NO_FACTOR, PASSKEY_AMR, PASSWORD_AMR } from './mfa-step.js';
+import { transactionCookieName, transactionCookiePath } from '../oauth/authorize/transaction.js';
 
 /**
  * The hosted login page (`/u/login`): one state of the login transaction started by /authorize. A successful
@@ -31,6 +36,54 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
   const passkeys = createHostedPasskeys(deps);
   await app.register(assetRoutes);
   await app.register(passkeyOfferRoutes, { deps, hosted, passkeys });
+
+  /**
+   * The user passed every factor the sign-in needs: the passkey offer when the connection enrols progressively
+   * and the user has none (a fresh sign-in only), then the session and the authorization's answer.
+   */
+  const continueSignIn: ContinueSignIn = async (req, reply, opened, user, auth) => {
+    const connection = auth.raise === undefined ? await hosted.connectionOf(opened) : undefined;
+    if (
+      connection &&
+      progressiveEnrolment(connection) &&
+      (await deps.store.passkeys.listForUser(user.userId)).length === 0
+    ) {
+      const step = { ...(await passkeys.offerStep(user)), amr: auth.amr };
+      const moved = await flow.transactions.offerPasskey(opened.tx.id, step);
+      if (!moved) return flow.pageError(reply, 400, 'error.transaction_expired');
+      return reply.header('cache-control', 'no-store').redirect(hosted.link(paths.passkeyOffer, moved), 303);
+    }
+    return hosted.signedIn(req, reply, opened, user, undefined, auth);
+  };
+  await app.register(mfaRoutes, { deps, hosted, continueSignIn });
+
+  /** After the password: the second-factor step when the sign-in needs one, else on with the sign-in. */
+  const afterPassword = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    opened: Opened,
+    user: User,
+  ): Promise<FastifyReply> => {
+    if (!(await mfaNeeded(deps, opened.tx.request)))
+      return continueSignIn(req, reply, opened, user, { amr: PASSWORD_AMR });
+    const step = await mfaStepFor(deps, user.userId, PASSWORD_AMR);
+    if (!step) {
+      // No factor to challenge and none to enrol: the application hears it, the transaction ends.
+      if (!(await flow.transactions.take(opened.tx.id)))
+        return flow.pageError(reply, 400, 'error.transaction_expired');
+      const path = transactionCookiePath(deps.config.issuer);
+      void reply.header(
+        'set-cookie',
+        `${transactionCookieName(opened.tx.id)}=; Path=${path}; HttpOnly; Max-Age=0`,
+      );
+      return flow.answer(reply, opened.tx.request, NO_FACTOR);
+    }
+    const moved = await flow.transactions.moveMfa(opened.tx.id, step);
+    if (!moved) return flow.pageError(reply, 400, 'error.transaction_expired');
+    return reply
+      .header('cache-control', 'no-store')
+      .redirect(hosted.link(mfaPath(deps.config.issuer, step), moved), 303);
+  };
 
   const page = async (
     reply: FastifyReply,
@@ -149,16 +202,7 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     deps.events.record(
       loginSuccessEvent({ ...attempt, userId: user.userId, connection: connection.name }, facts),
     );
-    // The connection offers a passkey to a user who has none: the offer page before the authorization ends.
-    if (
-      progressiveEnrolment(connection) &&
-      (await deps.store.passkeys.listForUser(user.userId)).length === 0
-    ) {
-      const moved = await flow.transactions.offerPasskey(tx.id, await passkeys.offerStep(user));
-      if (!moved) return flow.pageError(reply, 400, 'error.transaction_expired');
-      return reply.header('cache-control', 'no-store').redirect(hosted.link(paths.passkeyOffer, moved), 303);
-    }
-    return hosted.signedIn(req, reply, opened, user);
+    return afterPassword(req, reply, opened, user);
   });
 
   /** The passkey sign-in: the page's script posts the browser's assertion here, with the form's CSRF token. */
@@ -200,6 +244,7 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     }
     const named = { ...attempt, userId: user.userId, userName: user.email ?? user.username ?? '' };
     deps.events.record(loginSuccessEvent(named, facts));
-    return hosted.signedIn(req, reply, opened, user);
+    // A passkey with user verification is two factors already: no second-factor step.
+    return hosted.signedIn(req, reply, opened, user, undefined, { amr: PASSKEY_AMR });
   });
 };

@@ -1,3 +1,4 @@
+import { MFA_ACR } from '../mfa/second-factor.js';
 import { DPOP_ALGS } from './dpop/verify-proof.js';
 import type { ClientCredential } from '../domain/client.js';
 import type { ClientAuthMethod } from './client-auth/types.js';
@@ -153,7 +154,9 @@ export const AUTHORIZATION_ENDPOINT_DISCOVERY: DiscoveryContribution = {
     grant_types_supported: ['implicit'],
     // plain is accepted from confidential clients only; S256 is the one to use (RFC 9700 §2.1.1).
     code_challenge_methods_supported: ['S256'],
-    claims_supported: ['auth_time', 'nonce', 'sid'],
+    claims_supported: ['auth_time', 'nonce', 'sid', 'amr', 'acr'],
+    // Auth0's multi-factor policy: asked in acr_values, it forces a second factor (login/mfa-step.ts).
+    acr_values_supported: [MFA_ACR],
   },
 };
 

@@ -131,6 +131,12 @@ export function createSessions(deps: Deps) {
       startedFor.set(session, clientId);
       return { session, setCookies: cookies(token, absoluteSeconds) };
     },
+    /** A second factor completed in the session: it becomes multi-factor with `amr`, from now. */
+    async recordMfa(session: Session, amr: readonly string[]): Promise<Session> {
+      const now = nowSeconds();
+      await deps.store.sessions.recordMfa(session.id, now, amr);
+      return { ...session, amr: [...amr], mfaAt: now };
+    },
     /** Ends the session (logout, an administrator, a new sign-in replacing it): its cookie finds nothing after. */
     async end(session: Session): Promise<void> {
       await deps.store.sessions.revoke(session.id, nowSeconds());

@@ -29,6 +29,10 @@ export interface AuthorizationCode {
   readonly refreshFamilyId: string;
   /** RFC 9449 §10: the DPoP key the authorization request named (`dpop_jkt`); the exchange must prove it. */
   readonly dpopJkt?: string;
+  /** How the user authenticated (RFC 8176), kept only for a multi-factor sign-in (`mfa` in it). */
+  readonly amr?: readonly string[];
+  /** The ID token's `acr`: Auth0's multi-factor policy, when the request asked for it and got it. */
+  readonly acr?: string;
 }
 
 export type TakenCode =

@@ -38,6 +38,8 @@ export interface AuthorizeRequest {
   readonly screenHint: string | undefined;
   /** RFC 9449 §10: the DPoP key thumbprint the code is bound to; the exchange must prove that key. */
   readonly dpopJkt?: string;
+  /** OIDC Core §3.1.2.1 `acr_values`: Auth0's multi-factor policy URI in it forces a second factor (mfa/). */
+  readonly acrValues?: string;
 }
 
 /** Where an error may be sent back: only once the client and its redirect URI are known to match. */
@@ -89,6 +91,7 @@ export const AUTHORIZE_MAX_LENGTHS: Readonly<Record<string, number>> = {
   login_hint: 320,
   connection: 128,
   screen_hint: 64,
+  acr_values: 512,
 };
 
 /** RFC 7636 §4.2: 43 to 128 unreserved characters (S256 gives exactly 43). */
@@ -165,6 +168,7 @@ export function parseAuthorizeRequest(
   const dpopJkt = get('dpop_jkt');
   if (dpopJkt !== undefined && !JKT.test(dpopJkt))
     throw refuse('invalid_request', 'Invalid parameter: dpop_jkt must be a base64url SHA-256 JWK thumbprint');
+  const acrValues = get('acr_values');
   const maxAgeRaw = get('max_age');
   if (maxAgeRaw !== undefined && !MAX_AGE.test(maxAgeRaw))
     throw refuse('invalid_request', 'Invalid parameter: max_age must be a non-negative integer');
@@ -189,6 +193,7 @@ export function parseAuthorizeRequest(
     connection: get('connection'),
     screenHint: get('screen_hint'),
     ...(dpopJkt !== undefined ? { dpopJkt } : {}),
+    ...(acrValues !== undefined ? { acrValues } : {}),
   };
 }
 

@@ -11,7 +11,15 @@ import {
   parseAuthorizeRequest,
   type AuthorizeRequest,
 } from './request.js';
-import { transactionCookieName, transactionCookiePath } from './transaction.js';
+import {
+  INTERACTION_REQUIRED,
+  lacksMfa,
+  mfaNeeded,
+  mfaPath,
+  mfaStepFor,
+  NO_FACTOR,
+} from '../../login/mfa-step.js';
+import { transactionCookieName, transactionCookiePath, type LoginTransaction } from './transaction.js';
 
 /**
  * GET /authorize (RFC 6749 §4.1.1, OIDC Core §3.1.2): validate, then either answer at once from the SSO session
@@ -22,6 +30,16 @@ export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
   const loginPath = `${new URL(deps.config.issuer).pathname}u/login`;
   const signupPath = `${new URL(deps.config.issuer).pathname}u/signup`;
   const secure = deps.config.issuer.startsWith('https:');
+  /** Binds a transaction to this browser: its pages post only with this cookie. */
+  const txCookie = (tx: LoginTransaction) =>
+    [
+      `${transactionCookieName(tx.id)}=${tx.browser}`,
+      `Path=${transactionCookiePath(deps.config.issuer)}`,
+      'HttpOnly',
+      'SameSite=Lax',
+      ...(secure ? ['Secure'] : []),
+      `Max-Age=${String(tx.expiresAt - flow.nowSeconds())}`,
+    ].join('; ');
 
   app.get(
     '/authorize',
@@ -45,6 +63,20 @@ export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
       const session = await flow.sessions.current(req.headers.cookie);
       const user = session && (await flow.sessionUser(session));
       if (session && user && !request.promptLogin && maxAgeAllows(request, session, flow.nowSeconds())) {
+        // The session's sign-in had one factor but this one needs two: the second, without the password again.
+        if (lacksMfa(session) && (await mfaNeeded(deps, request))) {
+          if (request.promptNone) {
+            flow.silentAuthLog(reply, client, request, user, INTERACTION_REQUIRED);
+            return flow.answer(reply, request, INTERACTION_REQUIRED);
+          }
+          const step = await mfaStepFor(deps, user.userId, session.amr, session.id);
+          if (!step) return flow.answer(reply, request, NO_FACTOR);
+          await flow.sessions.touch(session);
+          const tx = await flow.transactions.start(request, undefined, step);
+          return reply
+            .headers({ 'cache-control': 'no-store', 'set-cookie': txCookie(tx) })
+            .redirect(`${mfaPath(deps.config.issuer, step)}?state=${encodeURIComponent(tx.id)}`, 302);
+        }
         await flow.sessions.touch(session);
         return flow.finish(reply, client, request, user, session);
       }
@@ -54,16 +86,8 @@ export const authorizeRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, {
         return flow.answer(reply, request, result);
       }
       const tx = await flow.transactions.start(request);
-      const cookie = [
-        `${transactionCookieName(tx.id)}=${tx.browser}`,
-        `Path=${transactionCookiePath(deps.config.issuer)}`,
-        'HttpOnly',
-        'SameSite=Lax',
-        ...(secure ? ['Secure'] : []),
-        `Max-Age=${String(tx.expiresAt - flow.nowSeconds())}`,
-      ].join('; ');
       return reply
-        .headers({ 'cache-control': 'no-store', 'set-cookie': cookie })
+        .headers({ 'cache-control': 'no-store', 'set-cookie': txCookie(tx) })
         .redirect(
           `${request.screenHint === 'signup' ? signupPath : loginPath}?state=${encodeURIComponent(tx.id)}`,
           302,

@@ -18,11 +18,35 @@ export interface LoginTransaction {
   readonly consent?: ConsentStep;
   /** Set when the user signed in with a password and is offered a passkey (the state of /u/passkey-offer). */
   readonly passkeyOffer?: PasskeyOfferStep;
+  /** Set when the user passed the first factor and a second one is needed (the state of /u/mfa, /u/mfa-enrol). */
+  readonly mfa?: MfaStep;
+}
+
+/**
+ * The second factor at sign-in: who passed the first factor and how, and the factor being challenged (or the
+ * TOTP enrolment being confirmed). Nothing secret is kept here: a sent code lives hashed in the oob store.
+ */
+export interface MfaStep {
+  readonly userId: string;
+  /** RFC 8176 methods of the first factor (`pwd`), or of the SSO session being raised. */
+  readonly amr: readonly string[];
+  /** The SSO session that lacks a second factor: it is raised (recordMfa) instead of a new one started. */
+  readonly sessionId?: string;
+  /** Challenge an enrolled factor, or enrol TOTP (the user has no usable factor). */
+  readonly kind: 'challenge' | 'enrol';
+  /** The enrolment challenged, or the pending TOTP enrolment being confirmed. */
+  readonly enrolmentId: string;
+  /** The `oob_code` of the email or SMS code sent for the challenged enrolment. */
+  readonly oobCode?: string;
+  /** Set once the second factor passed: the sign-in's full amr; only Continue is left. */
+  readonly passed?: readonly string[];
 }
 
 /** Who signed in, and the creation options (with their challenge) the offer page hands the browser. */
 export interface PasskeyOfferStep {
   readonly userId: string;
+  /** How the user signed in (RFC 8176), when a second factor came before the offer. */
+  readonly amr?: readonly string[];
   /** WebAuthn PublicKeyCredentialCreationOptionsJSON; its `challenge` is the one the answer must carry. */
   readonly options: Readonly<Record<string, unknown>> & { readonly challenge: string };
 }
@@ -49,7 +73,7 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
     return tx.expiresAt > nowSeconds() ? tx : undefined;
   };
   return {
-    async start(request: AuthorizeRequest, consent?: ConsentStep): Promise<LoginTransaction> {
+    async start(request: AuthorizeRequest, consent?: ConsentStep, mfa?: MfaStep): Promise<LoginTransaction> {
       const tx: LoginTransaction = {
         id: randomBytes(24).toString('base64url'),
         csrf: randomBytes(24).toString('base64url'),
@@ -57,6 +81,7 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
         request,
         expiresAt: nowSeconds() + TRANSACTION_LIFETIME_SECONDS,
         ...(consent ? { consent } : {}),
+        ...(mfa ? { mfa } : {}),
       };
       await put(tx);
       return tx;
@@ -75,6 +100,15 @@ export function createTransactionStore(values: OneTimeValues, nowSeconds: () => 
       const tx = live(await values.takeOnce(key(id)));
       if (!tx) return undefined;
       const next: LoginTransaction = { ...tx, passkeyOffer: step };
+      await put(next);
+      return next;
+    },
+    /** Moves the transaction to (or within) the second-factor step, as offerPasskey does. */
+    async moveMfa(id: string, step: MfaStep): Promise<LoginTransaction | undefined> {
+      if (id.length > 64) return undefined;
+      const tx = live(await values.takeOnce(key(id)));
+      if (!tx) return undefined;
+      const next: LoginTransaction = { ...tx, mfa: step };
       await put(next);
       return next;
     },

@@ -60,6 +60,8 @@ async function exchangeCode(req: TokenRequest, deps: GrantDeps): Promise<TokenRe
         ...(code.nonce !== undefined ? { nonce: code.nonce } : {}),
         authTime: code.authTime,
         sid: code.sid,
+        ...(code.amr !== undefined ? { amr: code.amr } : {}),
+        ...(code.acr !== undefined ? { acr: code.acr } : {}),
         refreshFamilyId: code.refreshFamilyId,
         ...(req.jkt !== undefined ? { jkt: req.jkt } : {}),
       },

@@ -19,6 +19,8 @@ export interface IdTokenInput {
   readonly authTime?: number;
   readonly sid?: string;
   readonly amr?: readonly string[];
+  /** The authentication context class reference the sign-in satisfied (OIDC Core §2). */
+  readonly acr?: string;
   /** The access token issued beside the ID token, for `at_hash`. */
   readonly accessToken?: string;
   /** The authorization code issued beside the ID token, for `c_hash`. */
@@ -71,6 +73,7 @@ export function buildIdToken(input: IdTokenInput): JWTPayload {
     ...(input.authTime !== undefined ? { auth_time: input.authTime } : {}),
     ...(input.sid !== undefined ? { sid: input.sid } : {}),
     ...(input.amr !== undefined ? { amr: [...input.amr] } : {}),
+    ...(input.acr !== undefined ? { acr: input.acr } : {}),
     ...(input.accessToken !== undefined ? { at_hash: halfHash(input.accessToken, input.alg) } : {}),
     ...(input.code !== undefined ? { c_hash: halfHash(input.code, input.alg) } : {}),
   };

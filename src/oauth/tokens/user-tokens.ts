@@ -29,6 +29,8 @@ export interface IssueContext {
   readonly sid?: string;
   /** How the user authenticated: the ID token's `amr`. */
   readonly amr?: readonly string[];
+  /** The ID token's `acr` (OIDC Core §2): the authentication context class the sign-in satisfied. */
+  readonly acr?: string;
   /** OIDC Core §3.3.2.11: the ID token travels beside the access token in a front channel (`at_hash`). */
   readonly atHash?: boolean;
   /**
@@ -302,6 +304,7 @@ async function signIdToken(
     ...(context.authTime !== undefined ? { authTime: context.authTime } : {}),
     ...(context.sid !== undefined ? { sid: context.sid } : {}),
     ...(context.amr !== undefined ? { amr: context.amr } : {}),
+    ...(context.acr !== undefined ? { acr: context.acr } : {}),
     ...(context.atHash === true && accessToken !== undefined ? { accessToken } : {}),
     ...(context.code !== undefined ? { code: context.code } : {}),
   });

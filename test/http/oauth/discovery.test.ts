@@ -60,8 +60,11 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
         'auth_time',
         'nonce',
         'sid',
+        'amr',
+        'acr',
       ],
       code_challenge_methods_supported: ['S256'],
+      acr_values_supported: ['http://schemas.openid.net/pape/policies/2007/06/multi-factor'],
       grant_types_supported: [
         'authorization_code',
         'client_credentials',
@@ -153,7 +156,8 @@ describe.each(testBackends())('discovery and JWKS on $name', (backend) => {
     });
     expect(info.statusCode).toBe(200);
     // The browser flow's ID tokens add these three (test/http/oauth/authorize.test.ts checks them).
-    const codeFlow = ['auth_time', 'nonce', 'sid'];
+    // amr and acr come with a second factor (test/http/pages/mfa.test.ts).
+    const codeFlow = ['auth_time', 'nonce', 'sid', 'amr', 'acr'];
     const released = [...Object.keys(jwtPayload(id_token)), ...Object.keys(info.json<object>()), ...codeFlow];
     const doc = (await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json<{
       claims_supported: string[];

@@ -179,6 +179,7 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
     expect(tokens.statusCode).toBe(200);
     const id = jwtPayload(tokens.json<{ id_token: string }>().id_token);
     expect(id).toMatchObject({ iss: TEST_ISSUER, sub: user.userId, aud: spa.clientId, nonce: 'n-passkey' });
+    return id;
   }
 
   /** A refusal: the login page again, 400, with the passkey error, and no code. */
@@ -238,7 +239,9 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
     const logins = (await t.deps.store.users.findById(user.userId))?.loginsCount ?? 0;
     const jar = new CookieJar();
     const { res, pkce } = await signInWithPasskey(jar, authenticator);
-    await expectCodeFor(res, pkce.verifier, user);
+    const id = await expectCodeFor(res, pkce.verifier, user);
+    // A verified passkey is two factors (login/mfa-step.ts PASSKEY_AMR): no second-factor step follows.
+    expect(id['amr']).toEqual(['hwk', 'user', 'mfa']);
     // My Account shows the use at once (its cached list of the user's passkeys is forgotten).
     expect(await lastUse()).toEqual(expect.any(String));
     expect(jar.get('auth0')).toMatch(/^[\w-]{43}$/);
