@@ -36,6 +36,17 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
  */
 export const mfaApiRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   await app.register(formbody);
+  // auth0-auth-js's MfaClient sends `Content-Type: application/json` without a body on GET and DELETE.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    void json(req, text, done);
+  });
   const tokenDeps = createTokenEndpointDeps(deps, app.log);
   const mfa = createMfaApi(deps, app.log);
   // Wrong mfa_tokens and failed client authentications count against the caller's address.

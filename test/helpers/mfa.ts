@@ -55,7 +55,12 @@ export async function startTestSmsGateway(): Promise<TestSmsGateway> {
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   });
 }
 
