@@ -48,6 +48,8 @@ interface Association {
   readonly recoveryId?: string;
 }
 
+/** Auth0's wording for an mfa_token it does not know (unknown, used or expired). */
+export const MALFORMED_TOKEN = 'Malformed mfa_token';
 const ASSOCIATION_KEY = 'mfa:associate:';
 const associationKey = (mfaToken: string) =>
   `${ASSOCIATION_KEY}${createHash('sha256').update(mfaToken).digest('base64url')}`;
@@ -97,18 +99,19 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
     return e && !e.confirmed ? e : undefined;
   };
 
-  /** The first right answer makes the pending enrolment (and its recovery code) a factor. */
-  const confirmAssociation = async (mfaToken: string, userId: string, enrolmentId: string) => {
+  /**
+   * The first right answer makes the pending enrolment a factor, with the recovery code its association
+   * handed out.
+   */
+  const confirmPending = async (mfaToken: string, userId: string, enrolmentId: string) => {
     const association = await readAssociation(mfaToken);
-    if (association?.enrolmentId !== enrolmentId) return;
+    const recoveryId = association?.enrolmentId === enrolmentId ? association.recoveryId : undefined;
     const at = iso();
     await deps.store.transaction(async (repos) => {
       await repos.mfaEnrolments.confirm(userId, enrolmentId, at);
-      if (association.recoveryId !== undefined) {
-        await repos.mfaEnrolments.confirm(userId, association.recoveryId, at);
-      }
+      if (recoveryId !== undefined) await repos.mfaEnrolments.confirm(userId, recoveryId, at);
     });
-    await deps.oneTime.takeOnce(associationKey(mfaToken));
+    if (association?.enrolmentId === enrolmentId) await deps.oneTime.takeOnce(associationKey(mfaToken));
     deps.invalidation.userChanged(userId, 'passkeys');
   };
 
@@ -129,7 +132,7 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
       return { ok: false, reason: 'wrong' };
     }
     await attempt.cancel();
-    await confirmAssociation(mfaToken, userId, pending.id);
+    await confirmPending(mfaToken, userId, pending.id);
     return { ok: true, amr: [AMR_OF_TYPE.totp, 'mfa'] };
   }
 
@@ -148,7 +151,7 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
     if (enrolment.confirmed) {
       await deps.store.mfaEnrolments.touch(userId, enrolment.id, iso());
     } else {
-      await confirmAssociation(mfaToken, userId, enrolment.id);
+      await confirmPending(mfaToken, userId, enrolment.id);
     }
     return { ok: true, amr: [AMR_OF_TYPE[enrolment.type], 'mfa'] };
   }
@@ -330,8 +333,6 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
   };
 }
 export type MfaApi = ReturnType<typeof createMfaApi>;
-
-export const MALFORMED_TOKEN = 'Malformed mfa_token';
 
 function addressOf(type: MfaEnrolmentType, request: AssociateRequest, userEmail: string | undefined) {
   if (type === 'phone') {

@@ -509,6 +509,46 @@ describe.each(testBackends())("Auth0's MFA API (spec 1.9) on $name", (backend) =
     });
   });
 
+  it('refuses a TOTP code of a step outside the window, and accepts a public client on a form-encoded challenge', async () => {
+    const { user, secret } = await enrolledWithTotp();
+    const spa = await make.client({
+      appType: 'spa',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: ['password', OTP_GRANT],
+    });
+    await make.enableConnection(spa.clientId);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      ...form({
+        grant_type: 'password',
+        client_id: spa.clientId,
+        username: user.email ?? '',
+        password: PASSWORD,
+      }),
+    });
+    refused(login, 403, MFA_REQUIRED);
+    const mfaToken = login.json<{ mfa_token: string }>().mfa_token;
+    const asked = await t.app.inject({
+      method: 'POST',
+      url: '/mfa/challenge',
+      ...form({ client_id: spa.clientId, mfa_token: mfaToken, challenge_type: 'otp' }),
+    });
+    expect(asked.statusCode).toBe(200);
+    expect(asked.json()).toEqual({ challenge_type: 'otp' });
+    const otp = (code: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        ...form({ grant_type: OTP_GRANT, client_id: spa.clientId, mfa_token: mfaToken, otp: code }),
+      });
+    // Two steps old: expired.
+    refused(await otp(await codeOf(secret, -2)), 403, WRONG_OTP);
+    const ok = await otp(await codeOf(secret));
+    expect(ok.statusCode).toBe(200);
+    expect(jwtPayload(ok.json<Tokens>().access_token)['azp']).toBe(spa.clientId);
+  });
+
   it('throttles the user after ten wrong codes, whatever the mfa_token (429 too_many_attempts)', async () => {
     const { user, secret } = await enrolledWithTotp();
     const mfaToken = await mfaTokenFor(user);
