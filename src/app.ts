@@ -15,6 +15,7 @@ import { loginRoutes } from './login/routes.js';
 import { consentRoutes } from './login/consent-routes.js';
 import { logoutRoutes } from './logout/routes.js';
 import { oauthRoutes } from './oauth/routes.js';
+import { mfaApiRoutes } from './mfa-api/routes.js';
 import { accountPageRoutes } from './pages/account-routes.js';
 import { dbConnectionRoutes } from './dbconnections/routes.js';
 import { pageRoutes } from './pages/routes.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   // First: it builds the discovery and OpenAPI documents from the routes registered after it.
   await app.register(selfDescription, { issuer: deps.config.issuer });
   await app.register(oauthRoutes, { deps });
+  await app.register(mfaApiRoutes, { deps });
   await app.register(authorizeRoutes, { deps });
   await app.register(loginRoutes, { deps });
   await app.register(consentRoutes, { deps });

@@ -33,6 +33,31 @@ export const LOG_TYPES = {
     category: 'auth.token_exchange.success',
   },
   fertft: { name: 'Failed Exchange (Refresh Token for Access Token)', category: 'auth.token_exchange.fail' },
+  seotpft: {
+    name: 'Success Exchange (Password and OTP Grant for Access Token)',
+    category: 'auth.token_exchange.success',
+  },
+  feotpft: {
+    name: 'Failed Exchange (Password and OTP Grant for Access Token)',
+    category: 'auth.token_exchange.fail',
+  },
+  seoobft: {
+    name: 'Success Exchange (Password and OOB Grant for Access Token)',
+    category: 'auth.token_exchange.success',
+  },
+  feoobft: {
+    name: 'Failed Exchange (Password and OOB Grant for Access Token)',
+    category: 'auth.token_exchange.fail',
+  },
+  sercft: {
+    name: 'Success Exchange (Password and MFA Recovery code for Access Token)',
+    category: 'auth.token_exchange.success',
+  },
+  fercft: {
+    name: 'Failed Exchange (Password and MFA Recovery code for Access Token)',
+    category: 'auth.token_exchange.fail',
+  },
+  mfar: { name: 'MFA Required', category: 'auth.login.notification' },
   ferrt: { name: 'Failed Exchange (Rotating Refresh Token)', category: 'auth.token_exchange.fail' },
   srrt: { name: 'Success Revocation', category: 'user.notification' },
   scp: { name: 'Success Change Password', category: 'user.notification' },

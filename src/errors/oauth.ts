@@ -16,7 +16,10 @@ export type OAuthErrorCode =
   | 'unauthorized'
   | 'temporarily_unavailable'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  | 'mfa_required'
+  | 'unsupported_challenge_type'
+  | 'not_found';
 
 export class OAuthError extends AppError {
   constructor(
@@ -115,5 +118,18 @@ export class DpopRefused extends OAuthError {
 export class UseDpopNonce extends OAuthError {
   constructor(message = 'Authorization server requires nonce in DPoP proof') {
     super('use_dpop_nonce', message, 400);
+  }
+}
+
+/**
+ * Auth0's answer when the first factor passed and a second is due: 403 `mfa_required` with an `mfa_token`, which
+ * the client uses at /mfa/* and in the mfa-* grants to finish the sign-in.
+ */
+export class MfaRequired extends OAuthError {
+  constructor(
+    readonly mfaToken: string,
+    detail?: string,
+  ) {
+    super('mfa_required', 'Multifactor authentication required', 403, detail);
   }
 }

@@ -23,6 +23,12 @@ export interface RequestFacts {
 const WEBAUTHN_GRANT = 'urn:okta:params:oauth:grant-type:webauthn';
 const PASSWORD_GRANTS = new Set(['password', 'http://auth0.com/oauth/grant-type/password-realm']);
 
+const MFA_GRANTS: Readonly<Record<string, { ok: LogType; failed: LogType }>> = {
+  'http://auth0.com/oauth/grant-type/mfa-otp': { ok: 'seotpft', failed: 'feotpft' },
+  'http://auth0.com/oauth/grant-type/mfa-oob': { ok: 'seoobft', failed: 'feoobft' },
+  'http://auth0.com/oauth/grant-type/mfa-recovery-code': { ok: 'sercft', failed: 'fercft' },
+};
+
 /** The success and failure codes of each grant's exchange (Auth0's `s…ft` / `f…ft`). */
 function exchangeTypes(grantType: string | undefined): { ok: LogType; failed: LogType } {
   if (grantType !== undefined && PASSWORD_GRANTS.has(grantType)) return { ok: 'sepft', failed: 'fepft' };
@@ -30,6 +36,9 @@ function exchangeTypes(grantType: string | undefined): { ok: LogType; failed: Lo
   if (grantType === 'authorization_code') return { ok: 'seacft', failed: 'feacft' };
   // Auth0 logs a native passkey sign-in as a login (`s`) or a failed one (`f`); a sign-up adds `ss`.
   if (grantType === WEBAUTHN_GRANT) return { ok: 's', failed: 'f' };
+  const mfa =
+    grantType !== undefined && Object.hasOwn(MFA_GRANTS, grantType) ? MFA_GRANTS[grantType] : undefined;
+  if (mfa) return mfa;
   return { ok: 'seccft', failed: 'feccft' };
 }
 
@@ -103,7 +112,9 @@ export function tokenFailureEvent(audit: TokenAudit, facts: RequestFacts, error:
     };
   }
   const reuse = audit.grantType === 'refresh_token' && oauth?.detail?.startsWith('reuse') === true;
-  const type = reuse ? 'ferrt' : exchangeTypes(audit.grantType).failed;
+  // The first factor passed and the second is due: Auth0 logs that the user was asked for it.
+  const mfaAsked = oauth?.code === 'mfa_required';
+  const type = reuse ? 'ferrt' : mfaAsked ? 'mfar' : exchangeTypes(audit.grantType).failed;
   return {
     ...base,
     type,

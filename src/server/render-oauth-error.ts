@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import { OAuthError } from '../errors/oauth.js';
+import { MfaRequired, OAuthError } from '../errors/oauth.js';
 import { describeValidation } from './render-api-error.js';
 import { isUnavailable } from './unavailable.js';
 import type { ErrorObject } from 'ajv';
@@ -7,7 +7,7 @@ import type { ErrorObject } from 'ajv';
 export interface RenderedOAuthError {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: { error: string; error_description: string };
+  readonly body: { error: string; error_description: string; mfa_token?: string };
 }
 
 /** Fastify's own request errors that deserve their own status or wording. */
@@ -26,7 +26,12 @@ export function renderOAuthError(err: unknown): RenderedOAuthError {
   const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
   if (err instanceof OAuthError) {
     if (err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
-    return { status: err.status, headers, body: { error: err.code, error_description: err.message } };
+    const body = { error: err.code, error_description: err.message };
+    return {
+      status: err.status,
+      headers,
+      body: err instanceof MfaRequired ? { ...body, mfa_token: err.mfaToken } : body,
+    };
   }
   if (err instanceof AppError && err.status < 500) {
     return { status: 400, headers, body: { error: 'invalid_request', error_description: err.message } };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createCodeStore } from '../oauth/authorize/codes.js';
+import { createMfaApi } from '../mfa-api/service.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { DbConnectionError } from '../dbconnections/errors.js';
 import { signUp } from '../dbconnections/signup.js';
@@ -67,6 +68,7 @@ export function createTokenEndpointDeps(deps: Deps, log: FastifyBaseLogger): Tok
     saveIssuance: (writes) => saveIssuance(deps, writes),
     authorizationCodes: createCodeStore(deps.oneTime, nowSeconds),
     passkeySignIn: (input) => passkeySignIn(deps, native, users, log, input),
+    mfa: createMfaApi(deps, log).grantDeps,
     dpop: { nonces: deps.dpopNonces, putOnce: (key, value, ttl) => deps.oneTime.putOnce(key, value, ttl) },
   };
 }

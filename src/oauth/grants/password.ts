@@ -1,4 +1,4 @@
-import { AccessDenied, InvalidGrant, InvalidRequest, OAuthError } from '../../errors/oauth.js';
+import { AccessDenied, InvalidGrant, InvalidRequest, MfaRequired, OAuthError } from '../../errors/oauth.js';
 import { authenticateUser, LoginError } from '../../users/authenticate.js';
 import { optionalString, parseScope, requiredString } from '../params.js';
 import { issueUserTokens } from '../tokens/user-tokens.js';
@@ -32,6 +32,19 @@ async function passwordLogin(
   audit.userId = user.userId;
   const audience =
     optionalString(params, 'audience') ?? nonEmpty((await deps.tenantSettings())['default_audience']);
+  if (await deps.mfa.required()) {
+    // The password was right; the tokens wait for the second factor (the mfa-* grants finish this request).
+    const mfaToken = await deps.mfa.tokens.issue({
+      userId: user.userId,
+      clientId: client.clientId,
+      audience,
+      scope: optionalString(params, 'scope'),
+      gty: 'password',
+      authTime: deps.nowSeconds(),
+      amr: ['pwd'],
+    });
+    throw new MfaRequired(mfaToken, 'mfa_required: the tenant policy asks for a second factor');
+  }
   return issueUserTokens(
     {
       client,

@@ -1,4 +1,4 @@
-import { DpopRefused, InvalidGrant, InvalidScope, OAuthError } from '../../errors/oauth.js';
+import { DpopRefused, InvalidGrant, InvalidScope, MfaRequired, OAuthError } from '../../errors/oauth.js';
 import { optionalString, parseScope, requiredString } from '../params.js';
 import { refreshPolicy, underPolicy } from '../tokens/refresh-policy.js';
 import { hashRefreshToken, issueUserTokens } from '../tokens/user-tokens.js';
@@ -55,12 +55,30 @@ export const refreshToken: GrantHandler = {
     if (!user) throw new InvalidGrant(UNKNOWN, `no_user: the user of refresh token ${record.id} is gone`);
     if (user.blocked) throw new OAuthError('unauthorized', 'user is blocked', 401);
     const userinfo = `${deps.issuer}userinfo`;
+    const audience = record.audience === userinfo ? undefined : record.audience;
+    // The policy asks for a second factor the refresh token's sign-in never gave: the client finishes it
+    // through the MFA API (auth0-spa-js throws MfaRequiredError). The family stays valid.
+    if (record.amr?.includes('mfa') !== true && (await deps.mfa.required())) {
+      const mfaToken = await deps.mfa.tokens.issue({
+        userId: user.userId,
+        clientId: client.clientId,
+        audience,
+        scope: (requested ?? record.scope).join(' '),
+        gty: 'refresh_token',
+        authTime: now,
+        amr: record.amr ?? [],
+      });
+      throw new MfaRequired(
+        mfaToken,
+        `mfa_required: refresh token ${record.id} was issued without a second factor`,
+      );
+    }
     // Seed 002: an omitted scope means exactly the scopes originally granted.
     return issueUserTokens(
       {
         client,
         user,
-        audience: record.audience === userinfo ? undefined : record.audience,
+        audience,
         requested: requested ?? [...record.scope],
         gty: 'refresh_token',
         from: { ip, userAgent },

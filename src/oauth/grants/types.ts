@@ -9,6 +9,7 @@ import type { TokenParams } from '../params.js';
 import type { TokenAudit } from '../../logs/token-events.js';
 import type { PasskeySignIn, PasskeySignInInput } from './webauthn.js';
 import type { CodeStore } from '../authorize/codes.js';
+import type { MfaTokens } from '../../mfa/mfa-token.js';
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -17,6 +18,8 @@ export interface TokenResponse {
   readonly scope?: string;
   readonly refresh_token?: string;
   readonly id_token?: string;
+  /** The mfa-recovery-code grant's replacement for the code just used up (Auth0: the user must keep it). */
+  readonly recovery_code?: string;
 }
 
 export interface TokenRequest {
@@ -70,7 +73,36 @@ export interface UserGrantDeps extends AuthenticateDeps {
   readonly saveIssuance: (writes: IssuanceWrites) => Promise<'saved' | 'raced'>;
 }
 
+/** A second-factor answer presented to an mfa-* grant. */
+export type MfaAnswer =
+  | { readonly type: 'otp'; readonly otp: string }
+  | { readonly type: 'oob'; readonly oobCode: string; readonly bindingCode: string }
+  | { readonly type: 'recovery-code'; readonly code: string };
+
+export type MfaVerification =
+  | {
+      readonly ok: true;
+      /** The method references the answer adds (RFC 8176), `mfa` included. */
+      readonly amr: readonly string[];
+      /** A recovery code's replacement. */
+      readonly newRecoveryCode?: string;
+    }
+  | { readonly ok: false; readonly reason: 'wrong' | 'unknown' | 'throttled' };
+
+/** Auth0's MFA API as the grants see it: the tenant's policy, the mfa_token store and the answer check. */
+export interface MfaGrantDeps {
+  /** The tenant's MFA policy demands a second factor of every sign-in. */
+  readonly required: () => Promise<boolean>;
+  readonly tokens: MfaTokens;
+  /**
+   * Checks an answer for the user of `mfaToken` against their factors, or against the enrolment the token
+   * started at /mfa/associate, which the first right answer confirms.
+   */
+  readonly verify: (mfaToken: string, userId: string, answer: MfaAnswer) => Promise<MfaVerification>;
+}
+
 export interface GrantDeps extends UserGrantDeps {
+  readonly mfa: MfaGrantDeps;
   readonly issuer: string;
   readonly newJti: () => string;
   readonly newId: (prefix: string) => string;

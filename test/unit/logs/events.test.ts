@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidClient, InvalidGrant, InvalidScope, OAuthError } from '../../../src/errors/oauth.js';
+import {
+  InvalidClient,
+  InvalidGrant,
+  InvalidScope,
+  MfaRequired,
+  OAuthError,
+} from '../../../src/errors/oauth.js';
 import { describe as describeCall, managementEvents } from '../../../src/logs/management-events.js';
 import { tokenFailureEvent, tokenSuccessEvents, type TokenAudit } from '../../../src/logs/token-events.js';
 import type { LoginFailure } from '../../../src/users/authenticate.js';
@@ -14,6 +20,10 @@ describe('token events', () => {
     [PASSWORD, ['s', 'sepft']],
     [REALM, ['s', 'sepft']],
     ['refresh_token', ['sertft']],
+    ['http://auth0.com/oauth/grant-type/mfa-otp', ['seotpft']],
+    ['http://auth0.com/oauth/grant-type/mfa-oob', ['seoobft']],
+    ['http://auth0.com/oauth/grant-type/mfa-recovery-code', ['sercft']],
+    ['constructor', ['seccft']],
   ])('a successful %s exchange records %j', (grantType, types) => {
     const events = tokenSuccessEvents({ grantType, clientId: 'c' }, FACTS, 'read:a');
     expect(events.map((e) => e.type)).toEqual(types);
@@ -61,6 +71,14 @@ describe('token events', () => {
       'Unknown or invalid refresh token.',
     ],
     [{ grantType: PASSWORD }, new InvalidScope('too much'), 'fepft', 'too much'],
+    [{ grantType: PASSWORD }, new MfaRequired('t'), 'mfar', 'Multifactor authentication required'],
+    [{ grantType: 'refresh_token' }, new MfaRequired('t'), 'mfar', 'Multifactor authentication required'],
+    [
+      { grantType: 'http://auth0.com/oauth/grant-type/mfa-otp' },
+      new InvalidGrant('Invalid otp_code.'),
+      'feotpft',
+      'Invalid otp_code.',
+    ],
     [
       {},
       new OAuthError('unsupported_grant_type', 'Unsupported grant type: x'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadRequest, NotFound } from '../../../src/errors/api.js';
-import { AccessDenied, InvalidClient, OAuthError } from '../../../src/errors/oauth.js';
+import { AccessDenied, InvalidClient, MfaRequired, OAuthError } from '../../../src/errors/oauth.js';
 import { renderApiError } from '../../../src/server/render-api-error.js';
 import { renderOAuthError } from '../../../src/server/render-oauth-error.js';
 
@@ -141,6 +141,18 @@ describe('renderApiError (Management API shape)', () => {
 });
 
 describe('renderOAuthError (RFC 6749 shape)', () => {
+  it("adds the mfa_token to Auth0's mfa_required", () => {
+    expect(renderOAuthError(new MfaRequired('the-token', 'why'))).toEqual({
+      status: 403,
+      headers: { 'cache-control': 'no-store', pragma: 'no-cache' },
+      body: {
+        error: 'mfa_required',
+        error_description: 'Multifactor authentication required',
+        mfa_token: 'the-token',
+      },
+    });
+  });
+
   it('sends the challenge an invalid_client error carries, and no-store everywhere', () => {
     const r = renderOAuthError(new InvalidClient(undefined, undefined, 'Basic realm="oauth"'));
     expect(r).toEqual({
