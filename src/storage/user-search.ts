@@ -66,7 +66,14 @@ function term(field: string | undefined, value: string, phrase: boolean, eb: Eb,
   }
   const normalized = NORMALIZED[field];
   if (normalized) {
-    if (field === 'email') return eb(normalized, '=', value.toLowerCase());
+    if (field === 'email') {
+      // A linked account's email finds its primary (a linked identity keeps its own login email).
+      const norm = value.toLowerCase();
+      return eb.or([
+        eb(normalized, '=', norm),
+        hasIdentity(eb, (i) => i('identities.email_norm', '=', norm)),
+      ]);
+    }
     return textMatch(sql.ref(normalized), value.toLowerCase(), phrase, eb);
   }
   if (CASELESS_TEXT.has(field))

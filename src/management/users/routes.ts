@@ -1,10 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Forbidden } from '../../errors/api.js';
+import { BadRequest, Forbidden } from '../../errors/api.js';
+import type { RequestAuth } from '../../server/authenticated-request.js';
 import type { Deps } from '../../server/deps.js';
 import { requireScope, requireUserScope } from '../auth.js';
 import { selectFields, toPage } from '../pagination.js';
+import { createAccountLinking, type LinkTarget } from './account-linking.js';
 import {
+  IdentitiesView,
+  IdentityParams,
+  LinkBody,
+  toIdentityView,
   UserCreate,
   UserListQuery,
   UserListView,
@@ -25,6 +31,7 @@ const CURRENT_USER_PATCHABLE = new Set(['user_metadata']);
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const service = createUserService(deps);
+  const linking = createAccountLinking(deps);
 
   app.get(
     '/users',
@@ -99,6 +106,32 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     },
   );
 
+  app.post(
+    '/users/:id/identities',
+    {
+      schema: { params: UserParams, body: LinkBody, response: { 201: IdentitiesView } },
+      preHandler: requireUserScope(['update:users'], ['update:current_user_identities']),
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const identities = await linking.link(id, linkTarget(req.body, req.auth));
+      return reply.status(201).send(identities.map((i) => toIdentityView({ userId: id }, i)));
+    },
+  );
+
+  app.delete(
+    '/users/:id/identities/:provider/:user_id',
+    {
+      schema: { params: IdentityParams, response: { 200: IdentitiesView } },
+      preHandler: requireUserScope(['update:users'], ['update:current_user_identities']),
+    },
+    async (req) => {
+      const { id, provider, user_id: userId } = req.params;
+      const identities = await linking.unlink(id, provider, userId);
+      return identities.map((i) => toIdentityView({ userId: id }, i));
+    },
+  );
+
   app.get(
     '/users-by-email',
     {
@@ -109,3 +142,37 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       (await service.byEmail(req.query.email)).map((u) => selectFields(toUserView(u), req.query)),
   );
 };
+
+/**
+ * The secondary account a link names: `link_with` (an ID token for the calling application), or `provider`
+ * and `user_id`, which only an any-user token may send (spec 4.5).
+ */
+function linkTarget(body: LinkBody, auth: RequestAuth | null): LinkTarget {
+  const byId = body.provider !== undefined || body.user_id !== undefined || body.connection_id !== undefined;
+  if (body.link_with !== undefined) {
+    if (byId) {
+      throw new BadRequest(
+        'invalid_body',
+        'Payload validation error: link_with cannot be sent with provider, user_id or connection_id.',
+      );
+    }
+    return { idToken: body.link_with, audience: auth?.clientId };
+  }
+  if (auth?.currentUserOnly === true) {
+    throw new Forbidden(
+      'insufficient_scope',
+      'A current-user token may link only the account of an ID token (link_with); provider and user_id need update:users.',
+    );
+  }
+  if (body.provider === undefined || body.user_id === undefined) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: send either link_with, or provider and user_id.',
+    );
+  }
+  return {
+    provider: body.provider,
+    userId: String(body.user_id),
+    ...(body.connection_id !== undefined ? { connectionId: body.connection_id } : {}),
+  };
+}

@@ -89,6 +89,19 @@ export function createPasskeyRepository(db: DbOrTx, tenantId: string) {
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
+    /**
+     * Hands a user's passkeys to another user (account linking), or, with `userHandle`, only those registered
+     * under that handle (unlinking gives an account back the passkeys it registered).
+     */
+    async moveToUser(from: string, to: string, userHandle?: string): Promise<void> {
+      let q = db
+        .updateTable('passkeys')
+        .set({ user_id: to })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', from);
+      if (userHandle !== undefined) q = q.where('user_handle', '=', userHandle);
+      await q.execute();
+    },
     async rename(userId: string, id: string, name: string | null): Promise<boolean> {
       const result = await db
         .updateTable('passkeys')

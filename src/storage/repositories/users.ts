@@ -286,11 +286,63 @@ export function createUserRepository(
       const q = users().where('user_id', '=', userId);
       return one(await (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst());
     },
-    /** Every user with this email, any connection, compared case-insensitively. */
+    /**
+     * Every user with this email, any connection, compared case-insensitively: by its own email or by the
+     * email of an identity linked to it (a linked account is found as its primary).
+     */
     async findByEmail(email: string): Promise<User[]> {
+      const norm = email.toLowerCase();
+      const linked = db
+        .selectFrom('identities')
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where('email_norm', '=', norm);
       return withIdentities(
-        await users().where('email_norm', '=', email.toLowerCase()).orderBy('created_at').execute(),
+        await users()
+          .where((eb) => eb.or([eb('email_norm', '=', norm), eb('user_id', 'in', linked)]))
+          .orderBy('created_at')
+          .execute(),
       );
+    },
+    /** The id of the user that signs in with this identity: its own user, or the primary it is linked to. */
+    async findIdentityOwner(provider: string, identityUserId: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('identities')
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where('provider', '=', provider)
+        .where('identity_user_id', '=', identityUserId)
+        .executeTakeFirst();
+      return row?.user_id;
+    },
+    /**
+     * Moves an identity from one user to another (account linking and unlinking), with the profile it carries
+     * there. Call inside a transaction.
+     * @returns false when `from` no longer holds it.
+     */
+    async moveIdentity(
+      identity: Pick<Identity, 'provider' | 'userId'>,
+      from: string,
+      to: string,
+      profileData: Readonly<Record<string, unknown>>,
+      at: string,
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('identities')
+        .set({ user_id: to, profile_data: toJson(profileData), updated_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('provider', '=', identity.provider)
+        .where('identity_user_id', '=', identity.userId)
+        .where('user_id', '=', from)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    /** Inserts the root profile alone: its identity already exists (an unlinked account, moved back to it). */
+    async insertProfile(user: User): Promise<void> {
+      await db
+        .insertInto('users')
+        .values({ ...fromUser(user), tenant_id: tenantId })
+        .execute();
     },
     /** The identity of `connection` whose email or username equals `login` (case-insensitively), with its user. */
     async findByLogin(connection: string, login: string): Promise<LoginMatch | undefined> {
