@@ -139,7 +139,8 @@ export function createAccountLinking(deps: Deps) {
           if (connection.name !== own.connection)
             throw new BadRequest('invalid_body', 'The secondary account does not exist.');
         }
-        await repos.users.moveIdentity(own, secondaryId, primaryId, profileDataOf(secondary), at);
+        if (!(await repos.users.moveIdentity(own, secondaryId, primaryId, profileDataOf(secondary), at)))
+          throw alreadyLinked();
         await repos.passkeys.moveToUser(secondaryId, primaryId);
         await repos.sessions.deleteForUser(secondaryId);
         // Its refresh tokens, consents, MFA enrolments, roles and permissions are deleted with the row.
@@ -166,7 +167,8 @@ export function createAccountLinking(deps: Deps) {
           throw new BadRequest('invalid_uri', 'Main identity cannot be removed.');
         const user = standaloneUser(deps.tenantId, identity, at);
         await repos.users.insertProfile(user);
-        await repos.users.moveIdentity(identity, primaryId, standaloneId, {}, at);
+        if (!(await repos.users.moveIdentity(identity, primaryId, standaloneId, {}, at)))
+          throw new NotFound('not_found', 'The identity is not linked to this user.');
         await repos.passkeys.moveToUser(primaryId, standaloneId, userHandleOf(standaloneId));
         return primary.identities.filter((i) => i !== identity);
       });
