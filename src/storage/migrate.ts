@@ -12,6 +12,7 @@ import * as passkeys from './migrations/0010-passkeys.js';
 import * as mfaEnrolments from './migrations/0011-mfa-enrolments.js';
 import * as dpop from './migrations/0012-dpop.js';
 import * as secondFactors from './migrations/0013-second-factors.js';
+import * as accountLinks from './migrations/0015-account-links.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0011-mfa-enrolments': mfaEnrolments,
   '0012-dpop': dpop,
   '0013-second-factors': secondFactors,
+  '0015-account-links': accountLinks,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

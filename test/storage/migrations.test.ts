@@ -17,6 +17,7 @@ const ALL = [
   '0011-mfa-enrolments',
   '0012-dpop',
   '0013-second-factors',
+  '0015-account-links',
 ];
 
 const TABLES = [

@@ -1,6 +1,5 @@
 import { isOwnIdentity, userIdProvider, userIdValue, type Identity, type User } from '../../domain/user.js';
 import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
-import { userHandleOf } from '../../myaccount/service.js';
 import { LinkTokenRefused, verifyLinkToken } from '../../oauth/tokens/verify-link-token.js';
 import type { Deps } from '../../server/deps.js';
 import type { Repositories } from '../../storage/repositories/index.js';
@@ -141,7 +140,7 @@ export function createAccountLinking(deps: Deps) {
         }
         if (!(await repos.users.moveIdentity(own, secondaryId, primaryId, profileDataOf(secondary), at)))
           throw alreadyLinked();
-        await repos.passkeys.moveToUser(secondaryId, primaryId);
+        await repos.passkeys.linkTo(secondaryId, primaryId);
         await repos.sessions.deleteForUser(secondaryId);
         // Its refresh tokens, consents, MFA enrolments, roles and permissions are deleted with the row.
         await repos.users.delete(secondaryId);
@@ -169,7 +168,7 @@ export function createAccountLinking(deps: Deps) {
         await repos.users.insertProfile(user);
         if (!(await repos.users.moveIdentity(identity, primaryId, standaloneId, {}, at)))
           throw new NotFound('not_found', 'The identity is not linked to this user.');
-        await repos.passkeys.moveToUser(primaryId, standaloneId, userHandleOf(standaloneId));
+        await repos.passkeys.unlinkFrom(primaryId, standaloneId);
         return primary.identities.filter((i) => i !== identity);
       });
       deps.invalidation.userChanged(primaryId);
