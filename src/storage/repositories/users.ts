@@ -228,7 +228,7 @@ export function createUserRepository(
       );
     }
     const search = query.search;
-    if (search) q = q.where((eb) => compileUserSearch(search, eb, dialect));
+    if (search) q = q.where((eb) => compileUserSearch(search, eb, dialect, tenantId));
     return q;
   };
   const writeIdentities = async (user: User, mode: 'insert' | 'update'): Promise<void> => {
@@ -292,16 +292,19 @@ export function createUserRepository(
      */
     async findByEmail(email: string): Promise<User[]> {
       const norm = email.toLowerCase();
+      // One IN list, each half answered by its (tenant_id, email_norm) index.
+      const own = db
+        .selectFrom('users as own')
+        .select('own.user_id')
+        .where('own.tenant_id', '=', tenantId)
+        .where('own.email_norm', '=', norm);
       const linked = db
         .selectFrom('identities')
-        .select('user_id')
-        .where('tenant_id', '=', tenantId)
-        .where('email_norm', '=', norm);
+        .select('identities.user_id')
+        .where('identities.tenant_id', '=', tenantId)
+        .where('identities.email_norm', '=', norm);
       return withIdentities(
-        await users()
-          .where((eb) => eb.or([eb('email_norm', '=', norm), eb('user_id', 'in', linked)]))
-          .orderBy('created_at')
-          .execute(),
+        await users().where('user_id', 'in', own.union(linked)).orderBy('created_at').execute(),
       );
     },
     /** The id of the user that signs in with this identity: its own user, or the primary it is linked to. */
