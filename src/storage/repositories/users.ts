@@ -464,7 +464,7 @@ export function createUserRepository(
         ? toUser(row, login.identities)
         : one(row);
     },
-    /** Deletes the users whose own identity is in `connection` (the connection is being deleted). */
+    /** Deletes the users whose own identity is in `connection`, and its linked accounts (the connection is being deleted). */
     async deleteByConnection(connection: string): Promise<void> {
       const own = db
         .selectFrom('identities')
@@ -473,6 +473,12 @@ export function createUserRepository(
         .where('connection', '=', connection)
         .where(sql<boolean>`provider || '|' || identity_user_id = user_id`);
       await db.deleteFrom('users').where('tenant_id', '=', tenantId).where('user_id', 'in', own).execute();
+      // Accounts of the connection linked to users of other connections go too; their primaries stay.
+      await db
+        .deleteFrom('identities')
+        .where('tenant_id', '=', tenantId)
+        .where('connection', '=', connection)
+        .execute();
     },
     async delete(userId: string): Promise<boolean> {
       const result = await db

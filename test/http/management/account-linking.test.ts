@@ -382,6 +382,29 @@ describe.each(testBackends())('account linking (spec 4.5) on $name', (backend) =
     expect((await link(third.userId, byId(secondary))).json()).toMatchObject({ statusCode: 400 });
   });
 
+  it('deleting a connection removes its accounts linked to users of other connections, not those users', async () => {
+    const created = await api(t.app, {
+      method: 'POST',
+      url: '/api/v2/connections',
+      token: admin,
+      body: { name: `Other-DB-${String(n++)}`, strategy: 'auth0' },
+    });
+    expect(created.statusCode).toBe(201);
+    const connection = created.json<{ id: string; name: string }>();
+    const primary = await person('p');
+    const elsewhere = await make.user({
+      email: `elsewhere.${String(n++)}@example.com`,
+      connection: connection.name,
+    });
+    expect((await link(primary.userId, byId(elsewhere))).statusCode).toBe(201);
+    expect(
+      (await api(t.app, { method: 'DELETE', url: `/api/v2/connections/${connection.id}`, token: admin }))
+        .statusCode,
+    ).toBe(202);
+    expect((await get(primary.userId)).json()).toMatchObject({ identities: [own(primary)] });
+    expect((await get(elsewhere.userId)).statusCode).toBe(404);
+  });
+
   it('unlinks: 200 with the remaining identities, the account standalone again with only its profileData', async () => {
     const primary = await person('p');
     const secondary = await person('s');
