@@ -1,8 +1,10 @@
 import { isOwnIdentity, userIdProvider, userIdValue, type Identity, type User } from '../../domain/user.js';
-import { BadRequest, Conflict, NotFound } from '../../errors/api.js';
+import { BadRequest, Conflict, Forbidden, NotFound } from '../../errors/api.js';
 import { LinkTokenRefused, verifyLinkToken } from '../../oauth/tokens/verify-link-token.js';
+import type { RequestAuth } from '../../server/verified-tokens.js';
 import type { Deps } from '../../server/deps.js';
 import type { Repositories } from '../../storage/repositories/index.js';
+import type { LinkBody } from './schemas.js';
 
 const notFound = () => new NotFound('inexistent_user', 'The user does not exist.');
 const alreadyLinked = () => new Conflict('conflict', 'Specified identity already exists.');
@@ -175,5 +177,39 @@ export function createAccountLinking(deps: Deps) {
       deps.invalidation.userChanged(standaloneId);
       return identities;
     },
+  };
+}
+
+/**
+ * The secondary account a link names: `link_with` (an ID token for the calling application), or `provider`
+ * and `user_id`, which only an any-user token may send (spec 4.5).
+ */
+export function linkTarget(body: LinkBody, auth: RequestAuth | null): LinkTarget {
+  const byId = body.provider !== undefined || body.user_id !== undefined || body.connection_id !== undefined;
+  if (body.link_with !== undefined) {
+    if (byId) {
+      throw new BadRequest(
+        'invalid_body',
+        'Payload validation error: link_with cannot be sent with provider, user_id or connection_id.',
+      );
+    }
+    return { idToken: body.link_with, audience: auth?.clientId };
+  }
+  if (auth?.currentUserOnly === true) {
+    throw new Forbidden(
+      'insufficient_scope',
+      'A current-user token may link only the account of an ID token (link_with); provider and user_id need update:users.',
+    );
+  }
+  if (body.provider === undefined || body.user_id === undefined) {
+    throw new BadRequest(
+      'invalid_body',
+      'Payload validation error: send either link_with, or provider and user_id.',
+    );
+  }
+  return {
+    provider: body.provider,
+    userId: String(body.user_id),
+    ...(body.connection_id !== undefined ? { connectionId: body.connection_id } : {}),
   };
 }

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { BadRequest, Forbidden } from '../../errors/api.js';
-import type { RequestAuth } from '../../server/authenticated-request.js';
+import { Forbidden } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { requireScope, requireUserScope } from '../auth.js';
 import { selectFields, toPage } from '../pagination.js';
-import { createAccountLinking, type LinkTarget } from './account-linking.js';
+import { createAccountLinking, linkTarget } from './account-linking.js';
 import {
   IdentitiesView,
   IdentityParams,
@@ -142,37 +141,3 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       (await service.byEmail(req.query.email)).map((u) => selectFields(toUserView(u), req.query)),
   );
 };
-
-/**
- * The secondary account a link names: `link_with` (an ID token for the calling application), or `provider`
- * and `user_id`, which only an any-user token may send (spec 4.5).
- */
-function linkTarget(body: LinkBody, auth: RequestAuth | null): LinkTarget {
-  const byId = body.provider !== undefined || body.user_id !== undefined || body.connection_id !== undefined;
-  if (body.link_with !== undefined) {
-    if (byId) {
-      throw new BadRequest(
-        'invalid_body',
-        'Payload validation error: link_with cannot be sent with provider, user_id or connection_id.',
-      );
-    }
-    return { idToken: body.link_with, audience: auth?.clientId };
-  }
-  if (auth?.currentUserOnly === true) {
-    throw new Forbidden(
-      'insufficient_scope',
-      'A current-user token may link only the account of an ID token (link_with); provider and user_id need update:users.',
-    );
-  }
-  if (body.provider === undefined || body.user_id === undefined) {
-    throw new BadRequest(
-      'invalid_body',
-      'Payload validation error: send either link_with, or provider and user_id.',
-    );
-  }
-  return {
-    provider: body.provider,
-    userId: String(body.user_id),
-    ...(body.connection_id !== undefined ? { connectionId: body.connection_id } : {}),
-  };
-}
