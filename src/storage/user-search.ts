@@ -111,7 +111,7 @@ function emailIs(eb: Eb, norm: string, tenantId: string): Cond {
     .select('identities.user_id')
     .where('identities.tenant_id', '=', tenantId)
     .where('identities.email_norm', '=', norm);
-  return eb('users.user_id', 'in', own.union(linked));
+  return eb('users.user_id', 'in', own.unionAll(linked));
 }
 
 // Identity fields match when any of the user's identities (its own or a linked one) matches.

@@ -304,7 +304,7 @@ export function createUserRepository(
         .where('identities.tenant_id', '=', tenantId)
         .where('identities.email_norm', '=', norm);
       return withIdentities(
-        await users().where('user_id', 'in', own.union(linked)).orderBy('created_at').execute(),
+        await users().where('user_id', 'in', own.unionAll(linked)).orderBy('created_at').execute(),
       );
     },
     /** The id of the user that signs in with this identity: its own user, or the primary it is linked to. */
