@@ -292,6 +292,15 @@ describe.each(testBackends())('account linking (spec 4.5) on $name', (backend) =
       .setExpirationTime('1h')
       .sign(foreign.privateKey);
     await refused(forged, 'link_with has an invalid signature.');
+    // Another tenant's ID token: a key this tenant does not publish.
+    const elsewhere = await new SignJWT({ sub: secondary.userId })
+      .setProtectedHeader({ alg: 'RS256', kid: 'another-tenants-key' })
+      .setIssuer(TEST_ISSUER)
+      .setAudience(app.clientId)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(foreign.privateKey);
+    await refused(elsewhere, "link_with was not signed by one of this tenant's keys.");
     const now = Math.floor(t.clock.now() / 1000);
     const otherIssuer = await t.deps.signer.sign(
       { iss: 'https://elsewhere.test/', sub: secondary.userId, aud: app.clientId, iat: now, exp: now + 60 },
