@@ -13,6 +13,7 @@ import * as mfaEnrolments from './migrations/0011-mfa-enrolments.js';
 import * as dpop from './migrations/0012-dpop.js';
 import * as secondFactors from './migrations/0013-second-factors.js';
 import * as deviceCredentials from './migrations/0014-device-credentials.js';
+import * as accountLinks from './migrations/0015-account-links.js';
 
 interface DialectMigration {
   up(db: Parameters<Migration['up']>[0], dialect: Storage['dialect']): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0012-dpop': dpop,
   '0013-second-factors': secondFactors,
   '0014-device-credentials': deviceCredentials,
+  '0015-account-links': accountLinks,
 };
 
 function provider(dialect: Storage['dialect']): MigrationProvider {

@@ -190,6 +190,8 @@ export interface PasskeysTable {
   user_agent: string | null;
   created_at: string;
   last_used_at: string | null;
+  /** While the account it was enrolled by is linked to this user: that account's id (migration 0015). */
+  linked_from: string | null;
 }
 
 /** The user's root profile; how the user signs in lives in `identities`. */

@@ -39,14 +39,14 @@ function like(column: Expression<unknown> | string, pattern: string): Cond {
  * Compiles a parsed user search into a WHERE condition for either engine.
  * @throws BadRequest for fields or operations the search does not support.
  */
-export function compileUserSearch(node: SearchNode, eb: Eb, dialect: DialectName): Cond {
+export function compileUserSearch(node: SearchNode, eb: Eb, dialect: DialectName, tenantId: string): Cond {
   switch (node.kind) {
     case 'and':
-      return eb.and(node.children.map((c) => compileUserSearch(c, eb, dialect)));
+      return eb.and(node.children.map((c) => compileUserSearch(c, eb, dialect, tenantId)));
     case 'or':
-      return eb.or(node.children.map((c) => compileUserSearch(c, eb, dialect)));
+      return eb.or(node.children.map((c) => compileUserSearch(c, eb, dialect, tenantId)));
     case 'not':
-      return eb.not(compileUserSearch(node.child, eb, dialect));
+      return eb.not(compileUserSearch(node.child, eb, dialect, tenantId));
     case 'exists':
       return exists(node.field, eb, dialect);
     case 'range':
@@ -56,17 +56,24 @@ export function compileUserSearch(node: SearchNode, eb: Eb, dialect: DialectName
     case 'suffix':
       return wildcard(node.field, node.suffix, 'suffix', eb);
     case 'term':
-      return term(node.field, node.value, node.phrase, eb, dialect);
+      return term(node.field, node.value, node.phrase, eb, dialect, tenantId);
   }
 }
 
-function term(field: string | undefined, value: string, phrase: boolean, eb: Eb, dialect: DialectName): Cond {
+function term(
+  field: string | undefined,
+  value: string,
+  phrase: boolean,
+  eb: Eb,
+  dialect: DialectName,
+  tenantId: string,
+): Cond {
   if (field === undefined) {
     return eb.or(FREE_TEXT.map((col) => textMatch(sql.ref(col), value.toLowerCase(), phrase, eb)));
   }
   const normalized = NORMALIZED[field];
   if (normalized) {
-    if (field === 'email') return eb(normalized, '=', value.toLowerCase());
+    if (field === 'email') return emailIs(eb, value.toLowerCase(), tenantId);
     return textMatch(sql.ref(normalized), value.toLowerCase(), phrase, eb);
   }
   if (CASELESS_TEXT.has(field))
@@ -87,6 +94,24 @@ function term(field: string | undefined, value: string, phrase: boolean, eb: Eb,
   const meta = metadataPath(field);
   if (meta) return metadataEquals(meta.column, meta.path, value, eb, dialect);
   throw invalidQuery(`unknown field ${field}`);
+}
+
+/**
+ * The user's own email, or the email of an account linked to it (a linked identity keeps its login email, and
+ * finds its primary). One IN list of ids, each half answered by a (tenant_id, email_norm) index.
+ */
+function emailIs(eb: Eb, norm: string, tenantId: string): Cond {
+  const own = eb
+    .selectFrom('users as own')
+    .select('own.user_id')
+    .where('own.tenant_id', '=', tenantId)
+    .where('own.email_norm', '=', norm);
+  const linked = eb
+    .selectFrom('identities')
+    .select('identities.user_id')
+    .where('identities.tenant_id', '=', tenantId)
+    .where('identities.email_norm', '=', norm);
+  return eb('users.user_id', 'in', own.unionAll(linked));
 }
 
 // Identity fields match when any of the user's identities (its own or a linked one) matches.

@@ -18,6 +18,7 @@ const ALL = [
   '0012-dpop',
   '0013-second-factors',
   '0014-device-credentials',
+  '0015-account-links',
 ];
 
 const TABLES = [

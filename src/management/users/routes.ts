@@ -4,7 +4,12 @@ import { Forbidden } from '../../errors/api.js';
 import type { Deps } from '../../server/deps.js';
 import { requireScope, requireUserScope } from '../auth.js';
 import { selectFields, toPage } from '../pagination.js';
+import { createAccountLinking, linkTarget } from './account-linking.js';
 import {
+  IdentitiesView,
+  IdentityParams,
+  LinkBody,
+  toIdentityView,
   UserCreate,
   UserListQuery,
   UserListView,
@@ -25,6 +30,7 @@ const CURRENT_USER_PATCHABLE = new Set(['user_metadata']);
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
   const service = createUserService(deps);
+  const linking = createAccountLinking(deps);
 
   app.get(
     '/users',
@@ -96,6 +102,32 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     async (req, reply) => {
       await service.remove(req.params.id);
       return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/users/:id/identities',
+    {
+      schema: { params: UserParams, body: LinkBody, response: { 201: IdentitiesView } },
+      preHandler: requireUserScope(['update:users'], ['update:current_user_identities']),
+    },
+    async (req, reply) => {
+      const { id } = req.params;
+      const identities = await linking.link(id, linkTarget(req.body, req.auth));
+      return reply.status(201).send(identities.map((i) => toIdentityView({ userId: id }, i)));
+    },
+  );
+
+  app.delete(
+    '/users/:id/identities/:provider/:user_id',
+    {
+      schema: { params: IdentityParams, response: { 200: IdentitiesView } },
+      preHandler: requireUserScope(['update:users'], ['update:current_user_identities']),
+    },
+    async (req) => {
+      const { id, provider, user_id: userId } = req.params;
+      const identities = await linking.unlink(id, provider, userId);
+      return identities.map((i) => toIdentityView({ userId: id }, i));
     },
   );
 

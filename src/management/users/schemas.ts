@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { isOwnIdentity, type User } from '../../domain/user.js';
+import { isOwnIdentity, type Identity as UserIdentity, type User } from '../../domain/user.js';
 import { FreeKeyMap } from '../maps.js';
 import { FieldsQuery, PageQuery, listView } from '../pagination.js';
 
@@ -140,6 +140,26 @@ export const UsersByEmailQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** POST /users/{id}/identities (spec 4.5): `link_with`, or `provider` and `user_id`. */
+export const LinkBody = Type.Object(
+  {
+    link_with: Type.Optional(Type.String({ minLength: 1, maxLength: 16 * 1024 })),
+    provider: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    user_id: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 255 }), Type.Integer({ minimum: 0 })]),
+    ),
+    connection_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type LinkBody = Static<typeof LinkBody>;
+
+export const IdentityParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 300 }),
+  provider: Type.String({ minLength: 1, maxLength: 100 }),
+  user_id: Type.String({ minLength: 1, maxLength: 255 }),
+});
+
 const Identity = Type.Object({
   connection: Type.String(),
   user_id: Type.String(),
@@ -148,6 +168,19 @@ const Identity = Type.Object({
   // Auth0 shows a linked identity's own profile here; the user's own identity has none.
   profileData: Type.Optional(MetadataView),
 });
+
+export const IdentitiesView = Type.Array(Identity);
+
+/** Auth0's identity item; `profileData` only on linked identities. */
+export function toIdentityView(u: Pick<User, 'userId'>, i: UserIdentity): Static<typeof Identity> {
+  return {
+    connection: i.connection,
+    user_id: i.userId,
+    provider: i.provider,
+    isSocial: i.isSocial,
+    ...(isOwnIdentity(u, i) ? {} : { profileData: { ...i.profileData } }),
+  };
+}
 
 export const UserView = Type.Object({
   user_id: Type.Optional(Type.String()),
@@ -195,13 +228,7 @@ export function toUserView(u: User): UserView {
     ...opt('picture', u.picture),
     created_at: u.createdAt,
     updated_at: u.updatedAt,
-    identities: u.identities.map((i) => ({
-      connection: i.connection,
-      user_id: i.userId,
-      provider: i.provider,
-      isSocial: i.isSocial,
-      ...(isOwnIdentity(u, i) ? {} : { profileData: { ...i.profileData } }),
-    })),
+    identities: u.identities.map((i) => toIdentityView(u, i)),
     ...(Object.keys(u.userMetadata).length > 0 ? { user_metadata: { ...u.userMetadata } } : {}),
     ...(Object.keys(u.appMetadata).length > 0 ? { app_metadata: { ...u.appMetadata } } : {}),
     ...opt('last_ip', u.lastIp),

@@ -89,6 +89,25 @@ export function createPasskeyRepository(db: DbOrTx, tenantId: string) {
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
+    /** Account linking: the secondary's passkeys sign in as the primary, remembering whose they were. */
+    async linkTo(secondary: string, primary: string): Promise<void> {
+      await db
+        .updateTable('passkeys')
+        .set({ user_id: primary, linked_from: secondary })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', secondary)
+        .execute();
+    },
+    /** Unlinking: the passkeys that came from `account` go back to it. */
+    async unlinkFrom(primary: string, account: string): Promise<void> {
+      await db
+        .updateTable('passkeys')
+        .set({ user_id: account, linked_from: null })
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', primary)
+        .where('linked_from', '=', account)
+        .execute();
+    },
     async rename(userId: string, id: string, name: string | null): Promise<boolean> {
       const result = await db
         .updateTable('passkeys')

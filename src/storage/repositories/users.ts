@@ -228,7 +228,7 @@ export function createUserRepository(
       );
     }
     const search = query.search;
-    if (search) q = q.where((eb) => compileUserSearch(search, eb, dialect));
+    if (search) q = q.where((eb) => compileUserSearch(search, eb, dialect, tenantId));
     return q;
   };
   const writeIdentities = async (user: User, mode: 'insert' | 'update'): Promise<void> => {
@@ -286,11 +286,66 @@ export function createUserRepository(
       const q = users().where('user_id', '=', userId);
       return one(await (dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst());
     },
-    /** Every user with this email, any connection, compared case-insensitively. */
+    /**
+     * Every user with this email, any connection, compared case-insensitively: by its own email or by the
+     * email of an identity linked to it (a linked account is found as its primary).
+     */
     async findByEmail(email: string): Promise<User[]> {
+      const norm = email.toLowerCase();
+      // One IN list, each half answered by its (tenant_id, email_norm) index.
+      const own = db
+        .selectFrom('users as own')
+        .select('own.user_id')
+        .where('own.tenant_id', '=', tenantId)
+        .where('own.email_norm', '=', norm);
+      const linked = db
+        .selectFrom('identities')
+        .select('identities.user_id')
+        .where('identities.tenant_id', '=', tenantId)
+        .where('identities.email_norm', '=', norm);
       return withIdentities(
-        await users().where('email_norm', '=', email.toLowerCase()).orderBy('created_at').execute(),
+        await users().where('user_id', 'in', own.unionAll(linked)).orderBy('created_at').execute(),
       );
+    },
+    /** The id of the user that signs in with this identity: its own user, or the primary it is linked to. */
+    async findIdentityOwner(provider: string, identityUserId: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('identities')
+        .select('user_id')
+        .where('tenant_id', '=', tenantId)
+        .where('provider', '=', provider)
+        .where('identity_user_id', '=', identityUserId)
+        .executeTakeFirst();
+      return row?.user_id;
+    },
+    /**
+     * Moves an identity from one user to another (account linking and unlinking), with the profile it carries
+     * there. Call inside a transaction.
+     * @returns false when `from` no longer holds it.
+     */
+    async moveIdentity(
+      identity: Pick<Identity, 'provider' | 'userId'>,
+      from: string,
+      to: string,
+      profileData: Readonly<Record<string, unknown>>,
+      at: string,
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('identities')
+        .set({ user_id: to, profile_data: toJson(profileData), updated_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('provider', '=', identity.provider)
+        .where('identity_user_id', '=', identity.userId)
+        .where('user_id', '=', from)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    /** Inserts the root profile alone: its identity already exists (an unlinked account, moved back to it). */
+    async insertProfile(user: User): Promise<void> {
+      await db
+        .insertInto('users')
+        .values({ ...fromUser(user), tenant_id: tenantId })
+        .execute();
     },
     /** The identity of `connection` whose email or username equals `login` (case-insensitively), with its user. */
     async findByLogin(connection: string, login: string): Promise<LoginMatch | undefined> {
@@ -409,7 +464,7 @@ export function createUserRepository(
         ? toUser(row, login.identities)
         : one(row);
     },
-    /** Deletes the users whose own identity is in `connection` (the connection is being deleted). */
+    /** Deletes the users whose own identity is in `connection`, and its linked accounts (the connection is being deleted). */
     async deleteByConnection(connection: string): Promise<void> {
       const own = db
         .selectFrom('identities')
@@ -418,6 +473,12 @@ export function createUserRepository(
         .where('connection', '=', connection)
         .where(sql<boolean>`provider || '|' || identity_user_id = user_id`);
       await db.deleteFrom('users').where('tenant_id', '=', tenantId).where('user_id', 'in', own).execute();
+      // Accounts of the connection linked to users of other connections go too; their primaries stay.
+      await db
+        .deleteFrom('identities')
+        .where('tenant_id', '=', tenantId)
+        .where('connection', '=', connection)
+        .execute();
     },
     async delete(userId: string): Promise<boolean> {
       const result = await db

@@ -305,6 +305,21 @@ const ROUTES: readonly RouteCase[] = [
     currentUser: ['delete:current_user'],
   },
   {
+    method: 'POST',
+    route: '/users/:id/identities',
+    url: `/users/${U}/identities`,
+    body: { link_with: 'not-an-id-token' },
+    accepted: ['update:users', 'update:current_user_identities'],
+    currentUser: ['update:current_user_identities'],
+  },
+  {
+    method: 'DELETE',
+    route: '/users/:id/identities/:provider/:user_id',
+    url: `/users/${U}/identities/auth0/scope-matrix-linked`,
+    accepted: ['update:users', 'update:current_user_identities'],
+    currentUser: ['update:current_user_identities'],
+  },
+  {
     method: 'GET',
     route: '/users-by-email',
     url: '/users-by-email?email=scope-matrix%40example.com',
