@@ -16,6 +16,8 @@ const MAX_RESULTS = 1000;
 const ListQuery = Type.Object(
   {
     ...PageQuery,
+    // Auth0 pages device credentials up to its 1000-result cap (spec 4.6).
+    per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_RESULTS })),
     ...FieldsQuery,
     user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
     client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
