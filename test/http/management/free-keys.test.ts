@@ -313,7 +313,7 @@ describe.each(testBackends())('free-key objects come back exactly on $name', (ba
       const bad = await call('PATCH', '/api/v2/tenants/settings', { flags: { 'a\tb': 'yes' } });
       expect(bad.statusCode).toBe(400);
       expect((await call('GET', '/api/v2/tenants/settings?fields=flags')).json()).toEqual({
-        flags: { remove_alg_from_jwks: false },
+        flags: { enable_idtoken_api2: false, remove_alg_from_jwks: false },
       });
     });
   });

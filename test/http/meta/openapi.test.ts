@@ -230,6 +230,10 @@ describe.each(testBackends())('the OpenAPI document on $name', (backend) => {
         '/passkey/register',
         '/dbconnections/signup',
         '/dbconnections/change_password',
+        '/mfa/authenticators',
+        '/mfa/authenticators/{id}',
+        '/mfa/associate',
+        '/mfa/challenge',
       ].sort(),
     );
   });
