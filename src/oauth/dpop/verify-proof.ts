@@ -50,6 +50,48 @@ async function proofKey(alg: string, jwk: JWK, jkt: string): Promise<CryptoKey> 
   return imported;
 }
 
+/** A protected header that passed the checks below: its algorithm, its key's thumbprint and the imported key. */
+interface KnownHeader {
+  readonly alg: string;
+  readonly jkt: string;
+  readonly key: CryptoKey;
+}
+
+/**
+ * Checked protected headers by their base64url text: a client's proofs all carry the same header (alg, typ,
+ * jwk; what changes is in the payload), so a repeat skips decoding, the checks, the thumbprint and the import.
+ */
+const knownHeaders = new LRUCache<string, KnownHeader>({ max: 10_000 });
+
+/**
+ * RFC 9449 §4.3's header checks: `typ`, an asymmetric `alg`, a public `jwk`; then its thumbprint and key.
+ * @throws DpopProofError, or jose's / WebCrypto's errors for a key that cannot be used
+ */
+async function checkedHeader(proof: string): Promise<KnownHeader> {
+  const invalid = (message: string) => new DpopProofError('invalid_dpop_proof', message);
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch {
+    throw invalid('DPoP proof is not a JWS');
+  }
+  if (header.typ !== 'dpop+jwt') throw invalid('DPoP proof typ must be dpop+jwt');
+  if (typeof header.alg !== 'string' || !(DPOP_ALGS as readonly string[]).includes(header.alg)) {
+    throw invalid('DPoP proof alg must be an asymmetric algorithm');
+  }
+  const jwk = header.jwk as JWK | undefined;
+  if (jwk === undefined || typeof jwk !== 'object' || Array.isArray(jwk)) {
+    throw invalid('DPoP proof must carry its public key in the jwk header');
+  }
+  if (PRIVATE_MEMBERS.some((member) => member in jwk)) {
+    throw invalid('DPoP proof jwk must not contain a private key');
+  }
+  const jkt = await calculateJwkThumbprint(jwk, 'sha256');
+  const known = { alg: header.alg, jkt, key: await proofKey(header.alg, jwk, jkt) };
+  knownHeaders.set(proof.slice(0, proof.indexOf('.')), known);
+  return known;
+}
+
 /** Why a proof was refused: a bad proof, or a good one that lacks the nonce the server demands. */
 export type DpopFailure = 'invalid_dpop_proof' | 'use_dpop_nonce';
 
@@ -91,33 +133,19 @@ export interface VerifiedProof {
  */
 export async function verifyDpopProof(proof: string, expect: ProofExpectations): Promise<VerifiedProof> {
   const invalid = (message: string) => new DpopProofError('invalid_dpop_proof', message);
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(proof);
-  } catch {
-    throw invalid('DPoP proof is not a JWS');
-  }
-  if (header.typ !== 'dpop+jwt') throw invalid('DPoP proof typ must be dpop+jwt');
-  if (typeof header.alg !== 'string' || !(DPOP_ALGS as readonly string[]).includes(header.alg)) {
-    throw invalid('DPoP proof alg must be an asymmetric algorithm');
-  }
-  const jwk = header.jwk as JWK | undefined;
-  if (jwk === undefined || typeof jwk !== 'object' || Array.isArray(jwk)) {
-    throw invalid('DPoP proof must carry its public key in the jwk header');
-  }
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) {
-    throw invalid('DPoP proof jwk must not contain a private key');
-  }
   let payload: JWTPayload;
   let jkt: string;
   try {
-    jkt = await calculateJwkThumbprint(jwk, 'sha256');
-    ({ payload } = await jwtVerify(proof, await proofKey(header.alg, jwk, jkt), {
+    let known = knownHeaders.get(proof.slice(0, proof.indexOf('.')));
+    known ??= await checkedHeader(proof);
+    jkt = known.jkt;
+    ({ payload } = await jwtVerify(proof, known.key, {
       typ: 'dpop+jwt',
-      algorithms: [...DPOP_ALGS],
+      algorithms: [known.alg],
       currentDate: new Date(expect.nowSeconds * 1000),
     }));
   } catch (error) {
+    if (error instanceof DpopProofError) throw error;
     // A malformed jwk, or one that does not fit the alg, fails its thumbprint or import with a TypeError or
     // WebCrypto's DOMException as well as a JOSEError.
     if (error instanceof errors.JOSEError || error instanceof TypeError || error instanceof DOMException) {

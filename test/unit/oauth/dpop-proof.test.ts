@@ -53,6 +53,19 @@ async function proof(spec: ProofSpec = {}): Promise<string> {
 const expectations: ProofExpectations = { method: 'GET', url: URL_, nowSeconds: NOW, accessToken: TOKEN };
 
 describe('DPoP proof verification (RFC 9449 §4.3)', () => {
+  it('checks the signature of every proof, also once its header is known', async () => {
+    const good = await proof();
+    await verifyDpopProof(good, expectations);
+    // The same header (and so the cached key) over a payload signed by another key: refused.
+    const forged = await proof({ key: other.privateKey });
+    expect(forged.split('.')[0]).toBe(good.split('.')[0]);
+    await expect(verifyDpopProof(forged, expectations)).rejects.toThrow(
+      'DPoP proof signature or key is invalid',
+    );
+    // And a good signature over another payload under the known header still passes.
+    await expect(verifyDpopProof(await proof(), expectations)).resolves.toMatchObject({ jkt });
+  });
+
   it('accepts a good proof and returns its key thumbprint', async () => {
     const verified = await verifyDpopProof(await proof(), expectations);
     expect(verified.jkt).toBe(jkt);
