@@ -111,6 +111,15 @@ export class Keystore {
     return this.verifiable.get(kid)?.publicKey;
   }
 
+  /** The verifiable key `kid`, after a fresh look when it is unknown here (another node may just have rotated). */
+  async findPublicKey(kid: string): Promise<KeyObject | undefined> {
+    await this.ensureFresh();
+    const key = this.publicKey(kid);
+    if (key) return key;
+    await this.lookAgain();
+    return this.publicKey(kid);
+  }
+
   /**
    * Auth0 compat: tenant flag `remove_alg_from_jwks` drops `alg`, so strict verifiers (jose) accept the same
    * keys for PS256 and RS512 tokens.

@@ -1,7 +1,6 @@
 import type { Session } from '../domain/session.js';
-import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig } from '../mfa/guardian.js';
-import { MFA_ACR, mfaRequired, usableFactors } from '../mfa/second-factor.js';
+import { MFA_ACR, mfaRequired, pendingEnrolment, usableFactors } from '../mfa/second-factor.js';
 import { newTotpSecret } from '../mfa/totp.js';
 import type { AuthorizeRequest } from '../oauth/authorize/request.js';
 import type { MfaStep } from '../oauth/authorize/transaction.js';
@@ -58,25 +57,10 @@ export async function mfaStepFor(
   if (first) return { ...base, kind: 'challenge', enrolmentId: first.id };
   const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
   if (!enabled.includes('otp')) return undefined;
-  const id = `totp|dev_${randomAlphanumeric(20)}`;
   const at = new Date(deps.clock.now()).toISOString();
-  await deps.store.transaction(async (repos) => {
-    // Only the latest enrolment stays pending, as with My Account's: abandoned ones do not pile up.
-    await repos.mfaEnrolments.deleteUnconfirmed(userId, 'totp');
-    await repos.mfaEnrolments.insert({
-      id,
-      userId,
-      type: 'totp',
-      secret: newTotpSecret(),
-      codeHash: undefined,
-      confirmed: false,
-      name: undefined,
-      createdAt: at,
-      enrolledAt: undefined,
-      lastAuthAt: undefined,
-    });
-  });
-  return { ...base, kind: 'enrol', enrolmentId: id };
+  const enrolment = pendingEnrolment(userId, 'totp', at, { secret: newTotpSecret() });
+  await deps.store.mfaEnrolments.replacePending(enrolment);
+  return { ...base, kind: 'enrol', enrolmentId: enrolment.id };
 }
 
 /** The page of a second-factor step. */

@@ -75,11 +75,5 @@ async function keyFor(
     return configured === 'HS256' ? new TextEncoder().encode(client.clientSecret) : undefined;
   }
   if (!ASYMMETRIC.has(alg) || kid === undefined) return undefined;
-  await deps.keystore.ensureFresh();
-  let key = deps.keystore.publicKey(kid);
-  if (!key) {
-    await deps.keystore.lookAgain();
-    key = deps.keystore.publicKey(kid);
-  }
-  return key;
+  return deps.keystore.findPublicKey(kid);
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MfaEnrolment, MfaEnrolmentType } from '../domain/mfa-enrolment.js';
 import { AccessDenied, InvalidRequest, OAuthError } from '../errors/oauth.js';
-import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig, type GuardianFactor } from '../mfa/guardian.js';
 import { createMfaTokens, type MfaTokenState } from '../mfa/mfa-token.js';
 import { checkOobCode, oobTargetOf, sendOobCode, type OobTarget } from '../mfa/oob.js';
@@ -11,6 +10,7 @@ import {
   checkTotp,
   FACTOR_OF_TYPE,
   mfaRequired,
+  pendingEnrolment,
   redeemRecoveryCode,
   usableFactors,
 } from '../mfa/second-factor.js';
@@ -232,40 +232,23 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
         throw new AccessDenied(`The ${FACTOR_OF_TYPE[type]} factor is not enabled for this tenant.`);
       }
       const address = addressOf(type, request, user.email);
-      const id = `${type}|dev_${randomAlphanumeric(20)}`;
       const secret = type === 'totp' ? newTotpSecret() : undefined;
       const recoveryCode = enabled.includes('recovery-code') ? newRecoveryCode() : undefined;
-      const recoveryId =
-        recoveryCode === undefined ? undefined : `recovery-code|dev_${randomAlphanumeric(20)}`;
       const at = iso();
-      const pending = (e: Pick<MfaEnrolment, 'id' | 'type'> & Partial<MfaEnrolment>): MfaEnrolment => ({
-        userId: user.userId,
-        secret: undefined,
-        codeHash: undefined,
-        confirmed: false,
-        name: undefined,
-        createdAt: at,
-        enrolledAt: undefined,
-        lastAuthAt: undefined,
-        ...e,
-      });
-      const enrolment = pending({
-        id,
-        type,
-        secret,
+      const enrolment = pendingEnrolment(user.userId, type, at, {
+        ...(secret !== undefined ? { secret } : {}),
         ...(address !== undefined ? { address } : {}),
         ...(type === 'phone' ? { channel: request.oobChannel === 'voice' ? 'voice' : 'sms' } : {}),
       });
+      const recoveryRow =
+        recoveryCode === undefined
+          ? undefined
+          : pendingEnrolment(user.userId, 'recovery-code', at, { codeHash: hashRecoveryCode(recoveryCode) });
+      const id = enrolment.id;
+      const recoveryId = recoveryRow?.id;
       await deps.store.transaction(async (repos) => {
-        // Only the latest enrolment of a type stays pending: abandoned ones do not pile up.
-        await repos.mfaEnrolments.deleteUnconfirmed(user.userId, type);
-        await repos.mfaEnrolments.insert(enrolment);
-        if (recoveryId !== undefined && recoveryCode !== undefined) {
-          await repos.mfaEnrolments.deleteUnconfirmed(user.userId, 'recovery-code');
-          await repos.mfaEnrolments.insert(
-            pending({ id: recoveryId, type: 'recovery-code', codeHash: hashRecoveryCode(recoveryCode) }),
-          );
-        }
+        await repos.mfaEnrolments.replacePending(enrolment);
+        if (recoveryRow) await repos.mfaEnrolments.replacePending(recoveryRow);
       });
       const association: Association = {
         enrolmentId: id,

@@ -77,17 +77,41 @@ export async function checkTotp(
   return { ok: false, reason: 'wrong' };
 }
 
+/** A new enrolment id in Auth0's shape, `{type}|dev_…`. */
+export function newEnrolmentId(type: MfaEnrolmentType): string {
+  return `${type}|dev_${randomAlphanumeric(20)}`;
+}
+
+/**
+ * An enrolment started at `at` and not confirmed yet: a first right code (or its verification) confirms it.
+ * `fields` carry what the type holds (a TOTP secret, a recovery code's hash, an address and channel).
+ */
+export function pendingEnrolment(
+  userId: string,
+  type: MfaEnrolmentType,
+  at: string,
+  fields: Partial<Pick<MfaEnrolment, 'id' | 'secret' | 'codeHash' | 'address' | 'channel'>> = {},
+): MfaEnrolment {
+  return {
+    id: newEnrolmentId(type),
+    userId,
+    type,
+    secret: undefined,
+    codeHash: undefined,
+    confirmed: false,
+    name: undefined,
+    createdAt: at,
+    enrolledAt: undefined,
+    lastAuthAt: undefined,
+    ...fields,
+  };
+}
+
 /** A confirmed recovery-code enrolment holding the hash of `code`. */
 export function recoveryEnrolment(userId: string, code: string, at: string): MfaEnrolment {
   return {
-    id: `recovery-code|dev_${randomAlphanumeric(20)}`,
-    userId,
-    type: 'recovery-code',
-    secret: undefined,
-    codeHash: hashRecoveryCode(code),
+    ...pendingEnrolment(userId, 'recovery-code', at, { codeHash: hashRecoveryCode(code) }),
     confirmed: true,
-    name: undefined,
-    createdAt: at,
     enrolledAt: at,
     lastAuthAt: at,
   };

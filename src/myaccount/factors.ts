@@ -1,11 +1,10 @@
 import type { MfaEnrolment, MfaEnrolmentType } from '../domain/mfa-enrolment.js';
 import type { User } from '../domain/user.js';
 import { BadRequest, Conflict, TooManyRequests } from '../errors/api.js';
-import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig } from '../mfa/guardian.js';
 import { createPasswordMethod, NEW_PASSWORD_ID } from './password.js';
 import { checkOobCode, sendOobCode } from '../mfa/oob.js';
-import { FACTOR_OF_TYPE } from '../mfa/second-factor.js';
+import { FACTOR_OF_TYPE, newEnrolmentId, pendingEnrolment } from '../mfa/second-factor.js';
 import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
 import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
 import type { Deps } from '../server/deps.js';
@@ -194,24 +193,13 @@ export function createFactorService(deps: Deps, log: WarningLog) {
       log.warn(`My Account ${type} enrolment: ${error.message}`);
       throw codeNotSent(type);
     }
-    await deps.store.transaction(async (repos) => {
-      // Only the latest enrolment of a type stays pending: abandoned ones do not pile up.
-      await repos.mfaEnrolments.deleteUnconfirmed(user.userId, type);
-      await repos.mfaEnrolments.insert({
+    await deps.store.mfaEnrolments.replacePending(
+      pendingEnrolment(user.userId, type, iso(), {
         id,
-        userId: user.userId,
-        type,
-        secret: undefined,
-        codeHash: undefined,
-        confirmed: false,
-        name: undefined,
-        createdAt: iso(),
-        enrolledAt: undefined,
-        lastAuthAt: undefined,
         address,
         ...(channel === undefined ? {} : { channel }),
-      });
-    });
+      }),
+    );
     const authSession = await openAuthSession<FactorSession>(
       deps,
       { userId: user.userId, type, methodId: id, attempts: 0, oobCode },
@@ -304,7 +292,7 @@ export function createFactorService(deps: Deps, log: WarningLog) {
       if (!isFactorType(type)) throw new BadRequest('invalid_body', `Unknown type "${type}".`);
       assertFieldsOf(body);
       await requireEnabled(type);
-      const id = `${type}|dev_${randomAlphanumeric(20)}`;
+      const id = newEnrolmentId(type);
       if (type === 'email' || type === 'phone') return startOob(user, type, id, body);
       const secret = type === 'totp' ? newTotpSecret() : undefined;
       const code = type === 'recovery-code' ? newRecoveryCode() : undefined;
@@ -315,20 +303,13 @@ export function createFactorService(deps: Deps, log: WarningLog) {
         ) {
           throw new Conflict('conflict', 'The user already has a recovery code.');
         }
-        // Only the latest enrolment of a type stays pending: abandoned ones do not pile up.
-        await repos.mfaEnrolments.deleteUnconfirmed(user.userId, type);
-        await repos.mfaEnrolments.insert({
-          id,
-          userId: user.userId,
-          type,
-          secret,
-          codeHash: code === undefined ? undefined : hashRecoveryCode(code),
-          confirmed: false,
-          name: undefined,
-          createdAt: iso(),
-          enrolledAt: undefined,
-          lastAuthAt: undefined,
-        });
+        await repos.mfaEnrolments.replacePending(
+          pendingEnrolment(user.userId, type, iso(), {
+            id,
+            ...(secret === undefined ? {} : { secret }),
+            ...(code === undefined ? {} : { codeHash: hashRecoveryCode(code) }),
+          }),
+        );
       });
       const authSession = await openAuthSession<FactorSession>(
         deps,

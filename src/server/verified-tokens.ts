@@ -70,16 +70,7 @@ export function createVerifiedTokens(
     ttlResolution: 0,
     perf: { now },
   });
-  const publicKey = async (kid: string) => {
-    await keystore.ensureFresh();
-    let key = keystore.publicKey(kid);
-    if (!key) {
-      // Another node may have rotated; look again before refusing.
-      await keystore.lookAgain();
-      key = keystore.publicKey(kid);
-    }
-    return key;
-  };
+  const publicKey = (kid: string) => keystore.findPublicKey(kid);
   return {
     get(credentials) {
       const key = keyOf(credentials);

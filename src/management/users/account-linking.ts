@@ -73,15 +73,7 @@ export function createAccountLinking(deps: Deps) {
   const { store } = deps;
   const now = () => new Date(deps.clock.now()).toISOString();
 
-  async function publicKey(kid: string) {
-    await deps.keystore.ensureFresh();
-    let key = deps.keystore.publicKey(kid);
-    if (!key) {
-      await deps.keystore.lookAgain();
-      key = deps.keystore.publicKey(kid);
-    }
-    return key;
-  }
+  const publicKey = (kid: string) => deps.keystore.findPublicKey(kid);
 
   async function secondaryOf(target: LinkTarget): Promise<{ provider: string; userId: string }> {
     if (!('idToken' in target)) return { provider: target.provider, userId: target.userId };

@@ -28,27 +28,38 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
       .where('tenant_id', '=', tenantId)
       .where('user_id', '=', userId);
 
+  const insert = async (e: MfaEnrolment): Promise<void> => {
+    await db
+      .insertInto('mfa_enrolments')
+      .values({
+        tenant_id: tenantId,
+        id: e.id,
+        user_id: e.userId,
+        type: e.type,
+        secret: e.secret === undefined ? null : box.seal(e.secret),
+        code_hash: e.codeHash ?? null,
+        confirmed: fromBool(e.confirmed),
+        name: e.name ?? null,
+        created_at: e.createdAt,
+        enrolled_at: e.enrolledAt ?? null,
+        last_auth_at: e.lastAuthAt ?? null,
+        address: e.address ?? null,
+        channel: e.channel ?? null,
+      })
+      .execute();
+  };
+  const dropPending = async (userId: string, type: MfaEnrolmentType): Promise<void> => {
+    await db
+      .deleteFrom('mfa_enrolments')
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('type', '=', type)
+      .where('confirmed', '=', 0)
+      .execute();
+  };
+
   return {
-    async insert(e: MfaEnrolment): Promise<void> {
-      await db
-        .insertInto('mfa_enrolments')
-        .values({
-          tenant_id: tenantId,
-          id: e.id,
-          user_id: e.userId,
-          type: e.type,
-          secret: e.secret === undefined ? null : box.seal(e.secret),
-          code_hash: e.codeHash ?? null,
-          confirmed: fromBool(e.confirmed),
-          name: e.name ?? null,
-          created_at: e.createdAt,
-          enrolled_at: e.enrolledAt ?? null,
-          last_auth_at: e.lastAuthAt ?? null,
-          address: e.address ?? null,
-          channel: e.channel ?? null,
-        })
-        .execute();
-    },
+    insert,
     /** The user's confirmed enrolments, oldest first. */
     async listConfirmed(userId: string, type?: MfaEnrolmentType): Promise<MfaEnrolment[]> {
       let query = ofUser(userId).where('confirmed', '=', 1);
@@ -98,16 +109,16 @@ export function createMfaEnrolmentRepository(db: DbOrTx, tenantId: string, box: 
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
-    /** Drops the user's enrolments of `type` that were started but never verified. */
-    async deleteUnconfirmed(userId: string, type: MfaEnrolmentType): Promise<void> {
-      await db
-        .deleteFrom('mfa_enrolments')
-        .where('tenant_id', '=', tenantId)
-        .where('user_id', '=', userId)
-        .where('type', '=', type)
-        .where('confirmed', '=', 0)
-        .execute();
+    /**
+     * Stores a pending enrolment in place of the user's previous pending one of its type: only the latest
+     * stays pending, so abandoned ones do not pile up. Run it inside the caller's transaction.
+     */
+    async replacePending(e: MfaEnrolment): Promise<void> {
+      await dropPending(e.userId, e.type);
+      await insert(e);
     },
+    /** Drops the user's enrolments of `type` that were started but never verified. */
+    deleteUnconfirmed: dropPending,
     /** The method answered a challenge at `at` (its `last_auth_at`). */
     async touch(userId: string, id: string, at: string): Promise<void> {
       await db
