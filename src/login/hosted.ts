@@ -39,6 +39,7 @@ export function createHostedPages(deps: Deps, log: FastifyBaseLogger) {
     loginPasskey: `${base}u/login/passkey`,
     passkeyOffer: `${base}u/passkey-offer`,
     mfa: `${base}u/mfa`,
+    mfaPasskey: `${base}u/mfa/passkey`,
     mfaEnrol: `${base}u/mfa-enrol`,
     assets: `${base}u/assets/`,
   };

@@ -24,7 +24,9 @@ import { sendPage } from '../pages/render.js';
 import type { Deps } from '../server/deps.js';
 import { SmsNotSent } from '../sms/sender.js';
 import { field, isRecord, requestFacts, type HostedPages, type Opened } from './hosted.js';
-import { mergeAmr } from './mfa-step.js';
+import { mergeAmr, PASSKEY_AMR, PASSKEY_FACTOR } from './mfa-step.js';
+import type { HostedPasskeys } from './passkeys.js';
+import { assetUrl } from '../pages/assets.js';
 
 /** The sign-in goes on once the second factor passed (the passkey offer, or the session and the answer). */
 export type ContinueSignIn = (
@@ -58,8 +60,9 @@ export function maskAddress(type: 'email' | 'phone', address: string): string {
 export const mfaRoutes: FastifyPluginAsync<{
   deps: Deps;
   hosted: HostedPages;
+  passkeys: HostedPasskeys;
   continueSignIn: ContinueSignIn;
-}> = async (app, { deps, hosted, continueSignIn }) => {
+}> = async (app, { deps, hosted, passkeys, continueSignIn }) => {
   const { flow, paths } = hosted;
 
   const open = async (state: unknown, kind: MfaStep['kind']): Promise<AtStep | undefined> => {
@@ -178,8 +181,16 @@ export const mfaRoutes: FastifyPluginAsync<{
     });
     const oob = factor?.type === 'email' || factor?.type === 'phone';
     const codeForm = factor !== undefined && (!oob || at.step.oobCode !== undefined);
-    const prompt =
-      factor === undefined
+    // The user's passkeys answer beside any factor; when they are the only one, the page opens with them.
+    const passkeyOptions = await passkeys.secondFactorOptions(
+      at,
+      await hosted.connectionOf(at),
+      at.step.userId,
+    );
+    const passkeyOnly = at.step.enrolmentId === PASSKEY_FACTOR && passkeyOptions !== undefined;
+    const prompt = passkeyOnly
+      ? message('mfa.passkey_prompt')
+      : factor === undefined
         ? message('mfa.unavailable')
         : factor.type === 'totp'
           ? message('mfa.totp_prompt')
@@ -202,7 +213,17 @@ export const mfaRoutes: FastifyPluginAsync<{
         ),
         send: oob ? message(at.step.oobCode === undefined ? 'mfa.send' : 'mfa.resend') : undefined,
         others: others.map((f) => ({ id: f.id, label: label(f) })),
+        passkey: passkeyOptions && {
+          action: paths.mfaPasskey,
+          options: JSON.stringify(passkeyOptions),
+          challenge: passkeyOptions['challenge'],
+          primary: passkeyOnly,
+          library: assetUrl(paths.assets, 'simplewebauthn-browser.js'),
+          script: assetUrl(paths.assets, 'login-passkey.js'),
+        },
         t: {
+          passkey: message('mfa.passkey'),
+          passkeyCancelled: message('mfa.passkey_cancelled'),
           title: message('mfa.title'),
           subtitle: message('mfa.subtitle', { tenant: data.tenant, client: at.client.name }),
           submit: message('mfa.submit'),
@@ -333,6 +354,27 @@ export const mfaRoutes: FastifyPluginAsync<{
     const moved = await flow.transactions.moveMfa(at.tx.id, { ...step, passed: amr });
     if (!moved) return flow.pageError(reply, 400, 'error.transaction_expired');
     return passedPage(reply, { ...at, tx: moved, step: { ...step, passed: amr } }, paths.mfa, newCode);
+  });
+
+  /** The passkey as the second factor: the page's script posts the assertion here with the form's CSRF token. */
+  app.post('/u/mfa/passkey', { schema: { hide: true }, bodyLimit: 16 * 1024 }, async (req, reply) => {
+    const posted = await openPosted(req, reply, 'challenge');
+    if (!posted) return reply;
+    const { body, at, user } = posted;
+    if (at.step.passed) return passedPage(reply, at, paths.mfa);
+    const actor = actorOf(at, user);
+    const facts = requestFacts(req);
+    // Refused assertions count against the user's second-factor throttle like wrong codes.
+    const attempt = await deps.failedSecondFactors.attempt(`${deps.tenantId}:${user.userId}`, req.log);
+    if (attempt.refusal) return challengePage(reply, at, { status: 429, error: message('mfa.throttled') });
+    if (!(await passkeys.verifySecondFactor(at, user.userId, body))) {
+      deps.events.record(mfaEvent('gd_auth_failed', actor, facts, 'passkey', 'Passkey refused'));
+      return challengePage(reply, at, { status: 400, error: message('mfa.passkey_refused') });
+    }
+    await attempt.cancel();
+    deps.events.record(mfaEvent('gd_auth_succeed', actor, facts, 'passkey'));
+    const amr = mergeAmr(at.step.amr, PASSKEY_AMR);
+    return continueSignIn(req, reply, at, user, { amr, raise: at.step.sessionId });
   });
 
   /** The enrolment page: the pending TOTP secret as a QR code and as text, and the code that confirms it. */

@@ -37,6 +37,9 @@ export function lacksMfa(session: Session): boolean {
   return session.mfaAt === undefined;
 }
 
+/** The challenge step's factor when it is the user's passkey rather than an MFA enrolment. */
+export const PASSKEY_FACTOR = 'passkey';
+
 /** Which factor the challenge opens with: an app code first, recovery codes last (they are the way back). */
 const PREFERENCE = ['totp', 'phone', 'email', 'recovery-code'] as const;
 
@@ -55,6 +58,9 @@ export async function mfaStepFor(
   const factors = await usableFactors(deps, userId);
   const first = PREFERENCE.map((type) => factors.find((f) => f.type === type)).find((f) => f !== undefined);
   if (first) return { ...base, kind: 'challenge', enrolmentId: first.id };
+  // A user whose only strong factor is a passkey answers with it (the page offers it beside any factor).
+  if ((await deps.store.passkeys.listForUser(userId)).length > 0)
+    return { ...base, kind: 'challenge', enrolmentId: PASSKEY_FACTOR };
   const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
   if (!enabled.includes('otp')) return undefined;
   const at = new Date(deps.clock.now()).toISOString();

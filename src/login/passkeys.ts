@@ -7,7 +7,7 @@ import { passkeysEnabled } from '../passkeys/native.js';
 import type { Deps } from '../server/deps.js';
 import { LoginError } from '../users/authenticate.js';
 import { assertionOwner, verifyAndRecordUse } from '../passkeys/assertion.js';
-import { AssertionRefused } from '../webauthn/authentication.js';
+import { AssertionRefused, assertionCredentialId } from '../webauthn/authentication.js';
 import { passkeyCreationOptions } from '../webauthn/registration.js';
 import { field, isRecord, type Opened } from './hosted.js';
 
@@ -92,6 +92,59 @@ export function createHostedPasskeys(deps: Deps) {
         throw refused(user.userId);
       }
       return user;
+    },
+
+    /**
+     * Request options for the second-factor page: the user's own passkeys only, the challenge stored for this
+     * transaction as the login page's are. Undefined when the user has none or the connection has them off.
+     */
+    async secondFactorOptions(
+      opened: Opened,
+      connection: Connection | undefined,
+      userId: string,
+    ): Promise<Record<string, unknown> | undefined> {
+      if (!connection || !passkeysEnabled(connection)) return undefined;
+      const own = await deps.store.passkeys.listForUser(userId);
+      if (own.length === 0) return undefined;
+      const ttl = Math.min(CEREMONY_SECONDS, opened.tx.expiresAt - nowSeconds());
+      const options = await generateAuthenticationOptions({
+        rpID: rp.id,
+        timeout: CEREMONY_SECONDS * 1000,
+        userVerification: 'required',
+        allowCredentials: own.map((p) => ({ id: p.credentialId, transports: [...p.transports] })),
+      });
+      if (ttl > 0) await deps.oneTime.putOnce(challengeKey(opened.tx.id, options.challenge), '1', ttl);
+      return { ...options };
+    },
+
+    /**
+     * The posted assertion as a second factor of `userId`: the challenge one this transaction's page was given
+     * (spent now), the passkey the user's own, the assertion verified and its use recorded. False otherwise.
+     */
+    async verifySecondFactor(
+      opened: Opened,
+      userId: string,
+      body: Record<string, unknown>,
+    ): Promise<boolean> {
+      const challenge = field(body, 'challenge');
+      const response = postedCredential(body, 'passkey_response');
+      if (!/^[\w-]{16,128}$/.test(challenge) || response === undefined) return false;
+      if ((await deps.oneTime.takeOnce(challengeKey(opened.tx.id, challenge))) === undefined) return false;
+      const credentialId = assertionCredentialId(response);
+      const passkey = credentialId && (await deps.store.passkeys.findByCredentialId(credentialId));
+      if (!passkey || passkey.userId !== userId) return false;
+      try {
+        await verifyAndRecordUse(deps, response, passkey, {
+          challenge,
+          origins: [rp.origin],
+          rpId: rp.id,
+          requireUserVerification: true,
+        });
+      } catch (error) {
+        if (!(error instanceof AssertionRefused)) throw error;
+        return false;
+      }
+      return true;
     },
 
     /** The offer's creation options for `user` (as My Account makes them: the same user handle and rules). */

@@ -55,7 +55,7 @@ export const loginRoutes: FastifyPluginAsync<{ deps: Deps }> = async (app, { dep
     }
     return hosted.signedIn(req, reply, opened, user, undefined, auth);
   };
-  await app.register(mfaRoutes, { deps, hosted, continueSignIn });
+  await app.register(mfaRoutes, { deps, hosted, passkeys, continueSignIn });
 
   /** After the password: the second-factor step when the sign-in needs one, else on with the sign-in. */
   const afterPassword = async (

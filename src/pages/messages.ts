@@ -65,6 +65,11 @@ const EN = {
   'mfa.use_email': 'Email a code to {address}',
   'mfa.use_phone': 'Text a code to {address}',
   'mfa.use_recovery': 'Use a recovery code',
+  'mfa.passkey_prompt':
+    'Use the passkey you saved for this account: your device asks for your fingerprint, face or screen lock.',
+  'mfa.passkey': 'Use a passkey',
+  'mfa.passkey_refused': 'The passkey could not be verified. Try again, or choose another way.',
+  'mfa.passkey_cancelled': 'No passkey was used. Try again, or choose another way.',
   'mfa.missing_code': 'Enter the code.',
   'mfa.wrong_code': 'That code is not right. Check it and try again.',
   'mfa.expired_code': 'That code has expired or was tried too often. Send a new code.',

@@ -553,4 +553,106 @@ describe.each(testBackends())('passkeys on the hosted login page on $name', (bac
       }
     });
   });
+
+  describe('a passkey as the second factor after a password (issue 12)', () => {
+    const guardian = async (enabled: boolean, policies: string[]) => {
+      const token = await t.managementToken();
+      const factor = await api(t.app, {
+        method: 'PUT',
+        url: '/api/v2/guardian/factors/otp',
+        token,
+        body: { enabled },
+      });
+      expect(factor.statusCode).toBe(200);
+      const res = await api(t.app, {
+        method: 'PUT',
+        url: '/api/v2/guardian/policies',
+        token,
+        body: policies,
+      });
+      expect(res.statusCode).toBe(200);
+    };
+    /** Runs `body` with the tenant demanding MFA (the passkeys are enrolled before: My Account tokens come from the password grant). */
+    async function withMfaPolicy(body: () => Promise<void>): Promise<void> {
+      await guardian(true, ['all-applications']);
+      try {
+        await body();
+      } finally {
+        await guardian(false, []);
+      }
+    }
+
+    /** The password on the login page, then the challenge page it leads to. */
+    async function challengePage(jar: CookieJar, email: string) {
+      const { page, pkce } = await loginPage(jar);
+      const fields = hiddenFields(page.body);
+      const res = await post(jar, '/u/login', {
+        state: fields['state'] ?? '',
+        csrf: fields['csrf'] ?? '',
+        username: email,
+        password: PASSWORD,
+      });
+      jar.take(res);
+      expect(res.statusCode).toBe(303);
+      const location = String(res.headers['location']);
+      expect(location).toMatch(/^\/u\/mfa\?state=/);
+      const challenge = await t.app.inject({
+        method: 'GET',
+        url: location,
+        headers: { cookie: jar.header() },
+      });
+      expect(challenge.statusCode).toBe(200);
+      return { page: challenge, pkce };
+    }
+
+    it('asks a password user with only a passkey for it, and signs in with amr pwd + hwk + mfa', async () => {
+      const authenticator = createSoftAuthenticator();
+      const user = await userWithPasskey('second-factor@example.com', authenticator);
+      await withMfaPolicy(async () => {
+        const jar = new CookieJar();
+        const { page, pkce } = await challengePage(jar, 'second-factor@example.com');
+        expect(page.body).toContain('Use the passkey you saved for this account');
+        const options = pageOptions(page.body);
+        // Only the user's own passkeys, and user verification required.
+        expect(options.allowCredentials?.map((c) => c.id)).toEqual([authenticator.passkeys[0]?.credentialId]);
+        expect(options.userVerification).toBe('required');
+        const response = authenticator.authenticate(options, ORIGIN);
+        const res = await post(jar, '/u/mfa/passkey', assertionFields(page.body, response));
+        jar.take(res);
+        const id = await expectCodeFor(res, pkce.verifier, user);
+        expect(id['amr']).toEqual(['pwd', 'hwk', 'user', 'mfa']);
+      });
+    });
+
+    it('refuses another user’s passkey, a tampered assertion and a spent challenge', async () => {
+      const mine = createSoftAuthenticator();
+      const theirs = createSoftAuthenticator();
+      await userWithPasskey('mine-2fa@example.com', mine);
+      await userWithPasskey('theirs-2fa@example.com', theirs);
+      await withMfaPolicy(async () => {
+        const jar = new CookieJar();
+        const { page } = await challengePage(jar, 'mine-2fa@example.com');
+        const options = pageOptions(page.body);
+        // Another user's passkey answering this user's challenge.
+        const foreign = theirs.authenticate({ ...options, allowCredentials: [] }, ORIGIN);
+        const refused = await post(jar, '/u/mfa/passkey', assertionFields(page.body, foreign));
+        expect(refused.statusCode).toBe(400);
+        expect(refused.body).toContain('The passkey could not be verified.');
+        expect(refused.headers['location']).toBeUndefined();
+        // The challenge was spent by that answer: the right passkey on it is refused too.
+        const late = await post(
+          jar,
+          '/u/mfa/passkey',
+          assertionFields(page.body, mine.authenticate(options, ORIGIN)),
+        );
+        expect(late.statusCode).toBe(400);
+        // A fresh challenge, a tampered signature.
+        const again = pageOptions(refused.body);
+        const tampered = mine.authenticate(again, ORIGIN, { signature: 'corrupt' });
+        expect((await post(jar, '/u/mfa/passkey', assertionFields(refused.body, tampered))).statusCode).toBe(
+          400,
+        );
+      });
+    });
+  });
 });
