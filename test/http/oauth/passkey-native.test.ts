@@ -8,7 +8,7 @@ import { DEFAULT_SERVER_SETTINGS } from '../../../src/config/schema.js';
 import type { Client } from '../../../src/domain/client.js';
 import { MY_ACCOUNT_SCOPES } from '../../../src/management/resource-servers/my-account.js';
 import { testBackends } from '../../helpers/backends.js';
-import { buildTestApp, type TestApp } from '../../helpers/build-test-app.js';
+import { buildTestApp, MGMT_AUDIENCE, type TestApp } from '../../helpers/build-test-app.js';
 import { api, form } from '../../helpers/http.js';
 import { ME_AUDIENCE, me, myAccountFixture, type MyAccountFixture } from '../../helpers/myaccount.js';
 import {
@@ -717,6 +717,33 @@ describe.each(testBackends())('native passkeys on $name (spec 1.5)', (backend) =
   it('lists the webauthn grant in discovery', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
     expect(res.json<{ grant_types_supported: string[] }>().grant_types_supported).toContain(GRANT);
+  });
+
+  it('gives a Management API token capped to the current-user scopes (seed 003), acting on its own user only', async () => {
+    const authenticator = createSoftAuthenticator();
+    const up = await signUp('seed3-passkey@example.com', authenticator);
+    expect(up.statusCode).toBe(200);
+    const sub = decodeJwt(up.json<{ id_token: string }>().id_token).sub ?? '';
+    const started = await challenge();
+    const res = await grant(
+      started.auth_session,
+      authenticator.authenticate(started.authn_params_public_key, ORIGIN),
+      {
+        audience: MGMT_AUDIENCE,
+        scope: 'read:current_user update:current_user_metadata read:users delete:users',
+      },
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    const token = res.json<{ access_token: string }>().access_token;
+    expect(decodeJwt(token)).toMatchObject({
+      sub,
+      aud: MGMT_AUDIENCE,
+      scope: 'read:current_user update:current_user_metadata',
+    });
+    const own = await api(t.app, { method: 'GET', url: `/api/v2/users/${encodeURIComponent(sub)}`, token });
+    expect(own.statusCode).toBe(200);
+    const list = await api(t.app, { method: 'GET', url: '/api/v2/users', token });
+    expect(list.statusCode).toBe(403);
   });
 });
 
