@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
@@ -8,27 +6,9 @@ import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js'
 import { createFactories } from '../helpers/factories.js';
 import { jwtPayload } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { startSpaHost } from '../helpers/spa-host.js';
 
-const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
-
-/** The application's host: one page that loads auth0-spa-js, at `/` and at the callback path. */
-async function startSpaHost(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/auth0-spa-js.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(SPA_BUNDLE);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      '<!doctype html><html lang="en"><title>Orders SPA</title><h1>Orders SPA</h1>' +
-        '<script src="/auth0-spa-js.js"></script></html>',
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://localhost:${String((server.address() as AddressInfo).port)}` };
-}
 
 interface SpaOptions {
   readonly domain: string;
@@ -67,7 +47,7 @@ describe.skipIf(!hasChromium)('@auth0/auth0-spa-js against Latchkey in Chromium'
     const base = `http://127.0.0.1:${String(port)}`;
     t = await buildTestApp(undefined, { issuer: `${base}/` });
     await t.app.listen({ port, host: '127.0.0.1' });
-    host = await startSpaHost();
+    host = await startSpaHost('Orders SPA');
     const make = createFactories(t.deps);
     const api = await make.api({
       identifier: 'https://orders.example.com/',

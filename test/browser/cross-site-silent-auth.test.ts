@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
 import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js';
@@ -7,27 +6,9 @@ import { createFactories } from '../helpers/factories.js';
 import { jwtPayload } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy.js';
+import { startSpaHost } from '../helpers/spa-host.js';
 
-const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
-
-/** The application's host on `localhost`: another site than the issuer on 127.0.0.1. */
-async function startSpaHost(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/auth0-spa-js.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(SPA_BUNDLE);
-      return;
-    }
-    res
-      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      .end(
-        '<!doctype html><html lang="en"><title>Orders SPA</title><h1>Orders SPA</h1><script src="/auth0-spa-js.js"></script></html>',
-      );
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { server, origin: `http://localhost:${String(port)}` };
-}
 
 /**
  * Silent authentication across sites, as in production: the issuer on https (through a TLS proxy) at 127.0.0.1,
@@ -50,7 +31,7 @@ describe.skipIf(!hasChromium)('silent authentication from another site over http
     const port = await freePort();
     await t.app.listen({ port, host: '127.0.0.1' });
     proxy.forwardTo(port);
-    host = await startSpaHost();
+    host = await startSpaHost('Orders SPA');
     const make = createFactories(t.deps);
     const client = await make.client({
       name: 'Orders SPA',

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js';
@@ -10,28 +8,10 @@ import { jwtPayload } from '../helpers/http.js';
 import { configureMfa } from '../helpers/mfa.js';
 import { freePort } from '../helpers/ports.js';
 import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy.js';
+import { startSpaHost } from '../helpers/spa-host.js';
 
-const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
 const API = 'https://orders.example.com/';
-
-/** The application's host: one page that loads auth0-spa-js, at `/` and at the callback path. */
-async function startAppHost(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/auth0-spa-js.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(SPA_BUNDLE);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      '<!doctype html><html lang="en"><title>Orders</title><h1>Orders</h1>' +
-        '<script src="/auth0-spa-js.js"></script></html>',
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://localhost:${String((server.address() as AddressInfo).port)}` };
-}
 
 /** Page-side `createAuth0Client`, kept on `window.app`; a string since this project compiles without DOM types. */
 function clientScript(options: { domain: string; clientId: string; redirectUri: string }): string {
@@ -69,7 +49,7 @@ describe.skipIf(!hasChromium)("auth0-spa-js's MfaApiClient against Latchkey in C
   let userId: string;
 
   beforeAll(async () => {
-    host = await startAppHost();
+    host = await startSpaHost('Orders');
     proxy = await startTlsProxy();
     domain = `localhost:${proxy.domain.split(':')[1] ?? ''}`;
     t = await buildTestApp(undefined, { issuer: `https://${domain}/` });

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MY_ACCOUNT_SCOPES } from '../../src/management/resource-servers/my-account.js';
@@ -9,29 +7,10 @@ import { hasChromium, launchBrowser, type Browser } from '../helpers/browser.js'
 import { createFactories } from '../helpers/factories.js';
 import { api, jwtPayload } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { startSpaHost } from '../helpers/spa-host.js';
 
-const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
 const EMAIL = 'dpop.user@example.com';
-
-/** The application's host: one page that loads auth0-spa-js, at `/` and at the callback path. */
-async function startAppHost(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/auth0-spa-js.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(SPA_BUNDLE);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      '<!doctype html><html lang="en"><title>Account settings</title><h1>Account settings</h1>' +
-        '<script src="/auth0-spa-js.js"></script></html>',
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  // localhost: a secure context, where WebCrypto and IndexedDB keep the client's DPoP key.
-  return { server, origin: `http://localhost:${String((server.address() as AddressInfo).port)}` };
-}
 
 /** Page-side `createAuth0Client` with DPoP on, kept on `window.app` (a string: no DOM types here). */
 function clientScript(options: { domain: string; clientId: string; redirectUri: string }): string {
@@ -70,7 +49,7 @@ describe.skipIf(!hasChromium)('DPoP-bound My Account tokens through auth0-spa-js
   let userId: string;
 
   beforeAll(async () => {
-    host = await startAppHost();
+    host = await startSpaHost('Account settings');
     const port = await freePort();
     domain = `http://localhost:${String(port)}`;
     t = await buildTestApp(undefined, { issuer: `${domain}/` });

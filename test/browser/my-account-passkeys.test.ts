@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MY_ACCOUNT_SCOPES } from '../../src/management/resource-servers/my-account.js';
@@ -10,8 +8,8 @@ import { createFactories } from '../helpers/factories.js';
 import { api, jwtPayload } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy.js';
+import { startSpaHost } from '../helpers/spa-host.js';
 
-const SPA_BUNDLE = readFileSync('node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', 'utf8');
 const PASSWORD = 'Pass-word-123';
 const ME_SCOPES = [
   'read:me:authentication_methods',
@@ -19,25 +17,6 @@ const ME_SCOPES = [
   'update:me:authentication_methods',
   'delete:me:authentication_methods',
 ];
-
-/** The application's host: one page that loads auth0-spa-js, at `/` and at the callback path. */
-async function startAppHost(): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/auth0-spa-js.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(SPA_BUNDLE);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      '<!doctype html><html lang="en"><title>Account settings</title><h1>Account settings</h1>' +
-        '<script src="/auth0-spa-js.js"></script></html>',
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  // localhost, not 127.0.0.1: a secure context whose host can be the rp id (WebAuthn refuses IP addresses).
-  return { server, origin: `http://localhost:${String((server.address() as AddressInfo).port)}` };
-}
 
 /** Page-side `createAuth0Client`, kept on `window.app`; a string since this project compiles without DOM types. */
 function clientScript(options: { domain: string; clientId: string; redirectUri: string }): string {
@@ -85,7 +64,7 @@ describe.skipIf(!hasChromium)('My Account passkeys from an application page in C
   let userId: string;
 
   beforeAll(async () => {
-    host = await startAppHost();
+    host = await startSpaHost('Account settings');
     const port = await freePort();
     domain = `http://localhost:${String(port)}`;
     t = await buildTestApp(undefined, { issuer: `${domain}/` });
@@ -304,7 +283,7 @@ describe.skipIf(!hasChromium)("auth0-spa-js's PasskeyApiClient signing a new use
   let clientId: string;
 
   beforeAll(async () => {
-    host = await startAppHost();
+    host = await startSpaHost('Account settings');
     proxy = await startTlsProxy();
     domain = `localhost:${proxy.domain.split(':')[1] ?? ''}`;
     t = await buildTestApp(undefined, { issuer: `https://${domain}/` });
