@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBase64 } from '../lib/random-pool.js';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
@@ -94,7 +94,7 @@ export function renderPage(
   look: PageLook = DEFAULT_LOOK,
   options: PageOptions = {},
 ): RenderedPage {
-  const nonce = randomBytes(18).toString('base64');
+  const nonce = pooledRandomBase64(18);
   const html = eta.render(view, {
     tenantName: look.tenantName,
     ...data,
