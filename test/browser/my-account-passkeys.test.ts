@@ -159,6 +159,25 @@ describe.skipIf(!hasChromium)('My Account passkeys from an application page in C
     return page.evaluate<Record<string, unknown>>('window.app.getUser()');
   }
 
+  /** Turns the tenant's MFA policy (with the authenticator-app factor) on or off through the Management API. */
+  async function guardian(on: boolean): Promise<void> {
+    const token = await t.managementToken();
+    const factor = await api(t.app, {
+      method: 'PUT',
+      url: '/api/v2/guardian/factors/otp',
+      token,
+      body: { enabled: on },
+    });
+    expect(factor.statusCode).toBe(200);
+    const policy = await api(t.app, {
+      method: 'PUT',
+      url: '/api/v2/guardian/policies',
+      token,
+      body: on ? ['all-applications'] : [],
+    });
+    expect(policy.statusCode).toBe(200);
+  }
+
   async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
     const cdp = await browser.context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
@@ -254,6 +273,30 @@ describe.skipIf(!hasChromium)('My Account passkeys from an application page in C
         const [stored] = await t.deps.store.passkeys.listForUser(userId);
         expect(used[0]?.signCount).toBeGreaterThanOrEqual(2);
         expect(stored?.counter).toBe(used[0]?.signCount);
+
+        // Issue 12: with MFA demanded, a password sign-in asks for the passkey as the second factor on /u/mfa.
+        await signOut(page);
+        await guardian(true);
+        try {
+          void page.evaluate('window.app.loginWithRedirect()');
+          await page.waitForURL(/\/u\/login\?/);
+          await page.getByLabel('Email address or username').fill('passkey.user@example.com');
+          await page.getByLabel('Password').fill(PASSWORD);
+          await page.getByRole('button', { name: 'Continue', exact: true }).click();
+          await page.waitForURL(/\/u\/mfa\?/);
+          const second = page.getByRole('button', { name: 'Use a passkey' });
+          await second.waitFor();
+          const mfaReport = await checkPage(browser, page.url(), 'mfa-passkey');
+          expect(mfaReport.errors).toEqual([]);
+          expect(mfaReport.violations).toEqual([]);
+          await second.click();
+          await page.waitForURL(`${host.origin}/callback?**`);
+          expect(await signedInUser(page)).toMatchObject({ sub: userId });
+          const claims = await page.evaluate<Record<string, unknown>>('window.app.getIdTokenClaims()');
+          expect(claims['amr']).toEqual(['pwd', 'hwk', 'user', 'mfa']);
+        } finally {
+          await guardian(false);
+        }
         expect(errors).toEqual([]);
       } finally {
         await page.close();
