@@ -3,18 +3,20 @@ import QRCode from 'qrcode';
 import type { MfaEnrolment } from '../domain/mfa-enrolment.js';
 import type { User } from '../domain/user.js';
 import { mfaEvent } from '../logs/mfa-events.js';
-import { randomAlphanumeric } from '../lib/ids.js';
 import { guardianConfig } from '../mfa/guardian.js';
 import { checkOobCode, oobTargetOf, sendOobCode } from '../mfa/oob.js';
-import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
+import { newRecoveryCode } from '../mfa/recovery-code.js';
 import {
   AMR_OF_TYPE,
+  checkPendingTotp,
   checkTotp,
+  recoveryEnrolment,
+  secondFactorAttempt,
   redeemRecoveryCode,
   usableFactors,
   type FactorCheck,
 } from '../mfa/second-factor.js';
-import { acceptTotpCode, totpUri } from '../mfa/totp.js';
+import { totpUri } from '../mfa/totp.js';
 import { tenantDisplayName } from '../myaccount/service.js';
 import { formActionSource } from '../oauth/authorize/respond.js';
 import type { MfaStep } from '../oauth/authorize/transaction.js';
@@ -246,7 +248,7 @@ export const mfaRoutes: FastifyPluginAsync<{
     if (!target) return challengePage(reply, at, { status: 400, error: message('mfa.unavailable') });
     // Each code sent counts against the user's second-factor throttle, so resends cannot flood a phone or
     // an inbox (nor the operator's SMS bill); a code that could not be sent does not count.
-    const attempt = await deps.failedSecondFactors.attempt(`${deps.tenantId}:${user.userId}`, req.log);
+    const attempt = await secondFactorAttempt(deps, user.userId, req.log);
     if (attempt.refusal)
       return challengePage(reply, at, { status: 429, error: message('mfa.send_throttled') });
     let oobCode: string;
@@ -365,7 +367,7 @@ export const mfaRoutes: FastifyPluginAsync<{
     const actor = actorOf(at, user);
     const facts = requestFacts(req);
     // Refused assertions count against the user's second-factor throttle like wrong codes.
-    const attempt = await deps.failedSecondFactors.attempt(`${deps.tenantId}:${user.userId}`, req.log);
+    const attempt = await secondFactorAttempt(deps, user.userId, req.log);
     if (attempt.refusal) return challengePage(reply, at, { status: 429, error: message('mfa.throttled') });
     if (!(await passkeys.verifySecondFactor(at, user.userId, body))) {
       deps.events.record(mfaEvent('gd_auth_failed', actor, facts, 'passkey', 'Passkey refused'));
@@ -443,16 +445,15 @@ export const mfaRoutes: FastifyPluginAsync<{
     const facts = requestFacts(req);
     const actor = actorOf(at, user);
     // Wrong codes count against the user's second-factor throttle, as a challenge's do.
-    const attempt = await deps.failedSecondFactors.attempt(`${deps.tenantId}:${user.userId}`, req.log);
-    if (attempt.refusal) {
+    const checked = await checkPendingTotp(deps, pending, code, req.log);
+    if (checked === 'throttled') {
       deps.events.record(mfaEvent('gd_otp_rate_limit_exceed', actor, facts, 'totp'));
       return enrolPage(reply, at, { status: 429, error: message('mfa.throttled') });
     }
-    if (!(await acceptTotpCode(deps.oneTime, pending.id, pending.secret, code, deps.clock.now()))) {
+    if (checked === 'wrong') {
       deps.events.record(mfaEvent('gd_auth_failed', actor, facts, 'totp', 'Wrong second-factor code'));
       return enrolPage(reply, at, { status: 400, error: message('mfa.wrong_code') });
     }
-    await attempt.cancel();
     const enrolledAt = new Date(deps.clock.now()).toISOString();
     const { enabled } = guardianConfig(await deps.lookups.tenantSettings());
     const recoveryCode = enabled.includes('recovery-code') ? newRecoveryCode() : undefined;
@@ -460,16 +461,9 @@ export const mfaRoutes: FastifyPluginAsync<{
       if (!(await repos.mfaEnrolments.confirm(user.userId, pending.id, enrolledAt))) return false;
       if (recoveryCode === undefined) return true;
       if ((await repos.mfaEnrolments.listConfirmed(user.userId, 'recovery-code')).length > 0) return true;
+      // Shown before it is ever used: no last use yet.
       await repos.mfaEnrolments.insert({
-        id: `recovery-code|dev_${randomAlphanumeric(20)}`,
-        userId: user.userId,
-        type: 'recovery-code',
-        secret: undefined,
-        codeHash: hashRecoveryCode(recoveryCode),
-        confirmed: true,
-        name: undefined,
-        createdAt: enrolledAt,
-        enrolledAt,
+        ...recoveryEnrolment(user.userId, recoveryCode, enrolledAt),
         lastAuthAt: undefined,
       });
       return 'with-recovery-code';

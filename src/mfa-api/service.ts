@@ -7,6 +7,7 @@ import { checkOobCode, oobTargetOf, sendOobCode, type OobTarget } from '../mfa/o
 import { hashRecoveryCode, newRecoveryCode } from '../mfa/recovery-code.js';
 import {
   AMR_OF_TYPE,
+  checkPendingTotp,
   checkTotp,
   FACTOR_OF_TYPE,
   mfaRequired,
@@ -14,7 +15,7 @@ import {
   redeemRecoveryCode,
   usableFactors,
 } from '../mfa/second-factor.js';
-import { acceptTotpCode, newTotpSecret, totpUri } from '../mfa/totp.js';
+import { newTotpSecret, totpUri } from '../mfa/totp.js';
 import { passkeyUserLabel, tenantDisplayName } from '../myaccount/service.js';
 import type { MfaAnswer, MfaGrantDeps, MfaVerification } from '../oauth/grants/types.js';
 import type { Deps } from '../server/deps.js';
@@ -84,7 +85,6 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
   const tokens = createMfaTokens(deps.oneTime, nowSeconds);
   const iso = () => new Date(deps.clock.now()).toISOString();
   // The same key as the core's checks: one throttle per user, whatever the factor.
-  const throttleKey = (userId: string) => `${deps.tenantId}:${userId}`;
 
   const readAssociation = async (mfaToken: string): Promise<Association | undefined> => {
     const raw = await deps.oneTime.peek(associationKey(mfaToken));
@@ -124,14 +124,8 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
       const check = await checkTotp(deps, userId, otp, log);
       return check.ok ? { ok: true, amr: check.amr } : { ok: false, reason: check.reason };
     }
-    const attempt = await deps.failedSecondFactors.attempt(throttleKey(userId), log);
-    if (attempt.refusal) return { ok: false, reason: 'throttled' };
-    if (
-      !(await acceptTotpCode(deps.oneTime, pending.id, pending.secret ?? '', otp.trim(), deps.clock.now()))
-    ) {
-      return { ok: false, reason: 'wrong' };
-    }
-    await attempt.cancel();
+    const checked = await checkPendingTotp(deps, pending, otp, log);
+    if (checked !== 'ok') return { ok: false, reason: checked };
     await confirmPending(mfaToken, userId, pending.id);
     return { ok: true, amr: [AMR_OF_TYPE.totp, 'mfa'] };
   }

@@ -4,6 +4,7 @@ import { mailMessages } from '../mail/messages.js';
 import { tenantDisplayName } from '../myaccount/service.js';
 import type { Deps } from '../server/deps.js';
 import type { WarningLog } from '../server/failed-auth-limit.js';
+import { secondFactorAttempt } from './second-factor.js';
 
 /** A code sent by email or text message lives five minutes (Auth0's email and SMS codes do). */
 export const OOB_CODE_TTL_SECONDS = 300;
@@ -86,7 +87,7 @@ export async function checkOobCode(
   log: WarningLog,
 ): Promise<OobCheck> {
   if (oobCode.length > 64) return { ok: false, reason: 'unknown' };
-  const attempt = await deps.failedSecondFactors.attempt(`${deps.tenantId}:${userId}`, log);
+  const attempt = await secondFactorAttempt(deps, userId, log);
   if (attempt.refusal) return { ok: false, reason: 'throttled' };
   const raw = await deps.oneTime.takeOnce(`${KEY}${oobCode}`);
   const nowSeconds = Math.floor(deps.clock.now() / 1000);

@@ -51,8 +51,34 @@ export type FactorCheck =
   | { readonly ok: true; readonly enrolment: MfaEnrolment; readonly amr: readonly string[] }
   | { readonly ok: false; readonly reason: 'wrong' | 'throttled' };
 
-/** The user's throttle key: one per user per tenant, whatever the address. */
-const throttleKey = (deps: Deps, userId: string) => `${deps.tenantId}:${userId}`;
+/**
+ * Counts one second-factor attempt of the user (a code typed, a code sent, a passkey answer) against the
+ * per-user throttle, every node together: one key per user per tenant, whatever the address.
+ */
+export function secondFactorAttempt(deps: Deps, userId: string, log: WarningLog) {
+  return deps.failedSecondFactors.attempt(`${deps.tenantId}:${userId}`, log);
+}
+
+/**
+ * The code that confirms a pending TOTP enrolment (its secret's code, accepted once), under the same throttle
+ * as a challenge's codes. Confirming the row is the caller's (each flow confirms with what comes with it).
+ */
+export async function checkPendingTotp(
+  deps: Deps,
+  pending: MfaEnrolment,
+  code: string,
+  log: WarningLog,
+): Promise<'ok' | 'wrong' | 'throttled'> {
+  const attempt = await secondFactorAttempt(deps, pending.userId, log);
+  if (attempt.refusal) return 'throttled';
+  if (
+    !(await acceptTotpCode(deps.oneTime, pending.id, pending.secret ?? '', code.trim(), deps.clock.now()))
+  ) {
+    return 'wrong';
+  }
+  await attempt.cancel();
+  return 'ok';
+}
 
 /**
  * A TOTP code against each of the user's usable TOTP enrolments; a code is accepted once (totp.ts). A wrong
@@ -64,7 +90,7 @@ export async function checkTotp(
   code: string,
   log: WarningLog,
 ): Promise<FactorCheck> {
-  const attempt = await deps.failedSecondFactors.attempt(throttleKey(deps, userId), log);
+  const attempt = await secondFactorAttempt(deps, userId, log);
   if (attempt.refusal) return { ok: false, reason: 'throttled' };
   const now = deps.clock.now();
   for (const e of (await usableFactors(deps, userId)).filter((f) => f.type === 'totp')) {
@@ -127,7 +153,7 @@ export async function redeemRecoveryCode(
   code: string,
   log: WarningLog,
 ): Promise<(FactorCheck & { ok: true; readonly newCode: string }) | (FactorCheck & { ok: false })> {
-  const attempt = await deps.failedSecondFactors.attempt(throttleKey(deps, userId), log);
+  const attempt = await secondFactorAttempt(deps, userId, log);
   if (attempt.refusal) return { ok: false, reason: 'throttled' };
   const found = (await usableFactors(deps, userId)).find(
     (e) => e.type === 'recovery-code' && e.codeHash !== undefined && recoveryCodeMatches(e.codeHash, code),
