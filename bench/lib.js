@@ -42,7 +42,7 @@ export async function startLatchkey(port, dir, overrides = {}, env = {}) {
     LATCHKEY_DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
     LATCHKEY_BOOTSTRAP_CLIENT_ID: BOOT_ID,
     LATCHKEY_BOOTSTRAP_CLIENT_SECRET: BOOT_SECRET,
-    LATCHKEY_LOG_LEVEL: 'warn',
+    LATCHKEY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...env,
   });
   const storage = await createStorage(config.databaseUrl);

@@ -8,8 +8,11 @@
 //     of equivalent responses, run inside the Latchkey process so both sides share its warm JIT and its core;
 //     and against a bare node:http server whose only work is that library call on the same responses, sent by
 //     the same client one after another: the floor of the verification as an HTTP request on this machine.
+// (c) The same verification under load (32 connections, each body used once; JIT warm, requests overlapping), with
+//     server CPU per verify from process accounting, against the bare verify server and against a bare server doing
+//     the same essential work: the challenge taken from SQLite, the library's verification, the credential inserted.
 // Passkeys come from a tiny inline authenticator (ES256, attestation 'none'): what a platform authenticator sends.
-// Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200 --profile <dir>]
+// Usage: npm run bench:myaccount [-- --seconds 10 --rounds 3 --verifies 200 --profile <dir> --only verify]
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -38,6 +41,7 @@ const SCRIPT = fileURLToPath(import.meta.url);
 const SECONDS = Number(args.seconds ?? 10);
 const ROUNDS = Number(args.rounds ?? 3);
 const VERIFIES = Number(args.verifies ?? 200);
+const LOADED_VERIFIES = Number(args['loaded-verifies'] ?? 6000);
 const CONNECTIONS = 32;
 const READ_SCOPE = 'read:me:authentication_methods';
 const SCOPES = ['openid', READ_SCOPE, 'create:me:authentication_methods'];
@@ -139,6 +143,87 @@ async function bareVerifyServer(port, origin, rpID) {
       });
       res.writeHead(result.verified ? 201 : 400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ id: result.registrationInfo?.credential.id, type: 'passkey' }));
+    });
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  process.send({ up: true });
+}
+
+/**
+ * The same essential work as Latchkey's enrolment, bare: node:http, a SQLite file in WAL mode with synchronous
+ * NORMAL (Latchkey's settings) holding the passkeys and one-time values tables with Latchkey's keys and indexes
+ * (no foreign key to a users table), `POST /start` storing a challenge under a random auth_session, and `POST
+ * /verify` taking it (DELETE … RETURNING), running the library's verification and inserting the credential.
+ */
+async function bareStoreVerifyServer(port, origin, rpID, dir) {
+  const { createServer } = await import('node:http');
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(dir, 'bare-store.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`
+    create table if not exists one_time_values (tenant_id text not null, key text not null, value text not null,
+      expires_at integer not null, primary key (tenant_id, key));
+    create table if not exists passkeys (tenant_id text not null, id text not null, user_id text not null,
+      credential_id text not null, public_key text not null, counter bigint not null, transports text not null,
+      device_type text not null, backed_up integer not null, aaguid text not null, user_handle text not null,
+      name text, user_agent text, created_at text not null, last_used_at text, primary key (tenant_id, id));
+    create unique index if not exists passkeys_tenant_credential on passkeys (tenant_id, credential_id);
+    create index if not exists passkeys_tenant_user on passkeys (tenant_id, user_id);`);
+  const put = db.prepare(
+    'insert into one_time_values (tenant_id, key, value, expires_at) values (?, ?, ?, ?)',
+  );
+  const take = db.prepare(
+    'delete from one_time_values where tenant_id = ? and key = ? returning value, expires_at',
+  );
+  const insert = db.prepare(`insert into passkeys (tenant_id, id, user_id, credential_id, public_key, counter,
+    transports, device_type, backed_up, aaguid, user_handle, name, user_agent, created_at, last_used_at)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, null)`);
+  const answer = (res, status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      if (req.url === '/start') {
+        const authSession = randomBytes(32).toString('base64url');
+        const challenge = randomBytes(32).toString('base64url');
+        put.run('t', authSession, JSON.stringify({ challenge }), Math.floor(Date.now() / 1000) + 300);
+        return answer(res, 202, { auth_session: authSession, challenge });
+      }
+      const { auth_session: authSession, response } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const row = take.get('t', authSession);
+      if (row === undefined) return answer(res, 400, { error: 'invalid auth_session' });
+      const result = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: JSON.parse(row.value).challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        expectedType: 'webauthn.create',
+        requireUserVerification: true,
+        supportedAlgorithmIDs: [-8, -7, -257],
+      });
+      if (!result.verified) return answer(res, 400, { error: 'not verified' });
+      const info = result.registrationInfo;
+      const id = `passkey|dev_${randomBytes(15).toString('base64url')}`;
+      insert.run(
+        't',
+        id,
+        'auth0|bench',
+        info.credential.id,
+        Buffer.from(info.credential.publicKey).toString('base64url'),
+        info.credential.counter,
+        JSON.stringify(info.credential.transports ?? []),
+        info.credentialDeviceType,
+        info.credentialBackedUp ? 1 : 0,
+        info.aaguid,
+        'handle',
+        req.headers['user-agent'] ?? null,
+        new Date().toISOString(),
+      );
+      answer(res, 201, { id, type: 'passkey', key_id: info.credential.id });
     });
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -302,6 +387,80 @@ async function verifyCost(latchkey, bare, issuer, token) {
   return { api, lib, floor };
 }
 
+/**
+ * Part (c): verifications under load, as a busy server sees them (JIT warm, requests overlapping): `n` enrolments
+ * started beforehand, their verifies sent by CONNECTIONS connections, each body used once (autocannon's `amount`
+ * bounds the run by the pool); the bare verify server gets as many equivalent responses the same way. CPU per
+ * verify from each server's process accounting.
+ */
+async function loadedVerifyCost(latchkey, bare, store, issuer, token, n) {
+  const origin = new URL(issuer).origin;
+  const rpID = new URL(issuer).hostname;
+  const started = [];
+  for (let i = 0; i < n; i += 16) {
+    const batch = Math.min(16, n - i);
+    started.push(...(await Promise.all(Array.from({ length: batch }, () => start(issuer, token)))));
+  }
+  const bodies = started.map((s) =>
+    JSON.stringify({
+      auth_session: s.auth_session,
+      authn_response: register(s.authn_params_public_key, origin),
+    }),
+  );
+  const bareBodies = Array.from({ length: n }, () => {
+    const challenge = randomBytes(32).toString('base64url');
+    return JSON.stringify({ challenge, response: register({ challenge, rp: { id: rpID } }, origin) });
+  });
+  const drivePool = async (server, path, pool, headers) => {
+    let next = 0;
+    let refused;
+    const before = await cpuMicros(server);
+    const t0 = performance.now();
+    const r = await cannon({
+      connections: CONNECTIONS,
+      url: `http://127.0.0.1:${server.port}${path}`,
+      amount: pool.length,
+      requests: [
+        {
+          method: 'POST',
+          path,
+          headers,
+          setupRequest: (req) => ({ ...req, body: pool[next++] }),
+          onResponse: (status, body) => {
+            if (status !== 201 && refused === undefined) refused = `${status} ${body}`;
+          },
+        },
+      ],
+    });
+    const cpu = (await cpuMicros(server)) - before;
+    if (refused !== undefined) throw new Error(`${server.kind} refused a verify: ${refused.slice(0, 300)}`);
+    const seconds = (performance.now() - t0) / 1000;
+    return { rate: r['2xx'] / seconds, p50: r.latency.p50, cpuPerVerify: cpu / Math.max(1, r['2xx']) };
+  };
+  const verifyPath = `${new URL(started[0].location).pathname}/verify`;
+  const api = await drivePool(latchkey, verifyPath, bodies, meHeaders(token));
+  const floor = await drivePool(bare, '/verify', bareBodies, meHeaders(token));
+  const storeStarted = [];
+  for (let i = 0; i < n; i += 16) {
+    const batch = Math.min(16, n - i);
+    storeStarted.push(
+      ...(await Promise.all(
+        Array.from({ length: batch }, () =>
+          fetchJson(`http://127.0.0.1:${store.port}/start`, { method: 'POST', headers: meHeaders(token) }),
+        ),
+      )),
+    );
+  }
+  const storeBodies = storeStarted.map((s) =>
+    JSON.stringify({
+      auth_session: s.auth_session,
+      response: register({ challenge: s.challenge, rp: { id: rpID } }, origin),
+    }),
+  );
+  const same = await drivePool(store, '/verify', storeBodies, meHeaders(token));
+  return { api, floor, same };
+}
+
 async function main() {
   const base = 4100 + Math.floor(Math.random() * 800);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-myaccount-'));
@@ -328,10 +487,11 @@ async function main() {
     cached.child.send({ issuer, audience: setup.audience, jwks: setup.jwks, body });
     await cached.up;
 
-    // (a)
-    for (const s of servers) await drive(s, setup.reader, 2); // warm-up (JIT, caches)
+    // (a), unless only (b) is asked for (to profile it)
+    const readRounds = args.only === 'verify' ? 0 : ROUNDS;
+    if (readRounds > 0) for (const s of servers) await drive(s, setup.reader, 2); // warm-up (JIT, caches)
     const results = { cached: [], latchkey: [] };
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= readRounds; round++) {
       const line = [];
       for (const s of servers) {
         const r = await drive(s, setup.reader, SECONDS);
@@ -351,9 +511,27 @@ async function main() {
       '--rp',
       new URL(issuer).hostname,
     ]);
-    servers.push(bare);
+    const store = spawnServer(SCRIPT, 'bare-store-verify', base + 3, [
+      '--origin',
+      origin,
+      '--rp',
+      new URL(issuer).hostname,
+      '--dir',
+      dir,
+    ]);
+    servers.push(bare, store);
     await bare.up;
+    await store.up;
     const { api, lib, floor } = await verifyCost(latchkey, bare, issuer, setup.enroller);
+    const loaded = [];
+    await loadedVerifyCost(latchkey, bare, store, issuer, setup.enroller, 2000); // warm-up
+    for (let round = 1; round <= ROUNDS; round++) {
+      const r = await loadedVerifyCost(latchkey, bare, store, issuer, setup.enroller, LOADED_VERIFIES);
+      loaded.push(r);
+      console.log(
+        `verify under load round ${round}: Latchkey ${r.api.rate.toFixed(0)}/s ${r.api.cpuPerVerify.toFixed(0)} µs CPU | bare ${r.floor.rate.toFixed(0)}/s ${r.floor.cpuPerVerify.toFixed(0)} µs CPU | bare + SQLite ${r.same.rate.toFixed(0)}/s ${r.same.cpuPerVerify.toFixed(0)} µs CPU | CPU ${(r.api.cpuPerVerify / r.floor.cpuPerVerify).toFixed(2)}x, ${(r.api.cpuPerVerify / r.same.cpuPerVerify).toFixed(2)}x`,
+      );
+    }
 
     const row = (label, rs) =>
       `  ${label.padEnd(44)} ${median(rs.map((r) => r.rate))
@@ -366,14 +544,17 @@ async function main() {
         .toFixed(0)
         .padStart(4)} µs/request (${spread(rs.map((r) => r.cpuPerRequest))})`;
     const m = (kind, field) => median(results[kind].map((r) => r[field]));
-    console.log(
-      `\nGET /me/v1/authentication-methods, a user with ${passkeys} passkeys (${availableParallelism()} cores, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, medians and spread; load generator on the same machine)`,
-    );
-    console.log(row('bare node:http + jose, verified tokens cached', results.cached));
-    console.log(row('Latchkey (rate limit raised)', results.latchkey));
-    console.log(
-      `  Latchkey / bare read floor: throughput ${(m('latchkey', 'rate') / m('cached', 'rate')).toFixed(2)}x (goal >= 0.8), p99 ${(m('latchkey', 'p99') / m('cached', 'p99')).toFixed(2)}x, CPU per request ${(m('latchkey', 'cpuPerRequest') / m('cached', 'cpuPerRequest')).toFixed(2)}x`,
-    );
+    if (readRounds > 0) printReads();
+    function printReads() {
+      console.log(
+        `\nGET /me/v1/authentication-methods, a user with ${passkeys} passkeys (${availableParallelism()} cores, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, medians and spread; load generator on the same machine)`,
+      );
+      console.log(row('bare node:http + jose, verified tokens cached', results.cached));
+      console.log(row('Latchkey (rate limit raised)', results.latchkey));
+      console.log(
+        `  Latchkey / bare read floor: throughput ${(m('latchkey', 'rate') / m('cached', 'rate')).toFixed(2)}x (goal >= 0.8), p99 ${(m('latchkey', 'p99') / m('cached', 'p99')).toFixed(2)}x, CPU per request ${(m('latchkey', 'cpuPerRequest') / m('cached', 'cpuPerRequest')).toFixed(2)}x`,
+      );
+    }
 
     const p50 = (xs) => median(xs);
     console.log(
@@ -394,6 +575,25 @@ async function main() {
     console.log(
       `  Latchkey / bare verify server: CPU per verify ${(api.cpuPerVerify / floor.cpuPerVerify).toFixed(2)}x (goal <= 1.5), wall p50 ${(p50(api.times) / p50(floor.times)).toFixed(2)}x`,
     );
+    const lm = (side, field) => median(loaded.map((r) => r[side][field]));
+    console.log(
+      `\nPasskey enrolment verification under load (${CONNECTIONS} connections, ${LOADED_VERIFIES} verifies x ${ROUNDS} rounds, medians)`,
+    );
+    console.log(
+      `  Latchkey: ${lm('api', 'rate').toFixed(0)} verifies/s, p50 ${lm('api', 'p50')} ms, ${lm('api', 'cpuPerVerify').toFixed(0)} µs server CPU per verify (${spread(loaded.map((r) => r.api.cpuPerVerify))})`,
+    );
+    console.log(
+      `  bare verify server: ${lm('floor', 'rate').toFixed(0)} verifies/s, p50 ${lm('floor', 'p50')} ms, ${lm('floor', 'cpuPerVerify').toFixed(0)} µs server CPU per verify (${spread(loaded.map((r) => r.floor.cpuPerVerify))})`,
+    );
+    console.log(
+      `  bare verify server + SQLite (same essential work: take the challenge, verify, store the credential): ${lm('same', 'rate').toFixed(0)} verifies/s, p50 ${lm('same', 'p50')} ms, ${lm('same', 'cpuPerVerify').toFixed(0)} µs server CPU per verify (${spread(loaded.map((r) => r.same.cpuPerVerify))})`,
+    );
+    console.log(
+      `  Latchkey / bare + SQLite: CPU per verify ${(lm('api', 'cpuPerVerify') / lm('same', 'cpuPerVerify')).toFixed(2)}x`,
+    );
+    console.log(
+      `  Latchkey / bare verify server: CPU per verify ${(lm('api', 'cpuPerVerify') / lm('floor', 'cpuPerVerify')).toFixed(2)}x (goal <= 1.5)`,
+    );
   } finally {
     await stopServers(servers);
     rmSync(dir, { recursive: true, force: true });
@@ -411,6 +611,8 @@ if (args.child !== undefined) {
     process.send({ up: true });
   } else if (args.child === 'bare-verify') {
     await bareVerifyServer(port, args.origin, args.rp);
+  } else if (args.child === 'bare-store-verify') {
+    await bareStoreVerifyServer(port, args.origin, args.rp, args.dir);
   } else {
     process.once('message', ({ issuer, audience, jwks, body }) => {
       void bareReadServer({
