@@ -7,9 +7,10 @@
 //     both p50s sample the same stretch of a noisy machine. The server runs without the sign-in timing floor (a timer
 //     of PASSWORD_CHECK_FLOOR_MS that costs no CPU and would hide the work); CPU per sign-in from process
 //     accounting is reported beside the wall time because the load generator shares the machine's cores.
-// Usage: npm run bench:sign-in [-- --seconds 10 --rounds 3 --sign-ins 200 --profile <dir> --sign-in-only 1]
+// Usage: npm run bench:sign-in [-- --seconds 10 --rounds 3 --sign-ins 200 --profile <dir> --sign-in-only 1
+//   --step-profile <dir>]
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +36,8 @@ const ROUNDS = Number(args.rounds ?? 3);
 const SIGN_INS = Number(args['sign-ins'] ?? 200);
 // Skips the login-page throughput part, e.g. to profile the sign-ins alone.
 const SIGN_IN_ONLY = args['sign-in-only'] !== undefined;
+// Where the server's main thread spends each step: profiled only while the sign-ins run (see stepProfile).
+const STEP_PROFILE = args['step-profile'];
 const CONNECTIONS = 16;
 const CALLBACK = 'https://app.example.com/callback';
 const PASSWORD = 'Tall-ship-sails-42';
@@ -110,11 +113,17 @@ async function startLogin(issuer, clientId, challenge) {
   return { loginUrl, cookies, state: field(html, 'state'), csrf: field(html, 'csrf') };
 }
 
+/** Step boundaries on the monotonic clock (µs), which the server's CPU profile shares: [step, start]. */
+const marks = [];
+const mark = (step) => marks.push([step, Number(process.hrtime.bigint() / 1000n)]);
+
 async function signIn(issuer, app, steps) {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
   const t0 = performance.now();
+  mark('authorize + login page');
   const login = await startLogin(issuer, app.clientId, challenge);
+  mark('login POST');
   const t1 = performance.now();
   const posted = await fetch(login.loginUrl.origin + login.loginUrl.pathname, {
     method: 'POST',
@@ -129,6 +138,7 @@ async function signIn(issuer, app, steps) {
   });
   const code = new URL(posted.headers.get('location') ?? 'x:').searchParams.get('code');
   if (!code) throw new Error(`sign-in answered ${posted.status} ${await posted.text()}`);
+  mark('code exchange');
   const t2 = performance.now();
   const tokens = await fetchJson(`${issuer}oauth/token`, {
     method: 'POST',
@@ -142,6 +152,7 @@ async function signIn(issuer, app, steps) {
       code_verifier: verifier,
     }),
   });
+  mark('client');
   if (!tokens.id_token) throw new Error('no ID token');
   if (steps) {
     steps.start.push(t1 - t0);
@@ -180,6 +191,47 @@ async function hashFloor() {
     },
     result: () => ({ p50: median(times), cpuMicros: cpuMicros / times.length }),
   };
+}
+
+/**
+ * --step-profile: the server's main thread, sampled only while the sign-ins run, split by the step the client had
+ * in flight (both processes read the same monotonic clock): busy time per sign-in and the packages it went to.
+ * The profile is kept in `dir` for a closer look (Chrome DevTools, or any .cpuprofile reader).
+ */
+function reportStepProfile(profile, dir) {
+  writeFileSync(join(dir, 'sign-in.cpuprofile'), JSON.stringify(profile));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const signIns = marks.filter(([step]) => step === 'authorize + login page').length;
+  const owner = ({ url, functionName }) => {
+    if (!url) return functionName.startsWith('(') ? functionName : `native ${functionName}`;
+    const pkg = url.match(/node_modules\/((@[^/]+\/)?[^/]+)/);
+    if (pkg) return pkg[1];
+    return url.includes('/dist/') ? `latchkey ${url.replace(/.*\/dist\//, '').split('/')[0]}` : 'node';
+  };
+  const steps = new Map();
+  let at = profile.startTime;
+  let j = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i];
+    while (j + 1 < marks.length && marks[j + 1][1] <= at) j++;
+    const frame = byId.get(id);
+    if (at < marks[0][1] || frame.functionName === '(idle)') return;
+    const step = steps.get(marks[j][0]) ?? new Map();
+    steps.set(marks[j][0], step);
+    step.set(owner(frame), (step.get(owner(frame)) ?? 0) + profile.timeDeltas[i]);
+  });
+  console.log(
+    `\\nServer main thread while each step was in flight (${signIns} sign-ins, profiler on: slower than above)`,
+  );
+  for (const [step, owners] of steps) {
+    const total = [...owners.values()].reduce((a, b) => a + b, 0);
+    const top = [...owners]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([name, us]) => `${name} ${(us / signIns / 1000).toFixed(2)}`)
+      .join(', ');
+    console.log(`  ${step}: ${(total / signIns / 1000).toFixed(2)} ms busy per sign-in (ms: ${top})`);
+  }
 }
 
 async function main() {
@@ -258,6 +310,8 @@ async function main() {
 
     // (2) Whole sign-ins, one at a time, against the hash alone.
     for (let i = 0; i < 10; i++) await signIn(issuer, app); // warm-up
+    if (STEP_PROFILE !== undefined) latchkey.child.send('profile-start');
+    marks.length = 0;
     const flows = [];
     const hashes = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -281,6 +335,11 @@ async function main() {
       );
     }
 
+    if (STEP_PROFILE !== undefined) {
+      const profile = new Promise((resolve) => latchkey.child.once('message', (m) => resolve(m.profile)));
+      latchkey.child.send('profile-stop');
+      reportStepProfile(await profile, STEP_PROFILE);
+    }
     const m = (rs, f) => median(rs.map((r) => r[f]));
     if (!SIGN_IN_ONLY) {
       console.log(
@@ -330,6 +389,17 @@ if (args.child !== undefined) {
   reportCpu();
   const port = Number(args.port);
   if (args.child === 'latchkey') {
+    const { Session } = await import('node:inspector/promises');
+    const session = new Session();
+    session.connect();
+    process.on('message', async (m) => {
+      if (m === 'profile-start') {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: 200 });
+        await session.post('Profiler.start');
+      }
+      if (m === 'profile-stop') process.send({ profile: (await session.post('Profiler.stop')).profile });
+    });
     await startLatchkey(port, args.dir, { passwordCheckFloorMs: 0 });
     process.send({ up: true });
   } else {
