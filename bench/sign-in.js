@@ -221,7 +221,7 @@ function reportStepProfile(profile, dir) {
     step.set(owner(frame), (step.get(owner(frame)) ?? 0) + profile.timeDeltas[i]);
   });
   console.log(
-    `\\nServer main thread while each step was in flight (${signIns} sign-ins, profiler on: slower than above)`,
+    `\nServer main thread while each step was in flight (${signIns} sign-ins, profiler on: slower than above)`,
   );
   for (const [step, owners] of steps) {
     const total = [...owners.values()].reduce((a, b) => a + b, 0);
