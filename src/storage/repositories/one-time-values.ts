@@ -1,7 +1,35 @@
 import type { DbOrTx } from '../db.js';
+import { precompiled } from '../precompiled.js';
 
 /** One-time values in SQL, for nodes without Redis: each key can be put once and taken once. */
 export function createOneTimeValueRepository(db: DbOrTx, tenantId: string) {
+  // Every sign-in, authorization code, auth_session and DPoP proof goes through these three: compiled once.
+  const putQuery = precompiled(db, 4, (key: string, value: string, expiresAt: number, now: number) =>
+    db
+      .insertInto('one_time_values')
+      .values({ tenant_id: tenantId, key, value, expires_at: expiresAt })
+      .onConflict((oc) =>
+        oc
+          .columns(['tenant_id', 'key'])
+          .doUpdateSet({ value, expires_at: expiresAt })
+          .where('one_time_values.expires_at', '<=', now),
+      ),
+  );
+  const peekQuery = precompiled(db, 2, (key: string, now: number) =>
+    db
+      .selectFrom('one_time_values')
+      .select('value')
+      .where('tenant_id', '=', tenantId)
+      .where('key', '=', key)
+      .where('expires_at', '>', now),
+  );
+  const takeQuery = precompiled(db, 1, (key: string) =>
+    db
+      .deleteFrom('one_time_values')
+      .where('tenant_id', '=', tenantId)
+      .where('key', '=', key)
+      .returning(['value', 'expires_at']),
+  );
   return {
     /**
      * Stores `value` under `key` until `expiresAt` (epoch seconds), replacing an entry of that key that has
@@ -9,17 +37,8 @@ export function createOneTimeValueRepository(db: DbOrTx, tenantId: string) {
      * @returns false when the key is held by a live entry (a replay).
      */
     async put(key: string, value: string, expiresAt: number, now: number): Promise<boolean> {
-      const result = await db
-        .insertInto('one_time_values')
-        .values({ tenant_id: tenantId, key, value, expires_at: expiresAt })
-        .onConflict((oc) =>
-          oc
-            .columns(['tenant_id', 'key'])
-            .doUpdateSet({ value, expires_at: expiresAt })
-            .where('one_time_values.expires_at', '<=', now),
-        )
-        .executeTakeFirst();
-      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      const result = await putQuery(key, value, expiresAt, now);
+      return (result.numAffectedRows ?? 0n) > 0n;
     },
     /** Deletes the entries that expired by `now`. */
     async sweep(now: number): Promise<void> {
@@ -31,23 +50,12 @@ export function createOneTimeValueRepository(db: DbOrTx, tenantId: string) {
     },
     /** The live value of `key`, left in place; undefined when absent or expired. */
     async peek(key: string, now: number): Promise<string | undefined> {
-      const row = await db
-        .selectFrom('one_time_values')
-        .select('value')
-        .where('tenant_id', '=', tenantId)
-        .where('key', '=', key)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
+      const [row] = (await peekQuery(key, now)).rows;
       return row?.value;
     },
     /** Removes and returns the value of `key` in one statement; undefined when absent or expired. */
     async take(key: string, now: number): Promise<string | undefined> {
-      const row = await db
-        .deleteFrom('one_time_values')
-        .where('tenant_id', '=', tenantId)
-        .where('key', '=', key)
-        .returning(['value', 'expires_at'])
-        .executeTakeFirst();
+      const [row] = (await takeQuery(key)).rows;
       return row && row.expires_at > now ? row.value : undefined;
     },
   };
