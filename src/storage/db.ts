@@ -143,10 +143,13 @@ async function createPostgres(
   return { db, dialect: 'postgres', searchReads: createPostgresSearchReads(db), close: () => db.destroy() };
 }
 
-/** Drops a test schema; used by the test helpers only. */
-/** PostgreSQL advisory lock: dropping a schema takes it exclusively, migrations share it (migrate.ts). */
+/**
+ * PostgreSQL advisory lock held by every change to the tables of a schema that another migration could be reading:
+ * migrations (migrate.ts) and schema drops take it, one at a time.
+ */
 export const SCHEMA_DROP_LOCK = 0x4c61_7463;
 
+/** Drops a test schema; used by the test helpers only. */
 export async function dropSchema(url: string, schema: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name: ${schema}`);
   const admin = new pg.Client({ connectionString: url });

@@ -65,18 +65,20 @@ async function migrationTableSchema(storage: Storage): Promise<{ migrationTableS
 }
 
 /**
- * Runs a migration step while no schema of the database is being dropped (see SCHEMA_DROP_LOCK in db.ts):
- * Kysely reads the tables of every schema before taking its own lock, and a schema dropped in the middle of that
- * read fails it ("schema … does not exist"), which happened with parallel test files on one database.
+ * Runs a migration step while no other migration or schema drop runs on the database (SCHEMA_DROP_LOCK in db.ts):
+ * Kysely reads the tables of every schema before taking its own lock, and a table or schema dropped by another
+ * migration in the middle of that read fails it ("relation … does not exist"), as happened with parallel test
+ * files on one database (a migration test rolling back beside another file's migration). Nodes starting together
+ * wait for each other here, as they would on Kysely's own lock.
  */
-async function whileNoSchemaIsDropped<T>(storage: Storage, step: () => Promise<T>): Promise<T> {
+async function aloneOnTheDatabase<T>(storage: Storage, step: () => Promise<T>): Promise<T> {
   if (storage.dialect !== 'postgres') return step();
   return storage.db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock_shared(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
+    await sql`select pg_advisory_lock(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
     try {
       return await step();
     } finally {
-      await sql`select pg_advisory_unlock_shared(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
+      await sql`select pg_advisory_unlock(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
     }
   });
 }
@@ -88,7 +90,7 @@ export async function migrateToLatest(storage: Storage): Promise<string[]> {
     provider: provider(storage.dialect),
     ...(await migrationTableSchema(storage)),
   });
-  const { error, results } = await whileNoSchemaIsDropped(storage, () => migrator.migrateToLatest());
+  const { error, results } = await aloneOnTheDatabase(storage, () => migrator.migrateToLatest());
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
@@ -100,7 +102,7 @@ export async function migrateTo(storage: Storage, name: string): Promise<void> {
     provider: provider(storage.dialect),
     ...(await migrationTableSchema(storage)),
   });
-  const { error } = await whileNoSchemaIsDropped(storage, () => migrator.migrateTo(name));
+  const { error } = await aloneOnTheDatabase(storage, () => migrator.migrateTo(name));
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
 
@@ -111,6 +113,6 @@ export async function migrateDown(storage: Storage): Promise<void> {
     provider: provider(storage.dialect),
     ...(await migrationTableSchema(storage)),
   });
-  const { error } = await whileNoSchemaIsDropped(storage, () => migrator.migrateDown());
+  const { error } = await aloneOnTheDatabase(storage, () => migrator.migrateDown());
   if (error) throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }
