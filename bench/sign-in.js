@@ -238,7 +238,13 @@ async function main() {
   const base = 4100 + Math.floor(Math.random() * 800);
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-sign-in-'));
   const profile = args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profile}`];
-  const latchkey = spawnServer(SCRIPT, 'latchkey', base, ['--dir', dir], profile);
+  const latchkey = spawnServer(
+    SCRIPT,
+    'latchkey',
+    base,
+    ['--dir', dir, ...(STEP_PROFILE === undefined ? [] : ['--step-profile', STEP_PROFILE])],
+    profile,
+  );
   let bare;
   try {
     await latchkey.up;
@@ -388,7 +394,7 @@ async function main() {
 if (args.child !== undefined) {
   reportCpu();
   const port = Number(args.port);
-  if (args.child === 'latchkey') {
+  if (args.child === 'latchkey' && STEP_PROFILE !== undefined) {
     const { Session } = await import('node:inspector/promises');
     const session = new Session();
     session.connect();
@@ -400,6 +406,8 @@ if (args.child !== undefined) {
       }
       if (m === 'profile-stop') process.send({ profile: (await session.post('Profiler.stop')).profile });
     });
+  }
+  if (args.child === 'latchkey') {
     await startLatchkey(port, args.dir, { passwordCheckFloorMs: 0 });
     process.send({ up: true });
   } else {

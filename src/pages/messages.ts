@@ -206,8 +206,24 @@ const EN = {
 
 export type MessageKey = keyof typeof EN;
 
+/**
+ * Each message cut once at its placeholders: text at even indexes, placeholder names at odd ones. A page asks for
+ * a dozen messages; a regular-expression replace on each was a tenth of the login page's CPU.
+ */
+const PARTS = new Map<string, readonly string[]>(
+  Object.entries(EN).map(([key, text]: [string, string]) => [key, text.split(/\{(\w+)\}/)]),
+);
+
 export function message(key: MessageKey, vars: Readonly<Record<string, string>> = {}): string {
-  return EN[key].replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
+  const parts = PARTS.get(key) as readonly string[];
+  if (parts.length === 1) return parts[0] as string;
+  let text = '';
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    // A placeholder without a value stays as written, braces and all.
+    text += i % 2 === 0 ? part : (vars[part] ?? `{${part}}`);
+  }
+  return text;
 }
 
 /**

@@ -92,6 +92,11 @@ describe('the message catalogue', () => {
   it('fills placeholders and leaves unknown ones as they are', () => {
     expect(message('layout.version', { version: '1.2.3' })).toBe('Version 1.2.3');
     expect(message('rules.history', {})).toBe('It must differ from your last {count} passwords.');
+    expect(message('login.subtitle', { tenant: 'Acme', client: 'Shop' })).toBe(
+      'Log in to Acme to continue to Shop.',
+    );
+    expect(message('login.subtitle', { client: 'Shop' })).toBe('Log in to {tenant} to continue to Shop.');
+    expect(message('login.title')).toBe('Welcome');
   });
 
   it('cuts a message around a placeholder the view marks up', () => {
