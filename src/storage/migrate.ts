@@ -69,9 +69,10 @@ async function migrationTableSchema(storage: Storage): Promise<{ migrationTableS
  * Kysely reads the tables of every schema before taking its own lock, and a table or schema dropped by another
  * migration in the middle of that read fails it ("relation … does not exist"), as happened with parallel test
  * files on one database (a migration test rolling back beside another file's migration). Nodes starting together
- * wait for each other here, as they would on Kysely's own lock.
+ * wait for each other here, as they would on Kysely's own lock. Tests that rename a table or list the tables of the
+ * database hold it too.
  */
-async function aloneOnTheDatabase<T>(storage: Storage, step: () => Promise<T>): Promise<T> {
+export async function aloneOnTheDatabase<T>(storage: Storage, step: () => Promise<T>): Promise<T> {
   if (storage.dialect !== 'postgres') return step();
   return storage.db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);

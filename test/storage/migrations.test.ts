@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
-import { migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
+import { aloneOnTheDatabase, migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
 import { testBackends } from '../helpers/backends.js';
 
 const ALL = [
@@ -51,7 +51,8 @@ const TABLES = [
 
 /** Tables of this storage's own schema only: other test runs share the PostgreSQL database. */
 async function tableNames(storage: Storage, schema: string | undefined): Promise<string[]> {
-  const tables = await storage.db.introspection.getTables();
+  // Listing every schema's tables while another test file migrates its own fails: see aloneOnTheDatabase.
+  const tables = await aloneOnTheDatabase(storage, () => storage.db.introspection.getTables());
   return tables
     .filter((t) => schema === undefined || t.schema === schema)
     .map((t) => t.name)

@@ -1,3 +1,4 @@
+import { aloneOnTheDatabase } from '../../../src/storage/migrate.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
@@ -86,19 +87,22 @@ describe.each(testBackends())('errors under /u answer the HTML error page on $na
       jar,
     );
     const { db } = t.deps.storage;
-    // The login page reads the connection to offer sign-up: its table has gone.
-    await sql`alter table connections rename to connections_gone`.execute(db);
-    try {
-      const res = await t.app.inject({
-        method: 'GET',
-        url: String(start.headers['location']),
-        headers: { cookie: jar.header() },
-      });
-      expectErrorPage(res, 500, 'An unexpected error happened on our side. Try again in a moment.');
-      expect(res.body).not.toContain('connections');
-    } finally {
-      await sql`alter table connections_gone rename to connections`.execute(db);
-    }
+    // The login page reads the connection to offer sign-up: its table has gone (renamed under the migrations'
+    // lock, so another test file's migration never sees it half-gone).
+    await aloneOnTheDatabase(t.deps.storage, async () => {
+      await sql`alter table connections rename to connections_gone`.execute(db);
+      try {
+        const res = await t.app.inject({
+          method: 'GET',
+          url: String(start.headers['location']),
+          headers: { cookie: jar.header() },
+        });
+        expectErrorPage(res, 500, 'An unexpected error happened on our side. Try again in a moment.');
+        expect(res.body).not.toContain('connections');
+      } finally {
+        await sql`alter table connections_gone rename to connections`.execute(db);
+      }
+    });
   });
 
   it('leaves the OAuth and Management surfaces in JSON', async () => {
