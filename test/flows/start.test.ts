@@ -56,7 +56,8 @@ async function waitFor(url: string, ms = 20_000): Promise<Response> {
   }
 }
 
-describe('latchkey start on a bare machine (embedded SQLite)', () => {
+// Each test starts the server from source (tsx compiles it at start): on two busy cores that took over 30 s.
+describe('latchkey start on a bare machine (embedded SQLite)', { timeout: 120_000 }, () => {
   const dirs: string[] = [];
   const children: ChildProcess[] = [];
   const cleanups: (() => Promise<void>)[] = [];
