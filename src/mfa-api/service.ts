@@ -84,7 +84,6 @@ export function createMfaApi(deps: Deps, log: WarningLog) {
   const nowSeconds = () => Math.floor(deps.clock.now() / 1000);
   const tokens = createMfaTokens(deps.oneTime, nowSeconds);
   const iso = () => new Date(deps.clock.now()).toISOString();
-  // The same key as the core's checks: one throttle per user, whatever the factor.
 
   const readAssociation = async (mfaToken: string): Promise<Association | undefined> => {
     const raw = await deps.oneTime.peek(associationKey(mfaToken));

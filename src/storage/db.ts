@@ -147,7 +147,7 @@ async function createPostgres(
  * PostgreSQL advisory lock held by every change to the tables of a schema that another migration could be reading:
  * migrations (migrate.ts) and schema drops take it, one at a time.
  */
-export const SCHEMA_DROP_LOCK = 0x4c61_7463;
+export const SCHEMA_CHANGE_LOCK = 0x4c61_7463;
 
 /** Drops a test schema; used by the test helpers only. */
 export async function dropSchema(url: string, schema: string): Promise<void> {
@@ -156,7 +156,7 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   await admin.connect();
   try {
     await admin.query('begin');
-    await admin.query(`select pg_advisory_xact_lock(${String(SCHEMA_DROP_LOCK)})`);
+    await admin.query(`select pg_advisory_xact_lock(${String(SCHEMA_CHANGE_LOCK)})`);
     await admin.query(`drop schema if exists ${schema} cascade`);
     await admin.query('commit');
   } finally {

@@ -1,5 +1,5 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
-import { SCHEMA_DROP_LOCK, type Storage } from './db.js';
+import { SCHEMA_CHANGE_LOCK, type Storage } from './db.js';
 import * as initial from './migrations/0001-initial.js';
 import * as users from './migrations/0002-users.js';
 import * as tenantKeys from './migrations/0003-tenant-keys-identities.js';
@@ -65,7 +65,7 @@ async function migrationTableSchema(storage: Storage): Promise<{ migrationTableS
 }
 
 /**
- * Runs a migration step while no other migration or schema drop runs on the database (SCHEMA_DROP_LOCK in db.ts):
+ * Runs a migration step while no other migration or schema drop runs on the database (SCHEMA_CHANGE_LOCK in db.ts):
  * Kysely reads the tables of every schema before taking its own lock, and a table or schema dropped by another
  * migration in the middle of that read fails it ("relation … does not exist"), as happened with parallel test
  * files on one database (a migration test rolling back beside another file's migration). Nodes starting together
@@ -75,11 +75,11 @@ async function migrationTableSchema(storage: Storage): Promise<{ migrationTableS
 export async function aloneOnTheDatabase<T>(storage: Storage, step: () => Promise<T>): Promise<T> {
   if (storage.dialect !== 'postgres') return step();
   return storage.db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
+    await sql`select pg_advisory_lock(${sql.lit(SCHEMA_CHANGE_LOCK)})`.execute(conn);
     try {
       return await step();
     } finally {
-      await sql`select pg_advisory_unlock(${sql.lit(SCHEMA_DROP_LOCK)})`.execute(conn);
+      await sql`select pg_advisory_unlock(${sql.lit(SCHEMA_CHANGE_LOCK)})`.execute(conn);
     }
   });
 }
