@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/cheap-hashes.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // At least two files at a time, even on two cores (vitest's default there is one): most tests wait on argon2's thread

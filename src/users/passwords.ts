@@ -1,9 +1,28 @@
 import { hash, verify } from '@node-rs/argon2';
 import { verify as verifyBcrypt } from '@node-rs/bcrypt';
 
+export interface Argon2Cost {
+  /** KiB of memory per hash. */
+  readonly memoryCost: number;
+  /** Passes over that memory. */
+  readonly timeCost: number;
+}
+
 /** argon2id cost tuned to ~20-50 ms per hash on a 2-core machine (see bench/users.js); hashing runs on the libuv pool. */
+export const ARGON2_COST: Argon2Cost = { memoryCost: 47_104, timeCost: 2 };
+
 // `algorithm: 2` is Argon2id (@node-rs/argon2 exports it as an ambient const enum).
-const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 47_104, timeCost: 2, parallelism: 1 } as const;
+const ARGON2ID = { algorithm: 2, parallelism: 1 } as const;
+
+let cost: Argon2Cost = ARGON2_COST;
+
+/**
+ * Sets the cost of the hashes written from now on; verification always reads a hash's own cost, so hashes of
+ * either cost keep working. For the test suite, whose thousands of hashes would otherwise take most of its CPU.
+ */
+export function useArgon2Cost(next: Argon2Cost): void {
+  cost = next;
+}
 
 /**
  * Highest bcrypt cost an imported hash may have. Auth0 hashes passwords with bcrypt at cost 10 (its password
@@ -17,7 +36,7 @@ const BCRYPT_PREFIX = /^\$2[aby]\$/;
 const BCRYPT_HASH = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_OPTIONS);
+  return hash(password, { ...ARGON2ID, ...cost });
 }
 
 export interface PasswordCheck {

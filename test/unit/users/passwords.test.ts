@@ -1,11 +1,13 @@
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ARGON2_COST,
   BCRYPT_MAX_COST,
   checkPassword,
   hashPassword,
   isVerifiableHash,
+  useArgon2Cost,
 } from '../../../src/users/passwords.js';
 
 const PASSWORD = 'Imported-Pass-1';
@@ -51,5 +53,23 @@ describe('checkPassword on imported bcrypt hashes', () => {
     expect(isVerifiableHash('$2b$03$' + 'a'.repeat(53))).toBe(false);
     expect(isVerifiableHash('$2b$1a$' + 'a'.repeat(53))).toBe(false);
     expect(isVerifiableHash('5f4dcc3b5aa765d61d8327deb882cf99')).toBe(false);
+  });
+});
+
+describe('the argon2id cost', () => {
+  afterEach(() => {
+    // The suite's own cheap cost (test/helpers/cheap-hashes.ts), for the tests after these.
+    useArgon2Cost({ memoryCost: 256, timeCost: 1 });
+  });
+
+  it('is 46 MiB and two passes in production, and hashes of a cheaper cost still verify', async () => {
+    const cheap = await hashPassword(PASSWORD);
+    useArgon2Cost(ARGON2_COST);
+    const stored = await hashPassword(PASSWORD);
+    expect(stored).toMatch(/^\$argon2id\$v=19\$m=47104,t=2,p=1\$/);
+    expect(await checkPassword(PASSWORD, stored)).toEqual({ ok: true, needsRehash: false });
+    expect(await checkPassword('wrong', stored)).toEqual({ ok: false, needsRehash: false });
+    expect(cheap).toMatch(/^\$argon2id\$v=19\$m=256,t=1,p=1\$/);
+    expect(await checkPassword(PASSWORD, cheap)).toEqual({ ok: true, needsRehash: false });
   });
 });
