@@ -4,6 +4,18 @@ import type { DbOrTx } from './db.js';
 /** Where a compiled query's parameter comes from: the n-th argument of the call, or a value fixed at build time. */
 type Source = { readonly arg: number } | { readonly value: unknown };
 
+interface Compiled<Row> {
+  readonly query: CompiledQuery<Row>;
+  readonly sources: readonly Source[];
+}
+
+/**
+ * Compiled queries kept for the repositories of one store, whose transactions build their repositories afresh:
+ * the same query compiled once serves the store and each of its transactions. Keys name a query of one store
+ * (tenant and dialect fixed), so what a build captures from its repository is the same for every one of them.
+ */
+export type CompiledQueries = Map<string, Compiled<unknown>>;
+
 /** Stand-ins for the arguments while the query is built; strings no caller would pass as a value. */
 const standIn = (n: number) => `\u0000precompiled-argument-${String(n)}\u0000`;
 
@@ -18,9 +30,10 @@ export function precompiled<Args extends readonly unknown[], Row>(
   db: DbOrTx,
   arity: Args['length'],
   build: (...args: Args) => Compilable<Row>,
+  shared?: { readonly cache: CompiledQueries; readonly key: string },
 ): (...args: Args) => Promise<QueryResult<Row>> {
-  let compiled: { query: CompiledQuery<Row>; sources: readonly Source[] } | undefined;
-  const compile = () => {
+  let compiled: Compiled<Row> | undefined;
+  const compile = (): Compiled<Row> => {
     const standIns = Array.from({ length: arity }, (_, n) => standIn(n));
     const query = build(...(standIns as unknown as Args)).compile();
     const sources = query.parameters.map((value): Source => {
@@ -31,10 +44,12 @@ export function precompiled<Args extends readonly unknown[], Row>(
     if (used.size !== arity || query.sql.includes('\u0000')) {
       throw new Error('precompiled: every argument must be a bound parameter of the query');
     }
-    return { query, sources };
+    const made = { query, sources };
+    shared?.cache.set(shared.key, made);
+    return made;
   };
   return (...args) => {
-    compiled ??= compile();
+    compiled ??= shared?.cache.get(shared.key) ?? compile();
     const { query, sources } = compiled;
     return db.executeQuery<Row>({
       ...query,

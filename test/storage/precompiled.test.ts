@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { precompiled } from '../../src/storage/precompiled.js';
+import { precompiled, type CompiledQueries } from '../../src/storage/precompiled.js';
 import { testBackends } from '../helpers/backends.js';
 import { openTestStore, type TestStore } from '../helpers/store.js';
 
@@ -85,5 +85,40 @@ describe.each(testBackends())('a precompiled query on $name', (backend) => {
       db.selectFrom('one_time_values').select('value').where(sql.ref(key), '=', 'a'),
     );
     await expect(async () => inText('key')).rejects.toThrow(/bound parameter/);
+  });
+
+  it("compiles a shared query once for the store and each transaction's repositories, and runs it on theirs", async () => {
+    const { db } = opened.storage;
+    const cache: CompiledQueries = new Map();
+    let builds = 0;
+    const insertOn = (on: typeof db) =>
+      precompiled(
+        on,
+        2,
+        (key: string, value: string) => {
+          builds += 1;
+          return on.insertInto('one_time_values').values({ tenant_id: 'shared', key, value, expires_at: 1 });
+        },
+        { cache, key: 'test.insert' },
+      );
+    const count = async () =>
+      (await db.selectFrom('one_time_values').select('key').where('tenant_id', '=', 'shared').execute())
+        .length;
+    await insertOn(db)('outside', 'x');
+    // Written in a transaction that rolls back: the shared query ran on the transaction, so nothing stays.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await insertOn(trx)('inside', 'y');
+        expect(
+          await trx.selectFrom('one_time_values').select('key').where('key', '=', 'inside').execute(),
+        ).toHaveLength(1);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await db.transaction().execute(async (trx) => {
+      await insertOn(trx)('committed', 'z');
+    });
+    expect(builds).toBe(1);
+    expect(await count()).toBe(2);
   });
 });

@@ -1,4 +1,5 @@
 import type { DbOrTx, DialectName, Storage } from '../db.js';
+import type { CompiledQueries } from '../precompiled.js';
 import { createUserRepository, SEARCH_TIMEOUT_MS, type UserSearchOptions } from './users.js';
 import { createRoleRepository } from './roles.js';
 import { createRefreshTokenRepository } from './refresh-tokens.js';
@@ -26,13 +27,14 @@ function createRepositoriesOn(
   box: SecretBox,
   dialect: DialectName,
   search: UserSearchOptions,
+  compiled: CompiledQueries,
 ) {
   return {
-    users: createUserRepository(db, tenantId, dialect, search),
+    users: createUserRepository(db, tenantId, dialect, search, compiled),
     roles: createRoleRepository(db, tenantId, dialect),
     refreshTokens: createRefreshTokenRepository(db, tenantId),
     consents: createConsentRepository(db, tenantId),
-    loginFailures: createLoginFailureRepository(db, tenantId),
+    loginFailures: createLoginFailureRepository(db, tenantId, compiled),
     passwordHistory: createPasswordHistoryRepository(db, tenantId),
     tenants: createTenantRepository(db, tenantId, dialect),
     connections: createConnectionRepository(db, tenantId),
@@ -40,10 +42,10 @@ function createRepositoriesOn(
     clients: createClientRepository(db, tenantId, box),
     clientGrants: createClientGrantRepository(db, tenantId),
     signingKeys: createSigningKeyRepository(db, tenantId, box),
-    oneTimeValues: createOneTimeValueRepository(db, tenantId),
+    oneTimeValues: createOneTimeValueRepository(db, tenantId, compiled),
     logs: createLogRepository(db, tenantId, dialect, search),
     logStreams: createLogStreamRepository(db, tenantId, box),
-    sessions: createSessionRepository(db, tenantId),
+    sessions: createSessionRepository(db, tenantId, compiled),
     passkeys: createPasskeyRepository(db, tenantId),
     mfaEnrolments: createMfaEnrolmentRepository(db, tenantId, box),
     deviceCredentials: createDeviceCredentialRepository(db, tenantId),
@@ -68,11 +70,13 @@ export function createStore(
   options: StoreOptions = {},
 ): Store {
   const search = { reads: storage.searchReads, timeoutMs: options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS };
+  // The sign-in's queries, compiled once for the store and every transaction's repositories.
+  const compiled: CompiledQueries = new Map();
   return {
-    ...createRepositoriesOn(storage.db, tenantId, box, storage.dialect, search),
+    ...createRepositoriesOn(storage.db, tenantId, box, storage.dialect, search, compiled),
     transaction: (work) =>
       storage.db
         .transaction()
-        .execute((trx) => work(createRepositoriesOn(trx, tenantId, box, storage.dialect, search))),
+        .execute((trx) => work(createRepositoriesOn(trx, tenantId, box, storage.dialect, search, compiled))),
   };
 }

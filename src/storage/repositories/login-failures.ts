@@ -1,29 +1,21 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db.js';
+import { precompiled, type CompiledQueries } from '../precompiled.js';
 
 /**
  * Failed password sign-ins per subject and IP: the subject is the user id of the account a login name
  * belongs to, or the login name itself when no account has it, so both are blocked alike.
  */
-export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
-  return {
-    /**
-     * Atomically counts one attempt for the pair before its password is checked, so parallel requests
-     * cannot all pass a check made before any of them failed. A window or block that has run out starts over;
-     * an active block is left as it is.
-     * @returns whether the attempt may be evaluated: the pair is not blocked and at most `limit` attempts
-     * are counted in the window.
-     */
-    async reserveAttempt(
-      subject: string,
-      ip: string,
-      now: number,
-      windowSeconds: number,
-      limit: number,
-    ): Promise<boolean> {
-      const stale = sql<boolean>`(login_failures.window_start < ${now - windowSeconds} or login_failures.blocked_until <= ${now})`;
+export function createLoginFailureRepository(db: DbOrTx, tenantId: string, compiled: CompiledQueries) {
+  const shared = (key: string) => ({ cache: compiled, key: `loginFailures.${key}` });
+  // Every password sign-in reserves an attempt and, when the password was right, clears the pair: compiled once.
+  const reserveQuery = precompiled(
+    db,
+    4,
+    (subject: string, ip: string, now: number, staleBefore: number) => {
+      const stale = sql<boolean>`(login_failures.window_start < ${staleBefore} or login_failures.blocked_until <= ${now})`;
       const activeBlock = sql<boolean>`login_failures.blocked_until is not null`;
-      const r = await db
+      return db
         .insertInto('login_failures')
         .values({
           tenant_id: tenantId,
@@ -40,8 +32,38 @@ export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
             blocked_until: sql<number>`case when ${stale} then null else login_failures.blocked_until end`,
           }),
         )
-        .returning(['failures', 'blocked_until'])
-        .executeTakeFirstOrThrow();
+        .returning(['failures', 'blocked_until']);
+    },
+    shared('reserve'),
+  );
+  const clearPairQuery = precompiled(
+    db,
+    2,
+    (subject: string, ip: string) =>
+      db
+        .deleteFrom('login_failures')
+        .where('tenant_id', '=', tenantId)
+        .where('subject', '=', subject)
+        .where('ip', '=', ip),
+    shared('clearPair'),
+  );
+  return {
+    /**
+     * Atomically counts one attempt for the pair before its password is checked, so parallel requests
+     * cannot all pass a check made before any of them failed. A window or block that has run out starts over;
+     * an active block is left as it is.
+     * @returns whether the attempt may be evaluated: the pair is not blocked and at most `limit` attempts
+     * are counted in the window.
+     */
+    async reserveAttempt(
+      subject: string,
+      ip: string,
+      now: number,
+      windowSeconds: number,
+      limit: number,
+    ): Promise<boolean> {
+      const [r] = (await reserveQuery(subject, ip, now, now - windowSeconds)).rows;
+      if (!r) throw new Error('login_failures: the upsert returned no row');
       return r.blocked_until === null && r.failures <= limit;
     },
     /**
@@ -65,11 +87,14 @@ export function createLoginFailureRepository(db: DbOrTx, tenantId: string) {
         .execute();
     },
     async clear(subject: string, ip?: string): Promise<void> {
-      let q = db
+      if (ip !== undefined) {
+        await clearPairQuery(subject, ip);
+        return;
+      }
+      const q = db
         .deleteFrom('login_failures')
         .where('tenant_id', '=', tenantId)
         .where('subject', '=', subject);
-      if (ip !== undefined) q = q.where('ip', '=', ip);
       await q.execute();
     },
     /** The active blocks of each of `subjects`. */

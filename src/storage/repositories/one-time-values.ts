@@ -1,34 +1,47 @@
 import type { DbOrTx } from '../db.js';
-import { precompiled } from '../precompiled.js';
+import { precompiled, type CompiledQueries } from '../precompiled.js';
 
 /** One-time values in SQL, for nodes without Redis: each key can be put once and taken once. */
-export function createOneTimeValueRepository(db: DbOrTx, tenantId: string) {
+export function createOneTimeValueRepository(db: DbOrTx, tenantId: string, compiled: CompiledQueries) {
+  const shared = (key: string) => ({ cache: compiled, key: `oneTimeValues.${key}` });
   // Every sign-in, authorization code, auth_session and DPoP proof goes through these three: compiled once.
-  const putQuery = precompiled(db, 4, (key: string, value: string, expiresAt: number, now: number) =>
-    db
-      .insertInto('one_time_values')
-      .values({ tenant_id: tenantId, key, value, expires_at: expiresAt })
-      .onConflict((oc) =>
-        oc
-          .columns(['tenant_id', 'key'])
-          .doUpdateSet({ value, expires_at: expiresAt })
-          .where('one_time_values.expires_at', '<=', now),
-      ),
+  const putQuery = precompiled(
+    db,
+    4,
+    (key: string, value: string, expiresAt: number, now: number) =>
+      db
+        .insertInto('one_time_values')
+        .values({ tenant_id: tenantId, key, value, expires_at: expiresAt })
+        .onConflict((oc) =>
+          oc
+            .columns(['tenant_id', 'key'])
+            .doUpdateSet({ value, expires_at: expiresAt })
+            .where('one_time_values.expires_at', '<=', now),
+        ),
+    shared('put'),
   );
-  const peekQuery = precompiled(db, 2, (key: string, now: number) =>
-    db
-      .selectFrom('one_time_values')
-      .select('value')
-      .where('tenant_id', '=', tenantId)
-      .where('key', '=', key)
-      .where('expires_at', '>', now),
+  const peekQuery = precompiled(
+    db,
+    2,
+    (key: string, now: number) =>
+      db
+        .selectFrom('one_time_values')
+        .select('value')
+        .where('tenant_id', '=', tenantId)
+        .where('key', '=', key)
+        .where('expires_at', '>', now),
+    shared('peek'),
   );
-  const takeQuery = precompiled(db, 1, (key: string) =>
-    db
-      .deleteFrom('one_time_values')
-      .where('tenant_id', '=', tenantId)
-      .where('key', '=', key)
-      .returning(['value', 'expires_at']),
+  const takeQuery = precompiled(
+    db,
+    1,
+    (key: string) =>
+      db
+        .deleteFrom('one_time_values')
+        .where('tenant_id', '=', tenantId)
+        .where('key', '=', key)
+        .returning(['value', 'expires_at']),
+    shared('take'),
   );
   return {
     /**

@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { DbOrTx } from '../db.js';
+import { precompiled, type CompiledQueries } from '../precompiled.js';
 import type { SessionsTable } from '../schema.js';
 import type { Session } from '../../domain/session.js';
 
@@ -26,29 +27,65 @@ function parseAmr(raw: string | null): string[] {
   return Array.isArray(parsed) ? parsed.filter((v): v is string => typeof v === 'string') : [];
 }
 
+type SessionValues = Omit<Insertable<SessionsTable>, 'tenant_id'>;
+const SESSION_COLUMNS = [
+  'id',
+  'token_hash',
+  'user_id',
+  'created_at',
+  'authenticated_at',
+  'last_interaction_at',
+  'expires_at',
+  'idle_expires_at',
+  'revoked_at',
+  'ip',
+  'user_agent',
+  'amr',
+  'mfa_at',
+] as const satisfies readonly (keyof SessionValues)[];
+
 /** SSO sessions, found by the SHA-256 of their cookie value (the value itself is never stored). */
-export function createSessionRepository(db: DbOrTx, tenantId: string) {
+export function createSessionRepository(db: DbOrTx, tenantId: string, compiled: CompiledQueries) {
+  const shared = (key: string) => ({ cache: compiled, key: `sessions.${key}` });
+  // Every sign-in runs these two: compiled once (see precompiled).
+  const insertQuery = precompiled(
+    db,
+    SESSION_COLUMNS.length,
+    (...values: unknown[]) =>
+      db.insertInto('sessions').values({
+        ...(Object.fromEntries(SESSION_COLUMNS.map((c, i) => [c, values[i]])) as SessionValues),
+        tenant_id: tenantId,
+      }),
+    shared('insert'),
+  );
+  const addClientQuery = precompiled(
+    db,
+    3,
+    (sessionId: string, clientId: string, at: number) =>
+      db
+        .insertInto('session_clients')
+        .values({ tenant_id: tenantId, session_id: sessionId, client_id: clientId, created_at: at })
+        .onConflict((oc) => oc.columns(['tenant_id', 'session_id', 'client_id']).doNothing()),
+    shared('addClient'),
+  );
   return {
     async insert(session: Session, tokenHash: string): Promise<void> {
-      await db
-        .insertInto('sessions')
-        .values({
-          tenant_id: tenantId,
-          id: session.id,
-          token_hash: tokenHash,
-          user_id: session.userId,
-          created_at: session.createdAt,
-          authenticated_at: session.authenticatedAt,
-          last_interaction_at: session.lastInteractionAt,
-          expires_at: session.expiresAt,
-          idle_expires_at: session.idleExpiresAt,
-          revoked_at: session.revokedAt ?? null,
-          ip: session.ip ?? null,
-          user_agent: session.userAgent ?? null,
-          amr: JSON.stringify(session.amr),
-          mfa_at: session.mfaAt ?? null,
-        })
-        .execute();
+      const row: SessionValues = {
+        id: session.id,
+        token_hash: tokenHash,
+        user_id: session.userId,
+        created_at: session.createdAt,
+        authenticated_at: session.authenticatedAt,
+        last_interaction_at: session.lastInteractionAt,
+        expires_at: session.expiresAt,
+        idle_expires_at: session.idleExpiresAt,
+        revoked_at: session.revokedAt ?? null,
+        ip: session.ip ?? null,
+        user_agent: session.userAgent ?? null,
+        amr: JSON.stringify(session.amr),
+        mfa_at: session.mfaAt ?? null,
+      };
+      await insertQuery(...SESSION_COLUMNS.map((c) => row[c]));
     },
     async findByTokenHash(tokenHash: string): Promise<Session | undefined> {
       const row = await db
@@ -119,11 +156,7 @@ export function createSessionRepository(db: DbOrTx, tenantId: string) {
     },
     /** The session signed the user in to `clientId` (once per pair: a repeat changes nothing). */
     async addClient(sessionId: string, clientId: string, at: number): Promise<void> {
-      await db
-        .insertInto('session_clients')
-        .values({ tenant_id: tenantId, session_id: sessionId, client_id: clientId, created_at: at })
-        .onConflict((oc) => oc.columns(['tenant_id', 'session_id', 'client_id']).doNothing())
-        .execute();
+      await addClientQuery(sessionId, clientId, at);
     },
     /** The clients of each of `sessionIds`, in the order they were first signed in to. */
     async clientsOf(sessionIds: readonly string[]): Promise<Map<string, string[]>> {

@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { DbOrTx, DialectName } from '../db.js';
+import { precompiled, type CompiledQueries } from '../precompiled.js';
 import type { IdentitiesTable, UsersTable } from '../schema.js';
 import type { Identity, User } from '../../domain/user.js';
 import type { SearchNode } from '../../users/search-query.js';
@@ -158,17 +159,50 @@ export function createUserRepository(
   tenantId: string,
   dialect: DialectName,
   search: UserSearchOptions,
+  compiled: CompiledQueries,
 ) {
   const users = () => db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+  // What every sign-in reads and writes of its user: compiled once (see precompiled).
+  const shared = (key: string) => ({ cache: compiled, key: `users.${key}` });
+  const userQuery = precompiled(
+    db,
+    1,
+    (userId: string) => users().where('user_id', '=', userId),
+    shared('one'),
+  );
+  const identitiesQuery = precompiled(
+    db,
+    1,
+    (userId: string) =>
+      db.selectFrom('identities').selectAll().where('tenant_id', '=', tenantId).where('user_id', '=', userId),
+    shared('identitiesOfOne'),
+  );
+  const recordLoginQuery = precompiled(
+    db,
+    3,
+    (at: string, ip: string, userId: string) =>
+      db
+        .updateTable('users')
+        .set((eb) => ({ last_login: at, last_ip: ip, logins_count: eb('logins_count', '+', 1) }))
+        .where('tenant_id', '=', tenantId)
+        .where('user_id', '=', userId)
+        .where('blocked', '=', fromBool(false))
+        .returningAll(),
+    shared('recordLogin'),
+  );
   const identitiesOf = async (userIds: readonly string[]): Promise<Map<string, Identity[]>> => {
     const byUser = new Map<string, Identity[]>();
     if (userIds.length === 0) return byUser;
-    const rows = await db
-      .selectFrom('identities')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('user_id', 'in', [...new Set(userIds)])
-      .execute();
+    const ids = [...new Set(userIds)];
+    const rows =
+      ids.length === 1
+        ? (await identitiesQuery(ids[0] ?? '')).rows
+        : await db
+            .selectFrom('identities')
+            .selectAll()
+            .where('tenant_id', '=', tenantId)
+            .where('user_id', 'in', ids)
+            .execute();
     for (const row of rows) {
       const list = byUser.get(row.user_id) ?? [];
       list.push(toIdentity(row));
@@ -182,27 +216,28 @@ export function createUserRepository(
   };
   const one = async (row: UserRow | undefined): Promise<User | undefined> =>
     row && (await withIdentities([row]))[0];
-  // Identities whose email or username equals `login` (case-insensitively); the oldest first.
-  const byLogin = (login: string) => {
-    const norm = login.toLowerCase();
-    return db
+  // Identities whose email or username equals the lower-cased login; the oldest first.
+  const byLogin = (norm: string) =>
+    db
       .selectFrom('identities')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where((eb) => eb.or([eb('email_norm', '=', norm), eb('username_norm', '=', norm)]))
       .orderBy('created_at')
       .orderBy('user_id');
-  };
+  const loginQuery = precompiled(
+    db,
+    2,
+    (norm: string, connection: string) => byLogin(norm).where('connection', '=', connection).limit(1),
+    shared('byLogin'),
+  );
   const matches = async (rows: readonly IdentityRow[]): Promise<LoginMatch[]> => {
     if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.user_id);
     const owners = await withIdentities(
-      await users()
-        .where(
-          'user_id',
-          'in',
-          rows.map((r) => r.user_id),
-        )
-        .execute(),
+      ids.length === 1
+        ? (await userQuery(ids[0] ?? '')).rows
+        : await users().where('user_id', 'in', ids).execute(),
     );
     const byId = new Map(owners.map((u) => [u.userId, u]));
     return rows.flatMap((row) => {
@@ -259,7 +294,7 @@ export function createUserRepository(
 
   return {
     async findById(userId: string): Promise<User | undefined> {
-      return one(await users().where('user_id', '=', userId).executeTakeFirst());
+      return one((await userQuery(userId)).rows[0]);
     },
     /** What a token acting for the user needs to know of it, in one narrow read (no identities). */
     async findStanding(userId: string): Promise<UserStanding | undefined> {
@@ -349,13 +384,13 @@ export function createUserRepository(
     },
     /** The identity of `connection` whose email or username equals `login` (case-insensitively), with its user. */
     async findByLogin(connection: string, login: string): Promise<LoginMatch | undefined> {
-      const row = await byLogin(login).where('connection', '=', connection).executeTakeFirst();
+      const [row] = (await loginQuery(login.toLowerCase(), connection)).rows;
       return row && (await matches([row]))[0];
     },
     /** For each connection, the match `findByLogin` would find there. */
     async findAllByLogin(login: string): Promise<LoginMatch[]> {
       const firstPerConnection = new Map<string, IdentityRow>();
-      for (const row of await byLogin(login).execute()) {
+      for (const row of await byLogin(login.toLowerCase()).execute()) {
         if (!firstPerConnection.has(row.connection)) firstPerConnection.set(row.connection, row);
       }
       return matches([...firstPerConnection.values()]);
@@ -436,18 +471,7 @@ export function createUserRepository(
       },
     ): Promise<User | undefined> {
       const { rehash } = login;
-      const row = await db
-        .updateTable('users')
-        .set((eb) => ({
-          last_login: login.at,
-          last_ip: login.ip,
-          logins_count: eb('logins_count', '+', 1),
-        }))
-        .where('tenant_id', '=', tenantId)
-        .where('user_id', '=', userId)
-        .where('blocked', '=', fromBool(false))
-        .returningAll()
-        .executeTakeFirst();
+      const [row] = (await recordLoginQuery(login.at, login.ip, userId)).rows;
       if (!row) return undefined;
       if (rehash) {
         await db
