@@ -368,10 +368,12 @@ async function hashFloor() {
 /**
  * --step-profile: the server's main thread, sampled only while the sign-ins run, split by the step the client had
  * in flight (both processes read the same monotonic clock): busy time per sign-in and the packages it went to.
- * The profile is kept in `dir` for a closer look (Chrome DevTools, or any .cpuprofile reader).
+ * The profile is kept in `dir` for a closer look (Chrome DevTools, or any .cpuprofile reader), with the steps'
+ * start times (`steps.json`: [step, µs on the profile's clock]).
  */
 function reportStepProfile(profile, dir) {
   writeFileSync(join(dir, 'sign-in.cpuprofile'), JSON.stringify(profile));
+  writeFileSync(join(dir, 'steps.json'), JSON.stringify(marks));
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const signIns = marks.filter(([step]) => step === 'authorize + login page').length;
   const owner = ({ url, functionName }) => {
