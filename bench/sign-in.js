@@ -285,9 +285,11 @@ async function startLogin(issuer, clientId, challenge) {
 
 /** Step boundaries on the monotonic clock (µs), which the server's CPU profile shares: [step, start]. */
 const marks = [];
-const markStep = (step) => marks.push([step, Number(process.hrtime.bigint() / 1000n)]);
-/** For the floor's sign-ins: Latchkey's profile is split by Latchkey's own steps only. */
-const noMark = () => {};
+const floorMarks = [];
+const marker = (into) => (step) => into.push([step, Number(process.hrtime.bigint() / 1000n)]);
+const markStep = marker(marks);
+/** For the floor's sign-ins: each server's profile is split by its own steps. */
+const markFloorStep = marker(floorMarks);
 
 async function signIn(issuer, app, steps, mark = markStep) {
   const verifier = randomBytes(32).toString('base64url');
@@ -366,20 +368,21 @@ async function hashFloor() {
 }
 
 /**
- * --step-profile: the server's main thread, sampled only while the sign-ins run, split by the step the client had
- * in flight (both processes read the same monotonic clock): busy time per sign-in and the packages it went to.
- * The profile is kept in `dir` for a closer look (Chrome DevTools, or any .cpuprofile reader), with the steps'
- * start times (`steps.json`: [step, µs on the profile's clock]).
+ * --step-profile: each server's main thread (Latchkey's and the floor's), sampled only while the sign-ins run, split
+ * by the step the client had in flight (the processes read the same monotonic clock): busy time per sign-in and the
+ * packages it went to. The profiles are kept in `dir` for a closer look (Chrome DevTools, or any .cpuprofile
+ * reader), with the steps' start times (`<name>-steps.json`: [step, µs on the profile's clock]).
  */
-function reportStepProfile(profile, dir) {
-  writeFileSync(join(dir, 'sign-in.cpuprofile'), JSON.stringify(profile));
-  writeFileSync(join(dir, 'steps.json'), JSON.stringify(marks));
+function reportStepProfile(profile, dir, name, marks) {
+  writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+  writeFileSync(join(dir, `${name}-steps.json`), JSON.stringify(marks));
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const signIns = marks.filter(([step]) => step === 'authorize + login page').length;
   const owner = ({ url, functionName }) => {
     if (!url) return functionName.startsWith('(') ? functionName : `native ${functionName}`;
     const pkg = url.match(/node_modules\/((@[^/]+\/)?[^/]+)/);
     if (pkg) return pkg[1];
+    if (url.includes('/bench/')) return 'bench';
     return url.includes('/dist/') ? `latchkey ${url.replace(/.*\/dist\//, '').split('/')[0]}` : 'node';
   };
   const steps = new Map();
@@ -395,7 +398,7 @@ function reportStepProfile(profile, dir) {
     step.set(owner(frame), (step.get(owner(frame)) ?? 0) + profile.timeDeltas[i]);
   });
   console.log(
-    `\nServer main thread while each step was in flight (${signIns} sign-ins, profiler on: slower than above)`,
+    `\n${name}: server main thread while each step was in flight (${signIns} sign-ins, profiler on: slower than above)`,
   );
   for (const [step, owners] of steps) {
     const total = [...owners.values()].reduce((a, b) => a + b, 0);
@@ -458,7 +461,13 @@ async function main() {
       resetUrl: `/u/reset-password/request?state=${encodeURIComponent(login.state)}`,
     };
     bare = spawnServer(SCRIPT, 'bare', base + 1, ['--data', JSON.stringify(viewData)]);
-    floorServer = spawnServer(SCRIPT, 'floor', base + 2, ['--dir', dir, '--data', JSON.stringify(viewData)]);
+    floorServer = spawnServer(SCRIPT, 'floor', base + 2, [
+      '--dir',
+      dir,
+      '--data',
+      JSON.stringify(viewData),
+      ...(STEP_PROFILE === undefined ? [] : ['--step-profile', STEP_PROFILE]),
+    ]);
     await Promise.all([bare.up, floorServer.up]);
     const floorIssuer = `http://127.0.0.1:${base + 2}/`;
     const floorApp = { clientId: 'floor-client', clientSecret: 'floor-secret-0123456789' };
@@ -498,10 +507,11 @@ async function main() {
     // (2) Whole sign-ins, one at a time, against the hash alone.
     for (let i = 0; i < 10; i++) {
       await signIn(issuer, app); // warm-up
-      await signIn(floorIssuer, floorApp, undefined, noMark);
+      await signIn(floorIssuer, floorApp, undefined, markFloorStep);
     }
-    if (STEP_PROFILE !== undefined) latchkey.child.send('profile-start');
+    if (STEP_PROFILE !== undefined) for (const s of [latchkey, floorServer]) s.child.send('profile-start');
     marks.length = 0;
+    floorMarks.length = 0;
     const flows = [];
     const floors = [];
     const hashes = [];
@@ -520,7 +530,7 @@ async function main() {
         await signIn(issuer, app, steps);
         times.push(performance.now() - t0);
         const t1 = performance.now();
-        await signIn(floorIssuer, floorApp, floorSteps, noMark);
+        await signIn(floorIssuer, floorApp, floorSteps, markFloorStep);
         floorTimes.push(performance.now() - t1);
         await floor.check();
       }
@@ -540,9 +550,14 @@ async function main() {
     }
 
     if (STEP_PROFILE !== undefined) {
-      const profile = new Promise((resolve) => latchkey.child.once('message', (m) => resolve(m.profile)));
-      latchkey.child.send('profile-stop');
-      reportStepProfile(await profile, STEP_PROFILE);
+      for (const [server, name, marked] of [
+        [latchkey, 'latchkey', marks],
+        [floorServer, 'floor', floorMarks],
+      ]) {
+        const profile = new Promise((resolve) => server.child.once('message', (m) => resolve(m.profile)));
+        server.child.send('profile-stop');
+        reportStepProfile(await profile, STEP_PROFILE, name, marked);
+      }
     }
     const m = (rs, f) => median(rs.map((r) => r[f]));
     if (!SIGN_IN_ONLY) {
@@ -602,7 +617,7 @@ async function main() {
 if (args.child !== undefined) {
   reportCpu();
   const port = Number(args.port);
-  if (args.child === 'latchkey' && STEP_PROFILE !== undefined) {
+  if (['latchkey', 'floor'].includes(args.child) && STEP_PROFILE !== undefined) {
     const { Session } = await import('node:inspector/promises');
     const session = new Session();
     session.connect();
