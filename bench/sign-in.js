@@ -373,11 +373,11 @@ async function hashFloor() {
  * packages it went to. The profiles are kept in `dir` for a closer look (Chrome DevTools, or any .cpuprofile
  * reader), with the steps' start times (`<name>-steps.json`: [step, µs on the profile's clock]).
  */
-function reportStepProfile(profile, dir, name, marks) {
+function reportStepProfile(profile, dir, name, stepMarks) {
   writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
-  writeFileSync(join(dir, `${name}-steps.json`), JSON.stringify(marks));
+  writeFileSync(join(dir, `${name}-steps.json`), JSON.stringify(stepMarks));
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
-  const signIns = marks.filter(([step]) => step === 'authorize + login page').length;
+  const signIns = stepMarks.filter(([step]) => step === 'authorize + login page').length;
   const owner = ({ url, functionName }) => {
     if (!url) return functionName.startsWith('(') ? functionName : `native ${functionName}`;
     const pkg = url.match(/node_modules\/((@[^/]+\/)?[^/]+)/);
@@ -390,11 +390,11 @@ function reportStepProfile(profile, dir, name, marks) {
   let j = 0;
   profile.samples.forEach((id, i) => {
     at += profile.timeDeltas[i];
-    while (j + 1 < marks.length && marks[j + 1][1] <= at) j++;
+    while (j + 1 < stepMarks.length && stepMarks[j + 1][1] <= at) j++;
     const frame = byId.get(id);
-    if (at < marks[0][1] || frame.functionName === '(idle)') return;
-    const step = steps.get(marks[j][0]) ?? new Map();
-    steps.set(marks[j][0], step);
+    if (at < stepMarks[0][1] || frame.functionName === '(idle)') return;
+    const step = steps.get(stepMarks[j][0]) ?? new Map();
+    steps.set(stepMarks[j][0], step);
     step.set(owner(frame), (step.get(owner(frame)) ?? 0) + profile.timeDeltas[i]);
   });
   console.log(
@@ -496,13 +496,13 @@ async function main() {
     }
 
     // The HTTP floor of a sign-in: its four requests, one after another, to the bare route (same client code).
-    const floorTimes = [];
+    const httpTimes = [];
     for (let i = 0; i < 300; i++) {
       const t0 = performance.now();
       for (let r = 0; r < 4; r++) await (await fetch(bareUrl)).text();
-      floorTimes.push(performance.now() - t0);
+      httpTimes.push(performance.now() - t0);
     }
-    const httpFloor = median(floorTimes.slice(50));
+    const httpFloor = median(httpTimes.slice(50));
 
     // (2) Whole sign-ins, one at a time, against the hash alone.
     for (let i = 0; i < 10; i++) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { userIdProvider, userIdValue, type Identity, type User } from '../../src/domain/user.js';
 import { createSecretBox } from '../../src/lib/secret-box.js';
 import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
-import { migrateToLatest } from '../../src/storage/migrate.js';
+import { aloneOnTheDatabase, migrateToLatest } from '../../src/storage/migrate.js';
 import { createStore, type Store } from '../../src/storage/repositories/index.js';
 import type { TestBackend } from './backends.js';
 
@@ -90,4 +90,15 @@ export function ownIdentityOf(
     createdAt: user.createdAt,
     updatedAt: user.createdAt,
   };
+}
+
+/** The tables of this storage's own schema, sorted, without Kysely's: other test runs share the PostgreSQL database. */
+export async function ownTableNames(storage: Storage, schema: string | undefined): Promise<string[]> {
+  // Listing every schema's tables while another test file migrates its own fails: see aloneOnTheDatabase.
+  const tables = await aloneOnTheDatabase(storage, () => storage.db.introspection.getTables());
+  return tables
+    .filter((t) => schema === undefined || t.schema === schema)
+    .map((t) => t.name)
+    .filter((n) => !n.startsWith('kysely_'))
+    .sort();
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStorage, dropSchema, type Storage } from '../../src/storage/db.js';
-import { aloneOnTheDatabase, migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
+import { migrateDown, migrateToLatest } from '../../src/storage/migrate.js';
 import { testBackends } from '../helpers/backends.js';
+import { ownTableNames } from '../helpers/store.js';
 
 const ALL = [
   '0001-initial',
@@ -49,17 +50,6 @@ const TABLES = [
   'users',
 ];
 
-/** Tables of this storage's own schema only: other test runs share the PostgreSQL database. */
-async function tableNames(storage: Storage, schema: string | undefined): Promise<string[]> {
-  // Listing every schema's tables while another test file migrates its own fails: see aloneOnTheDatabase.
-  const tables = await aloneOnTheDatabase(storage, () => storage.db.introspection.getTables());
-  return tables
-    .filter((t) => schema === undefined || t.schema === schema)
-    .map((t) => t.name)
-    .filter((n) => !n.startsWith('kysely_'))
-    .sort();
-}
-
 describe.each(testBackends())('migrations on $name', (backend) => {
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -81,11 +71,11 @@ describe.each(testBackends())('migrations on $name', (backend) => {
   it('runs up, down and up again', async () => {
     const storage = await open();
     expect(await migrateToLatest(storage)).toEqual(ALL);
-    expect(await tableNames(storage, schema)).toEqual(TABLES);
+    expect(await ownTableNames(storage, schema)).toEqual(TABLES);
     for (const _ of ALL) await migrateDown(storage);
-    expect(await tableNames(storage, schema)).toEqual([]);
+    expect(await ownTableNames(storage, schema)).toEqual([]);
     expect(await migrateToLatest(storage)).toEqual(ALL);
-    expect(await tableNames(storage, schema)).toEqual(TABLES);
+    expect(await ownTableNames(storage, schema)).toEqual(TABLES);
   });
 
   it('is idempotent: a second run applies nothing', async () => {

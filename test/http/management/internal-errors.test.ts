@@ -1,6 +1,6 @@
-import { aloneOnTheDatabase } from '../../../src/storage/migrate.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aloneOnTheDatabase } from '../../../src/storage/migrate.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, type TestApp } from '../../helpers/build-test-app.js';
 import { api } from '../../helpers/http.js';

@@ -1,7 +1,7 @@
-import { aloneOnTheDatabase } from '../../../src/storage/migrate.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
+import { aloneOnTheDatabase } from '../../../src/storage/migrate.js';
 import { testBackends } from '../../helpers/backends.js';
 import { buildTestApp, type TestApp } from '../../helpers/build-test-app.js';
 import { createFactories } from '../../helpers/factories.js';

@@ -9,6 +9,7 @@ import {
   isVerifiableHash,
   useArgon2Cost,
 } from '../../../src/users/passwords.js';
+import { SUITE_ARGON2_COST } from '../../helpers/cheap-hashes.js';
 
 const PASSWORD = 'Imported-Pass-1';
 
@@ -58,8 +59,8 @@ describe('checkPassword on imported bcrypt hashes', () => {
 
 describe('the argon2id cost', () => {
   afterEach(() => {
-    // The suite's own cheap cost (test/helpers/cheap-hashes.ts), for the tests after these.
-    useArgon2Cost({ memoryCost: 256, timeCost: 1 });
+    // The suite's own cheap cost, for the tests after these.
+    useArgon2Cost(SUITE_ARGON2_COST);
   });
 
   it('is 46 MiB and two passes in production, and hashes of a cheaper cost still verify', async () => {
