@@ -42,10 +42,15 @@ describe.skipIf(!hasChromium)('the reset-password page in Chromium', () => {
     try {
       await page.goto(link);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Reset your password');
+      expect(await page.locator(':focus').getAttribute('id')).toBe('password');
       await page.getByLabel('New password', { exact: true }).fill('mismatch-one-1234');
       await page.getByLabel('Confirm new password').fill('mismatch-two-1234');
       await page.getByRole('button', { name: 'Reset password' }).click();
       await expect.poll(() => page.getByRole('alert').textContent()).toContain('The passwords do not match.');
+      // The page's one task: the field to type again has the focus, and names the error it failed with.
+      const focused = page.locator(':focus');
+      expect(await focused.getAttribute('id')).toBe('password');
+      expect(await focused.getAttribute('aria-describedby')).toBe('reset-password-error');
       await page.screenshot({ path: 'test-artifacts/reset-password-error.png', fullPage: true });
       await page.getByLabel('New password', { exact: true }).fill('browser-new-password-42');
       await page.getByLabel('Confirm new password').fill('browser-new-password-42');

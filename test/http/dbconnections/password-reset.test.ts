@@ -126,7 +126,10 @@ describe.each(testBackends())('password reset by email on $name', (backend) => {
       password_confirmation: 'short',
     });
     expect(weak.statusCode).toBe(400);
-    expect(weak.body).toMatch(/<div class="alert" role="alert">\s*<strong>Password is too weak\.<\/strong>/);
+    expect(weak.body).toMatch(
+      /<div class="alert" role="alert" id="reset-password-error">\s*<strong>Password is too weak\.<\/strong>/,
+    );
+    expect(weak.body).toContain('aria-describedby="reset-password-error" autofocus>');
     expect(weak.body).toContain('<form method="post"');
 
     const mismatch = await submit(ticket, {
